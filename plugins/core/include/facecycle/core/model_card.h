@@ -1,0 +1,47 @@
+// The JSON card that travels with every model file. No torch types.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace fc {
+
+// One (task, direction) pair; its id is the generator's condition index.
+struct Condition {
+  int id = 0;
+  std::string task;       // "age"
+  std::string direction;  // "forward" (A->B) or "reverse" (B->A)
+  std::string from;       // "20-29"
+  std::string to;         // "50-59"
+};
+
+// The default condition table: age young->old, age old->young, race White->Black,
+// race Black->White.
+std::vector<Condition> default_conditions();
+
+struct ModelCard {
+  std::string name;
+  int card_version = 1;
+  std::vector<Condition> conditions;
+  int resolution = 128;                  // training/inference size of the face crop
+  std::string conditioning = "cin";      // "cin" (conditional instance norm) | "channel4"
+  std::string upsample = "resize_conv";  // "resize_conv" | "transposed"
+  std::string norm = "instance";
+  int width = 32;   // base channels
+  int blocks = 6;   // residual blocks
+  nlohmann::json training = nlohmann::json::object();  // data, split, steps, wall time, hardware
+  nlohmann::json metrics = nlohmann::json::object();   // held-out evaluation
+  std::string licence;
+  std::string notes;
+
+  // Condition index for (task, reverse); throws std::invalid_argument listing known tasks.
+  int condition_id(const std::string& task, bool reverse) const;
+  std::vector<std::string> tasks() const;
+
+  nlohmann::json to_json() const;
+  // Throws std::runtime_error naming the bad field.
+  static ModelCard from_json(const nlohmann::json& j);
+};
+
+}  // namespace fc

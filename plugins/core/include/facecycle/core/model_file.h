@@ -1,0 +1,26 @@
+// Model files: NAME.pt (a torch::save archive of the generator's parameters and buffers) with
+// NAME.card.json beside it.
+#pragma once
+
+#include <string>
+
+#include "facecycle/core/model_card.h"
+#include "facecycle/core/networks.h"
+
+namespace fc {
+
+std::string card_path_for(const std::string& model_path);  // NAME.pt -> NAME.card.json
+
+// Writes both files through temporary names and renames them into place.
+void save_model(const std::string& model_path, ResnetGenerator& generator, const ModelCard& card);
+
+struct LoadedModel {
+  ModelCard card;
+  ResnetGenerator generator{nullptr};
+};
+
+// Builds the generator from the card and loads the weights; a card that does not match the
+// weights (shapes, condition count) is refused with a clear error.
+LoadedModel load_model(const std::string& model_path, const torch::Device& device);
+
+}  // namespace fc

@@ -1,0 +1,39 @@
+// The shared generator as plugins and the daemon see it: no torch types, so stage plugins and
+// the daemon compile without torch headers.
+#pragma once
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "facecycle/core/model_card.h"
+
+namespace fc {
+
+class FaceTranslator {
+ public:
+  virtual ~FaceTranslator() = default;
+  // faces: CV_8UC3 BGR crops of any equal square size. Each is resized to resolution(),
+  // translated under the condition for (task, reverse), and returned at its input size.
+  // Thread-safe: concurrent callers are batched together. Throws std::invalid_argument for an
+  // unknown task.
+  virtual std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces,
+                                         const std::string& task, bool reverse) = 0;
+  virtual const ModelCard& card() const = 0;
+  virtual std::string device() const = 0;  // "cpu" or "cuda:0"
+};
+
+struct TranslatorOptions {
+  std::string device = "auto";  // auto | cpu | cuda
+  int threads = 0;              // CPU intra-op threads; 0 = number of cores
+  int max_batch = 16;           // dynamic batching: largest batch
+  int max_wait_ms = 5;          // dynamic batching: longest wait for a batch to fill
+};
+
+// Loads NAME.pt with NAME.card.json beside it (see model_file.h). Throws std::runtime_error
+// with a clear message when the file or its card is missing or they disagree.
+std::shared_ptr<FaceTranslator> load_translator(const std::string& model_path,
+                                                const TranslatorOptions& options);
+
+}  // namespace fc
