@@ -23,4 +23,9 @@ struct LoadedModel {
 // weights (shapes, condition count) is refused with a clear error.
 LoadedModel load_model(const std::string& model_path, const torch::Device& device);
 
+// Writes a deterministic, untrained model (make_seeded_generator) with the default condition
+// table, for tests and demos; `fc-model init` calls this. Returns the card it wrote.
+ModelCard write_seeded_model(const std::string& model_path, const GeneratorOptions& options,
+                             int resolution, uint64_t seed, const std::string& name = "");
+
 }  // namespace fc

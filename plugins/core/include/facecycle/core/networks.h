@@ -8,8 +8,21 @@
 
 namespace fc {
 
+// kCondInstanceNorm (default): every InstanceNorm (affine=False) in the network, residual blocks
+// included, is followed by a per-condition gamma/beta looked up in an Embedding(K, 2C)
+// (initialised to gamma=1, beta=0, so a fresh network ignores the condition until trained or
+// seeded with make_seeded_generator).
+//
+// kChannel4 (the original design, kept to document why it fails): the input gets a constant 4th
+// channel cond/(K-1) and every norm is a plain affine InstanceNorm. With reflect padding that
+// channel stays constant over the whole padded image, so the first 7x7 conv turns it into a
+// per-output-channel constant added to every pixel; the following instance norm subtracts each
+// channel's spatial mean, which removes that constant exactly. The condition is erased at the
+// first layer and the output cannot depend on it (tests/model verifies this).
 enum class Conditioning { kCondInstanceNorm, kChannel4 };
-enum class Upsampling { kResizeConv, kTransposed };
+// kResizeConv (default): nearest x2 then reflect-pad 3x3 conv; kResizeConvBilinear: bilinear x2
+// then 3x3 conv; kTransposed: stride-2 transposed conv (gave checkerboard texture here).
+enum class Upsampling { kResizeConv, kTransposed, kResizeConvBilinear };
 
 struct GeneratorOptions {
   int width = 32;          // channels of the first c7s1 layer
@@ -36,6 +49,15 @@ class ResnetGeneratorImpl : public torch::nn::Module {
   std::shared_ptr<Layers> layers_;
 };
 TORCH_MODULE(ResnetGenerator);
+
+// A deterministically initialised generator (independent of the global torch seed): conv
+// weights N(0, 0.02), and for CIN each condition's gamma ~ N(1, condition_std), beta ~
+// N(0, condition_std), so different conditions give visibly different outputs untrained.
+ResnetGenerator make_seeded_generator(const GeneratorOptions& options, uint64_t seed,
+                                      double condition_std = 0.2);
+
+// Stores the 4-D conv weights as channels_last; feed channels_last inputs to match.
+void use_channels_last(ResnetGenerator& generator);
 
 struct DiscriminatorOptions {
   int width = 64;

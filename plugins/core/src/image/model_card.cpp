@@ -1,0 +1,136 @@
+// The model card: JSON round trip and condition lookup. No torch.
+#include "facecycle/core/model_card.h"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace fc {
+
+std::vector<Condition> default_conditions() {
+  return {
+      {0, "age", "forward", "20-29", "50-59"},
+      {1, "age", "reverse", "50-59", "20-29"},
+      {2, "race", "forward", "White", "Black"},
+      {3, "race", "reverse", "Black", "White"},
+  };
+}
+
+std::vector<std::string> ModelCard::tasks() const {
+  std::vector<std::string> out;
+  for (const auto& c : conditions)
+    if (std::find(out.begin(), out.end(), c.task) == out.end()) out.push_back(c.task);
+  return out;
+}
+
+int ModelCard::condition_id(const std::string& task, bool reverse) const {
+  const std::string direction = reverse ? "reverse" : "forward";
+  for (const auto& c : conditions)
+    if (c.task == task && c.direction == direction) return c.id;
+  std::string known;
+  for (const auto& t : tasks()) known += (known.empty() ? "" : ", ") + t;
+  throw std::invalid_argument("unknown task '" + task + "' (" + direction + ") for model '" + name +
+                              "'; the model knows: " + (known.empty() ? "none" : known));
+}
+
+nlohmann::json ModelCard::to_json() const {
+  nlohmann::json conds = nlohmann::json::array();
+  for (const auto& c : conditions)
+    conds.push_back({{"id", c.id},
+                     {"task", c.task},
+                     {"direction", c.direction},
+                     {"from", c.from},
+                     {"to", c.to}});
+  return {{"name", name},
+          {"card_version", card_version},
+          {"conditions", conds},
+          {"resolution", resolution},
+          {"conditioning", conditioning},
+          {"upsample", upsample},
+          {"norm", norm},
+          {"width", width},
+          {"blocks", blocks},
+          {"training", training},
+          {"metrics", metrics},
+          {"licence", licence},
+          {"notes", notes}};
+}
+
+namespace {
+
+// Reads an optional field, naming it in the error when it has the wrong type.
+template <typename T>
+void read_field(const nlohmann::json& j, const char* key, T& out, const std::string& where) {
+  if (!j.contains(key)) return;
+  try {
+    out = j.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("model card: field '" + where + key + "' has the wrong type (" +
+                             j.at(key).type_name() + ")");
+  }
+}
+
+void require_one_of(const std::string& value, const std::set<std::string>& allowed,
+                    const char* key) {
+  if (allowed.count(value)) return;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  throw std::runtime_error(std::string("model card: field '") + key + "' is '" + value +
+                           "'; expected one of: " + list);
+}
+
+}  // namespace
+
+ModelCard ModelCard::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::runtime_error("model card: expected a JSON object");
+  ModelCard card;
+  read_field(j, "name", card.name, "");
+  read_field(j, "card_version", card.card_version, "");
+  read_field(j, "resolution", card.resolution, "");
+  read_field(j, "conditioning", card.conditioning, "");
+  read_field(j, "upsample", card.upsample, "");
+  read_field(j, "norm", card.norm, "");
+  read_field(j, "width", card.width, "");
+  read_field(j, "blocks", card.blocks, "");
+  read_field(j, "licence", card.licence, "");
+  read_field(j, "notes", card.notes, "");
+  if (j.contains("training")) card.training = j.at("training");
+  if (j.contains("metrics")) card.metrics = j.at("metrics");
+
+  if (card.card_version != 1)
+    throw std::runtime_error("model card: field 'card_version' is " +
+                             std::to_string(card.card_version) + "; this build reads version 1");
+  if (!j.contains("conditions") || !j.at("conditions").is_array() || j.at("conditions").empty())
+    throw std::runtime_error("model card: field 'conditions' must be a non-empty array");
+  const auto& conds = j.at("conditions");
+  for (size_t i = 0; i < conds.size(); ++i) {
+    const std::string where = "conditions[" + std::to_string(i) + "].";
+    if (!conds[i].is_object())
+      throw std::runtime_error("model card: field '" + where.substr(0, where.size() - 1) +
+                               "' must be an object");
+    Condition c;
+    c.id = -1;
+    read_field(conds[i], "id", c.id, where);
+    read_field(conds[i], "task", c.task, where);
+    read_field(conds[i], "direction", c.direction, where);
+    read_field(conds[i], "from", c.from, where);
+    read_field(conds[i], "to", c.to, where);
+    if (c.id != static_cast<int>(i))
+      throw std::runtime_error("model card: field '" + where + "id' must be " + std::to_string(i) +
+                               " (ids are the generator's condition indices, in order)");
+    if (c.task.empty()) throw std::runtime_error("model card: field '" + where + "task' is empty");
+    require_one_of(c.direction, {"forward", "reverse"}, "direction");
+    card.conditions.push_back(c);
+  }
+  require_one_of(card.conditioning, {"cin", "channel4"}, "conditioning");
+  require_one_of(card.upsample, {"resize_conv", "resize_conv_bilinear", "transposed"}, "upsample");
+  if (card.resolution < 4 || card.resolution % 4 != 0)
+    throw std::runtime_error("model card: field 'resolution' is " +
+                             std::to_string(card.resolution) +
+                             "; it must be a positive multiple of 4");
+  if (card.width < 1) throw std::runtime_error("model card: field 'width' must be positive");
+  if (card.blocks < 0) throw std::runtime_error("model card: field 'blocks' must be >= 0");
+  return card;
+}
+
+}  // namespace fc

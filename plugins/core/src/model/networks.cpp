@@ -1,0 +1,308 @@
+// CycleGAN ResNet generator with per-condition normalisation, and the PatchGAN discriminator.
+#include "facecycle/core/networks.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace fc {
+namespace nn = torch::nn;
+
+GeneratorOptions GeneratorOptions::from_card(const ModelCard& card) {
+  GeneratorOptions o;
+  o.width = card.width;
+  o.blocks = card.blocks;
+  o.num_conditions = static_cast<int>(card.conditions.size());
+  if (card.conditioning == "cin") {
+    o.conditioning = Conditioning::kCondInstanceNorm;
+  } else if (card.conditioning == "channel4") {
+    o.conditioning = Conditioning::kChannel4;
+  } else {
+    throw std::runtime_error("model card: unknown conditioning '" + card.conditioning +
+                             "' (expected cin or channel4)");
+  }
+  if (card.upsample == "resize_conv") {
+    o.upsampling = Upsampling::kResizeConv;
+  } else if (card.upsample == "resize_conv_bilinear") {
+    o.upsampling = Upsampling::kResizeConvBilinear;
+  } else if (card.upsample == "transposed") {
+    o.upsampling = Upsampling::kTransposed;
+  } else {
+    throw std::runtime_error("model card: unknown upsample '" + card.upsample +
+                             "' (expected resize_conv, resize_conv_bilinear or transposed)");
+  }
+  return o;
+}
+
+void GeneratorOptions::to_card(ModelCard& card) const {
+  card.width = width;
+  card.blocks = blocks;
+  card.conditioning = conditioning == Conditioning::kCondInstanceNorm ? "cin" : "channel4";
+  card.upsample = upsampling == Upsampling::kResizeConv           ? "resize_conv"
+                  : upsampling == Upsampling::kResizeConvBilinear ? "resize_conv_bilinear"
+                                                                  : "transposed";
+  card.norm = "instance";
+}
+
+namespace {
+
+constexpr double kNormEps = 1e-5;
+
+// Instance norm followed by an affine transform chosen per sample. CIN: gamma/beta come from an
+// Embedding(K, 2C) indexed by the condition id. Channel4: one learned gamma/beta shared by all
+// conditions (plain affine InstanceNorm).
+class CondNormImpl : public nn::Module {
+ public:
+  CondNormImpl(int channels, int num_conditions, bool conditional)
+      : channels_(channels), conditional_(conditional) {
+    if (conditional_) {
+      embed_ = register_module("embed", nn::Embedding(num_conditions, 2 * channels));
+      torch::NoGradGuard no_grad;
+      embed_->weight.narrow(1, 0, channels).fill_(1.0);
+      embed_->weight.narrow(1, channels, channels).zero_();
+    } else {
+      weight_ = register_parameter("weight", torch::ones({channels}));
+      bias_ = register_parameter("bias", torch::zeros({channels}));
+    }
+  }
+
+  // Normalises x: [N,C,H,W] and applies the per-sample affine; relu fused when asked.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond, bool relu) {
+    const auto n = x.size(0);
+    torch::Tensor gamma, beta;  // [N*C] each
+    if (conditional_) {
+      auto gb = embed_->forward(cond);  // [N, 2C]
+      gamma = gb.narrow(1, 0, channels_).reshape({-1});
+      beta = gb.narrow(1, channels_, channels_).reshape({-1});
+    } else {
+      gamma = weight_.repeat({n});
+      beta = bias_.repeat({n});
+    }
+    torch::Tensor y;
+    if (x.is_contiguous()) {
+      // Instance norm is batch norm over a [1, N*C, H, W] view; the batch-norm kernel applies
+      // the per-sample gamma/beta in the same pass.
+      y = torch::batch_norm(x.view({1, n * channels_, x.size(2), x.size(3)}), gamma, beta, {}, {},
+                            /*training=*/true, 0.0, kNormEps, /*cudnn_enabled=*/true)
+              .view_as(x);
+    } else {
+      // channels_last (or any other layout): per-sample statistics, one fused affine.
+      auto [var, mean] = torch::var_mean(x, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
+      auto scale = gamma.view({n, channels_, 1, 1}) * (var + kNormEps).rsqrt();
+      auto shift = beta.view({n, channels_, 1, 1}) - mean * scale;
+      y = torch::addcmul(shift, x, scale);
+    }
+    return relu ? y.relu_() : y;
+  }
+
+ private:
+  int channels_;
+  bool conditional_;
+  nn::Embedding embed_{nullptr};
+  torch::Tensor weight_, bias_;
+};
+TORCH_MODULE(CondNorm);
+
+// Convolutions followed by instance norm carry no bias: the norm subtracts it again.
+nn::Conv2d conv(int in, int out, int k, int stride, int pad, bool bias) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(bias));
+}
+
+class ResBlockImpl : public nn::Module {
+ public:
+  ResBlockImpl(int channels, int num_conditions, bool conditional) {
+    conv1 = register_module("conv1", conv(channels, channels, 3, 1, 0, false));
+    norm1 = register_module("norm1", CondNorm(channels, num_conditions, conditional));
+    conv2 = register_module("conv2", conv(channels, channels, 3, 1, 0, false));
+    norm2 = register_module("norm2", CondNorm(channels, num_conditions, conditional));
+  }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond) {
+    auto h = norm1->forward(conv1->forward(torch::reflection_pad2d(x, {1, 1, 1, 1})), cond, true);
+    h = norm2->forward(conv2->forward(torch::reflection_pad2d(h, {1, 1, 1, 1})), cond, false);
+    return h.add_(x);
+  }
+  nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  CondNorm norm1{nullptr}, norm2{nullptr};
+};
+TORCH_MODULE(ResBlock);
+
+}  // namespace
+
+struct ResnetGeneratorImpl::Layers {
+  nn::Conv2d head{nullptr}, down1{nullptr}, down2{nullptr}, tail{nullptr};
+  CondNorm head_norm{nullptr}, down1_norm{nullptr}, down2_norm{nullptr};
+  std::vector<ResBlock> blocks;
+  nn::Conv2d up1{nullptr}, up2{nullptr};             // resize-conv
+  nn::ConvTranspose2d up1t{nullptr}, up2t{nullptr};  // transposed
+  CondNorm up1_norm{nullptr}, up2_norm{nullptr};
+};
+
+ResnetGeneratorImpl::ResnetGeneratorImpl(const GeneratorOptions& options)
+    : options_(options), layers_(std::make_shared<Layers>()) {
+  if (options.width < 1 || options.blocks < 0 || options.num_conditions < 1)
+    throw std::invalid_argument(
+        "generator: width and condition count must be positive, blocks >= 0");
+  const int k = options.width, K = options.num_conditions;
+  const bool cin = options.conditioning == Conditioning::kCondInstanceNorm;
+  const int in_ch = cin ? 3 : 4;
+  auto& L = *layers_;
+  L.head = register_module("head", conv(in_ch, k, 7, 1, 0, false));
+  L.head_norm = register_module("head_norm", CondNorm(k, K, cin));
+  L.down1 = register_module("down1", conv(k, 2 * k, 3, 2, 1, false));
+  L.down1_norm = register_module("down1_norm", CondNorm(2 * k, K, cin));
+  L.down2 = register_module("down2", conv(2 * k, 4 * k, 3, 2, 1, false));
+  L.down2_norm = register_module("down2_norm", CondNorm(4 * k, K, cin));
+  for (int i = 0; i < options.blocks; ++i)
+    L.blocks.push_back(register_module("res" + std::to_string(i), ResBlock(4 * k, K, cin)));
+  if (options.upsampling == Upsampling::kTransposed) {
+    auto up = [](int in, int out) {
+      return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in, out, 3)
+                                     .stride(2)
+                                     .padding(1)
+                                     .output_padding(1)
+                                     .bias(false));
+    };
+    L.up1t = register_module("up1", up(4 * k, 2 * k));
+    L.up2t = register_module("up2", up(2 * k, k));
+  } else {
+    L.up1 = register_module("up1", conv(4 * k, 2 * k, 3, 1, 0, false));
+    L.up2 = register_module("up2", conv(2 * k, k, 3, 1, 0, false));
+  }
+  L.up1_norm = register_module("up1_norm", CondNorm(2 * k, K, cin));
+  L.up2_norm = register_module("up2_norm", CondNorm(k, K, cin));
+  L.tail = register_module("tail", conv(k, 3, 7, 1, 0, true));
+
+  // CycleGAN init: conv weights N(0, 0.02), biases 0 (follows the global torch seed).
+  torch::NoGradGuard no_grad;
+  for (auto& p : named_parameters()) {
+    const auto& name = p.key();
+    if (name.find("norm") != std::string::npos) continue;
+    if (name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0)
+      p.value().normal_(0.0, 0.02);
+    else
+      p.value().zero_();
+  }
+}
+
+torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) {
+  if (x.dim() != 4 || x.size(1) != 3)
+    throw std::invalid_argument("generator: expected input [N,3,H,W], got " +
+                                std::string(c10::str(x.sizes())));
+  const auto h = x.size(2), w = x.size(3);
+  if (h % 4 != 0 || w % 4 != 0 || h < 8 || w < 8)
+    throw std::invalid_argument("generator: input size " + std::to_string(h) + "x" +
+                                std::to_string(w) +
+                                " is not a multiple of 4 (at least 8); resize the face crop to "
+                                "e.g. " +
+                                std::to_string(std::max<int64_t>(8, h / 4 * 4)) + " px");
+  if (cond.dim() != 1 || cond.size(0) != x.size(0))
+    throw std::invalid_argument("generator: cond must be [N] condition ids, one per image");
+  cond = cond.to(x.device(), torch::kLong);
+  const int K = options_.num_conditions;
+  if (cond.numel() > 0 && (cond.min().item<int64_t>() < 0 || cond.max().item<int64_t>() >= K))
+    throw std::invalid_argument("generator: condition id out of range [0, " +
+                                std::to_string(K - 1) + "]");
+  auto& L = *layers_;
+
+  if (options_.conditioning == Conditioning::kChannel4) {
+    // The original design: a constant 4th channel cond/(K-1). See networks.h: the following
+    // instance norm erases it.
+    auto level = cond.to(x.dtype()) / static_cast<double>(std::max(1, K - 1));
+    auto plane = level.view({-1, 1, 1, 1}).expand({x.size(0), 1, h, w});
+    x = torch::cat({x, plane}, 1);
+    if (x.suggest_memory_format() == at::MemoryFormat::ChannelsLast)
+      x = x.contiguous(at::MemoryFormat::ChannelsLast);
+  }
+  auto y =
+      L.head_norm->forward(L.head->forward(torch::reflection_pad2d(x, {3, 3, 3, 3})), cond, true);
+  y = L.down1_norm->forward(L.down1->forward(y), cond, true);
+  y = L.down2_norm->forward(L.down2->forward(y), cond, true);
+  for (auto& b : L.blocks) y = b->forward(y, cond);
+  auto up = [&](const torch::Tensor& t, nn::Conv2d& c, nn::ConvTranspose2d& ct) {
+    if (options_.upsampling == Upsampling::kTransposed) return ct->forward(t);
+    auto r = options_.upsampling == Upsampling::kResizeConvBilinear
+                 ? torch::upsample_bilinear2d(t, {t.size(2) * 2, t.size(3) * 2}, false)
+                 : torch::upsample_nearest2d(t, {t.size(2) * 2, t.size(3) * 2});
+    return c->forward(torch::reflection_pad2d(r, {1, 1, 1, 1}));
+  };
+  y = L.up1_norm->forward(up(y, L.up1, L.up1t), cond, true);
+  y = L.up2_norm->forward(up(y, L.up2, L.up2t), cond, true);
+  return L.tail->forward(torch::reflection_pad2d(y, {3, 3, 3, 3})).tanh_();
+}
+
+ResnetGenerator make_seeded_generator(const GeneratorOptions& options, uint64_t seed,
+                                      double condition_std) {
+  ResnetGenerator g(options);
+  auto gen = at::detail::createCPUGenerator(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& p : g->named_parameters()) {
+    const auto& name = p.key();
+    auto& t = p.value();
+    const bool is_weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
+    if (name.find("embed.weight") != std::string::npos) {
+      // Rows are [gamma(C) | beta(C)] per condition: gamma ~ N(1, s), beta ~ N(0, s).
+      const auto c = t.size(1) / 2;
+      t.narrow(1, 0, c).normal_(1.0, condition_std, gen);
+      t.narrow(1, c, c).normal_(0.0, condition_std, gen);
+    } else if (name.find("norm") != std::string::npos) {
+      if (is_weight)
+        t.fill_(1.0);
+      else
+        t.zero_();
+    } else if (is_weight) {
+      t.normal_(0.0, 0.02, gen);
+    } else {
+      t.zero_();
+    }
+  }
+  return g;
+}
+
+void use_channels_last(ResnetGenerator& generator) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : generator->parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+}
+
+int patchgan_layers_for_size(int image_size) {
+  // Output side after n stride-2 layers and two stride-1 4x4 convs: size/2^n - 2. Keep >= 4.
+  int layers = 3;
+  while (layers > 1 && image_size / (1 << layers) - 2 < 4) --layers;
+  return layers;
+}
+
+PatchDiscriminatorImpl::PatchDiscriminatorImpl(const DiscriminatorOptions& options) {
+  if (options.width < 1 || options.layers < 1)
+    throw std::invalid_argument("discriminator: width and layers must be positive");
+  auto lrelu = [] {
+    return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true));
+  };
+  auto in = [](int c) { return nn::InstanceNorm2d(nn::InstanceNorm2dOptions(c).affine(false)); };
+  nn::Sequential seq;
+  seq->push_back(conv(3, options.width, 4, 2, 1, true));
+  seq->push_back(lrelu());
+  int ch = options.width;
+  for (int n = 1; n <= options.layers; ++n) {
+    const int out = options.width * std::min(1 << n, 8);
+    const int stride = n < options.layers ? 2 : 1;  // last one keeps the grid (C512 stride 1)
+    seq->push_back(conv(ch, out, 4, stride, 1, false));
+    seq->push_back(in(out));
+    seq->push_back(lrelu());
+    ch = out;
+  }
+  seq->push_back(conv(ch, 1, 4, 1, 1, true));
+  model_ = register_module("model", seq);
+  torch::NoGradGuard no_grad;
+  for (auto& p : named_parameters()) {
+    const auto& name = p.key();
+    if (name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0)
+      p.value().normal_(0.0, 0.02);
+    else
+      p.value().zero_();
+  }
+}
+
+torch::Tensor PatchDiscriminatorImpl::forward(torch::Tensor x) { return model_->forward(x); }
+
+}  // namespace fc

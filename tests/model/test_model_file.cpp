@@ -1,0 +1,160 @@
+// Model files: save -> load round trip, and cards that do not match the weights.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "facecycle/core/model_file.h"
+
+namespace {
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("fc_model_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+fc::GeneratorOptions small() {
+  fc::GeneratorOptions o;
+  o.width = 8;
+  o.blocks = 2;
+  return o;
+}
+
+torch::Tensor forward(fc::ResnetGenerator& g, int64_t cond) {
+  torch::InferenceMode guard;
+  auto gen = at::detail::createCPUGenerator(5);
+  auto x = torch::rand({2, 3, 32, 32}, gen) * 2 - 1;
+  return g->forward(x, torch::full({2}, cond, torch::kLong));
+}
+
+void edit_card(const std::string& model, const std::function<void(nlohmann::json&)>& edit) {
+  const auto path = fc::card_path_for(model);
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
+  edit(j);
+  std::ofstream(path) << j.dump(2);
+}
+
+std::string load_error(const std::string& model) {
+  try {
+    fc::load_model(model, torch::kCPU);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ModelFile, CardPathSitsBesideTheModel) {
+  EXPECT_EQ(fc::card_path_for("/m/face.pt"), "/m/face.card.json");
+}
+
+TEST(ModelFile, SaveLoadRoundTripGivesIdenticalOutputs) {
+  TempDir dir;
+  const auto model = (dir.path / "m.pt").string();
+  auto card = fc::write_seeded_model(model, small(), 32, 11, "roundtrip");
+  EXPECT_TRUE(fs::exists(fc::card_path_for(model)));
+  auto original = fc::make_seeded_generator(
+      [&] {
+        auto o = small();
+        o.num_conditions = 4;
+        return o;
+      }(),
+      11);
+  auto loaded = fc::load_model(model, torch::kCPU);
+  EXPECT_EQ(loaded.card.name, "roundtrip");
+  EXPECT_EQ(loaded.card.width, 8);
+  EXPECT_EQ(loaded.card.conditions.size(), 4u);
+  for (int c = 0; c < 4; ++c)
+    EXPECT_TRUE(torch::equal(forward(original, c), forward(loaded.generator, c))) << c;
+  // No temporary files are left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 2);
+}
+
+TEST(ModelFile, SeededModelsAreDeterministic) {
+  TempDir dir;
+  fc::write_seeded_model((dir.path / "a.pt").string(), small(), 32, 3);
+  fc::write_seeded_model((dir.path / "b.pt").string(), small(), 32, 3);
+  auto a = fc::load_model((dir.path / "a.pt").string(), torch::kCPU);
+  auto b = fc::load_model((dir.path / "b.pt").string(), torch::kCPU);
+  EXPECT_TRUE(torch::equal(forward(a.generator, 1), forward(b.generator, 1)));
+}
+
+TEST(ModelFile, WidthMismatchIsNamed) {
+  TempDir dir;
+  const auto model = (dir.path / "m.pt").string();
+  fc::write_seeded_model(model, small(), 32, 1);
+  edit_card(model, [](nlohmann::json& j) { j["width"] = 16; });
+  const auto err = load_error(model);
+  EXPECT_NE(err.find("card says width 16 but weights have 8 channels"), std::string::npos) << err;
+}
+
+TEST(ModelFile, ConditionCountMismatchIsNamed) {
+  TempDir dir;
+  const auto model = (dir.path / "m.pt").string();
+  fc::write_seeded_model(model, small(), 32, 1);
+  edit_card(model, [](nlohmann::json& j) { j["conditions"].erase(3); });
+  const auto err = load_error(model);
+  EXPECT_NE(err.find("card lists 3 conditions but weights have 4"), std::string::npos) << err;
+}
+
+TEST(ModelFile, BlockCountMismatchIsNamed) {
+  TempDir dir;
+  const auto model = (dir.path / "m.pt").string();
+  fc::write_seeded_model(model, small(), 32, 1);
+  edit_card(model, [](nlohmann::json& j) { j["blocks"] = 3; });
+  EXPECT_NE(load_error(model).find("'res2.conv1.weight' is missing"), std::string::npos)
+      << load_error(model);
+  edit_card(model, [](nlohmann::json& j) { j["blocks"] = 1; });
+  EXPECT_NE(load_error(model).find("res1"), std::string::npos) << load_error(model);
+}
+
+TEST(ModelFile, ConditioningMismatchIsNamed) {
+  TempDir dir;
+  const auto model = (dir.path / "m.pt").string();
+  fc::write_seeded_model(model, small(), 32, 1);
+  edit_card(model, [](nlohmann::json& j) { j["conditioning"] = "channel4"; });
+  EXPECT_NE(load_error(model).find("conditioning"), std::string::npos) << load_error(model);
+}
+
+TEST(ModelFile, MissingCardOrFileIsExplained) {
+  TempDir dir;
+  const auto model = (dir.path / "m.pt").string();
+  EXPECT_NE(load_error(model).find("not found"), std::string::npos);
+  fc::write_seeded_model(model, small(), 32, 1);
+  fs::remove(fc::card_path_for(model));
+  EXPECT_NE(load_error(model).find("card.json"), std::string::npos) << load_error(model);
+}
+
+TEST(ModelCard, JsonRoundTripAndBadFields) {
+  fc::ModelCard card;
+  card.name = "x";
+  card.conditions = fc::default_conditions();
+  auto back = fc::ModelCard::from_json(card.to_json());
+  EXPECT_EQ(back.to_json(), card.to_json());
+  EXPECT_EQ(back.condition_id("race", true), 3);
+  EXPECT_EQ(back.tasks(), (std::vector<std::string>{"age", "race"}));
+  auto j = card.to_json();
+  j["width"] = "wide";
+  try {
+    fc::ModelCard::from_json(j);
+    ADD_FAILURE();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("width"), std::string::npos);
+  }
+  try {
+    back.condition_id("gender", false);
+    ADD_FAILURE();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("age, race"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

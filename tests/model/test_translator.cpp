@@ -1,0 +1,1 @@
+// translator tests: filled in next
