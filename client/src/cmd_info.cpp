@@ -1,0 +1,169 @@
+// health, plugins, models.
+#include <grpcpp/generic/generic_stub.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "json_view.h"
+#include "text_view.h"
+
+namespace fcc {
+
+namespace v1 = facecycle::v1;
+using nlohmann::json;
+
+namespace {
+
+// grpc.health.v1.Health/Check without generated code: the request (empty service name) is
+// empty on the wire, and the response is field 1, a varint ServingStatus.
+grpc::Status health_check(Connection& conn, int* serving_status) {
+  grpc::GenericStub stub(conn.channel());
+  grpc::CompletionQueue cq;
+  auto ctx = conn.context(std::chrono::seconds(10));
+  grpc::ByteBuffer request, response;
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  auto call = stub.PrepareUnaryCall(ctx.get(), "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) return status;
+  std::vector<grpc::Slice> slices;
+  response.Dump(&slices);
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  *serving_status = 0;  // UNKNOWN
+  if (bytes.size() >= 2 && bytes[0] == 0x08) *serving_status = static_cast<unsigned char>(bytes[1]);
+  return status;
+}
+
+const char* serving_word(int s) {
+  switch (s) {
+    case 1:
+      return "serving";
+    case 2:
+      return "not_serving";
+    case 3:
+      return "service_unknown";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+int cmd_health(const GlobalOptions& g) {
+  Connection conn(g);
+  int serving = 0;
+  conn.check(health_check(conn, &serving), "health check");
+
+  // The active model, when the caller may list models.
+  json models = nullptr;
+  v1::ListModelsResponse lm;
+  auto ctx = conn.context();
+  if (conn.stub().ListModels(ctx.get(), v1::ListModelsRequest(), &lm).ok()) {
+    models = json::object();
+    models["active"] = lm.active();
+    for (const auto& m : lm.models())
+      if (m.active()) models["device"] = m.device(), models["loaded"] = m.loaded();
+  }
+
+  if (g.json) {
+    json out = {{"server", conn.address()}, {"status", serving_word(serving)}};
+    if (!models.is_null()) out["model"] = models;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << "facecycled at " << conn.address() << ": " << serving_word(serving) << "\n";
+    if (!models.is_null()) {
+      std::string active = models["active"];
+      std::cout << "active model: " << (active.empty() ? "none" : active);
+      if (models.contains("device") && !models["device"].get<std::string>().empty())
+        std::cout << " (" << models["device"].get<std::string>()
+                  << (models["loaded"].get<bool>() ? ", loaded" : ", not loaded") << ")";
+      std::cout << "\n";
+    }
+  }
+  return serving == 1 ? kExitOk : kExitError;
+}
+
+int cmd_plugins(const GlobalOptions& g) {
+  Connection conn(g);
+  v1::ListPluginsResponse resp;
+  auto ctx = conn.context();
+  conn.check(conn.stub().ListPlugins(ctx.get(), v1::ListPluginsRequest(), &resp), "list plugins");
+  if (g.json) {
+    // One list: loaded plugins, then refused files with status "refused" and the reason.
+    json out = json::array();
+    for (const auto& p : resp.plugins()) out.push_back(to_json(p));
+    for (const auto& r : resp.refused()) {
+      std::string name = r.file().substr(r.file().find_last_of('/') + 1);
+      name = name.substr(0, name.rfind('.'));
+      out.push_back(
+          {{"name", name}, {"file", r.file()}, {"status", "refused"}, {"reason", r.reason()}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "DESCRIPTION", "FILE"}};
+  for (const auto& p : resp.plugins())
+    rows.push_back({p.name(), p.kind(), p.description(), p.file()});
+  print_table(std::cout, rows);
+  if (resp.refused_size() > 0) {
+    std::cout << "\nrefused:\n";
+    for (const auto& r : resp.refused())
+      std::cout << "  " << r.file() << ": " << r.reason() << "\n";
+  }
+  if (resp.plugin_dirs_size() > 0) {
+    std::cout << "\nplugin dirs:";
+    for (const auto& d : resp.plugin_dirs()) std::cout << " " << d;
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int cmd_models_list(const GlobalOptions& g) {
+  Connection conn(g);
+  v1::ListModelsResponse resp;
+  auto ctx = conn.context();
+  conn.check(conn.stub().ListModels(ctx.get(), v1::ListModelsRequest(), &resp), "list models");
+  if (g.json) {
+    json models = json::array();
+    for (const auto& m : resp.models()) models.push_back(to_json(m));
+    std::cout << json{{"active", resp.active()}, {"models", models}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (resp.models_size() == 0) {
+    std::cout << "no models registered; train one with `facecycle train --config FILE`\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows{
+      {"", "NAME", "LOADED", "DEVICE", "REGISTERED", "PATH"}};
+  for (const auto& m : resp.models())
+    rows.push_back({m.active() ? "*" : "", m.name(), m.loaded() ? "yes" : "no", m.device(),
+                    format_time_ms(m.registered_ms()), m.path()});
+  print_table(std::cout, rows);
+  return kExitOk;
+}
+
+int cmd_models_activate(const GlobalOptions& g, const std::string& name) {
+  Connection conn(g);
+  v1::ActivateModelRequest req;
+  req.set_name(name);
+  v1::ActivateModelResponse resp;
+  auto ctx = conn.context(std::chrono::seconds(300));  // loading a model can take a while
+  conn.check(conn.stub().ActivateModel(ctx.get(), req, &resp), "activate model " + name);
+  if (g.json)
+    std::cout << to_json(resp.model()).dump(2) << "\n";
+  else
+    std::cout << "active model: " << resp.model().name() << "\n";
+  return kExitOk;
+}
+
+}  // namespace fcc

@@ -1,0 +1,44 @@
+// One function per subcommand; each returns the process exit code or throws CliError.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "connection.h"
+
+namespace fcc {
+
+struct TransformOptions {
+  std::string task;
+  bool reverse = false;
+  bool whole_image = false;
+  std::string format = "same";
+  int priority = 0;
+  bool detach = false;
+  std::string output_dir;
+  std::vector<std::string> inputs;
+};
+
+struct TrainOptions {
+  std::string config;
+  int priority = 0;
+  bool detach = false;
+};
+
+int cmd_health(const GlobalOptions& g);
+int cmd_plugins(const GlobalOptions& g);
+int cmd_models_list(const GlobalOptions& g);
+int cmd_models_activate(const GlobalOptions& g, const std::string& name);
+int cmd_jobs(const GlobalOptions& g, const std::string& state, int limit, bool all_users);
+int cmd_show(const GlobalOptions& g, int64_t job_id);
+int cmd_watch(const GlobalOptions& g, int64_t job_id, int64_t after_event_id);
+int cmd_cancel(const GlobalOptions& g, int64_t job_id);
+int cmd_transform(const GlobalOptions& g, const TransformOptions& o);
+int cmd_train(const GlobalOptions& g, const TrainOptions& o);
+
+// Shared by transform, train and watch: follow the job to its end, then the exit code.
+int follow_job(Connection& conn, const GlobalOptions& g, const facecycle::v1::Job& job,
+               int64_t after_event_id);
+
+}  // namespace fcc

@@ -1,0 +1,68 @@
+// Where the daemon is, how to reach it, and how failures become one-line messages.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "facecycle/v1/facecycle.grpc.pb.h"
+
+namespace fcc {
+
+// Exit codes users' scripts rely on.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,     // could not do what was asked (daemon unreachable, refused, bad input)
+  kExitUsage = 2,     // bad command line
+  kExitJobNotOk = 3,  // the job ended, but failed, was cancelled or has failed items
+};
+
+// A failure with the one-line reason printed after "facecycle: ".
+struct CliError : std::runtime_error {
+  explicit CliError(const std::string& msg, int code = kExitError)
+      : std::runtime_error(msg), exit_code(code) {}
+  int exit_code;
+};
+
+struct GlobalOptions {
+  std::string server;  // empty: resolved from the environment
+  std::string token;
+  bool json = false;
+};
+
+// $FACECYCLE_DATA_DIR, else ~/.local/share/facecycle (the daemon's rule).
+std::string default_data_dir();
+// --server, else $FACECYCLE_SERVER, else unix:<data dir>/facecycled.sock.
+std::string resolve_server(const std::string& flag);
+// --token, else $FACECYCLE_TOKEN, else empty.
+std::string resolve_token(const std::string& flag);
+
+class Connection {
+ public:
+  explicit Connection(const GlobalOptions& opts);
+
+  const std::string& address() const { return address_; }
+  facecycle::v1::Facecycle::Stub& stub() { return *stub_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+  // A context carrying the bearer token; a deadline unless `deadline` is zero (streams).
+  std::unique_ptr<grpc::ClientContext> context(
+      std::chrono::seconds deadline = std::chrono::seconds(30)) const;
+
+  // Throws CliError with a message that says what to do.
+  [[noreturn]] void fail(const grpc::Status& status, const std::string& what) const;
+  void check(const grpc::Status& status, const std::string& what) const {
+    if (!status.ok()) fail(status, what);
+  }
+
+ private:
+  std::string address_;
+  std::string token_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<facecycle::v1::Facecycle::Stub> stub_;
+};
+
+}  // namespace fcc

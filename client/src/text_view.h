@@ -1,0 +1,26 @@
+// Human-readable output: tables, job details, one line per event.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "facecycle/v1/facecycle.pb.h"
+
+namespace fcc {
+
+// "2026-11-28 18:53:07" in local time; "-" for 0.
+std::string format_time_ms(long long ms);
+// "1m 05s", "2h 03m".
+std::string format_duration(double seconds);
+
+// Left-aligned columns separated by two spaces; the first row is the header.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
+
+// State, counts, per-item errors and reports, a train job's evaluation, the contact sheet.
+void print_job_details(std::ostream& out, const facecycle::v1::Job& job);
+
+// One line for non-terminal output, e.g. "18:53:07 job 4 item 3 succeeded: faces 1".
+std::string event_line(const facecycle::v1::Event& e);
+
+}  // namespace fcc

@@ -1,0 +1,83 @@
+#include "watch.h"
+
+#include <thread>
+
+#include "json_view.h"
+
+namespace fcc {
+
+namespace v1 = facecycle::v1;
+
+v1::Job get_job(Connection& conn, int64_t job_id, bool with_items) {
+  v1::GetJobRequest req;
+  req.set_job_id(job_id);
+  req.set_include_items(with_items);
+  v1::Job job;
+  auto ctx = conn.context();
+  conn.check(conn.stub().GetJob(ctx.get(), req, &job), "job " + std::to_string(job_id));
+  return job;
+}
+
+namespace {
+
+bool retryable(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         s.error_code() == grpc::StatusCode::CANCELLED ||
+         s.error_code() == grpc::StatusCode::UNKNOWN ||
+         s.error_code() == grpc::StatusCode::INTERNAL;
+}
+
+}  // namespace
+
+v1::Job watch_job(Connection& conn, int64_t job_id, int64_t after_event_id,
+                  const std::function<void(const v1::Event&)>& on_event,
+                  std::chrono::seconds reconnect_window) {
+  int64_t last_id = after_event_id;
+  bool connected_once = false;
+  auto give_up_at = std::chrono::steady_clock::now() + reconnect_window;
+
+  for (;;) {
+    auto ctx = conn.context(std::chrono::seconds(0));
+    // After a drop, wait for the daemon to come back instead of failing at once.
+    if (connected_once) ctx->set_wait_for_ready(true);
+    v1::WatchJobRequest req;
+    req.set_job_id(job_id);
+    req.set_after_event_id(last_id);
+    auto reader = conn.stub().WatchJob(ctx.get(), req);
+
+    bool terminal = false;
+    v1::Event ev;
+    while (reader->Read(&ev)) {
+      connected_once = true;
+      give_up_at = std::chrono::steady_clock::now() + reconnect_window;
+      if (ev.id() > 0 && ev.id() <= last_id) continue;  // never hand out an event twice
+      if (ev.id() > 0) last_id = ev.id();
+      on_event(ev);
+      if (ev.type() == v1::EVENT_TYPE_STATE && is_terminal(ev.job().state())) terminal = true;
+    }
+    if (terminal) ctx->TryCancel();
+    grpc::Status status = reader->Finish();
+    if (terminal) return get_job(conn, job_id, true);
+
+    if (status.ok()) {
+      // The stream ended without a terminal event (e.g. the daemon is shutting down). If the
+      // job did end meanwhile, the next stream replays the missing events and stops.
+      connected_once = true;
+    } else if (!connected_once || !retryable(status)) {
+      conn.fail(status, "watch job " + std::to_string(job_id));
+    }
+    if (std::chrono::steady_clock::now() > give_up_at) {
+      if (!status.ok()) conn.fail(status, "watch job " + std::to_string(job_id));
+      throw CliError("watch job " + std::to_string(job_id) + ": the stream keeps ending");
+    }
+    // wait_for_ready covers the daemon being down; this only spaces out quick retries.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!status.ok()) {
+      auto left = give_up_at - std::chrono::steady_clock::now();
+      if (!conn.channel()->WaitForConnected(std::chrono::system_clock::now() + left))
+        conn.fail(status, "watch job " + std::to_string(job_id));
+    }
+  }
+}
+
+}  // namespace fcc

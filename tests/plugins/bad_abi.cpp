@@ -1,0 +1,13 @@
+// A plugin built against a future ABI: the daemon must refuse it and keep running.
+#include "facecycle/plugin.h"
+
+extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo*
+facecycle_plugin_entry() {
+  static const FacecyclePluginInfo info{FACECYCLE_PLUGIN_ABI_VERSION + 1000,
+                                        "test-bad-abi",
+                                        static_cast<int>(fc::PluginKind::kStage),
+                                        "Test plugin with a wrong ABI version",
+                                        nullptr,
+                                        nullptr};
+  return &info;
+}

@@ -1,0 +1,41 @@
+// test-flip: a real but cheap stage for end-to-end tests — mirrors the photo left to right.
+// `delay_ms` (from [plugins.test-flip]) slows each item down so tests can cancel or kill the
+// daemon while an item is in flight.
+#include <chrono>
+#include <opencv2/core.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "facecycle/plugin.h"
+
+namespace {
+
+class TestFlip : public fc::Stage {
+ public:
+  explicit TestFlip(const fc::PluginConfig& config) {
+    auto it = config.find("delay_ms");
+    if (it != config.end()) delay_ms_ = std::stoi(it->second);
+    if (delay_ms_ < 0) throw std::invalid_argument("test-flip: delay_ms must be >= 0");
+  }
+
+  void process(fc::PhotoItem& item, fc::HostContext& ctx) override {
+    if (item.image.empty()) throw std::runtime_error("test-flip: item has no decoded image");
+    // Sleep in slices so a cancel is noticed promptly.
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms_);
+    while (std::chrono::steady_clock::now() < until) {
+      if (ctx.is_cancelled()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    cv::flip(item.image, item.result, 1);
+    item.report["flipped"] = "horizontal";
+    if (ctx.progress) ctx.progress(1.0, "flipped");
+  }
+
+ private:
+  int delay_ms_ = 0;
+};
+
+}  // namespace
+
+FACECYCLE_STAGE_PLUGIN("test-flip", "Test stage: mirrors the photo horizontally", TestFlip)
