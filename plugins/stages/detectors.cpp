@@ -1,0 +1,196 @@
+// Haar cascade, YuNet and the res10 SSD behind one interface.
+#include "detectors.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+
+#include "stage_config.h"
+
+namespace fc::stages {
+namespace {
+
+constexpr const char* kDefaultCascade =
+    "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+
+void require_file(const std::string& path, const std::string& key, const std::string& what) {
+  if (path.empty())
+    throw std::invalid_argument("detector needs " + key + " = path to " + what +
+                                " in its [plugins.detect] settings");
+  if (!std::filesystem::is_regular_file(path))
+    throw std::invalid_argument(key + " = " + path + " does not exist (expected " + what + ")");
+}
+
+// Shared by all detectors: big photos are detected at a bounded size, then mapped back.
+struct Scaled {
+  cv::Mat img;
+  double scale = 1.0;  // detection pixels per photo pixel
+};
+Scaled bounded(const cv::Mat& bgr, int max_side) {
+  Scaled s{bgr, 1.0};
+  const int side = std::max(bgr.cols, bgr.rows);
+  if (side > max_side) {
+    s.scale = double(max_side) / side;
+    cv::resize(bgr, s.img, {}, s.scale, s.scale, cv::INTER_AREA);
+  }
+  return s;
+}
+
+struct Common {
+  int max_side;
+  float min_face;
+  explicit Common(const PluginConfig& c)
+      : max_side(int(config_number(c, "max_side", 1600, 64, 20000))),
+        min_face(float(config_number(c, "min_face", 24, 1, 10000))) {}
+
+  std::vector<Face> finish(std::vector<Face> faces, double scale) const {
+    std::vector<Face> out;
+    for (auto& f : faces) {
+      f.box = {float(f.box.x / scale), float(f.box.y / scale), float(f.box.width / scale),
+               float(f.box.height / scale)};
+      for (auto& p : f.landmarks) p = {float(p.x / scale), float(p.y / scale)};
+      // Tiny detections are kept (crop marks them skipped with a reason) unless far below the
+      // limit, where they are mostly false positives.
+      if (std::min(f.box.width, f.box.height) >= min_face * 0.5f) out.push_back(std::move(f));
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Face& a, const Face& b) { return a.score > b.score; });
+    return out;
+  }
+};
+
+class HaarDetector : public FaceDetector {
+ public:
+  explicit HaarDetector(const PluginConfig& c)
+      : common_(c),
+        scale_factor_(config_number(c, "haar_scale_factor", 1.1, 1.01, 2.0)),
+        min_neighbors_(int(config_number(c, "haar_min_neighbors", 5, 0, 100))) {
+    const std::string path = config_string(c, "haar_cascade", kDefaultCascade);
+    if (!cascade_.load(path))
+      throw std::invalid_argument("cannot load the Haar cascade " + path +
+                                  " — install opencv-data or set haar_cascade");
+  }
+  std::string name() const override { return "haar"; }
+  std::vector<Face> detect(const cv::Mat& bgr) override {
+    Scaled s = bounded(bgr, common_.max_side);
+    cv::Mat grey;
+    cv::cvtColor(s.img, grey, cv::COLOR_BGR2GRAY);
+    cv::equalizeHist(grey, grey);
+    std::vector<cv::Rect> boxes;
+    std::vector<int> levels;
+    std::vector<double> weights;
+    const int min_px = std::max(12, int(common_.min_face * 0.5 * s.scale));
+    cascade_.detectMultiScale(grey, boxes, levels, weights, scale_factor_, min_neighbors_, 0,
+                              {min_px, min_px}, {}, true);
+    std::vector<Face> faces;
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      Face f;
+      f.box = cv::Rect2f(boxes[i]);
+      // Higher stage weight = more confident; squashed to (0,1) for a comparable score.
+      f.score = i < weights.size() ? float(1.0 / (1.0 + std::exp(-weights[i]))) : 1.f;
+      faces.push_back(std::move(f));
+    }
+    return common_.finish(std::move(faces), s.scale);
+  }
+
+ private:
+  Common common_;
+  double scale_factor_;
+  int min_neighbors_;
+  cv::CascadeClassifier cascade_;
+};
+
+class YuNetDetector : public FaceDetector {
+ public:
+  explicit YuNetDetector(const PluginConfig& c) : common_(c) {
+    const std::string path = config_string(c, "yunet_model", "");
+    require_file(path, "yunet_model", "face_detection_yunet_2022mar.onnx");
+    const float score = float(config_number(c, "score_threshold", 0.8, 0, 1));
+    const float nms = float(config_number(c, "nms_threshold", 0.3, 0, 1));
+    try {
+      net_ = cv::FaceDetectorYN::create(path, "", {320, 320}, score, nms, 5000);
+    } catch (const cv::Exception& e) {
+      throw std::invalid_argument("cannot load YuNet from " + path + ": " + e.what());
+    }
+  }
+  std::string name() const override { return "yunet"; }
+  std::vector<Face> detect(const cv::Mat& bgr) override {
+    Scaled s = bounded(bgr, common_.max_side);
+    net_->setInputSize(s.img.size());
+    cv::Mat out;
+    net_->detect(s.img, out);
+    std::vector<Face> faces;
+    for (int i = 0; i < out.rows; ++i) {
+      const float* r = out.ptr<float>(i);
+      Face f;
+      f.box = {r[0], r[1], r[2], r[3]};
+      for (int k = 0; k < 5; ++k) f.landmarks.emplace_back(r[4 + 2 * k], r[5 + 2 * k]);
+      f.score = r[14];
+      faces.push_back(std::move(f));
+    }
+    return common_.finish(std::move(faces), s.scale);
+  }
+
+ private:
+  Common common_;
+  cv::Ptr<cv::FaceDetectorYN> net_;
+};
+
+class SsdDetector : public FaceDetector {
+ public:
+  explicit SsdDetector(const PluginConfig& c)
+      : common_(c), threshold_(float(config_number(c, "score_threshold", 0.5, 0, 1))) {
+    const std::string pb = config_string(c, "ssd_model", "");
+    const std::string txt = config_string(c, "ssd_config", "");
+    require_file(pb, "ssd_model", "opencv_face_detector_uint8.pb");
+    require_file(txt, "ssd_config", "opencv_face_detector.pbtxt");
+    try {
+      net_ = cv::dnn::readNetFromTensorflow(pb, txt);
+    } catch (const cv::Exception& e) {
+      throw std::invalid_argument("cannot load the SSD face detector " + pb + ": " + e.what());
+    }
+  }
+  std::string name() const override { return "ssd"; }
+  std::vector<Face> detect(const cv::Mat& bgr) override {
+    const cv::Mat blob = cv::dnn::blobFromImage(bgr, 1.0, {300, 300}, {104, 177, 123});
+    net_.setInput(blob);
+    const cv::Mat det = net_.forward();
+    const cv::Mat d(det.size[2], det.size[3], CV_32F, const_cast<float*>(det.ptr<float>()));
+    std::vector<Face> faces;
+    for (int i = 0; i < d.rows; ++i) {
+      const float* r = d.ptr<float>(i);
+      if (r[2] < threshold_) continue;
+      // The network emits junk boxes with coordinates far outside [0,1]; clamp the rest.
+      if (r[3] > 1.05f || r[4] > 1.05f || r[5] < -0.05f || r[6] < -0.05f) continue;
+      const float x0 = std::clamp(r[3], 0.f, 1.f) * bgr.cols;
+      const float y0 = std::clamp(r[4], 0.f, 1.f) * bgr.rows;
+      const float x1 = std::clamp(r[5], 0.f, 1.f) * bgr.cols;
+      const float y1 = std::clamp(r[6], 0.f, 1.f) * bgr.rows;
+      if (x1 <= x0 || y1 <= y0) continue;
+      Face f;
+      f.box = {x0, y0, x1 - x0, y1 - y0};
+      f.score = r[2];
+      faces.push_back(std::move(f));
+    }
+    return common_.finish(std::move(faces), 1.0);
+  }
+
+ private:
+  Common common_;
+  float threshold_;
+  cv::dnn::Net net_;
+};
+
+}  // namespace
+
+std::unique_ptr<FaceDetector> make_detector(const PluginConfig& config) {
+  const std::string kind = config_string(config, "detector", "haar");
+  if (kind == "haar") return std::make_unique<HaarDetector>(config);
+  if (kind == "yunet") return std::make_unique<YuNetDetector>(config);
+  if (kind == "ssd") return std::make_unique<SsdDetector>(config);
+  throw std::invalid_argument("detector = '" + kind + "' is unknown (use haar, yunet or ssd)");
+}
+
+}  // namespace fc::stages

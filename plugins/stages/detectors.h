@@ -1,0 +1,24 @@
+// The three face detectors of the detect stage. Not thread-safe: one instance per stage.
+#pragma once
+
+#include <facecycle/plugin.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fc::stages {
+
+class FaceDetector {
+ public:
+  virtual ~FaceDetector() = default;
+  // Faces in a CV_8UC3 BGR photo, in photo pixels, best first.
+  virtual std::vector<Face> detect(const cv::Mat& bgr) = 0;
+  virtual std::string name() const = 0;
+};
+
+// `detector` = haar (default) | yunet | ssd; the other keys are described in docs/PIPELINE.md.
+// Throws std::invalid_argument naming the missing or bad setting.
+std::unique_ptr<FaceDetector> make_detector(const PluginConfig& config);
+
+}  // namespace fc::stages
