@@ -205,7 +205,7 @@ void composite_face(cv::Mat& result, const cv::Mat& original_crop, const cv::Mat
   cv::Mat ring = (mask > 0.f) & (mask < 1.f);
   cv::Mat weight(size, size, CV_32F);
   r.forEach<float>([&](float& v, const int* pos) {
-    weight.at<float>(pos[0], pos[1]) = static_cast<float>(smoothstep(0.55, inner, v));
+    weight.at<float>(pos[0], pos[1]) = static_cast<float>(smoothstep(0.3, inner, v));
   });
   const cv::Mat corrected = match_colour_at_ring(generated, original_crop, ring, weight);
 

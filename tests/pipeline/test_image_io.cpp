@@ -1,0 +1,201 @@
+// image_io: metadata round trips, atomic writes, and the refusal of bad inputs with clear
+// ImageErrors before they reach the decoder.
+#include <facecycle/core/image_io.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "pipeline_helpers.h"
+
+namespace {
+namespace fs = std::filesystem;
+using fc::ImageError;
+
+class ImageIo : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = fc::testing::temp_dir("io"); }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  static std::string slurp(const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+  }
+  static void spit(const std::string& p, const std::string& bytes) {
+    std::ofstream f(p, std::ios::binary);
+    f << bytes;
+  }
+  // Expects read_image to throw an ImageError whose message contains `needle`.
+  static void expect_refused(const std::string& p, const std::string& needle) {
+    try {
+      fc::read_image(p);
+      ADD_FAILURE() << p << " was accepted";
+    } catch (const ImageError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  }
+  fs::path dir_;
+};
+
+std::string be32(uint32_t v) {
+  return {char(v >> 24), char((v >> 16) & 0xff), char((v >> 8) & 0xff), char(v & 0xff)};
+}
+std::string png_chunk(const std::string& type, const std::string& data) {
+  std::string td = type + data;
+  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(td.data()), uInt(td.size()));
+  return be32(uint32_t(data.size())) + td + be32(uint32_t(crc));
+}
+
+TEST_F(ImageIo, PngRoundTripIsLosslessAndKeepsMetadata) {
+  cv::Mat img = fc::testing::smooth_photo({97, 61});
+  std::map<std::string, std::string> meta = {
+      {"facecycle:model", "seeded-1"}, {"facecycle:task", "age"}, {"Comment", "a b=c; ünï"}};
+  fc::write_image_atomic(path("out.png"), img, "png", meta);
+  auto back = fc::read_image(path("out.png"));
+  EXPECT_EQ(back.format, "png");
+  ASSERT_EQ(back.bgr.size(), img.size());
+  EXPECT_EQ(cv::norm(back.bgr, img, cv::NORM_INF), 0.0);
+  EXPECT_EQ(fc::read_image_metadata(path("out.png")), meta);
+  // Other decoders accept the inserted chunks (a bad CRC makes libpng refuse the file).
+  EXPECT_FALSE(cv::imread(path("out.png")).empty());
+  // No temporary file is left behind.
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir_)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1);
+}
+
+TEST_F(ImageIo, JpegRoundTripKeepsMetadataInAComSegment) {
+  cv::Mat img = fc::testing::smooth_photo({120, 80});
+  std::map<std::string, std::string> meta = {{"facecycle:model", "m"}, {"note", "x\"y\\z"}};
+  fc::write_image_atomic(path("out.jpg"), img, "jpg", meta);
+  std::string bytes = slurp(path("out.jpg"));
+  ASSERT_GE(bytes.size(), 4u);
+  EXPECT_EQ(uint8_t(bytes[2]), 0xff);
+  EXPECT_EQ(uint8_t(bytes[3]), 0xfe) << "COM segment right after SOI";
+  auto back = fc::read_image(path("out.jpg"));
+  EXPECT_EQ(back.format, "jpg");
+  // Quality 95 (with 4:2:0 chroma subsampling): a few grey levels on average.
+  EXPECT_LT(cv::norm(back.bgr, img, cv::NORM_L1) / img.total() / 3, 4.0);
+  EXPECT_EQ(fc::read_image_metadata(path("out.jpg")), meta);
+}
+
+TEST_F(ImageIo, OverwritesAtomicallyAndRefusesAMissingFolder) {
+  cv::Mat a(10, 10, CV_8UC3, cv::Scalar(1, 2, 3)), b(10, 10, CV_8UC3, cv::Scalar(9, 8, 7));
+  fc::write_image_atomic(path("x.png"), a, "png", {});
+  fc::write_image_atomic(path("x.png"), b, "png", {});
+  EXPECT_EQ(fc::read_image(path("x.png")).bgr.at<cv::Vec3b>(0, 0), cv::Vec3b(9, 8, 7));
+  EXPECT_THROW(fc::write_image_atomic(path("no/such/dir/x.png"), a, "png", {}), ImageError);
+  EXPECT_THROW(fc::write_image_atomic(path("x.gif"), a, "gif", {}), std::invalid_argument);
+}
+
+TEST_F(ImageIo, RefusesTruncatedFiles) {
+  cv::Mat img = fc::testing::smooth_photo({200, 150});
+  for (std::string fmt : {"png", "jpg"}) {
+    fc::write_image_atomic(path("whole." + fmt), img, fmt, {});
+    std::string bytes = slurp(path("whole." + fmt));
+    spit(path("cut." + fmt), bytes.substr(0, bytes.size() * 2 / 3));
+    expect_refused(path("cut." + fmt), "truncated");
+    // Losing just the final marker is caught too.
+    spit(path("tail." + fmt), bytes.substr(0, bytes.size() - 2));
+    expect_refused(path("tail." + fmt), "truncated");
+  }
+}
+
+TEST_F(ImageIo, RefusesAPngDeclaringTooManyPixelsBeforeDecoding) {
+  // 30000x30000 RGB in the header, no pixel data: decoding would need 2.7 GB.
+  std::string ihdr = be32(30000) + be32(30000) + std::string("\x08\x02\x00\x00\x00", 5);
+  spit(path("huge.png"),
+       std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IEND", ""));
+  expect_refused(path("huge.png"),
+                 "declares 30000\xc3\x97"
+                 "30000 pixels");
+}
+
+TEST_F(ImageIo, RefusesAJpegDeclaringTooManyPixels) {
+  cv::Mat img(16, 16, CV_8UC3, cv::Scalar(50, 100, 150));
+  fc::write_image_atomic(path("small.jpg"), img, "jpg", {});
+  std::string b = slurp(path("small.jpg"));
+  // Patch the SOF0 frame header's height and width to 30000.
+  size_t sof = b.find("\xff\xc0", 2);
+  ASSERT_NE(sof, std::string::npos);
+  b[sof + 5] = char(30000 >> 8), b[sof + 6] = char(30000 & 0xff);
+  b[sof + 7] = char(30000 >> 8), b[sof + 8] = char(30000 & 0xff);
+  spit(path("huge.jpg"), b);
+  expect_refused(path("huge.jpg"), "more than the limit");
+}
+
+TEST_F(ImageIo, RefusesNonImagesEmptyAndMissingFilesAndOversizedFiles) {
+  spit(path("notes.png"), "hello, this is text\n");
+  expect_refused(path("notes.png"), "not an image");
+  spit(path("empty.jpg"), "");
+  expect_refused(path("empty.jpg"), "empty");
+  expect_refused(path("missing.jpg"), "cannot read");
+  fc::write_image_atomic(path("ok.png"), fc::testing::smooth_photo({64, 64}), "png", {});
+  fc::ImageLimits tiny;
+  tiny.max_file_bytes = 100;
+  EXPECT_THROW(fc::read_image(path("ok.png"), tiny), ImageError);
+}
+
+TEST_F(ImageIo, ConvertsGreySixteenBitAndAlphaToBgr8) {
+  cv::Mat grey(8, 8, CV_8UC1, cv::Scalar(77));
+  cv::imwrite(path("grey.png"), grey);
+  auto g = fc::read_image(path("grey.png")).bgr;
+  ASSERT_EQ(g.type(), CV_8UC3);
+  EXPECT_EQ(g.at<cv::Vec3b>(3, 3), cv::Vec3b(77, 77, 77));
+
+  cv::Mat deep(8, 8, CV_16UC3, cv::Scalar(257 * 10, 257 * 128, 65535));
+  cv::imwrite(path("deep.png"), deep);
+  auto d = fc::read_image(path("deep.png")).bgr;
+  ASSERT_EQ(d.type(), CV_8UC3);
+  EXPECT_EQ(d.at<cv::Vec3b>(0, 0), cv::Vec3b(10, 128, 255));
+
+  // Alpha is composited over white: transparent -> white, opaque -> the colour.
+  cv::Mat rgba(2, 3, CV_8UC4);
+  rgba.at<cv::Vec4b>(0, 0) = {0, 0, 200, 255};
+  rgba.at<cv::Vec4b>(0, 1) = {0, 0, 200, 0};
+  rgba.at<cv::Vec4b>(0, 2) = {0, 0, 200, 128};
+  rgba.row(1).setTo(cv::Scalar(10, 20, 30, 255));
+  cv::imwrite(path("alpha.png"), rgba);
+  auto a = fc::read_image(path("alpha.png")).bgr;
+  ASSERT_EQ(a.type(), CV_8UC3);
+  EXPECT_EQ(a.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 200));
+  EXPECT_EQ(a.at<cv::Vec3b>(0, 1), cv::Vec3b(255, 255, 255));
+  cv::Vec3b half = a.at<cv::Vec3b>(0, 2);
+  EXPECT_NEAR(half[0], 127, 2);
+  EXPECT_NEAR(half[2], 227, 2);
+
+  cv::Mat grey_alpha(4, 4, CV_16UC4, cv::Scalar(0, 0, 65535, 65535));
+  cv::imwrite(path("alpha16.png"), grey_alpha);
+  EXPECT_EQ(fc::read_image(path("alpha16.png")).bgr.at<cv::Vec3b>(1, 1), cv::Vec3b(0, 0, 255));
+}
+
+TEST_F(ImageIo, OutputFormatAndName) {
+  EXPECT_EQ(fc::output_format("same", "jpg"), "jpg");
+  EXPECT_EQ(fc::output_format("same", "png"), "png");
+  EXPECT_EQ(fc::output_format("same", "bmp"), "png");  // lossless stays lossless
+  EXPECT_EQ(fc::output_format("jpg", "png"), "jpg");
+  EXPECT_THROW(fc::output_format("gif", "png"), std::invalid_argument);
+  EXPECT_EQ(fc::output_file_name("/in/party.photo.JPEG", "png"), "party.photo.png");
+  EXPECT_EQ(fc::output_file_name("face", "jpg"), "face.jpg");
+}
+
+TEST_F(ImageIo, BeforeAfterSheetHasOneLabelledRowPerPair) {
+  cv::Mat red(100, 50, CV_8UC3, cv::Scalar(0, 0, 255)),
+      blue(100, 50, CV_8UC3, cv::Scalar(255, 0, 0));
+  cv::Mat sheet = fc::make_before_after_sheet({{red, blue}, {blue, red}}, 64);
+  ASSERT_EQ(sheet.type(), CV_8UC3);
+  EXPECT_GT(sheet.rows, 2 * 64);
+  EXPECT_LT(sheet.rows, 2 * 64 + 80);
+  EXPECT_GT(sheet.cols, 2 * 32);
+  // Both colours appear, each image kept at aspect (32 x 64 cells).
+  cv::Mat is_red, is_blue;
+  cv::inRange(sheet, cv::Scalar(0, 0, 250), cv::Scalar(5, 5, 255), is_red);
+  cv::inRange(sheet, cv::Scalar(250, 0, 0), cv::Scalar(255, 5, 5), is_blue);
+  EXPECT_NEAR(cv::countNonZero(is_red), 2 * 32 * 64, 2 * 64);
+  EXPECT_NEAR(cv::countNonZero(is_blue), 2 * 32 * 64, 2 * 64);
+  EXPECT_TRUE(fc::make_before_after_sheet({}).empty());
+}
+
+}  // namespace

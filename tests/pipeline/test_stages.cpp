@@ -1,0 +1,175 @@
+// The stage plugins through the plugin ABI, with a fake translator: the pipeline edits faces,
+// skips overlapping, tiny and off-photo faces with reasons, leaves every other pixel
+// bit-identical through a PNG write/read, and handles whole-image chips.
+#include <facecycle/core/face_geometry.h>
+#include <facecycle/core/image_io.h>
+#include <gtest/gtest.h>
+
+#include "pipeline_helpers.h"
+
+namespace {
+namespace fs = std::filesystem;
+using fc::testing::load_stage;
+
+struct Pipeline {
+  std::unique_ptr<fc::Stage> crop = load_stage("crop"), generate = load_stage("generate-age"),
+                             composite = load_stage("composite");
+  void run(fc::PhotoItem& item, fc::HostContext& ctx) {
+    crop->process(item, ctx);
+    generate->process(item, ctx);
+    composite->process(item, ctx);
+  }
+};
+
+fc::Face face_at(cv::Rect2f box, std::vector<cv::Point2f> lm = {}) {
+  fc::Face f;
+  f.box = box;
+  f.score = 1.f;
+  f.landmarks = std::move(lm);
+  return f;
+}
+
+TEST(Stages, EditsFacesAndLeavesEveryOtherPixelBitIdenticalThroughPng) {
+  cv::Mat photo = fc::testing::smooth_photo({900, 600});
+  auto lm1 = fc::testing::draw_face(photo, {250, 250}, 80, -8);
+  auto lm2 = fc::testing::draw_face(photo, {620, 300}, 60, 5);
+  fc::PhotoItem item;
+  item.image = photo.clone();
+  item.task = "age";
+  item.faces = {face_at({180, 200, 140, 180}, lm1), face_at({570, 260, 100, 130}, lm2)};
+  auto model = fc::testing::invert_translator(96);
+  auto ctx = fc::testing::context(model);
+  Pipeline p;
+  p.run(item, ctx);
+
+  EXPECT_EQ(model->calls, 1) << "one translate call per photo";
+  EXPECT_EQ(model->last_batch, 2);
+  EXPECT_EQ(model->last_task, "age");
+  EXPECT_EQ(item.model_name, "fake");
+  ASSERT_EQ(item.faces[0].crop.size(), cv::Size(96, 96)) << "crop size = model resolution";
+  EXPECT_EQ(item.report["faces_edited"], "2");
+  ASSERT_EQ(item.result.size(), photo.size());
+
+  const auto dir = fc::testing::temp_dir("stages");
+  const std::string out = (dir / "out.png").string();
+  fc::write_image_atomic(out, item.result, "png", {{"facecycle:model", item.model_name}});
+  cv::Mat back = fc::read_image(out).bgr;
+  fs::remove_all(dir);
+
+  // The union of the warped masks; every changed pixel must lie inside it.
+  cv::Mat inside(photo.size(), CV_8U, cv::Scalar(0));
+  for (const auto& f : item.faces) {
+    cv::Mat m;
+    cv::warpAffine(fc::face_mask(96), m, f.to_crop, photo.size(),
+                   cv::INTER_LINEAR | cv::WARP_INVERSE_MAP);
+    inside |= (m > 0.f);
+  }
+  cv::Mat changed;
+  cv::Mat diff;
+  cv::absdiff(back, photo, diff);
+  cv::cvtColor(diff, changed, cv::COLOR_BGR2GRAY);
+  changed = changed > 0;
+  EXPECT_EQ(cv::countNonZero(changed & ~inside), 0) << "pixels changed outside every mask";
+  EXPECT_GT(cv::countNonZero(changed), 8000) << "the faces were edited";
+  // The eye of face 1 is inverted (dark -> light).
+  EXPECT_GT(cv::mean(back(cv::Rect(cv::Point(lm1[0]) - cv::Point(3, 3), cv::Size(6, 6))))[0],
+            150.0);
+}
+
+TEST(Stages, SkipsOverlappingTinyAndOffPhotoFacesWithReasons) {
+  cv::Mat photo = fc::testing::smooth_photo({640, 480});
+  fc::PhotoItem item;
+  item.image = photo;
+  item.faces = {
+      face_at({100, 100, 120, 120}),  // 0: big
+      face_at({140, 120, 100, 100}),  // 1: overlaps 0 (IoU ~0.46)
+      face_at({400, 300, 16, 16}),    // 2: tiny
+      face_at({-90, 300, 100, 100}),  // 3: mostly outside the photo
+      face_at({590, 50, 80, 80}),     // 4: at the border, cropped with mirroring
+  };
+  auto ctx = fc::testing::context(fc::testing::invert_translator());
+  Pipeline p;
+  p.run(item, ctx);
+  EXPECT_TRUE(item.faces[0].skipped.empty()) << item.faces[0].skipped;
+  EXPECT_NE(item.faces[1].skipped.find("overlaps a bigger face"), std::string::npos);
+  EXPECT_NE(item.faces[2].skipped.find("too small"), std::string::npos);
+  EXPECT_NE(item.faces[3].skipped.find("outside the photo"), std::string::npos);
+  EXPECT_TRUE(item.faces[4].skipped.empty()) << item.faces[4].skipped;
+  EXPECT_EQ(item.report["faces_edited"], "2");
+  EXPECT_EQ(item.report["faces_skipped"], "3");
+  EXPECT_NE(item.report["skipped"].find("face 2: overlaps"), std::string::npos);
+  ASSERT_EQ(item.result.size(), photo.size());
+  // The border face was pasted: its in-photo part changed.
+  EXPECT_GT(cv::norm(item.result(cv::Rect(600, 60, 40, 60)), photo(cv::Rect(600, 60, 40, 60)),
+                     cv::NORM_INF),
+            50.0);
+  // The skipped faces' areas are untouched.
+  EXPECT_EQ(cv::norm(item.result(cv::Rect(400, 300, 16, 16)), photo(cv::Rect(400, 300, 16, 16)),
+                     cv::NORM_INF),
+            0.0);
+}
+
+TEST(Stages, WholeImageChipIsResizedInAndOut) {
+  cv::Mat chip = fc::testing::smooth_photo({200, 200});
+  fc::PhotoItem item;
+  item.image = chip;
+  item.whole_image = true;
+  auto detect = load_stage("detect");
+  auto model = fc::testing::invert_translator(128);
+  auto ctx = fc::testing::context(model);
+  detect->process(item, ctx);
+  EXPECT_TRUE(item.faces.empty()) << "detect does nothing for whole-image items";
+  Pipeline p;
+  p.run(item, ctx);
+  ASSERT_EQ(item.faces.size(), 1u);
+  EXPECT_EQ(item.faces[0].crop.size(), cv::Size(128, 128));
+  ASSERT_EQ(item.result.size(), chip.size());
+  // Inverted everywhere, up to resampling.
+  cv::Mat expect = 255 - chip, diff;
+  cv::absdiff(item.result, expect, diff);
+  EXPECT_LT(cv::mean(diff)[0], 3.0);
+}
+
+TEST(Stages, GenerateWithoutAModelFailsClearly) {
+  fc::PhotoItem item;
+  item.image = fc::testing::smooth_photo({64, 64});
+  item.whole_image = true;
+  auto ctx = fc::testing::context(nullptr);
+  load_stage("crop")->process(item, ctx);
+  try {
+    load_stage("generate-race")->process(item, ctx);
+    FAIL() << "no error without a model";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("no model is loaded"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverse) {
+  fc::PhotoItem item;
+  item.image = fc::testing::smooth_photo({64, 64});
+  item.whole_image = true;
+  item.reverse = true;
+  auto model = fc::testing::identity_translator();
+  auto ctx = fc::testing::context(model);
+  load_stage("crop")->process(item, ctx);
+  load_stage("generate-race")->process(item, ctx);
+  EXPECT_EQ(model->last_task, "race");
+}
+
+TEST(Stages, DetectorSettingsAreCheckedWhenTheStageIsCreated) {
+  auto message = [](const fc::PluginConfig& c) {
+    try {
+      load_stage("detect", c);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message({{"detector", "yunet"}}).find("yunet_model"), std::string::npos);
+  EXPECT_NE(message({{"detector", "ssd"}}).find("ssd_model"), std::string::npos);
+  EXPECT_NE(message({{"detector", "mtcnn"}}).find("unknown"), std::string::npos);
+  EXPECT_NE(message({{"haar_cascade", "/nonexistent.xml"}}).find("opencv-data"), std::string::npos);
+  EXPECT_NE(message({{"min_face", "big"}}).find("min_face"), std::string::npos);
+}
+
+}  // namespace
