@@ -1,1 +1,166 @@
-// translator tests: filled in next
+// The shared translator: dynamic batching must not change results, concurrent callers with mixed
+// tasks get their own faces back, and an unknown task is refused.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <opencv2/core.hpp>
+#include <thread>
+
+#include "facecycle/core/model_file.h"
+#include "facecycle/core/translator.h"
+
+namespace {
+namespace fs = std::filesystem;
+
+class Translator : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("fc_translator_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    fc::GeneratorOptions o;
+    o.width = 8;
+    o.blocks = 1;
+    fc::write_seeded_model(model(), o, 32, 21, "translator-test");
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static std::string model() { return (dir_ / "m.pt").string(); }
+
+  static std::shared_ptr<fc::FaceTranslator> load(int max_batch, int max_wait_ms) {
+    fc::TranslatorOptions o;
+    o.device = "cpu";
+    o.threads = 1;
+    o.max_batch = max_batch;
+    o.max_wait_ms = max_wait_ms;
+    return fc::load_translator(model(), o);
+  }
+
+  static std::vector<cv::Mat> random_faces(int n, int size, int seed) {
+    cv::RNG rng(seed);
+    std::vector<cv::Mat> out;
+    for (int i = 0; i < n; ++i) {
+      cv::Mat m(size, size, CV_8UC3);
+      rng.fill(m, cv::RNG::UNIFORM, 0, 256);
+      out.push_back(m);
+    }
+    return out;
+  }
+
+  // Batched and single runs differ only by float rounding: allow one grey level.
+  static void expect_same(const cv::Mat& a, const cv::Mat& b, const std::string& what) {
+    ASSERT_EQ(a.size(), b.size()) << what;
+    ASSERT_EQ(a.type(), b.type()) << what;
+    EXPECT_LE(cv::norm(a, b, cv::NORM_INF), 1.0) << what;
+  }
+
+  static fs::path dir_;
+};
+fs::path Translator::dir_;
+
+TEST_F(Translator, ReturnsFacesAtTheirInputSize) {
+  auto t = load(16, 1);
+  EXPECT_EQ(t->device(), "cpu");
+  EXPECT_EQ(t->card().name, "translator-test");
+  for (int size : {32, 48, 20}) {
+    auto out = t->translate(random_faces(2, size, size), "age", false);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].size(), cv::Size(size, size));
+    EXPECT_EQ(out[0].type(), CV_8UC3);
+  }
+  EXPECT_TRUE(t->translate({}, "race", true).empty());
+}
+
+TEST_F(Translator, BatchedEqualsOneAtATime) {
+  auto faces = random_faces(6, 32, 1);
+  auto single = load(1, 0);
+  auto batched = load(16, 50);
+  auto together = batched->translate(faces, "race", false);
+  EXPECT_GE(batched->stats().largest_batch, 6);
+  for (size_t i = 0; i < faces.size(); ++i)
+    expect_same(together[i], single->translate({faces[i]}, "race", false)[0],
+                "face " + std::to_string(i));
+  EXPECT_EQ(single->stats().largest_batch, 1);
+}
+
+TEST_F(Translator, ConcurrentCallersWithMixedTasksGetTheirOwnResults) {
+  struct Job {
+    std::string task;
+    bool reverse;
+    std::vector<cv::Mat> faces;
+  };
+  std::vector<Job> jobs = {{"age", false, random_faces(2, 32, 10)},
+                           {"age", true, random_faces(1, 32, 11)},
+                           {"race", false, random_faces(3, 32, 12)},
+                           {"race", true, random_faces(2, 32, 13)}};
+  auto single = load(1, 0);
+  std::vector<std::vector<cv::Mat>> expected;
+  for (auto& j : jobs) {
+    std::vector<cv::Mat> e;
+    for (auto& f : j.faces) e.push_back(single->translate({f}, j.task, j.reverse)[0]);
+    expected.push_back(e);
+  }
+
+  // 8 faces in all and max_batch 8 with a long wait: the batcher runs them as one mixed batch.
+  auto shared = load(8, 5000);
+  std::vector<std::vector<cv::Mat>> got(jobs.size());
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < jobs.size(); ++k)
+    threads.emplace_back(
+        [&, k] { got[k] = shared->translate(jobs[k].faces, jobs[k].task, jobs[k].reverse); });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(shared->stats().faces, 8);
+  EXPECT_EQ(shared->stats().batches, 1) << "the four callers should share one batch";
+  for (size_t k = 0; k < jobs.size(); ++k)
+    for (size_t i = 0; i < jobs[k].faces.size(); ++i)
+      expect_same(got[k][i], expected[k][i], jobs[k].task + " job " + std::to_string(k));
+  // Different tasks really give different faces (so a mix-up would be caught above).
+  EXPECT_GT(cv::norm(single->translate({jobs[0].faces[0]}, "age", false)[0],
+                     single->translate({jobs[0].faces[0]}, "race", false)[0], cv::NORM_L1),
+            0.0);
+}
+
+TEST_F(Translator, ManyThreadsRepeatedly) {
+  auto shared = load(4, 2);
+  auto faces = random_faces(4, 32, 99);
+  auto single = load(1, 0);
+  const std::vector<std::pair<std::string, bool>> tasks = {
+      {"age", false}, {"age", true}, {"race", false}, {"race", true}};
+  std::vector<cv::Mat> expected;
+  for (int k = 0; k < 4; ++k)
+    expected.push_back(single->translate({faces[k]}, tasks[k].first, tasks[k].second)[0]);
+  std::vector<std::thread> threads;
+  std::vector<int> bad(4, 0);
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&, k] {
+      for (int rep = 0; rep < 10; ++rep) {
+        auto out = shared->translate({faces[k]}, tasks[k].first, tasks[k].second)[0];
+        if (cv::norm(out, expected[k], cv::NORM_INF) > 1.0) ++bad[k];
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad, std::vector<int>(4, 0));
+  EXPECT_EQ(shared->stats().faces, 40);
+}
+
+TEST_F(Translator, UnknownTaskListsTheKnownOnes) {
+  auto t = load(4, 1);
+  try {
+    t->translate(random_faces(1, 32, 1), "gender", false);
+    FAIL() << "unknown task accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("age, race"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Translator, MissingModelIsExplained) {
+  fc::TranslatorOptions o;
+  o.device = "cpu";
+  try {
+    fc::load_translator((dir_ / "nope.pt").string(), o);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

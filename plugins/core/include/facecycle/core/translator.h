@@ -11,6 +11,13 @@
 
 namespace fc {
 
+// Counters of the dynamic batcher (for tests, logs and metrics).
+struct TranslatorStats {
+  long long batches = 0;  // generator calls
+  long long faces = 0;    // faces translated
+  int largest_batch = 0;
+};
+
 class FaceTranslator {
  public:
   virtual ~FaceTranslator() = default;
@@ -18,10 +25,11 @@ class FaceTranslator {
   // translated under the condition for (task, reverse), and returned at its input size.
   // Thread-safe: concurrent callers are batched together. Throws std::invalid_argument for an
   // unknown task.
-  virtual std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces,
-                                         const std::string& task, bool reverse) = 0;
+  virtual std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
+                                         bool reverse) = 0;
   virtual const ModelCard& card() const = 0;
   virtual std::string device() const = 0;  // "cpu" or "cuda:0"
+  virtual TranslatorStats stats() const { return {}; }
 };
 
 struct TranslatorOptions {

@@ -1,0 +1,200 @@
+// The one resident generator shared by all jobs, with dynamic batching: callers enqueue faces,
+// a batcher thread runs up to max_batch of them (conditions mixed, one id per sample) per
+// generator call and hands each result back through a future.
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <opencv2/imgproc.hpp>
+#include <thread>
+
+#include "facecycle/core/model_file.h"
+#include "facecycle/core/translator.h"
+
+namespace fc {
+namespace {
+
+torch::Device pick_device(const std::string& requested) {
+  if (requested == "cpu") return torch::kCPU;
+  if (requested == "cuda" || requested == "auto") {
+    if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, 0);
+    if (requested == "cuda")
+      throw std::runtime_error(
+          "device 'cuda' requested but this LibTorch build sees no CUDA "
+          "device; use device = \"cpu\" or \"auto\"");
+    return torch::kCPU;
+  }
+  throw std::runtime_error("unknown device '" + requested + "'; use auto, cpu or cuda");
+}
+
+// BGR uint8 crop -> [3,R,R] float RGB in [-1,1].
+torch::Tensor to_tensor(const cv::Mat& bgr, int resolution) {
+  cv::Mat resized = bgr;
+  if (bgr.rows != resolution || bgr.cols != resolution)
+    cv::resize(bgr, resized, {resolution, resolution}, 0, 0,
+               bgr.rows > resolution ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::Mat rgb;
+  cv::cvtColor(resized, rgb, cv::COLOR_BGR2RGB);
+  cv::Mat f;
+  rgb.convertTo(f, CV_32FC3, 1.0 / 127.5, -1.0);
+  return torch::from_blob(f.data, {resolution, resolution, 3}, torch::kFloat)
+      .permute({2, 0, 1})
+      .contiguous();
+}
+
+// [3,R,R] float in [-1,1] (CPU) -> BGR uint8 at `size`.
+cv::Mat to_image(const torch::Tensor& chw, cv::Size size) {
+  auto hwc = chw.add(1.0)
+                 .mul_(127.5)
+                 .round_()
+                 .clamp_(0, 255)
+                 .to(torch::kUInt8)
+                 .permute({1, 2, 0})
+                 .contiguous();
+  cv::Mat rgb(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3,
+              hwc.data_ptr<uint8_t>());
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);  // copies out of the tensor
+  if (bgr.size() != size)
+    cv::resize(bgr, bgr, size, 0, 0, size.width < bgr.cols ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return bgr;
+}
+
+class TorchTranslator : public FaceTranslator {
+ public:
+  TorchTranslator(const std::string& model_path, const TranslatorOptions& options)
+      : options_(options), device_(pick_device(options.device)) {
+    if (options_.max_batch < 1) options_.max_batch = 1;
+    if (options_.max_wait_ms < 0) options_.max_wait_ms = 0;
+    threads_ = options.threads > 0
+                   ? options.threads
+                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads_);
+    auto loaded = load_model(model_path, device_);
+    card_ = loaded.card;
+    generator_ = loaded.generator;
+    batcher_ = std::thread([this] { batch_loop(); });
+  }
+
+  ~TorchTranslator() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    batcher_.join();
+  }
+
+  std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
+                                 bool reverse) override {
+    const int64_t cond = card_.condition_id(task, reverse);  // throws for an unknown task
+    for (const auto& f : faces)
+      if (f.empty() || f.type() != CV_8UC3)
+        throw std::invalid_argument("translate: every face must be a non-empty CV_8UC3 BGR image");
+
+    std::vector<std::future<torch::Tensor>> results;
+    results.reserve(faces.size());
+    std::vector<Request> requests;
+    requests.reserve(faces.size());
+    for (const auto& f : faces) {  // preprocessing runs on the caller's thread
+      requests.push_back({to_tensor(f, card_.resolution), cond, {}});
+      results.push_back(requests.back().result.get_future());
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& r : requests) queue_.push_back(std::move(r));
+    }
+    wake_.notify_all();
+
+    std::vector<cv::Mat> out;
+    out.reserve(faces.size());
+    for (size_t i = 0; i < faces.size(); ++i)
+      out.push_back(to_image(results[i].get(), faces[i].size()));
+    return out;
+  }
+
+  const ModelCard& card() const override { return card_; }
+  std::string device() const override { return device_.str(); }
+  TranslatorStats stats() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+
+ private:
+  struct Request {
+    torch::Tensor input;  // [3,R,R]
+    int64_t cond;
+    std::promise<torch::Tensor> result;
+  };
+
+  void batch_loop() {
+    // Thread count is per thread for OpenMP: set it here too.
+    at::set_num_threads(threads_);
+    torch::InferenceMode inference;
+    for (;;) {
+      std::vector<Request> batch;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.max_wait_ms);
+        wake_.wait_until(lock, deadline, [&] {
+          return stop_ || static_cast<int>(queue_.size()) >= options_.max_batch;
+        });
+        const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
+        for (size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        stats_.batches += 1;
+        stats_.faces += static_cast<long long>(n);
+        stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int>(n));
+      }
+      run(batch);
+    }
+  }
+
+  void run(std::vector<Request>& batch) {
+    try {
+      std::vector<torch::Tensor> inputs;
+      std::vector<int64_t> conds;
+      for (auto& r : batch) {
+        inputs.push_back(r.input);
+        conds.push_back(r.cond);
+      }
+      auto x = torch::stack(inputs).to(device_);
+      auto cond = torch::tensor(conds, torch::kLong).to(device_);
+      auto y = generator_->forward(x, cond).to(torch::kCPU);
+      for (size_t i = 0; i < batch.size(); ++i) batch[i].result.set_value(y[i]);
+    } catch (...) {
+      for (auto& r : batch) r.result.set_exception(std::current_exception());
+    }
+  }
+
+  TranslatorOptions options_;
+  torch::Device device_;
+  int threads_ = 1;
+  ModelCard card_;
+  ResnetGenerator generator_{nullptr};
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Request> queue_;
+  bool stop_ = false;
+  TranslatorStats stats_;
+  std::thread batcher_;
+};
+
+}  // namespace
+
+std::shared_ptr<FaceTranslator> load_translator(const std::string& model_path,
+                                                const TranslatorOptions& options) {
+  return std::make_shared<TorchTranslator>(model_path, options);
+}
+
+}  // namespace fc
