@@ -1,0 +1,176 @@
+#include "config.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fcd {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void bad(const std::string& origin, const std::string& key, const std::string& why) {
+  throw ConfigError(origin + ": key '" + key + "' " + why);
+}
+
+std::string get_string(const toml::node& n, const std::string& origin, const std::string& key) {
+  if (auto v = n.value<std::string>(); v && n.is_string()) return *v;
+  bad(origin, key, "must be a string");
+}
+
+int get_int(const toml::node& n, const std::string& origin, const std::string& key, int lo,
+            int hi) {
+  if (!n.is_integer()) bad(origin, key, "must be an integer");
+  int64_t v = *n.value<int64_t>();
+  if (v < lo || v > hi)
+    bad(origin, key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return static_cast<int>(v);
+}
+
+std::vector<std::string> get_strings(const toml::node& n, const std::string& origin,
+                                     const std::string& key) {
+  const auto* arr = n.as_array();
+  if (!arr) bad(origin, key, "must be an array of strings, e.g. [\"a\", \"b\"]");
+  std::vector<std::string> out;
+  for (const auto& e : *arr) {
+    if (!e.is_string()) bad(origin, key, "must be an array of strings, e.g. [\"a\", \"b\"]");
+    out.push_back(*e.value<std::string>());
+  }
+  return out;
+}
+
+std::string scalar_to_string(const toml::node& n, const std::string& origin,
+                             const std::string& key) {
+  if (n.is_string()) return *n.value<std::string>();
+  if (n.is_integer()) return std::to_string(*n.value<int64_t>());
+  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
+  if (n.is_floating_point()) {
+    std::ostringstream os;
+    os << *n.value<double>();
+    return os.str();
+  }
+  bad(origin, key, "must be a string, number or boolean");
+}
+
+std::string check_choice(const std::string& v, const std::string& origin, const std::string& key,
+                         const std::set<std::string>& allowed) {
+  if (allowed.count(v)) return v;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  bad(origin, key, "must be one of: " + list + " (got '" + v + "')");
+}
+
+const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+const std::set<std::string> kDevices{"cpu", "cuda", "auto"};
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& origin, Config c) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << origin << ":" << e.source().begin.line << ": " << e.description();
+    throw ConfigError(os.str());
+  }
+  for (const auto& [k, node] : root) {
+    std::string key(k.str());
+    if (key == "data_dir")
+      c.data_dir = get_string(node, origin, key);
+    else if (key == "listen")
+      c.listen = get_string(node, origin, key);
+    else if (key == "workers")
+      c.workers = get_int(node, origin, key, 1, 256);
+    else if (key == "plugin_dirs")
+      c.plugin_dirs = get_strings(node, origin, key);
+    else if (key == "allowed_roots")
+      c.allowed_roots = get_strings(node, origin, key);
+    else if (key == "device")
+      c.device = check_choice(get_string(node, origin, key), origin, key, kDevices);
+    else if (key == "threads")
+      c.threads = get_int(node, origin, key, 0, 1024);
+    else if (key == "models_dir")
+      c.models_dir = get_string(node, origin, key);
+    else if (key == "active_model")
+      c.active_model = get_string(node, origin, key);
+    else if (key == "log_level")
+      c.log_level = check_choice(get_string(node, origin, key), origin, key, kLevels);
+    else if (key == "train_concurrency")
+      c.train_concurrency = get_int(node, origin, key, 1, 64);
+    else if (key == "max_batch")
+      c.max_batch = get_int(node, origin, key, 1, 1024);
+    else if (key == "max_wait_ms")
+      c.max_wait_ms = get_int(node, origin, key, 0, 10000);
+    else if (key == "pipelines") {
+      const auto* t = node.as_table();
+      if (!t) bad(origin, key, "must be a table: [pipelines] transform = [\"detect\", ...]");
+      for (const auto& [pk, pn] : *t) {
+        std::string name(pk.str());
+        if (name != "transform" && name != "whole_image")
+          bad(origin, "pipelines." + name, "is unknown (known: transform, whole_image)");
+        auto stages = get_strings(pn, origin, "pipelines." + name);
+        if (stages.empty()) bad(origin, "pipelines." + name, "must name at least one stage");
+        c.pipelines[name] = stages;
+      }
+    } else if (key == "plugins") {
+      const auto* t = node.as_table();
+      if (!t) bad(origin, key, "must hold tables: [plugins.NAME] key = value");
+      for (const auto& [pk, pn] : *t) {
+        std::string name(pk.str());
+        const auto* pt = pn.as_table();
+        if (!pt) bad(origin, "plugins." + name, "must be a table: [plugins." + name + "]");
+        auto& pc = c.plugin_configs[name];
+        for (const auto& [sk, sn] : *pt) {
+          std::string full = "plugins." + name + "." + std::string(sk.str());
+          pc[std::string(sk.str())] = scalar_to_string(sn, origin, full);
+        }
+      }
+    } else {
+      throw ConfigError(origin + ": unknown key '" + key +
+                        "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
+                        "device, threads, models_dir, active_model, log_level, "
+                        "train_concurrency, max_batch, max_wait_ms, [pipelines], [plugins.NAME])");
+    }
+  }
+  return c;
+}
+
+Config load_config_file(const std::string& path, Config base) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw ConfigError("config file " + path + " does not exist or is not a file");
+  auto text = [&] {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }();
+  return parse_config(text, path, std::move(base));
+}
+
+std::string default_data_dir() {
+  if (const char* env = std::getenv("FACECYCLE_DATA_DIR"); env && *env) return env;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/facecycle";
+}
+
+void finalize_config(Config& c) {
+  if (c.data_dir.empty()) c.data_dir = default_data_dir();
+  c.data_dir = fs::absolute(c.data_dir).lexically_normal().string();
+  if (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
+  if (c.listen.empty()) c.listen = "unix:" + c.data_dir + "/facecycled.sock";
+  if (c.models_dir.empty()) c.models_dir = c.data_dir + "/models";
+  check_choice(c.device, "settings", "device", kDevices);
+  check_choice(c.log_level, "settings", "log_level", kLevels);
+  if (c.workers < 1) throw ConfigError("settings: key 'workers' must be at least 1");
+  if (c.train_concurrency < 1)
+    throw ConfigError("settings: key 'train_concurrency' must be at least 1");
+}
+
+}  // namespace fcd

@@ -1,0 +1,49 @@
+// Daemon settings: built-in defaults, then the TOML config file, then command-line flags.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "facecycle/plugin.h"
+
+namespace fcd {
+
+// A bad config file or flag; the message names the key and says what is expected.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  std::string data_dir;  // empty: $FACECYCLE_DATA_DIR or ~/.local/share/facecycle
+  std::string listen;    // empty: unix:<data_dir>/facecycled.sock
+  int workers = 2;
+  std::vector<std::string> plugin_dirs;    // empty: the plugins built/installed beside us
+  std::vector<std::string> allowed_roots;  // besides the data dir
+  std::string device = "auto";             // cpu | cuda | auto
+  int threads = 0;                         // torch CPU threads; 0 = number of cores
+  std::string models_dir;                  // empty: <data_dir>/models
+  std::string active_model;                // empty: the registry's choice
+  std::string log_level = "info";
+  int train_concurrency = 1;
+  int max_batch = 16;
+  int max_wait_ms = 5;
+  // Stage names per pipeline; "{task}" is replaced by the request's task.
+  std::map<std::string, std::vector<std::string>> pipelines{
+      {"transform", {"detect", "crop", "generate-{task}", "composite"}},
+      {"whole_image", {"crop", "generate-{task}", "composite"}}};
+  std::map<std::string, fc::PluginConfig> plugin_configs;  // [plugins.NAME]
+};
+
+// Reads a TOML file over `base`. Unknown keys and wrong types throw ConfigError naming the key.
+Config load_config_file(const std::string& path, Config base = {});
+// Same, from text (for tests and messages); `origin` names the source in errors.
+Config parse_config(const std::string& toml_text, const std::string& origin, Config base = {});
+
+// Fills data_dir, listen and models_dir defaults and checks ranges. Throws ConfigError.
+void finalize_config(Config& c);
+
+std::string default_data_dir();
+
+}  // namespace fcd

@@ -1,0 +1,195 @@
+#include "daemon_main.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "auth.h"
+#include "database.h"
+#include "facecycle/core/translator.h"
+#include "grpc_service.h"
+#include "job_queue.h"
+#include "logging.h"
+#include "migrations.h"
+#include "model_registry.h"
+#include "paths.h"
+#include "plugin_host.h"
+#include "worker_pool.h"
+
+#ifndef FC_SHIPPED_MODELS_DIR
+#define FC_SHIPPED_MODELS_DIR ""
+#endif
+#ifndef FC_INSTALL_PLUGIN_DIR
+#define FC_INSTALL_PLUGIN_DIR "/usr/local/lib/facecycle/plugins"
+#endif
+
+namespace fcd {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string db_path(const Config& c) { return c.data_dir + "/facecycle.db"; }
+
+// Another daemon answering on the socket? Then we must not steal it.
+bool unix_socket_in_use(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool used = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return used;
+}
+
+std::string unix_path(const std::string& listen) {
+  if (listen.rfind("unix://", 0) == 0) return listen.substr(7);
+  if (listen.rfind("unix:", 0) == 0) return listen.substr(5);
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> default_plugin_dirs() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = (exe.parent_path() / ".." / "plugins").lexically_normal();
+    if (fs::is_directory(beside, ec)) return {beside.string()};
+  }
+  return {FC_INSTALL_PLUGIN_DIR};
+}
+
+int add_token_command(const Config& config, const std::string& user, bool admin) {
+  fs::create_directories(config.data_dir);
+  Database db(db_path(config));
+  apply_migrations(db);
+  Auth auth(db);
+  std::cout << auth.add_token(user, admin) << "\n";
+  std::cerr << "token for " << user << (admin ? " (admin)" : "")
+            << " created; it is shown only once. Clients send it as FACECYCLE_TOKEN.\n";
+  return 0;
+}
+
+int run_daemon(Config cfg) {
+  fs::create_directories(cfg.data_dir);
+  setup_logging(cfg.log_level, cfg.data_dir + "/facecycled.log");
+  spdlog::info("facecycled starting: data dir {}", cfg.data_dir);
+
+  Database queue_db(db_path(cfg));
+  int applied = apply_migrations(queue_db);
+  if (applied) spdlog::info("applied {} schema migration(s)", applied);
+  Database aux_db(db_path(cfg));  // auth and models: their own connection and transactions
+  JobQueue queue(queue_db);
+  Auth auth(aux_db);
+
+  auto rec = queue.recover();
+  if (rec.items_requeued)
+    spdlog::warn("{} item(s) were running when the daemon last stopped; re-queued",
+                 rec.items_requeued);
+  for (auto id : rec.jobs_to_finalize) queue.finalize_job(id);
+  for (auto id : rec.open_jobs) {
+    auto j = queue.get_job(id);
+    if (j && j->kind == "transform" && !j->output_dir.empty()) {
+      int n = remove_stale_temp_files(j->output_dir);
+      if (n) spdlog::info("job {}: removed {} half-written temporary file(s)", id, n);
+    }
+  }
+
+  AllowedRoots roots;
+  roots.add(cfg.data_dir);
+  for (const auto& r : cfg.allowed_roots) {
+    std::error_code ec;
+    if (!fs::is_directory(r, ec)) spdlog::warn("allowed root {} is not a folder; ignored", r);
+    roots.add(r);
+  }
+
+  if (cfg.plugin_dirs.empty()) cfg.plugin_dirs = default_plugin_dirs();
+  PluginHost plugins(cfg.plugin_configs);
+  plugins.load_dirs(cfg.plugin_dirs);
+  spdlog::info("{} plugin(s) loaded, {} refused", plugins.plugins().size(),
+               plugins.refused().size());
+
+  fc::TranslatorOptions topts;
+  topts.device = cfg.device;
+  topts.threads =
+      cfg.threads > 0 ? cfg.threads : static_cast<int>(std::thread::hardware_concurrency());
+  topts.max_batch = cfg.max_batch;
+  topts.max_wait_ms = cfg.max_wait_ms;
+  std::vector<std::string> model_dirs{cfg.models_dir};
+  if (*FC_SHIPPED_MODELS_DIR) model_dirs.push_back(FC_SHIPPED_MODELS_DIR);
+  fs::create_directories(cfg.models_dir);
+  ModelRegistry models(aux_db, model_dirs,
+                       [topts](const std::string& p) { return fc::load_translator(p, topts); });
+  models.activate_initial(cfg.active_model, FC_SHIPPED_MODELS_DIR);
+
+  WorkerPool pool(cfg, queue, plugins, models, roots);
+  std::atomic<bool> stopping{false};
+  FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
+
+  std::string sock = unix_path(cfg.listen);
+  if (!sock.empty()) {
+    if (unix_socket_in_use(sock)) {
+      spdlog::error("another facecycled is already listening on {}", cfg.listen);
+      return 1;
+    }
+    fs::remove(sock);  // left over from a crash
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(cfg.listen, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  auto server = builder.BuildAndStart();
+  if (!server) {
+    spdlog::error("cannot listen on {}: use --listen unix:PATH or HOST:PORT", cfg.listen);
+    return 1;
+  }
+  if (!sock.empty()) ::chmod(sock.c_str(), 0600);  // only this account is "local"
+  pool.start();
+  spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);
+
+  // Signals and the periodic status line on one Asio loop; see grpc_service.cpp.
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping (in-flight items finish first)", sig);
+    stopping = true;
+    io.stop();
+  });
+  boost::asio::steady_timer heartbeat(io);
+  std::function<void()> tick = [&] {
+    heartbeat.expires_after(std::chrono::seconds(60));
+    heartbeat.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      spdlog::debug("running items: {} transform, {} train", queue.count_running("transform"),
+                    queue.count_running("train"));
+      tick();
+    });
+  };
+  tick();
+  io.run();
+
+  server->GetHealthCheckService()->SetServingStatus(false);
+  pool.stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (!sock.empty()) fs::remove(sock);
+  spdlog::info("facecycled stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace fcd

@@ -1,0 +1,24 @@
+# cmake -DSCHEMA_DIR=... -DOUT=... -P embed_schema.cmake: writes a .cpp holding every
+# schema/NNNN_name.sql as a string, so the daemon needs no runtime path to its migrations.
+file(GLOB sql_files ${SCHEMA_DIR}/[0-9][0-9][0-9][0-9]_*.sql)
+list(SORT sql_files)
+set(body "")
+foreach(f ${sql_files})
+  get_filename_component(name ${f} NAME)
+  string(SUBSTRING ${name} 0 4 num)
+  math(EXPR version "${num}")
+  file(READ ${f} sql)
+  string(APPEND body "      {${version}, \"${name}\", R\"fcsql(${sql})fcsql\"},\n")
+endforeach()
+file(WRITE ${OUT}.new "// Generated from schema/*.sql by daemon/embed_schema.cmake. Do not edit.
+#include \"migrations.h\"
+
+namespace fcd {
+const std::vector<Migration>& embedded_migrations() {
+  static const std::vector<Migration> m{
+${body}  };
+  return m;
+}
+}  // namespace fcd
+")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.new ${OUT})

@@ -1,0 +1,65 @@
+// The facecycle.v1.Facecycle gRPC service.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "auth.h"
+#include "config.h"
+#include "facecycle/v1/facecycle.grpc.pb.h"
+#include "job_queue.h"
+#include "model_registry.h"
+#include "paths.h"
+#include "plugin_host.h"
+#include "worker_pool.h"
+
+namespace fcd {
+
+struct ServiceDeps {
+  const Config& config;
+  JobQueue& queue;
+  Auth& auth;
+  const PluginHost& plugins;
+  ModelRegistry& models;
+  const AllowedRoots& roots;
+  WorkerPool* pool = nullptr;  // null in tests without workers
+  const std::atomic<bool>* stopping = nullptr;
+};
+
+class FacecycleService final : public facecycle::v1::Facecycle::Service {
+ public:
+  explicit FacecycleService(ServiceDeps deps) : d_(deps) {}
+
+  grpc::Status SubmitTransform(grpc::ServerContext*, const facecycle::v1::SubmitTransformRequest*,
+                               facecycle::v1::SubmitResponse*) override;
+  grpc::Status SubmitTrain(grpc::ServerContext*, const facecycle::v1::SubmitTrainRequest*,
+                           facecycle::v1::SubmitResponse*) override;
+  grpc::Status GetJob(grpc::ServerContext*, const facecycle::v1::GetJobRequest*,
+                      facecycle::v1::Job*) override;
+  grpc::Status ListJobs(grpc::ServerContext*, const facecycle::v1::ListJobsRequest*,
+                        facecycle::v1::ListJobsResponse*) override;
+  grpc::Status CancelJob(grpc::ServerContext*, const facecycle::v1::CancelJobRequest*,
+                         facecycle::v1::CancelJobResponse*) override;
+  grpc::Status ListPlugins(grpc::ServerContext*, const facecycle::v1::ListPluginsRequest*,
+                           facecycle::v1::ListPluginsResponse*) override;
+  grpc::Status ListModels(grpc::ServerContext*, const facecycle::v1::ListModelsRequest*,
+                          facecycle::v1::ListModelsResponse*) override;
+  grpc::Status ActivateModel(grpc::ServerContext*, const facecycle::v1::ActivateModelRequest*,
+                             facecycle::v1::ActivateModelResponse*) override;
+  grpc::Status WatchJob(grpc::ServerContext*, const facecycle::v1::WatchJobRequest*,
+                        grpc::ServerWriter<facecycle::v1::Event>*) override;
+
+ private:
+  grpc::Status identify(grpc::ServerContext* ctx, User& user);
+  // The job when `user` may see it; NOT_FOUND / PERMISSION_DENIED otherwise.
+  grpc::Status accessible_job(const User& user, int64_t id, JobRecord& job);
+
+  ServiceDeps d_;
+};
+
+// Conversions, shared with tests.
+void fill_job(const JobRecord& r, facecycle::v1::Job* out);
+facecycle::v1::JobState job_state_from_string(const std::string& s);
+void fill_event(const EventRecord& e, facecycle::v1::Event* out);
+
+}  // namespace fcd

@@ -1,0 +1,68 @@
+// facecycled: the facecycle daemon. See --help.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "config.h"
+#include "daemon_main.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "facecycled - the facecycle daemon: a job queue that edits faces (transform) and trains "
+      "models (train), served over gRPC.\n"
+      "Clients: the `facecycle` CLI. Settings: built-in defaults < --config FILE < flags."};
+  std::string data_dir, listen, config_file, device, log_level;
+  std::vector<std::string> allow, plugin_dirs;
+  int workers = 0;
+  app.add_option("--data-dir", data_dir,
+                 "state, logs and outputs (default: $FACECYCLE_DATA_DIR or "
+                 "~/.local/share/facecycle)");
+  app.add_option("--listen", listen,
+                 "unix:PATH or HOST:PORT (default: unix:<data-dir>/facecycled.sock; TCP clients "
+                 "need a token)");
+  app.add_option("--config", config_file, "TOML settings file (see configs/)");
+  app.add_option("--allow", allow,
+                 "folder clients may read inputs from and write outputs to "
+                 "(repeatable; the data dir is always allowed)");
+  app.add_option("--plugin-dir", plugin_dirs,
+                 "folder of plugin .so files (repeatable; default: the plugins built or "
+                 "installed beside facecycled)");
+  app.add_option("--workers", workers, "items processed at once (default 2)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--device", device, "cpu | cuda | auto (default auto)")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  app.add_option("--log-level", log_level, "trace | debug | info | warn | error (default info)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  auto* token = app.add_subcommand("token", "manage API tokens for TCP clients");
+  token->require_subcommand(1);
+  auto* add = token->add_subcommand("add", "create a token for user NAME and print it once");
+  std::string user;
+  bool admin = false;
+  add->add_option("NAME", user, "user name")->required();
+  add->add_flag("--admin", admin, "the user may see and cancel every job");
+  add->add_option("--data-dir", data_dir, "the daemon's data dir");
+  add->add_option("--config", config_file, "TOML settings file");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    fcd::Config cfg;
+    if (!config_file.empty()) cfg = fcd::load_config_file(config_file);
+    if (!data_dir.empty()) cfg.data_dir = data_dir;
+    if (!listen.empty()) cfg.listen = listen;
+    if (!allow.empty())
+      cfg.allowed_roots.insert(cfg.allowed_roots.end(), allow.begin(), allow.end());
+    if (!plugin_dirs.empty()) cfg.plugin_dirs = plugin_dirs;
+    if (workers > 0) cfg.workers = workers;
+    if (!device.empty()) cfg.device = device;
+    if (!log_level.empty()) cfg.log_level = log_level;
+    fcd::finalize_config(cfg);
+    if (*add) return fcd::add_token_command(cfg, user, admin);
+    return fcd::run_daemon(cfg);
+  } catch (const fcd::ConfigError& e) {
+    std::cerr << "facecycled: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "facecycled: " << e.what() << "\n";
+    return 1;
+  }
+}

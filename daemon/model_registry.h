@@ -1,0 +1,61 @@
+// Known models (NAME.pt with NAME.card.json beside it) and the one resident generator.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "database.h"
+#include "facecycle/core/translator.h"
+
+namespace fcd {
+
+using TranslatorLoader =
+    std::function<std::shared_ptr<fc::FaceTranslator>(const std::string& model_path)>;
+
+struct ModelInfo {
+  std::string name, path;
+  int64_t registered_ms = 0;
+  bool active = false;
+  std::string card_json;  // empty when the card cannot be read
+};
+
+inline const char* kNoModelMessage =
+    "no model is active: train one (facecycle train) or activate one (facecycle models "
+    "activate NAME)";
+
+class ModelRegistry {
+ public:
+  // dirs: searched in order; the first holding a name wins.
+  ModelRegistry(Database& db, std::vector<std::string> dirs, TranslatorLoader loader);
+
+  void scan();                                          // registers every NAME.pt with a card
+  std::string register_model(const std::string& path);  // returns the name; throws without card
+  std::vector<ModelInfo> list();
+
+  // Loads `name` and makes it the resident model. In-flight items keep the instance they took.
+  // Throws std::invalid_argument (unknown name) or std::runtime_error (load failed).
+  ModelInfo activate(const std::string& name);
+  // Start-up choice: `preferred` (config), else the stored active one, else the first model in
+  // `fallback_dir` (the shipped ones). Never throws; without a model the daemon still runs.
+  void activate_initial(const std::string& preferred, const std::string& fallback_dir);
+
+  std::shared_ptr<fc::FaceTranslator> current() const;
+  std::string active_name() const;
+
+ private:
+  std::optional<ModelInfo> find(const std::string& name);
+
+  Database& db_;
+  std::vector<std::string> dirs_;
+  TranslatorLoader loader_;
+  std::mutex activate_mu_;  // one load at a time
+  mutable std::mutex mu_;   // guards the two below
+  std::shared_ptr<fc::FaceTranslator> current_;
+  std::string active_;
+};
+
+}  // namespace fcd

@@ -1,0 +1,128 @@
+#include "transform_plan.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "facecycle/core/image_io.h"
+
+namespace fcd {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json TransformSpec::to_json() const {
+  return {{"inputs", inputs}, {"output_dir", output_dir}, {"task", task},
+          {"format", format}, {"reverse", reverse},       {"whole_image", whole_image}};
+}
+
+TransformSpec TransformSpec::from_json(const json& j) {
+  TransformSpec s;
+  s.inputs = j.value("inputs", std::vector<std::string>{});
+  s.output_dir = j.value("output_dir", "");
+  s.task = j.value("task", "");
+  s.format = j.value("format", "same");
+  s.reverse = j.value("reverse", false);
+  s.whole_image = j.value("whole_image", false);
+  return s;
+}
+
+std::vector<std::string> pipeline_for(const Config& config, const PluginHost& plugins,
+                                      const std::string& task, bool whole_image) {
+  const std::string key = whole_image ? "whole_image" : "transform";
+  auto it = config.pipelines.find(key);
+  if (it == config.pipelines.end() || it->second.empty())
+    throw InvalidRequest("no pipeline '" + key + "' is configured ([pipelines] " + key + ")");
+  std::vector<std::string> stages;
+  for (auto name : it->second) {
+    bool templated = false;
+    if (auto pos = name.find("{task}"); pos != std::string::npos) {
+      name.replace(pos, 6, task);
+      templated = true;
+    }
+    const auto* p = plugins.find(name);
+    if (!p || p->kind != fc::PluginKind::kStage) {
+      if (templated) {
+        std::string known;
+        for (const auto& q : plugins.plugins())
+          if (q.name.rfind("generate-", 0) == 0)
+            known += (known.empty() ? "" : ", ") + q.name.substr(9);
+        throw InvalidRequest("unknown task '" + task + "' (no stage plugin '" + name +
+                             "'); known tasks: " + (known.empty() ? "none loaded" : known));
+      }
+      throw InvalidRequest("the '" + key + "' pipeline needs stage '" + name +
+                           "', which is not loaded (see `facecycle plugins`)");
+    }
+    stages.push_back(name);
+  }
+  return stages;
+}
+
+TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
+                             const PluginHost& plugins, const AllowedRoots& roots) {
+  if (spec.inputs.empty())
+    throw InvalidRequest("no inputs: give one or more image files or folders");
+  if (spec.task.empty())
+    throw InvalidRequest("no task: choose one, e.g. --task age or --task race");
+  static const std::set<std::string> formats{"", "same", "png", "jpg", "jpeg"};
+  if (!formats.count(spec.format))
+    throw InvalidRequest("unknown output format '" + spec.format + "': use png, jpg or same");
+  pipeline_for(config, plugins, spec.task, spec.whole_image);
+  if (spec.output_dir.empty()) throw InvalidRequest("no output folder: give one with --output DIR");
+
+  TransformPlan plan;
+  try {
+    plan.output_dir = roots.check_output_dir(spec.output_dir);
+  } catch (const PathError& e) {
+    throw InvalidRequest(e.what());
+  }
+
+  // Every named file becomes an item (a bad one fails with its reason); folders are expanded.
+  std::vector<std::string> files;
+  for (const auto& in : spec.inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      auto c = fs::canonical(in, ec);
+      if (ec || !roots.contains(c.string())) {
+        plan.warnings.push_back(in + ": folder outside the allowed folders; skipped");
+        continue;
+      }
+      auto found = list_image_files(c.string());
+      if (found.empty()) plan.warnings.push_back(in + ": folder holds no image files");
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(in);
+    }
+  }
+
+  int valid = 0;
+  std::set<std::string> taken;
+  for (const auto& f : files) {
+    std::string fmt = "png";
+    try {
+      roots.check_read(f);
+      ++valid;
+      std::string ext = fs::path(f).extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+      fmt = fc::output_format(spec.format.empty() ? "same" : spec.format,
+                              ext.empty() ? "" : ext.substr(1));
+    } catch (const PathError& e) {
+      plan.warnings.push_back(e.what());
+      fmt = fc::output_format(spec.format.empty() ? "same" : spec.format, "png");
+    }
+    // Two inputs with the same stem (a.jpg, a.png) must not overwrite each other's output.
+    std::string name = fc::output_file_name(f, fmt);
+    std::string stem = fs::path(name).stem().string(), ext = fs::path(name).extension().string();
+    for (int n = 2; taken.count(name); ++n) name = stem + "-" + std::to_string(n) + ext;
+    taken.insert(name);
+    plan.items.push_back({f, (fs::path(plan.output_dir) / name).string()});
+  }
+  if (valid == 0) {
+    std::string why;
+    for (const auto& w : plan.warnings) why += "\n  " + w;
+    throw InvalidRequest("no usable input image" + (why.empty() ? std::string() : ":" + why));
+  }
+  return plan;
+}
+
+}  // namespace fcd

@@ -1,0 +1,39 @@
+// Runs one transform item through the stage pipeline and writes its output atomically.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "job_queue.h"
+#include "paths.h"
+#include "plugin_host.h"
+
+namespace fcd {
+
+// One worker's stage instances, created on first use (stages need not be thread-safe).
+class StageCache {
+ public:
+  explicit StageCache(const PluginHost& host) : host_(host) {}
+  fc::Stage& get(const std::string& name);
+
+ private:
+  const PluginHost& host_;
+  std::map<std::string, std::unique_ptr<fc::Stage>> stages_;
+};
+
+// Returns the item report; throws std::exception with a user-facing message to fail the item.
+// Returns early (with "cancelled": true in the report) when ctx is cancelled.
+nlohmann::json run_transform_item(const Claim& claim, const Config& config,
+                                  const PluginHost& plugins, const AllowedRoots& roots,
+                                  StageCache& stages, fc::HostContext& ctx);
+
+// Writes <output_dir>/contact_sheet.png from the first (up to 16) succeeded items. Returns its
+// path, or empty when there was nothing to show.
+std::string write_contact_sheet(const std::string& output_dir,
+                                const std::vector<ItemRecord>& items);
+
+}  // namespace fcd

@@ -1,0 +1,190 @@
+#include "worker_pool.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "train_runner.h"
+#include "transform_runner.h"
+
+namespace fcd {
+
+using nlohmann::json;
+
+namespace {
+// A transform item claimed this often never finished: it probably takes the daemon down.
+constexpr int kMaxTransformAttempts = 3;
+}  // namespace
+
+WorkerPool::WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins,
+                       ModelRegistry& models, const AllowedRoots& roots)
+    : config_(config), queue_(queue), plugins_(plugins), models_(models), roots_(roots) {}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::start() {
+  for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { worker_main(i); });
+}
+
+void WorkerPool::cancel_job(int64_t job_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (auto& [key, f] : in_flight_)
+    if (f.job_id == job_id) f.cancel->store(true);
+}
+
+void WorkerPool::stop() {
+  if (stopping_.exchange(true)) {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto& [key, f] : in_flight_) {
+      if (f.kind != "train") continue;
+      f.shutdown->store(true);
+      f.cancel->store(true);
+    }
+  }
+  queue_.notify_work();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void WorkerPool::worker_main(int n) {
+  const std::string name = "pid" + std::to_string(::getpid()) + "/w" + std::to_string(n);
+  StageCache stages(plugins_);
+  std::unique_ptr<fc::Trainer> trainer;
+  while (!stopping_) {
+    std::optional<Claim> claim;
+    InFlight flight;
+    try {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (stopping_) break;
+      bool allow_train = running_train_ < config_.train_concurrency;
+      claim = queue_.claim(name, allow_train, true);
+      if (claim) {
+        flight = {claim->job.id, claim->job.kind, std::make_shared<std::atomic<bool>>(false),
+                  std::make_shared<std::atomic<bool>>(false)};
+        in_flight_[{claim->job.id, claim->item.idx}] = flight;
+        if (claim->job.kind == "train") ++running_train_;
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("worker {}: cannot claim work: {}", name, e.what());
+    }
+    if (!claim) {
+      queue_.wait_for_work(std::chrono::milliseconds(500));
+      continue;
+    }
+    run_claim(*claim, flight, stages, trainer);
+    std::lock_guard<std::mutex> lk(mu_);
+    in_flight_.erase({claim->job.id, claim->item.idx});
+    if (claim->job.kind == "train") --running_train_;
+  }
+}
+
+void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages,
+                           std::unique_ptr<fc::Trainer>& trainer) {
+  const int64_t job_id = c.job.id;
+  const int idx = c.item.idx;
+  fc::HostContext ctx;
+  ctx.cancelled = f.cancel.get();
+  ctx.model = models_.current();  // kept for the whole item: a swap fails nothing
+  ctx.log = [&](fc::LogLevel level, const std::string& msg) {
+    static const char* names[] = {"debug", "info", "warn", "error"};
+    const char* lv = names[std::clamp(static_cast<int>(level), 0, 3)];
+    spdlog::log(
+        static_cast<spdlog::level::level_enum>(std::clamp(static_cast<int>(level), 0, 3) + 1),
+        "job {} item {}: {}", job_id, idx, msg);
+    if (level != fc::LogLevel::kDebug)
+      queue_.add_event(job_id, "log", {{"item_index", idx}, {"level", lv}, {"message", msg}});
+  };
+  // Progress is stored as events: keep it to a few per item.
+  auto last_time = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+  double last_fraction = -1;
+  ctx.progress = [&, last_time, last_fraction](double fraction, const std::string& msg) mutable {
+    auto now = std::chrono::steady_clock::now();
+    if (fraction < 1.0 && fraction - last_fraction < 0.05 &&
+        now - last_time < std::chrono::seconds(1))
+      return;
+    last_time = now;
+    last_fraction = fraction;
+    queue_.add_event(job_id, "progress",
+                     {{"item_index", idx}, {"fraction", fraction}, {"message", msg}});
+  };
+
+  ItemOutcome outcome = ItemOutcome::kSucceeded;
+  std::string error;
+  json report = json::object();
+  try {
+    if (c.job.kind == "transform" && c.item.attempts > kMaxTransformAttempts)
+      throw std::runtime_error("the daemon stopped " + std::to_string(c.item.attempts - 1) +
+                               " times while running this item; giving up on it");
+    if (c.job.kind == "train") {
+      if (!trainer) trainer = plugins_.create_trainer(kTrainerPlugin);
+      run_train_item(c, *trainer, config_.data_dir, config_.models_dir, queue_, models_, ctx);
+    } else {
+      report = run_transform_item(c, config_, plugins_, roots_, stages, ctx);
+    }
+  } catch (const std::exception& e) {
+    outcome = ItemOutcome::kFailed;
+    error = e.what();
+  } catch (...) {
+    outcome = ItemOutcome::kFailed;
+    error = "unknown error";
+  }
+  // A cancelled item ends as cancelled whatever it threw; a shutdown hands it back.
+  if (f.shutdown->load()) {
+    queue_.release_item(job_id, idx, "the daemon is stopping; it resumes at the next start");
+    return;
+  }
+  bool cancelled = f.cancel->load() || report.value("cancelled", false);
+  if (cancelled && !(outcome == ItemOutcome::kSucceeded && c.job.kind == "transform" &&
+                     report.contains("output"))) {
+    outcome = ItemOutcome::kCancelled;
+    error = "cancelled";
+  }
+  if (outcome == ItemOutcome::kFailed)
+    spdlog::warn("job {} item {} failed: {}", job_id, idx, error);
+  bool last = false;
+  try {
+    last = queue_.finish_item(job_id, idx, outcome, error,
+                              outcome == ItemOutcome::kSucceeded ? report.dump() : "");
+  } catch (const std::exception& e) {
+    spdlog::error("job {} item {}: cannot record the result: {}", job_id, idx, e.what());
+  }
+  if (last) end_job(job_id);
+}
+
+void WorkerPool::end_job(int64_t job_id) {
+  json result = json::object();
+  try {
+    auto job = queue_.get_job(job_id);
+    if (job && job->kind == "transform") {
+      auto items = queue_.items(job_id);
+      json per_item = json::array();
+      for (const auto& it : items)
+        per_item.push_back({{"index", it.idx},
+                            {"input", it.input},
+                            {"output", it.state == "succeeded" ? it.output : ""},
+                            {"state", it.state},
+                            {"error", it.error}});
+      result["items"] = per_item;
+      try {
+        auto sheet = write_contact_sheet(job->output_dir, items);
+        if (!sheet.empty()) result["contact_sheet"] = sheet;
+      } catch (const std::exception& e) {
+        spdlog::warn("job {}: no contact sheet: {}", job_id, e.what());
+      }
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: {}", job_id, e.what());
+  }
+  queue_.finalize_job(job_id, result);
+}
+
+}  // namespace fcd

@@ -1,0 +1,59 @@
+// Worker threads: each claims an item, runs it with its own stage instances, records the end.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config.h"
+#include "job_queue.h"
+#include "model_registry.h"
+#include "paths.h"
+#include "plugin_host.h"
+
+namespace fcd {
+
+class WorkerPool {
+ public:
+  WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins, ModelRegistry& models,
+             const AllowedRoots& roots);
+  ~WorkerPool();
+
+  void start();
+  // Flips the cancel flag of the job's in-flight items (the queue has marked the job).
+  void cancel_job(int64_t job_id);
+  // Stops claiming; running transform items finish, running train items are asked to stop
+  // (they checkpoint) and go back to the queue. Blocks until every worker has returned.
+  void stop();
+
+ private:
+  struct InFlight {
+    int64_t job_id;
+    std::string kind;
+    std::shared_ptr<std::atomic<bool>> cancel;
+    std::shared_ptr<std::atomic<bool>> shutdown;  // set: release instead of cancel
+  };
+
+  void worker_main(int n);
+  void run_claim(const Claim& c, const InFlight& f, class StageCache& stages,
+                 std::unique_ptr<fc::Trainer>& trainer);
+  void end_job(int64_t job_id);
+
+  const Config& config_;
+  JobQueue& queue_;
+  PluginHost& plugins_;
+  ModelRegistry& models_;
+  const AllowedRoots& roots_;
+
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;  // guards in_flight_ and running_train_, and makes claim+register atomic
+  std::map<std::pair<int64_t, int>, InFlight> in_flight_;
+  int running_train_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace fcd
