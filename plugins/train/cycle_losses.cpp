@@ -1,0 +1,65 @@
+#include "cycle_losses.h"
+
+namespace fc::train {
+
+torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target) {
+  return torch::mse_loss(prediction, torch::full_like(prediction, target));
+}
+
+GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscriminator& D_B,
+                     const torch::Tensor& real_A, const torch::Tensor& real_B, int64_t cond_AB,
+                     int64_t cond_BA, const LossWeights& w, CycleImages* images) {
+  const int64_t nA = real_A.size(0), nB = real_B.size(0);
+  const bool identity = w.identity > 0;
+  auto conds = [](std::initializer_list<std::pair<int64_t, int64_t>> parts) {
+    std::vector<torch::Tensor> c;
+    for (auto [n, id] : parts) c.push_back(torch::full({n}, id, torch::kLong));
+    return torch::cat(c);
+  };
+
+  // Pass 1: fake_B = G_A(real_A), fake_A = G_B(real_B), idt_A = G_A(real_B), idt_B = G_B(real_A)
+  torch::Tensor x1 =
+      identity ? torch::cat({real_A, real_B, real_B, real_A}) : torch::cat({real_A, real_B});
+  torch::Tensor c1 = identity ? conds({{nA, cond_AB}, {nB, cond_BA}, {nB, cond_AB}, {nA, cond_BA}})
+                              : conds({{nA, cond_AB}, {nB, cond_BA}});
+  torch::Tensor y1 = G->forward(x1, c1);
+  CycleImages im;
+  im.fake_B = y1.narrow(0, 0, nA);
+  im.fake_A = y1.narrow(0, nA, nB);
+  if (identity) {
+    im.idt_A = y1.narrow(0, nA + nB, nB);
+    im.idt_B = y1.narrow(0, nA + 2 * nB, nA);
+  }
+  // Pass 2: rec_A = G_B(fake_B), rec_B = G_A(fake_A)
+  torch::Tensor y2 =
+      G->forward(torch::cat({im.fake_B, im.fake_A}), conds({{nA, cond_BA}, {nB, cond_AB}}));
+  im.rec_A = y2.narrow(0, 0, nA);
+  im.rec_B = y2.narrow(0, nA, nB);
+
+  torch::Tensor loss_G_A = lsgan_loss(D_A->forward(im.fake_B), 1.f) * w.gan;
+  torch::Tensor loss_G_B = lsgan_loss(D_B->forward(im.fake_A), 1.f) * w.gan;
+  torch::Tensor loss_cycle_A = torch::l1_loss(im.rec_A, real_A) * w.cycle;
+  torch::Tensor loss_cycle_B = torch::l1_loss(im.rec_B, real_B) * w.cycle;
+  GLoss g;
+  g.total = loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B;
+  if (identity) {
+    torch::Tensor loss_idt_A = torch::l1_loss(im.idt_A, real_B) * w.identity;
+    torch::Tensor loss_idt_B = torch::l1_loss(im.idt_B, real_A) * w.identity;
+    g.total = g.total + loss_idt_A + loss_idt_B;
+    g.loss_idt_A = loss_idt_A.item<double>();
+    g.loss_idt_B = loss_idt_B.item<double>();
+  }
+  g.loss_G_A = loss_G_A.item<double>();
+  g.loss_G_B = loss_G_B.item<double>();
+  g.loss_cycle_A = loss_cycle_A.item<double>();
+  g.loss_cycle_B = loss_cycle_B.item<double>();
+  if (images) *images = im;
+  return g;
+}
+
+torch::Tensor compute_d_loss(PatchDiscriminator& D, const torch::Tensor& real,
+                             const torch::Tensor& fake) {
+  return 0.5 * (lsgan_loss(D->forward(real), 1.f) + lsgan_loss(D->forward(fake.detach()), 0.f));
+}
+
+}  // namespace fc::train

@@ -1,0 +1,47 @@
+// The CycleGAN objective, as free functions in the style of stargan-v2's solver.
+//
+// Names follow pytorch-CycleGAN-and-pix2pix: G_A is the generator under the A->B condition,
+// G_B under B->A (one conditional network, two conditions). D_A judges domain B images
+// (real_B vs fake_B = G_A(real_A)), D_B judges domain A images.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "facecycle/core/networks.h"
+
+namespace fc::train {
+
+struct LossWeights {
+  double gan = 1.0;
+  double cycle = 10.0;    // lambda_cycle, both directions
+  double identity = 5.0;  // absolute weight of the identity L1 (0 skips the identity pass)
+};
+
+// The images one generator pass produces; the D update reuses fake_A and fake_B.
+struct CycleImages {
+  torch::Tensor fake_B, fake_A, rec_A, rec_B, idt_A, idt_B;
+};
+
+struct GLoss {
+  torch::Tensor total;                        // differentiable sum
+  double loss_G_A = 0, loss_G_B = 0;          // LSGAN, generator side
+  double loss_cycle_A = 0, loss_cycle_B = 0;  // weighted L1
+  double loss_idt_A = 0, loss_idt_B = 0;      // weighted L1
+  double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
+};
+
+// LSGAN loss against a constant target (1 real, 0 fake).
+torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target);
+
+// Runs the generator on both domains (fake, reconstruction, identity) in two batched calls and
+// returns the generator objective. Instance norm works per sample, so batching A and B images
+// under different conditions gives the same result as separate calls.
+GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscriminator& D_B,
+                     const torch::Tensor& real_A, const torch::Tensor& real_B, int64_t cond_AB,
+                     int64_t cond_BA, const LossWeights& w, CycleImages* images);
+
+// 0.5 * (LSGAN(D(real), 1) + LSGAN(D(fake), 0)); fake is detached.
+torch::Tensor compute_d_loss(PatchDiscriminator& D, const torch::Tensor& real,
+                             const torch::Tensor& fake);
+
+}  // namespace fc::train

@@ -1,0 +1,92 @@
+// The training job's settings, parsed from TOML. No torch types.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/domains.h"
+
+namespace fc::train {
+
+// One image-to-image task: two domains (a, b) cut out of the labelled faces by label filters.
+struct TaskConfig {
+  std::string name;     // "age", "race"
+  TaskDomains domains;  // label filters a, b, restrict and the domain names
+  double weight = 1.0;  // fixed balancing weight
+};
+
+// One progressive stage: images of `size` pixels, `steps` optimiser steps of `batch` pairs.
+struct StageConfig {
+  int size = 64;
+  int steps = 1000;
+  int batch = 4;
+};
+
+struct TrainConfig {
+  // data
+  std::string data_dir;    // UTKFace-style folder; relative paths are relative to the config
+  bool synthetic = false;  // generate synthetic faces into the job dir instead
+  int synthetic_n = 2000;
+  uint64_t synthetic_seed = 1;
+  uint64_t seed = 1;
+  double heldout_fraction = 0.1;
+  bool augment = true;
+  int loader_workers = 2;
+
+  std::vector<TaskConfig> tasks;
+
+  // networks
+  int g_width = 32;
+  int g_blocks = 6;
+  std::string conditioning = "cin";      // cin | channel4
+  std::string upsample = "resize_conv";  // resize_conv | resize_conv_bilinear | transposed
+  int d_width = 64;
+
+  // losses
+  std::string loss_preset = "paper";  // paper | original
+  double lambda_cycle = 10.0;
+  double lambda_identity = 5.0;  // absolute weight of the identity L1 (paper: 0.5 x cycle)
+  double lambda_gan = 1.0;
+
+  // optimiser
+  double lr = 2e-4;
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  double decay_fraction = 0.5;  // lr decays linearly to 0 over this last fraction of all steps
+  int pool_size = 50;
+
+  // balancing
+  std::string balance_mode = "fixed";  // fixed | adaptive
+  double adaptive_ema = 0.95;          // smoothing of the per-task losses the adaptive mode reads
+  double adaptive_min_share = 0.2;     // no task gets less than this share of the steps
+
+  std::vector<StageConfig> stages;
+
+  // checkpoints
+  int checkpoint_every = 500;
+  int keep_last = 3;
+
+  // evaluation
+  bool eval_enabled = true;
+  int judge_steps = 300;   // steps to train the attribute judge (first phase of the job)
+  std::string judge_path;  // load a trained judge instead
+  int eval_faces = 64;     // held-out faces per domain for the evaluation
+  int sample_faces = 4;    // held-out faces on the sample sheet
+
+  int threads = 2;
+  std::string warm_start;  // a model .pt to start the generator from
+  std::string model_name = "facecycle";
+  int log_every = 1;  // emit per-step metrics every N steps
+
+  int total_steps() const;
+};
+
+// Parses and validates; throws std::invalid_argument naming the key, e.g.
+// "stages[2].size: 50 is not divisible by 4". `origin` prefixes messages (the config's path).
+TrainConfig parse_train_config(const std::string& toml_text, const std::string& origin = "");
+
+}  // namespace fc::train

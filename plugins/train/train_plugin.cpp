@@ -1,0 +1,21 @@
+// The `train` trainer plugin: conditional CycleGAN training of the shared generator.
+#include "facecycle/plugin.h"
+#include "trainer.h"
+
+namespace {
+
+class TrainPlugin : public fc::Trainer {
+ public:
+  explicit TrainPlugin(const fc::PluginConfig&) {}
+  void validate(const fc::TrainRequest& req) override { fc::train::load_request_config(req); }
+  void run(const fc::TrainRequest& req, fc::HostContext& ctx, fc::TrainHooks& hooks) override {
+    fc::train::run_training(req, ctx, hooks);
+  }
+};
+
+}  // namespace
+
+FACECYCLE_TRAINER_PLUGIN("train",
+                         "CycleGAN training of the conditional generator (all tasks in one run, "
+                         "progressive sizes, resumable)",
+                         TrainPlugin)
