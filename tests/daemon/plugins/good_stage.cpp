@@ -1,0 +1,28 @@
+// A working stage for the daemon's tests: mirrors the photo; `fail_on` (a file-name substring)
+// makes matching items fail.
+#include <opencv2/core.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "facecycle/plugin.h"
+
+namespace {
+class GoodStage : public fc::Stage {
+ public:
+  explicit GoodStage(const fc::PluginConfig& c) {
+    if (auto it = c.find("fail_on"); it != c.end()) fail_on_ = it->second;
+  }
+  void process(fc::PhotoItem& item, fc::HostContext& ctx) override {
+    if (!fail_on_.empty() && item.input_path.find(fail_on_) != std::string::npos)
+      throw std::runtime_error("daemon-test-good: asked to fail on " + item.input_path);
+    cv::flip(item.image, item.result, 1);
+    item.report["stage"] = "daemon-test-good";
+    if (ctx.progress) ctx.progress(1.0, "done");
+  }
+
+ private:
+  std::string fail_on_;
+};
+}  // namespace
+
+FACECYCLE_STAGE_PLUGIN("daemon-test-good", "Daemon test stage: mirrors the photo", GoodStage)

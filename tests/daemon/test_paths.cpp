@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "paths.h"
+#include "temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void touch(const std::string& p) { std::ofstream(p) << "x"; }
+
+class PathsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(tmp_ / "root/sub");
+    fs::create_directories(tmp_ / "outside");
+    touch(tmp_ / "root/sub/a.png");
+    touch(tmp_ / "outside/secret.png");
+    roots_.add(tmp_ / "root");
+  }
+  fcd_test::TempDir tmp_;
+  fcd::AllowedRoots roots_;
+};
+
+TEST_F(PathsTest, FileInsideRootIsAllowed) {
+  EXPECT_EQ(roots_.check_read(tmp_ / "root/sub/a.png"),
+            fs::canonical(tmp_ / "root/sub/a.png").string());
+}
+
+TEST_F(PathsTest, DotDotEscapeIsRefused) {
+  EXPECT_THROW(roots_.check_read(tmp_ / "root/sub/../../outside/secret.png"), fcd::PathError);
+  EXPECT_THROW(roots_.check_output_dir(tmp_ / "root/../outside/new"), fcd::PathError);
+  EXPECT_FALSE(fs::exists(tmp_ / "outside/new")) << "a refused output folder must not be created";
+}
+
+TEST_F(PathsTest, SymlinkEscapeIsRefusedForReadingAndWriting) {
+  fs::create_symlink(tmp_ / "outside/secret.png", tmp_ / "root/link.png");
+  fs::create_directory_symlink(tmp_ / "outside", tmp_ / "root/linkdir");
+  try {
+    roots_.check_read(tmp_ / "root/link.png");
+    FAIL() << "symlink escape accepted";
+  } catch (const fcd::PathError& e) {
+    EXPECT_NE(std::string(e.what()).find("outside the allowed folders"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("--allow"), std::string::npos) << "say what to do";
+  }
+  EXPECT_THROW(roots_.check_output_dir(tmp_ / "root/linkdir"), fcd::PathError);
+  EXPECT_THROW(roots_.check_output_dir(tmp_ / "root/linkdir/deeper"), fcd::PathError);
+  EXPECT_THROW(roots_.check_write(tmp_ / "root/linkdir/out.png"), fcd::PathError);
+  // Writing through a symlink inside the root is refused too: it could be repointed.
+  fs::create_symlink(tmp_ / "outside/secret.png", tmp_ / "root/sub/out.png");
+  EXPECT_THROW(roots_.check_write(tmp_ / "root/sub/out.png"), fcd::PathError);
+}
+
+TEST_F(PathsTest, SymlinkWithinRootIsFine) {
+  fs::create_symlink(tmp_ / "root/sub/a.png", tmp_ / "root/alias.png");
+  EXPECT_NO_THROW(roots_.check_read(tmp_ / "root/alias.png"));
+}
+
+TEST_F(PathsTest, PrefixOfRootNameIsNotInside) {
+  fs::create_directories(tmp_ / "root2");
+  touch(tmp_ / "root2/x.png");
+  EXPECT_THROW(roots_.check_read(tmp_ / "root2/x.png"), fcd::PathError);
+}
+
+TEST_F(PathsTest, MissingFileAndFolderAreClearErrors) {
+  try {
+    roots_.check_read(tmp_ / "root/nope.png");
+    FAIL();
+  } catch (const fcd::PathError& e) {
+    EXPECT_NE(std::string(e.what()).find("no such file"), std::string::npos);
+  }
+  EXPECT_THROW(roots_.check_read(tmp_ / "root/sub"), fcd::PathError);
+}
+
+TEST_F(PathsTest, OutputDirIsCreatedInsideRoot) {
+  auto d = roots_.check_output_dir(tmp_ / "root/out/nested");
+  EXPECT_TRUE(fs::is_directory(d));
+  EXPECT_NO_THROW(roots_.check_write(d + "/x.png"));
+}
+
+TEST_F(PathsTest, ListsImageFilesNonRecursively) {
+  touch(tmp_ / "root/b.JPG");
+  touch(tmp_ / "root/notes.txt");
+  touch(tmp_ / "root/.hidden.png");
+  auto files = fcd::list_image_files(tmp_ / "root");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(fs::path(files[0]).filename(), "b.JPG");
+}
+
+TEST_F(PathsTest, RemovesOnlyAtomicWriteLeftovers) {
+  touch(tmp_ / "root/.a.png.tmp-123-456");
+  touch(tmp_ / "root/a.png");
+  touch(tmp_ / "root/my.tmp-notes.png");
+  EXPECT_EQ(fcd::remove_stale_temp_files(tmp_ / "root"), 1);
+  EXPECT_FALSE(fs::exists(tmp_ / "root/.a.png.tmp-123-456"));
+  EXPECT_TRUE(fs::exists(tmp_ / "root/a.png"));
+  EXPECT_TRUE(fs::exists(tmp_ / "root/my.tmp-notes.png"));
+}
+
+}  // namespace

@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "plugin_host.h"
+#include "temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kDir = FC_DAEMON_TEST_PLUGIN_DIR;
+
+std::string reason_for(const fcd::PluginHost& host, const std::string& file_part) {
+  for (const auto& r : host.refused())
+    if (r.file.find(file_part) != std::string::npos) return r.reason;
+  return "";
+}
+
+TEST(PluginHost, LoadsGoodPluginsAndRefusesBadOnesWithReasons) {
+  fcd::PluginHost host;
+  host.load_dirs({kDir});
+  ASSERT_NE(host.find("daemon-test-good"), nullptr);
+  EXPECT_EQ(host.find("daemon-test-good")->kind, fc::PluginKind::kStage);
+  EXPECT_EQ(host.find("daemon-test-good")->description, "Daemon test stage: mirrors the photo");
+  EXPECT_EQ(host.plugins().size(), 1u);
+  ASSERT_EQ(host.refused().size(), 3u);
+
+  auto abi = reason_for(host, "daemon_test_wrong_abi.so");
+  EXPECT_NE(abi.find("ABI version 42"), std::string::npos) << abi;
+  auto sym = reason_for(host, "daemon_test_missing_symbol.so");
+  EXPECT_NE(sym.find("facecycle_plugin_entry"), std::string::npos) << sym;
+  auto thr = reason_for(host, "daemon_test_throwing_factory.so");
+  EXPECT_NE(thr.find("weights.bin not found"), std::string::npos) << thr;
+}
+
+TEST(PluginHost, NotASharedLibraryIsRefused) {
+  fcd_test::TempDir dir;
+  std::ofstream(dir / "garbage.so") << "not an ELF file";
+  std::ofstream(dir / "readme.txt") << "ignored";
+  fcd::PluginHost host;
+  host.load_dirs({dir.path(), dir / "missing"});
+  EXPECT_TRUE(host.plugins().empty());
+  ASSERT_EQ(host.refused().size(), 1u);
+  EXPECT_NE(host.refused()[0].reason.find("dlopen failed"), std::string::npos);
+}
+
+TEST(PluginHost, DuplicateNameIsRefused) {
+  fcd_test::TempDir dir;
+  fs::copy_file(kDir + "/daemon_test_good_stage.so", dir / "copy.so");
+  fcd::PluginHost host;
+  host.load_file(kDir + "/daemon_test_good_stage.so");
+  host.load_file(dir / "copy.so");
+  EXPECT_EQ(host.plugins().size(), 1u);
+  ASSERT_EQ(host.refused().size(), 1u);
+  EXPECT_NE(host.refused()[0].reason.find("already taken"), std::string::npos);
+}
+
+TEST(PluginHost, InstancesGetTheirConfigAndRunPerWorker) {
+  fcd::PluginHost host({{"daemon-test-good", {{"fail_on", "bad"}}}});
+  host.load_dirs({kDir});
+  auto a = host.create_stage("daemon-test-good");
+  auto b = host.create_stage("daemon-test-good");
+  EXPECT_NE(a.get(), b.get()) << "one instance per worker";
+  fc::PhotoItem item;
+  item.image = cv::Mat(4, 6, CV_8UC3, cv::Scalar(1, 2, 3));
+  item.image.at<cv::Vec3b>(0, 0) = {9, 9, 9};
+  fc::HostContext ctx;
+  a->process(item, ctx);
+  EXPECT_EQ(item.result.at<cv::Vec3b>(0, 5), cv::Vec3b(9, 9, 9));
+  item.input_path = "/x/bad.png";
+  EXPECT_THROW(b->process(item, ctx), std::runtime_error) << "config must reach the plugin";
+  EXPECT_THROW(host.create_stage("nope"), std::runtime_error);
+  EXPECT_THROW(host.create_trainer("daemon-test-good"), std::runtime_error);
+}
+
+}  // namespace

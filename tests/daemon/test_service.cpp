@@ -1,0 +1,290 @@
+// The gRPC service in-process, over a unix socket (user "local") and TCP (tokens), with real
+// workers running the daemon-test-good stage.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+
+#include "auth.h"
+#include "facecycle/core/image_io.h"
+#include "grpc_service.h"
+#include "migrations.h"
+#include "temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = facecycle::v1;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(tmp_ / "photos");
+    fs::create_directories(tmp_ / "elsewhere");
+    cv::Mat img(24, 32, CV_8UC3, cv::Scalar(10, 20, 30));
+    img.at<cv::Vec3b>(0, 0) = {200, 100, 50};
+    cv::imwrite(tmp_ / "photos/a.png", img);
+    cv::imwrite(tmp_ / "photos/bad.png", img);
+    cv::imwrite(tmp_ / "elsewhere/x.png", img);
+
+    cfg_.data_dir = tmp_ / "data";
+    fs::create_directories(cfg_.data_dir);
+    cfg_.workers = 2;
+    cfg_.pipelines["transform"] = {"daemon-test-good"};
+    cfg_.pipelines["whole_image"] = {"generate-{task}"};
+    cfg_.plugin_configs["daemon-test-good"] = {{"fail_on", "bad"}};
+    fcd::finalize_config(cfg_);
+
+    db_ = std::make_unique<fcd::Database>(cfg_.data_dir + "/facecycle.db");
+    fcd::apply_migrations(*db_);
+    aux_ = std::make_unique<fcd::Database>(cfg_.data_dir + "/facecycle.db");
+    queue_ = std::make_unique<fcd::JobQueue>(*db_);
+    auth_ = std::make_unique<fcd::Auth>(*aux_);
+    bob_ = auth_->add_token("bob", false);
+    admin_ = auth_->add_token("root", true);
+    roots_.add(cfg_.data_dir);
+    roots_.add(tmp_ / "photos");
+    plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
+    plugins_->load_dirs({FC_DAEMON_TEST_PLUGIN_DIR});
+    models_ = std::make_unique<fcd::ModelRegistry>(*aux_, std::vector<std::string>{}, nullptr);
+    pool_ = std::make_unique<fcd::WorkerPool>(cfg_, *queue_, *plugins_, *models_, roots_);
+    service_ = std::make_unique<fcd::FacecycleService>(fcd::ServiceDeps{
+        cfg_, *queue_, *auth_, *plugins_, *models_, roots_, pool_.get(), &stopping_});
+
+    grpc::ServerBuilder b;
+    sock_ = cfg_.data_dir + "/t.sock";
+    b.AddListeningPort("unix:" + sock_, grpc::InsecureServerCredentials());
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(service_.get());
+    server_ = b.BuildAndStart();
+    ASSERT_TRUE(server_);
+    pool_->start();
+    local_ = pb::Facecycle::NewStub(
+        grpc::CreateChannel("unix:" + sock_, grpc::InsecureChannelCredentials()));
+    tcp_ = pb::Facecycle::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                                      grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    stopping_ = true;
+    pool_->stop();
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+
+  static std::unique_ptr<grpc::ClientContext> ctx(const std::string& token = "") {
+    auto c = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return c;
+  }
+
+  pb::SubmitTransformRequest transform_request() {
+    pb::SubmitTransformRequest r;
+    r.add_inputs(tmp_ / "photos");
+    r.add_inputs(tmp_ / "photos/missing.png");
+    r.set_output_dir(tmp_ / "photos/out");
+    r.set_task("age");
+    r.set_format("png");
+    return r;
+  }
+
+  // Watches to the end; returns every event.
+  std::vector<pb::Event> watch(int64_t job, int64_t after = 0, const std::string& token = "") {
+    auto c = ctx(token);
+    pb::WatchJobRequest req;
+    req.set_job_id(job);
+    req.set_after_event_id(after);
+    auto reader = (token.empty() ? local_ : tcp_)->WatchJob(c.get(), req);
+    std::vector<pb::Event> out;
+    pb::Event e;
+    while (reader->Read(&e)) out.push_back(e);
+    last_watch_ = reader->Finish();
+    return out;
+  }
+
+  fcd_test::TempDir tmp_;
+  fcd::Config cfg_;
+  std::unique_ptr<fcd::Database> db_, aux_;
+  std::unique_ptr<fcd::JobQueue> queue_;
+  std::unique_ptr<fcd::Auth> auth_;
+  fcd::AllowedRoots roots_;
+  std::unique_ptr<fcd::PluginHost> plugins_;
+  std::unique_ptr<fcd::ModelRegistry> models_;
+  std::unique_ptr<fcd::WorkerPool> pool_;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<fcd::FacecycleService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string sock_;
+  int port_ = 0;
+  std::unique_ptr<pb::Facecycle::Stub> local_, tcp_;
+  std::string bob_, admin_;
+  grpc::Status last_watch_;
+};
+
+TEST_F(ServiceTest, TransformRunsToTheEndWithPerItemResults) {
+  pb::SubmitResponse resp;
+  auto s = local_->SubmitTransform(ctx().get(), transform_request(), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.job().owner(), "local") << "unix socket without a token is user local";
+  EXPECT_EQ(resp.job().items_total(), 3);
+  ASSERT_EQ(resp.warnings_size(), 1);
+  EXPECT_NE(resp.warnings(0).find("missing.png"), std::string::npos);
+
+  auto events = watch(resp.job().id());
+  EXPECT_TRUE(last_watch_.ok()) << last_watch_.error_message();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type(), pb::EVENT_TYPE_STATE);
+  EXPECT_EQ(events.back().job().state(), pb::JOB_STATE_SUCCEEDED);
+
+  pb::GetJobRequest g;
+  g.set_job_id(resp.job().id());
+  pb::Job job;
+  ASSERT_TRUE(local_->GetJob(ctx().get(), g, &job).ok());
+  EXPECT_EQ(job.state(), pb::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(job.items_done(), 1);
+  EXPECT_EQ(job.items_failed(), 2);
+  ASSERT_EQ(job.items_size(), 3);
+  std::map<std::string, pb::Item> by_name;
+  for (const auto& it : job.items()) by_name[fs::path(it.input()).filename()] = it;
+  EXPECT_EQ(by_name["a.png"].state(), pb::JOB_STATE_SUCCEEDED);
+  EXPECT_NE(by_name["bad.png"].error().find("asked to fail"), std::string::npos);
+  EXPECT_NE(by_name["missing.png"].error().find("no such file"), std::string::npos);
+
+  auto out = by_name["a.png"].output();
+  ASSERT_TRUE(fs::exists(out)) << out;
+  auto flipped = fc::read_image(out).bgr;
+  EXPECT_EQ(flipped.at<cv::Vec3b>(0, 31), cv::Vec3b(200, 100, 50));
+  EXPECT_EQ(fc::read_image_metadata(out)["facecycle"], "machine-edited");
+  EXPECT_TRUE(fs::exists(tmp_ / "photos/out/contact_sheet.png"));
+  auto result = nlohmann::json::parse(job.result_json());
+  EXPECT_EQ(result["summary"]["items_failed"], 2);
+  for (const auto& e : fs::directory_iterator(tmp_ / "photos/out"))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos)
+        << "no temporary file may be left behind";
+}
+
+TEST_F(ServiceTest, WatchResumesAfterTheLastSeenEvent) {
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), transform_request(), &resp).ok());
+  auto all = watch(resp.job().id());
+  ASSERT_GE(all.size(), 4u);
+  auto rest = watch(resp.job().id(), all[1].id());
+  ASSERT_EQ(rest.size(), all.size() - 2);
+  for (size_t i = 0; i < rest.size(); ++i) EXPECT_EQ(rest[i].id(), all[i + 2].id());
+  // After the terminal event there is nothing more, and the stream still ends.
+  EXPECT_TRUE(watch(resp.job().id(), all.back().id()).empty());
+  EXPECT_TRUE(last_watch_.ok());
+}
+
+TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithAdvice) {
+  auto expect_invalid = [&](pb::SubmitTransformRequest r, const std::string& words) {
+    pb::SubmitResponse resp;
+    auto s = local_->SubmitTransform(ctx().get(), r, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << words;
+    EXPECT_NE(s.error_message().find(words), std::string::npos) << s.error_message();
+  };
+  auto r = transform_request();
+  r.clear_inputs();
+  expect_invalid(r, "no inputs");
+  r = transform_request();
+  r.set_format("gif");
+  expect_invalid(r, "use png, jpg or same");
+  r = transform_request();
+  r.set_whole_image(true);
+  r.set_task("hair");
+  expect_invalid(r, "unknown task 'hair'");
+  r = transform_request();
+  r.set_priority(1000);
+  expect_invalid(r, "priority 1000 is out of range");
+  r = transform_request();
+  r.clear_inputs();
+  r.add_inputs(tmp_ / "elsewhere/x.png");
+  expect_invalid(r, "outside the allowed folders");
+  r = transform_request();
+  r.set_output_dir(tmp_ / "elsewhere/out");
+  expect_invalid(r, "outside the allowed folders");
+  EXPECT_FALSE(fs::exists(tmp_ / "elsewhere/out"));
+  pb::SubmitTrainRequest t;
+  pb::SubmitResponse resp;
+  EXPECT_EQ(local_->SubmitTrain(ctx().get(), t, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceTest, TcpNeedsAValidToken) {
+  pb::ListJobsRequest req;
+  pb::ListJobsResponse resp;
+  auto s = tcp_->ListJobs(ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(s.error_message().find("token add"), std::string::npos) << s.error_message();
+  EXPECT_EQ(tcp_->ListJobs(ctx("fc_bogus").get(), req, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(local_->ListJobs(ctx("fc_bogus").get(), req, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED)
+      << "a wrong token is refused on the unix socket too";
+  EXPECT_TRUE(tcp_->ListJobs(ctx(bob_).get(), req, &resp).ok());
+}
+
+TEST_F(ServiceTest, OnlyOwnerOrAdminSeesWatchesOrCancelsAJob) {
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), transform_request(), &resp).ok());
+  int64_t id = resp.job().id();
+  pb::GetJobRequest g;
+  g.set_job_id(id);
+  pb::Job job;
+  auto s = tcp_->GetJob(ctx(bob_).get(), g, &job);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("belongs to local"), std::string::npos);
+  pb::CancelJobRequest c;
+  c.set_job_id(id);
+  pb::CancelJobResponse cr;
+  EXPECT_EQ(tcp_->CancelJob(ctx(bob_).get(), c, &cr).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  watch(id, 0, bob_);
+  EXPECT_EQ(last_watch_.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  pb::ListJobsResponse mine, all;
+  ASSERT_TRUE(tcp_->ListJobs(ctx(bob_).get(), {}, &mine).ok());
+  EXPECT_EQ(mine.jobs_size(), 0) << "bob sees only his own jobs";
+  ASSERT_TRUE(tcp_->ListJobs(ctx(admin_).get(), {}, &all).ok());
+  EXPECT_EQ(all.jobs_size(), 1) << "admins see every job";
+  EXPECT_TRUE(tcp_->GetJob(ctx(admin_).get(), g, &job).ok());
+
+  pb::GetJobRequest missing;
+  missing.set_job_id(9999);
+  EXPECT_EQ(local_->GetJob(ctx().get(), missing, &job).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, CancelMarksJobAndAnEndedJobCannotBeCancelled) {
+  pool_->stop();  // nothing runs: the job stays queued
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), transform_request(), &resp).ok());
+  pb::CancelJobRequest c;
+  c.set_job_id(resp.job().id());
+  pb::CancelJobResponse cr;
+  ASSERT_TRUE(local_->CancelJob(ctx().get(), c, &cr).ok());
+  EXPECT_EQ(cr.job().state(), pb::JOB_STATE_CANCELLED);
+  EXPECT_EQ(cr.job().items_cancelled(), 3);
+  auto events = watch(resp.job().id());
+  EXPECT_EQ(events.back().job().state(), pb::JOB_STATE_CANCELLED);
+  auto s = local_->CancelJob(ctx().get(), c, &cr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("already ended"), std::string::npos);
+}
+
+TEST_F(ServiceTest, PluginsAndModelsAreListed) {
+  pb::ListPluginsResponse p;
+  ASSERT_TRUE(local_->ListPlugins(ctx().get(), {}, &p).ok());
+  ASSERT_EQ(p.plugins_size(), 1);
+  EXPECT_EQ(p.plugins(0).name(), "daemon-test-good");
+  EXPECT_EQ(p.plugins(0).kind(), "stage");
+  EXPECT_EQ(p.refused_size(), 3);
+  pb::ListModelsResponse m;
+  ASSERT_TRUE(local_->ListModels(ctx().get(), {}, &m).ok());
+  EXPECT_EQ(m.models_size(), 0);
+  pb::ActivateModelRequest a;
+  a.set_name("ghost");
+  pb::ActivateModelResponse ar;
+  EXPECT_EQ(local_->ActivateModel(ctx().get(), a, &ar).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
