@@ -19,7 +19,9 @@ struct LoaderOptions {
   int prefetch = 4;                // batches prepared ahead
   float scale_jitter = 0.05f;      // +-fraction
   float translate_jitter = 0.05f;  // +-fraction of the side
-  int cache_px = 128;              // decoded images are kept in memory at this side (uint8)
+  // Decoded images are kept in memory at this side (uint8 BGR) so later epochs never decode
+  // again; 0: max(size, min(2 * size, 128)).
+  int cache_px = 0;
 };
 
 // Batch k is a pure function of (seed, k, paths): its file choice and augmentation come from an

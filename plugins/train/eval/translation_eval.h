@@ -26,12 +26,13 @@ struct TaskHeldout {
 
 using TranslateFn = std::function<torch::Tensor(const torch::Tensor&, int cond)>;
 
-// For each task and direction ("forward" A->B, "reverse" B->A):
+// Returns {"tasks": {TASK: {"a_name", "b_name", "attribute", "forward": {...}, "reverse": {...}}},
+// "judge": judge.metrics}. Each direction ("forward" A->B, "reverse" B->A) holds:
 //   n, from, to, cycle_l1 (mean |x - G(G(x, fwd), rev)|, on the [-1,1] scale), and
 //   attribute "age":  judged_age_before, judged_age_after, judged_age_target_real
 //   attribute "race": p_target_before, p_target_after, frac_target_before, frac_target_after,
 //                     p_target_real (the judge on real target-domain images)
-// Also "judge": judge.metrics. Runs in batches of `batch` under NoGradGuard.
+// Runs in batches of `batch` under NoGradGuard.
 nlohmann::json evaluate_translation(const TranslateFn& translate,
                                     const std::vector<TaskHeldout>& tasks, AttributeJudge& judge,
                                     int batch = 16);
