@@ -22,10 +22,14 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_file, "TOML settings file (see configs/)");
   app.add_option("--allow", allow,
                  "folder clients may read inputs from and write outputs to "
-                 "(repeatable; the data dir is always allowed)");
+                 "(repeatable; the data dir is always allowed)")
+      ->expected(1)
+      ->take_all();
   app.add_option("--plugin-dir", plugin_dirs,
                  "folder of plugin .so files (repeatable; default: the plugins built or "
-                 "installed beside facecycled)");
+                 "installed beside facecycled)")
+      ->expected(1)
+      ->take_all();
   app.add_option("--workers", workers, "items processed at once (default 2)")
       ->check(CLI::Range(1, 256));
   app.add_option("--device", device, "cpu | cuda | auto (default auto)")
