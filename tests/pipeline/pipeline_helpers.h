@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <facecycle/plugin.h>
 #include <gtest/gtest.h>
 
