@@ -122,9 +122,11 @@ void ModelRegistry::activate_initial(const std::string& preferred, const std::st
     auto st = db_.prepare("SELECT name FROM models WHERE active = 1");
     if (st.step()) candidates.push_back(st.text(0));
   }
-  for (const auto& m : list())
+  auto all = list();
+  for (const auto& m : all)
     if (!fallback.empty() && fs::path(m.path).parent_path() == fs::path(fallback))
       candidates.push_back(m.name);
+  for (const auto& m : all) candidates.push_back(m.name);  // e.g. only a trained one exists
   for (const auto& c : candidates) {
     try {
       activate(c);
