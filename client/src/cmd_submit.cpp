@@ -21,9 +21,12 @@ int after_submit(Connection& conn, const GlobalOptions& g, const v1::SubmitRespo
                  bool detach) {
   for (const auto& w : resp.warnings()) std::cerr << "facecycle: warning: " << w << "\n";
   if (detach) {
-    if (g.json)
-      std::cout << nlohmann::json{{"job_id", resp.job().id()}}.dump() << "\n";
-    else
+    if (g.json) {
+      nlohmann::json out{{"job_id", resp.job().id()}, {"items_total", resp.job().items_total()}};
+      if (resp.warnings_size() > 0)
+        out["warnings"] = std::vector<std::string>(resp.warnings().begin(), resp.warnings().end());
+      std::cout << out.dump() << "\n";
+    } else
       std::cout << resp.job().id() << "\n";
     return kExitOk;
   }

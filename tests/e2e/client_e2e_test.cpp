@@ -1,0 +1,43 @@
+// The client alone: help, usage errors, and the message when no daemon is there.
+#include <gtest/gtest.h>
+
+#include "e2e_support.h"
+
+using namespace fce;
+
+TEST(Client, HelpListsCommandsAndExamples) {
+  RunResult r = run_program({client_binary(), "--help"});
+  EXPECT_EQ(r.rc, 0);
+  for (const char* word : {"transform", "train", "watch", "cancel", "Examples", "FACECYCLE_SERVER"})
+    EXPECT_NE(r.out.find(word), std::string::npos) << word << " missing from:\n" << r.out;
+}
+
+TEST(Client, UsageErrorExitsTwo) {
+  RunResult r = run_program({client_binary(), "transform", "--task", "age", "x.png"});
+  EXPECT_EQ(r.rc, 2);  // -o is required
+  EXPECT_NE(r.err.find("--output"), std::string::npos) << r.err;
+}
+
+TEST(Client, UnreachableDaemonSaysHowToStartIt) {
+  TempDir t;
+  RunResult r = run_program({client_binary(), "health"},
+                            {{"FACECYCLE_DATA_DIR", t.path()}, {"FACECYCLE_SERVER", ""}});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(
+      r.err.rfind("facecycle: cannot reach facecycled at unix:" + t.path() + "/facecycled.sock", 0),
+      0u)
+      << r.err;
+  EXPECT_NE(r.err.find("facecycled --data-dir " + t.path()), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+}
+
+TEST(Client, ServerFlagBeatsEnvironment) {
+  TempDir t;
+  RunResult r = run_program({client_binary(), "--server", "unix:" + t.path() + "/x.sock", "jobs"},
+                            {{"FACECYCLE_SERVER", "unix:/nonexistent/other.sock"}});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(t.path() + "/x.sock"), std::string::npos) << r.err;
+  r = run_program({client_binary(), "jobs"},
+                  {{"FACECYCLE_SERVER", "unix:" + t.path() + "/env.sock"}});
+  EXPECT_NE(r.err.find(t.path() + "/env.sock"), std::string::npos) << r.err;
+}
