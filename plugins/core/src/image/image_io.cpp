@@ -272,7 +272,9 @@ void embed_png(Bytes& png, const std::map<std::string, std::string>& meta) {
 void embed_jpeg(Bytes& jpg, const std::map<std::string, std::string>& meta) {
   if (meta.empty()) return;
   nlohmann::json j(meta);
-  std::string text = std::string(kJpegComPrefix) + j.dump();
+  // Invalid UTF-8 in a value is replaced rather than failing the whole write.
+  std::string text = std::string(kJpegComPrefix) +
+                     j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() + 2 > 0xffff)
     throw std::invalid_argument("JPEG metadata is " + std::to_string(text.size()) +
                                 " bytes; a COM segment holds at most 65533");
