@@ -87,6 +87,28 @@ TEST(Generator, KeepsShapeAtSizesDivisibleByFour) {
   }
 }
 
+// Inference computes nearest-upsample + conv in a fused low-res form and the 3-channel tail as
+// summed 1x1 taps; both must equal the literal layers that training (autograd on) uses.
+TEST(Generator, InferencePathEqualsTrainingPath) {
+  for (auto up :
+       {Upsampling::kResizeConv, Upsampling::kResizeConvBilinear, Upsampling::kTransposed}) {
+    auto g = fc::make_seeded_generator(small(Conditioning::kCondInstanceNorm, up), 9);
+    for (auto hw : std::vector<std::pair<int, int>>{{32, 32}, {40, 24}}) {
+      auto x = faces(2, hw.first, hw.second);
+      auto cond = torch::tensor({1, 3}, torch::kLong);
+      auto trained_path = g->forward(x, cond);
+      ASSERT_TRUE(trained_path.requires_grad());
+      torch::Tensor inference_path;
+      {
+        torch::InferenceMode guard;
+        inference_path = g->forward(x, cond);
+      }
+      EXPECT_TRUE(torch::allclose(trained_path.detach(), inference_path, 1e-5, 1e-5))
+          << "max diff " << (trained_path.detach() - inference_path).abs().max().item<double>();
+    }
+  }
+}
+
 TEST(Generator, RefusesSizesNotDivisibleByFour) {
   auto g = fc::make_seeded_generator(small(), 1);
   for (int s : {30, 50, 66, 101}) {

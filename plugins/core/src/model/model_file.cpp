@@ -74,7 +74,12 @@ void save_model(const std::string& model_path, ResnetGenerator& generator, const
 
   const std::string card_path = card_path_for(model_path);
   const std::string tmp_pt = temp_name(model_path), tmp_card = temp_name(card_path);
-  archive.save_to(tmp_pt);
+  try {
+    archive.save_to(tmp_pt);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("could not write model file " + model_path + ": " +
+                             e.what_without_backtrace() + " (does its folder exist?)");
+  }
   {
     std::ofstream out(tmp_card);
     out << full.to_json().dump(2) << "\n";
