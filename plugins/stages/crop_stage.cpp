@@ -59,8 +59,15 @@ class CropStage : public Stage {
         }
       }
       if (!f.skipped.empty()) continue;
-      f.to_crop = f.landmarks.size() >= 5 ? crop_transform_from_landmarks(f.landmarks, size)
-                                          : crop_transform_from_box(f.box, detector, size);
+      f.to_crop = cv::Mat();
+      if (f.landmarks.size() >= 5) {
+        try {
+          f.to_crop = crop_transform_from_landmarks(f.landmarks, size);
+        } catch (const std::invalid_argument&) {
+          // degenerate landmarks: frame by the box instead
+        }
+      }
+      if (f.to_crop.empty()) f.to_crop = crop_transform_from_box(f.box, detector, size);
       const double inside = crop_fraction_inside(f.to_crop, size, item.image.size());
       if (inside < min_inside_) {
         f.skipped = "mostly outside the photo (" + std::to_string(int(inside * 100)) +

@@ -109,6 +109,25 @@ TEST(Stages, SkipsOverlappingTinyAndOffPhotoFacesWithReasons) {
             0.0);
 }
 
+TEST(Stages, DegenerateLandmarksFallBackToTheBoxAndOddSizedOutputsAreResized) {
+  cv::Mat photo = fc::testing::smooth_photo({400, 300});
+  fc::PhotoItem item;
+  item.image = photo;
+  item.faces = {face_at({150, 100, 80, 80}, std::vector<cv::Point2f>(5, {190, 140}))};
+  // A translator that answers at half size: composite scales it back instead of failing.
+  auto model = std::make_shared<fc::testing::FakeTranslator>([](const cv::Mat& m) {
+    cv::Mat half;
+    cv::resize(255 - m, half, {m.cols / 2, m.rows / 2});
+    return half;
+  });
+  auto ctx = fc::testing::context(model);
+  Pipeline p;
+  p.run(item, ctx);
+  EXPECT_TRUE(item.faces[0].skipped.empty()) << item.faces[0].skipped;
+  EXPECT_EQ(item.report["faces_edited"], "1");
+  EXPECT_GT(cv::norm(item.result, photo, cv::NORM_INF), 50.0);
+}
+
 TEST(Stages, WholeImageChipIsResizedInAndOut) {
   cv::Mat chip = fc::testing::smooth_photo({200, 200});
   fc::PhotoItem item;

@@ -190,10 +190,15 @@ cv::Mat match_colour_at_ring(const cv::Mat& generated, const cv::Mat& original, 
   return out;
 }
 
-void composite_face(cv::Mat& result, const cv::Mat& original_crop, const cv::Mat& generated,
+void composite_face(cv::Mat& result, const cv::Mat& original_crop, const cv::Mat& generated_in,
                     const cv::Mat& to_crop, const MaskShape& shape) {
-  CV_Assert(result.type() == CV_8UC3 && generated.type() == CV_8UC3);
-  CV_Assert(generated.rows == generated.cols && original_crop.size() == generated.size());
+  if (result.type() != CV_8UC3 || generated_in.type() != CV_8UC3 ||
+      original_crop.type() != CV_8UC3 || original_crop.rows != original_crop.cols)
+    throw std::invalid_argument("composite needs 8-bit BGR images and a square crop");
+  // The translator returns faces at their input size; be lenient if one does not.
+  cv::Mat generated = generated_in;
+  if (generated.size() != original_crop.size())
+    cv::resize(generated_in, generated, original_crop.size(), 0, 0, cv::INTER_AREA);
   const int size = generated.cols;
 
   // Colour correction: measured in the feather ring, applied fully from the ring outwards and
