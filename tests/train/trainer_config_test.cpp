@@ -1,0 +1,117 @@
+// Config parsing: defaults from the paper, presets, and errors that name the offending key.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "train_config.h"
+
+using fc::train::parse_train_config;
+
+namespace {
+
+const char* kMinimal = R"(
+[data]
+synthetic = {n = 100, seed = 2}
+[tasks.age]
+a = {age = [20, 29]}
+b = {age = [50, 59]}
+restrict = {race = [0]}
+[tasks.race]
+a = {race = [0]}
+b = {race = [1]}
+restrict = {age = [18, 60]}
+[[stages]]
+size = 32
+steps = 10
+batch = 2
+)";
+
+// The message of the std::invalid_argument thrown for `text`, or "" when it parses.
+std::string error_for(const std::string& text) {
+  try {
+    parse_train_config(text);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string with(const std::string& extra) { return std::string(kMinimal) + extra; }
+
+}  // namespace
+
+TEST(TrainerConfig, DefaultsFollowThePaper) {
+  auto c = parse_train_config(kMinimal);
+  EXPECT_DOUBLE_EQ(c.lambda_cycle, 10.0);
+  EXPECT_DOUBLE_EQ(c.lambda_identity, 5.0);
+  EXPECT_DOUBLE_EQ(c.lr, 2e-4);
+  EXPECT_DOUBLE_EQ(c.beta1, 0.5);
+  EXPECT_EQ(c.pool_size, 50);
+  ASSERT_EQ(c.tasks.size(), 2u);
+  EXPECT_EQ(c.tasks[0].name, "age");
+  EXPECT_EQ(c.tasks[0].domains.a_name, "20-29");
+  EXPECT_EQ(c.tasks[0].domains.b_name, "50-59");
+  EXPECT_EQ(c.tasks[1].domains.a_name, "White");
+  EXPECT_EQ(c.tasks[1].domains.b_name, "Black");
+  EXPECT_EQ(c.tasks[0].domains.restrict.races, std::vector<int>{0});
+  EXPECT_TRUE(c.synthetic);
+  EXPECT_EQ(c.synthetic_n, 100);
+}
+
+TEST(TrainerConfig, OriginalPresetLowersTheCycleWeight) {
+  auto c = parse_train_config(with("[losses]\npreset = \"original\"\n"));
+  EXPECT_LT(c.lambda_cycle, 10.0);
+  EXPECT_DOUBLE_EQ(c.lambda_identity, 0.5 * c.lambda_cycle);
+  auto d = parse_train_config(with("[losses]\npreset = \"original\"\nlambda_cycle = 7\n"));
+  EXPECT_DOUBLE_EQ(d.lambda_cycle, 7.0);  // an explicit value wins over the preset
+}
+
+TEST(TrainerConfig, ErrorsNameTheKey) {
+  EXPECT_EQ(error_for(with("[[stages]]\nsize = 50\nsteps = 5\nbatch = 2\n")),
+            "stages[1].size: 50 is not divisible by 4");
+  EXPECT_NE(error_for(with("[[stages]]\nsize = 16\nsteps = 5\n")).find("stages[1].size"),
+            std::string::npos)
+      << "a shrinking stage must be refused";
+  EXPECT_NE(error_for(with("[optimizer]\nlr = \"fast\"\n")).find("optimizer.lr"),
+            std::string::npos);
+  EXPECT_NE(error_for(with("[optimizer]\nlearning_rate = 1e-3\n"))
+                .find("optimizer.learning_rate: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_for(with("[balance]\nmode = \"random\"\n")).find("balance.mode"),
+            std::string::npos);
+  EXPECT_NE(
+      error_for(with("[generator]\nconditioning = \"film\"\n")).find("generator.conditioning"),
+      std::string::npos);
+  EXPECT_NE(error_for(with("[checkpoint]\nkeep_last = 0\n")).find("checkpoint.keep_last"),
+            std::string::npos);
+  EXPECT_NE(error_for(with("typo_key = 1\n")).find("typo_key: unknown key"), std::string::npos);
+  EXPECT_NE(error_for(with("[tasks.gender]\na = {gender = [0]}\n")).find("tasks.gender.b"),
+            std::string::npos);
+  EXPECT_NE(
+      error_for(with("[tasks.hair]\na = {hair = [1]}\nb = {age = [1, 2]}\n")).find("tasks.hair.a"),
+      std::string::npos)
+      << "label filters are checked too";
+  EXPECT_NE(error_for("[data]\ndir = \"x\"\n[[stages]]\nsize = 32\n").find("tasks"),
+            std::string::npos);
+  EXPECT_NE(error_for("this is = not toml =").find(":1:"), std::string::npos)
+      << "syntax errors carry the line";
+}
+
+TEST(TrainerConfig, ShippedConfigsParse) {
+  for (const char* name : {"original.toml", "utkface.toml", "smoke.toml"}) {
+    std::ifstream in(std::string(FC_SOURCE_DIR) + "/configs/" + name);
+    ASSERT_TRUE(in) << name;
+    std::stringstream s;
+    s << in.rdbuf();
+    EXPECT_NO_THROW(parse_train_config(s.str(), name)) << name;
+  }
+  std::ifstream in(std::string(FC_SOURCE_DIR) + "/configs/original.toml");
+  std::stringstream s;
+  s << in.rdbuf();
+  auto c = parse_train_config(s.str());
+  EXPECT_EQ(c.conditioning, "channel4");
+  EXPECT_EQ(c.loss_preset, "original");
+  EXPECT_EQ(c.tasks.size(), 2u);
+}

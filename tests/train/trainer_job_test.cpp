@@ -1,0 +1,82 @@
+// A whole small job through the plugin interface: judge, evaluation, pictures, model and card.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "facecycle/core/model_card.h"
+#include "trainer_test_util.h"
+
+namespace fs = std::filesystem;
+using namespace fc::train::testing;
+
+TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
+  std::string config = tiny_config(
+      "[[stages]]\nsize = 16\nsteps = 3\nbatch = 2\n[[stages]]\nsize = 24\nsteps = 3\nbatch = 2\n",
+      "[checkpoint]\nevery = 2\nkeep_last = 2\n");
+  // Turn the evaluation on with a quickly trained judge.
+  config.replace(config.find("enabled = false"), 15, "enabled = true\njudge_steps = 5\nfaces = 4");
+  auto job = make_temp_dir("job");
+  RecordedRun run = run_trainer(config, job, job + "/models");
+
+  ASSERT_EQ(run.models.size(), 1u);
+  EXPECT_EQ(run.models[0], job + "/models/tiny.pt");
+  ASSERT_TRUE(fs::exists(job + "/models/tiny.card.json"));
+  std::ifstream card_in(job + "/models/tiny.card.json");
+  fc::ModelCard card = fc::ModelCard::from_json(nlohmann::json::parse(card_in));
+  EXPECT_EQ(card.resolution, 24);
+  EXPECT_EQ(card.width, 8);
+  EXPECT_EQ(card.blocks, 2);
+  EXPECT_EQ(card.conditions.size(), 4u);
+  EXPECT_EQ(card.condition_id("race", true), 3);
+  EXPECT_EQ(card.training["steps"], 6);
+  EXPECT_TRUE(card.training.contains("wall_time_s"));
+  EXPECT_TRUE(card.training.contains("hardware"));
+  EXPECT_TRUE(card.metrics.contains("age")) << card.metrics.dump();
+
+  EXPECT_TRUE(fs::exists(job + "/loss_curves.png"));
+  EXPECT_TRUE(fs::exists(job + "/samples.png"));
+  EXPECT_TRUE(fs::exists(job + "/judge.pt"));
+  EXPECT_DOUBLE_EQ(run.last_progress, 1.0);
+  for (const char* m : {"age/loss_G", "race/loss_D", "step_time_ms", "age/steps", "race/steps"})
+    EXPECT_TRUE(run.metrics.count(m)) << m;
+  EXPECT_TRUE(run.metrics.count("eval/age/forward/cycle_l1"));
+  ASSERT_FALSE(run.results.empty());
+  auto final_result = nlohmann::json::parse(run.results.back());
+  EXPECT_EQ(final_result["model"], job + "/models/tiny.pt");
+  EXPECT_TRUE(final_result["evaluation"].contains("race"));
+
+  // Running the finished job again (e.g. after a daemon restart) republishes the same model
+  // without training further.
+  RecordedRun again = run_trainer(config, job, job + "/models");
+  EXPECT_EQ(again.models.size(), 1u);
+  EXPECT_TRUE(again.metrics["age/loss_G"].empty());
+  fs::remove_all(job);
+}
+
+TEST(TrainerPlugin, LoadsAndValidates) {
+  const std::string path = std::string(FC_PLUGIN_DIR) + "/train.so";
+  if (!fs::exists(path)) GTEST_SKIP() << "build the `train` target first: " << path;
+  void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  auto entry = reinterpret_cast<FacecyclePluginEntryFn>(dlsym(lib, FACECYCLE_PLUGIN_ENTRY_SYMBOL));
+  ASSERT_NE(entry, nullptr);
+  const FacecyclePluginInfo* info = entry();
+  EXPECT_EQ(info->abi_version, FACECYCLE_PLUGIN_ABI_VERSION);
+  EXPECT_STREQ(info->name, "train");
+  EXPECT_EQ(info->kind, static_cast<int>(fc::PluginKind::kTrainer));
+  std::unique_ptr<fc::Trainer> trainer(info->create_trainer({}));
+  fc::TrainRequest req;
+  req.config_toml = tiny_config("[[stages]]\nsize = 30\nsteps = 3\n");
+  try {
+    trainer->validate(req);
+    FAIL() << "size 30 must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "stages[0].size: 30 is not divisible by 4");
+  }
+  req.config_toml = tiny_config("[[stages]]\nsize = 32\nsteps = 3\n");
+  EXPECT_NO_THROW(trainer->validate(req));
+  trainer.reset();
+}
