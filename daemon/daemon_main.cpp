@@ -11,6 +11,7 @@
 
 #include <boost/asio.hpp>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <thread>
 
@@ -38,6 +39,9 @@ namespace fcd {
 namespace fs = std::filesystem;
 
 namespace {
+
+// How long SIGTERM waits for in-flight items before leaving them to the next start.
+constexpr int kShutdownGraceSeconds = 60;
 
 std::string db_path(const Config& c) { return c.data_dir + "/facecycle.db"; }
 
@@ -98,7 +102,6 @@ int run_daemon(Config cfg) {
   if (rec.items_requeued)
     spdlog::warn("{} item(s) were running when the daemon last stopped; re-queued",
                  rec.items_requeued);
-  for (auto id : rec.jobs_to_finalize) queue.finalize_job(id);
   for (auto id : rec.open_jobs) {
     auto j = queue.get_job(id);
     if (j && j->kind == "transform" && !j->output_dir.empty()) {
@@ -135,6 +138,7 @@ int run_daemon(Config cfg) {
   models.activate_initial(cfg.active_model, FC_SHIPPED_MODELS_DIR);
 
   WorkerPool pool(cfg, queue, plugins, models, roots);
+  for (auto id : rec.jobs_to_finalize) pool.end_job(id);
   std::atomic<bool> stopping{false};
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
 
@@ -184,7 +188,24 @@ int run_daemon(Config cfg) {
   io.run();
 
   server->GetHealthCheckService()->SetServingStatus(false);
-  pool.stop();
+  // A plugin that ignores the cancel flag must not keep the daemon alive forever. Leaving with
+  // items still running is safe: they are re-queued at the next start, as after a kill -9.
+  std::promise<void> drained;
+  auto drained_future = drained.get_future();
+  std::thread drainer([&] {
+    pool.stop();
+    drained.set_value();
+  });
+  if (drained_future.wait_for(std::chrono::seconds(kShutdownGraceSeconds)) !=
+      std::future_status::ready) {
+    spdlog::warn(
+        "items still running {} s after the stop signal; exiting anyway, they are "
+        "re-queued at the next start",
+        kShutdownGraceSeconds);
+    spdlog::shutdown();
+    std::_Exit(0);
+  }
+  drainer.join();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (!sock.empty()) fs::remove(sock);
   spdlog::info("facecycled stopped");

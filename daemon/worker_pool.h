@@ -29,6 +29,9 @@ class WorkerPool {
   // Stops claiming; running transform items finish, running train items are asked to stop
   // (they checkpoint) and go back to the queue. Blocks until every worker has returned.
   void stop();
+  // Writes a transform job's per-item summary and contact sheet, then finalizes it. Also used at
+  // start-up for jobs whose last item ended just before a crash.
+  void end_job(int64_t job_id);
 
  private:
   struct InFlight {
@@ -41,7 +44,6 @@ class WorkerPool {
   void worker_main(int n);
   void run_claim(const Claim& c, const InFlight& f, class StageCache& stages,
                  std::unique_ptr<fc::Trainer>& trainer);
-  void end_job(int64_t job_id);
 
   const Config& config_;
   JobQueue& queue_;
