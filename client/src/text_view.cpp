@@ -66,14 +66,20 @@ std::string scalar_text(const json& v) {
   return v.dump();
 }
 
-// "faces_found=2 faces_edited=1 skipped=[...]" from an item's report.
+// "faces found 2, edited 1; skipped: ...; key=value ..." from an item's report.
 std::string report_text(const json& report) {
   if (report.is_null()) return "";
   if (!report.is_object()) return scalar_text(report);
   std::string s;
+  if (report.contains("faces_found") || report.contains("faces_edited"))
+    s = "faces found " + scalar_text(report.value("faces_found", json(0))) + ", edited " +
+        scalar_text(report.value("faces_edited", json(0)));
   for (auto it = report.begin(); it != report.end(); ++it) {
-    if (!s.empty()) s += " ";
-    s += it.key() + "=" + scalar_text(it.value());
+    const std::string& k = it.key();
+    if (k == "faces_found" || k == "faces_edited" || k == "output") continue;
+    if (it.value().is_array() && it.value().empty()) continue;
+    if (!s.empty()) s += "; ";
+    s += k + "=" + scalar_text(it.value());
   }
   return s;
 }
@@ -116,7 +122,7 @@ void find_sheets(const json& j, std::vector<std::string>& found) {
 
 // Result members: tables for lists of rows or maps of rows (e.g. an evaluation per task),
 // "key: value" for the rest. Sheet paths are printed separately.
-void print_result(std::ostream& out, const json& result) {
+void print_result(std::ostream& out, const json& result, bool have_items) {
   if (result.is_null()) return;
   if (!result.is_object()) {
     out << "result: " << scalar_text(result) << "\n";
@@ -125,6 +131,7 @@ void print_result(std::ostream& out, const json& result) {
   for (auto it = result.begin(); it != result.end(); ++it) {
     const json& v = it.value();
     if (it.key().find("sheet") != std::string::npos && v.is_string()) continue;
+    if (it.key() == "items" && have_items) continue;  // already printed per item
     if (v.is_array() && !v.empty() && v[0].is_object()) {
       out << it.key() << ":\n";
       if (!print_object_table(out, v, "  ")) out << "  " << v.dump() << "\n";
@@ -182,7 +189,7 @@ void print_job_details(std::ostream& out, const v1::Job& job) {
   }
 
   json result = embedded_json(job.result_json());
-  print_result(out, result);
+  print_result(out, result, job.items_size() > 0);
   std::vector<std::string> sheets;
   find_sheets(result, sheets);
   for (const auto& s : sheets) out << "contact sheet: " << s << "\n";

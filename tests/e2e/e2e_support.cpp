@@ -94,7 +94,7 @@ json RunResult::json() const {
 
 namespace {
 
-int exit_code(int status) {
+int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
@@ -132,7 +132,7 @@ int Child::wait(std::chrono::seconds timeout) {
     pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) {
       pid = -1;
-      return exit_code(status);
+      return exit_code = decode_status(status);
     }
     if (std::chrono::steady_clock::now() > until) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -144,6 +144,7 @@ bool Child::running() {
   int status = 0;
   if (waitpid(pid, &status, WNOHANG) == pid) {
     pid = -1;
+    exit_code = decode_status(status);
     return false;
   }
   return true;
@@ -237,7 +238,9 @@ void Daemon::start() {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < until) {
     if (!child_.running())
-      throw std::runtime_error("facecycled exited during start-up; log:\n" + log());
+      throw std::runtime_error("facecycled exited with status " +
+                               std::to_string(child_.exit_code) + " during start-up; log:\n" +
+                               log());
     if (socket_accepts(sock)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -57,6 +57,7 @@ RunResult run_program(const std::vector<std::string>& argv,
 struct Child {
   pid_t pid = -1;
   std::string log_path;
+  int exit_code = -1;  // once reaped
   // Waits for exit; returns the exit code (128+signal when killed, -1 on timeout).
   int wait(std::chrono::seconds timeout);
   bool running();
