@@ -3,7 +3,10 @@
 //
 //   pipeline_bench [--photo P] [--megapixels 1.0] [--detector yunet|haar|ssd] [--faces 5]
 //                  [--iters 10]
-//                  [--threads 2] [--width 32 --blocks 6 --resolution 128] [--out sheet.png]
+//                  [--threads 2] [--model M.pt | --width 32 --blocks 6 --resolution 128]
+//                  [--out sheet.png]
+// --model takes a model file (e.g. from `fc-model init --seed 1 M.pt`); without it the bench
+// writes the same kind of seeded model itself.
 //
 // Prints ms per photo per stage (median and mean over the iterations, after one warm-up).
 // --faces N keeps the N most confident detections (detection itself still sees them all), so
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
       {"--blocks", "6"},
       {"--resolution", "128"},
       {"--out", ""},
+      {"--model", ""},
       {"--plugins", FC_PLUGIN_DIR}};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!a.count(argv[i])) {
@@ -76,17 +80,21 @@ int main(int argc, char** argv) {
   const double f = std::sqrt(std::stod(a["--megapixels"]) * 1e6 / photo.total());
   cv::resize(photo, photo, {}, f, f, f > 1 ? cv::INTER_CUBIC : cv::INTER_AREA);
 
-  // A deterministic model, as `fc-model init` writes it.
+  // A deterministic model, as `fc-model init` writes it, unless one is given.
   const fs::path dir = fs::temp_directory_path() / ("fc_bench_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  std::string model_path = a["--model"];
   fc::GeneratorOptions go;
   go.width = std::stoi(a["--width"]);
   go.blocks = std::stoi(a["--blocks"]);
-  fc::write_seeded_model((dir / "bench.pt").string(), go, std::stoi(a["--resolution"]), 1, "bench");
+  if (model_path.empty()) {
+    fs::create_directories(dir);
+    model_path = (dir / "bench.pt").string();
+    fc::write_seeded_model(model_path, go, std::stoi(a["--resolution"]), 1, "bench");
+  }
   fc::TranslatorOptions to;
   to.device = "cpu";
   to.threads = std::stoi(a["--threads"]);
-  auto model = fc::load_translator((dir / "bench.pt").string(), to);
+  auto model = fc::load_translator(model_path, to);
   fs::remove_all(dir);
 
   fc::HostContext ctx;
@@ -119,9 +127,9 @@ int main(int argc, char** argv) {
   std::cout << "photo " << a["--photo"] << " resized to " << photo.cols << "x" << photo.rows
             << ", detector " << a["--detector"] << ", faces found " << last.report["faces_found"]
             << ", kept " << last.faces.size() << ", edited " << last.report["faces_edited"]
-            << ", model width " << go.width << " blocks " << go.blocks << " resolution "
-            << model->card().resolution << ", torch threads " << to.threads << ", " << iters
-            << " iterations\n";
+            << ", model " << model->card().name << " width " << model->card().width << " blocks "
+            << model->card().blocks << " resolution " << model->card().resolution
+            << ", torch threads " << to.threads << ", " << iters << " iterations\n";
   std::cout << "stage            median_ms   mean_ms\n";
   for (size_t s = 0; s <= names.size(); ++s) {
     const auto& v = ms[s];
