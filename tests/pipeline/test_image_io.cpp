@@ -126,6 +126,32 @@ TEST_F(ImageIo, RefusesAJpegDeclaringTooManyPixels) {
   expect_refused(path("huge.jpg"), "more than the limit");
 }
 
+TEST_F(ImageIo, ReadsBmpAndWebpAndChecksTheirDeclaredSize) {
+  cv::Mat img = fc::testing::smooth_photo({40, 30});
+  ASSERT_TRUE(cv::imwrite(path("a.bmp"), img));
+  auto bmp = fc::read_image(path("a.bmp"));
+  EXPECT_EQ(bmp.format, "bmp");
+  EXPECT_EQ(cv::norm(bmp.bgr, img, cv::NORM_INF), 0.0);
+  // Width and height (int32 at offsets 18 and 22) patched to 30000.
+  std::string b = slurp(path("a.bmp"));
+  for (size_t off : {18u, 22u}) {
+    b[off] = char(30000 & 0xff), b[off + 1] = char(30000 >> 8), b[off + 2] = 0, b[off + 3] = 0;
+  }
+  spit(path("huge.bmp"), b);
+  expect_refused(path("huge.bmp"), "declares 30000");
+
+  std::vector<unsigned char> webp;
+  if (!cv::imencode(".webp", img, webp, {cv::IMWRITE_WEBP_QUALITY, 101}))
+    GTEST_SKIP() << "this OpenCV cannot encode WEBP";
+  spit(path("a.webp"), std::string(webp.begin(), webp.end()));
+  auto w = fc::read_image(path("a.webp"));
+  EXPECT_EQ(w.format, "webp");
+  EXPECT_EQ(w.bgr.size(), img.size());
+  fc::ImageLimits small;
+  small.max_pixels = 40 * 30 - 1;
+  EXPECT_THROW(fc::read_image(path("a.webp"), small), ImageError);
+}
+
 TEST_F(ImageIo, RefusesNonImagesEmptyAndMissingFilesAndOversizedFiles) {
   spit(path("notes.png"), "hello, this is text\n");
   expect_refused(path("notes.png"), "not an image");
