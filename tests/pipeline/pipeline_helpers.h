@@ -3,9 +3,9 @@
 #pragma once
 
 #include <dlfcn.h>
-#include <unistd.h>
 #include <facecycle/plugin.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
