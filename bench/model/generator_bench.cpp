@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
                               {"iters", ms.size()},
                               {"ms_per_batch", median},
                               {"ms_per_face", median / batch},
+                              {"min_ms_per_face", ms.front() / batch},
                               {"gflop_per_face", gflop},
                               {"gflops", gflop * batch / (median / 1e3)}}
                    .dump()

@@ -93,7 +93,8 @@ TEST(Generator, InferencePathEqualsTrainingPath) {
   for (auto up :
        {Upsampling::kResizeConv, Upsampling::kResizeConvBilinear, Upsampling::kTransposed}) {
     auto g = fc::make_seeded_generator(small(Conditioning::kCondInstanceNorm, up), 9);
-    for (auto hw : std::vector<std::pair<int, int>>{{32, 32}, {40, 24}}) {
+    for (auto hw :
+         std::vector<std::pair<int, int>>{{32, 32}, {40, 24}, {264, 32}}) {  // 264: tail in 2 bands
       auto x = faces(2, hw.first, hw.second);
       auto cond = torch::tensor({1, 3}, torch::kLong);
       auto trained_path = g->forward(x, cond);

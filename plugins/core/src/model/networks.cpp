@@ -155,18 +155,28 @@ torch::Tensor fused_nearest_upconv(const torch::Tensor& x, const torch::Tensor& 
 
 // A k x k conv with few outputs (the c7s1-3 tail) runs badly as a direct conv: the kernels pad 3
 // output channels to a 16-wide vector. Instead a 1x1 conv (a GEMM) produces every
-// (output channel, tap) product plane, and the k*k shifted planes are summed.
+// (output channel, tap) product plane and the k*k shifted planes are summed. The planes are
+// made per sample in bands of rows that keep them within a few MB (cache-sized; whole images
+// at 256 px made it slower than the direct conv).
 torch::Tensor few_output_conv(const torch::Tensor& x_padded, const torch::Tensor& w,
                               const torch::Tensor& bias) {
+  constexpr int64_t kBandBytes = 4 << 20;
   const auto n = x_padded.size(0), co = w.size(0), ci = w.size(1), k = w.size(2);
-  const auto h = x_padded.size(2) - k + 1, wd = x_padded.size(3) - k + 1;
-  auto taps = torch::conv2d(x_padded, w.permute({0, 2, 3, 1}).reshape({co * k * k, ci, 1, 1}))
-                  .view({n, co, k * k, x_padded.size(2), x_padded.size(3)});
+  const auto h = x_padded.size(2) - k + 1, wd = x_padded.size(3) - k + 1, wp = x_padded.size(3);
+  const auto w1 = w.permute({0, 2, 3, 1}).reshape({co * k * k, ci, 1, 1});
+  const auto rows = std::max<int64_t>(8, kBandBytes / (co * k * k * wp * 4));
   auto out = bias.defined() ? bias.view({1, co, 1, 1}).expand({n, co, h, wd}).clone()
                             : torch::zeros({n, co, h, wd}, x_padded.options());
-  for (int64_t dy = 0; dy < k; ++dy)
-    for (int64_t dx = 0; dx < k; ++dx)
-      out.add_(taps.select(2, dy * k + dx).narrow(2, dy, h).narrow(3, dx, wd));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t r0 = 0; r0 < h; r0 += rows) {
+      const auto r = std::min(rows, h - r0);
+      auto taps = torch::conv2d(x_padded.narrow(0, i, 1).narrow(2, r0, r + k - 1), w1)
+                      .view({co, k * k, r + k - 1, wp});
+      auto o = out[i].narrow(1, r0, r);
+      for (int64_t dy = 0; dy < k; ++dy)
+        for (int64_t dx = 0; dx < k; ++dx)
+          o.add_(taps.select(1, dy * k + dx).narrow(1, dy, r).narrow(2, dx, wd));
+    }
   return out;
 }
 

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Generator inference: LibTorch (bench_generator) against the PyTorch reference
+# (bench/reference/generator.py, /usr/bin/python3), each configuration run by both back to back.
+# Usage: bench/run_model_bench.sh [BUILD_DIR] [quick]   (default build dir: build)
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}
+bin=$build/bin/bench_generator
+ref="/usr/bin/python3 $here/bench/reference/generator.py"
+[ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_generator" >&2; exit 1; }
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+echo "# $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+run() {  # args for both programs
+  "$bin" "$@" >>"$out"
+  $ref "$@" >>"$out"
+}
+if [ "${2:-}" = quick ]; then
+  run --width 32 --blocks 6 --size 64 --batch 1
+  run --width 32 --blocks 6 --size 128 --batch 16
+else
+  for size in 64 128 256; do
+    for batch in 1 16; do run --width 32 --blocks 6 --size $size --batch $batch; done
+  done
+  for size in 64 128 256; do run --width 64 --blocks 9 --size $size --batch 1; done
+  for size in 64 128; do run --width 64 --blocks 9 --size $size --batch 16; done
+  # threads and memory format
+  for batch in 1 16; do
+    run --width 32 --blocks 6 --size 128 --batch $batch --threads 2
+    run --width 32 --blocks 6 --size 128 --batch $batch --channels-last 1
+  done
+fi
+python3 "$here/bench/model/print_table.py" "$out"
