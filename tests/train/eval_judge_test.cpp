@@ -63,7 +63,7 @@ class JudgeTest : public ::testing::Test {
     o.steps = 80;
     o.batch = 32;
     o.lr = 3e-3;
-    o.threads = 2;
+    o.threads = 1;
     judge_ = new AttributeJudge(train_judge(
         split.train, split.heldout, o, [](std::string name, double, long) { ++metrics_seen_; }));
   }
@@ -78,7 +78,7 @@ class JudgeTest : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(JudgeTest, LearnsAgeAndRaceWellAboveChance) {
+TEST_F(JudgeTest, LearnsAgeAndRaceFromSyntheticFaces) {
   const auto& m = judge_->metrics;
   std::cout << "judge metrics: " << m.dump() << "\n";
   // Chance: predicting 40 for ages 20-29 / 50-59 gives MAE ~15; races 0/1 are balanced.
@@ -86,9 +86,7 @@ TEST_F(JudgeTest, LearnsAgeAndRaceWellAboveChance) {
   EXPECT_GT(m.at("heldout_race_accuracy").get<double>(), 0.9);
   EXPECT_GT(m.at("heldout_white_black_accuracy").get<double>(), 0.9);
   EXPECT_GT(metrics_seen_, 4);
-}
-
-TEST_F(JudgeTest, JudgesPairedRendersOfUnseenIdentities) {
+  // Paired renders of identities it has never seen.
   const torch::Tensor young = render(16, 0.05f, 0.f), old = render(16, 0.95f, 0.f);
   const torch::Tensor dark = render(16, 0.05f, 0.95f);
   EXPECT_GT((judge_->age(old) - judge_->age(young)).mean().item<float>(), 15.f);
@@ -116,7 +114,7 @@ TEST_F(JudgeTest, SaveAndLoadGiveTheSameJudgements) {
   EXPECT_THROW(load_judge((dir_ / "missing.pt").string()), std::runtime_error);
 }
 
-TEST_F(JudgeTest, EvaluationReportsTheAttributeMoving) {
+TEST_F(JudgeTest, EvaluationReportsWhetherTheAttributeMoved) {
   // An oracle "translator" that swaps each face for its paired render in the other domain.
   const int n = 12;
   TaskHeldout age = task("age", "20-29", "50-59", 0, 1);
@@ -164,18 +162,14 @@ TEST_F(JudgeTest, EvaluationReportsTheAttributeMoving) {
   EXPECT_TRUE(r.at("judge").contains("heldout_age_mae"));
   for (int c = 0; c < 4; ++c)
     EXPECT_NE(std::find(conds_seen.begin(), conds_seen.end(), c), conds_seen.end()) << c;
-}
 
-TEST_F(JudgeTest, IdentityTranslatorMovesNothing) {
-  TaskHeldout age = task("age", "20-29", "50-59", 0, 1);
-  age.a = render(6, 0.05f, 0.f);
-  age.b = render(6, 0.95f, 0.f);
-  const nlohmann::json r =
+  // An identity "translator" moves nothing and comes back exactly.
+  const nlohmann::json same =
       evaluate_translation([](const torch::Tensor& x, int) { return x.clone(); }, {age}, *judge_);
-  const auto& fwd = r.at("tasks").at("age").at("forward");
-  EXPECT_DOUBLE_EQ(fwd.at("cycle_l1").get<double>(), 0.0);
-  EXPECT_NEAR(fwd.at("judged_age_after").get<double>(), fwd.at("judged_age_before").get<double>(),
-              1e-4);
+  const auto& still = same.at("tasks").at("age").at("forward");
+  EXPECT_DOUBLE_EQ(still.at("cycle_l1").get<double>(), 0.0);
+  EXPECT_NEAR(still.at("judged_age_after").get<double>(),
+              still.at("judged_age_before").get<double>(), 1e-4);
   TaskHeldout bad = age;
   bad.attribute = "height";
   EXPECT_THROW(evaluate_translation([](const torch::Tensor& x, int) { return x; }, {bad}, *judge_),

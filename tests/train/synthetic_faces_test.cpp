@@ -33,15 +33,15 @@ TEST(SyntheticFaces, RenderIsDeterministic) {
   EXPECT_EQ(a.size(), cv::Size(96, 96));
   EXPECT_TRUE(same(a, b));
   EXPECT_FALSE(same(a, fc::render_face(fc::random_identity(43), attr, 96)));
+  // The default size matches UTKFace chips.
+  EXPECT_EQ(fc::render_face(fc::random_identity(1), {}).size(), cv::Size(200, 200));
 }
 
-TEST(SyntheticFaces, DefaultSizeMatchesUtkfaceChips) {
-  const cv::Mat img = fc::render_face(fc::random_identity(1), {});
-  EXPECT_EQ(img.size(), cv::Size(200, 200));
-}
-
-TEST(SyntheticFaces, RejectsTinySizes) {
+TEST(SyntheticFaces, RefusesBadInputs) {
   EXPECT_THROW(fc::render_face(fc::random_identity(1), {}, 8), std::invalid_argument);
+  EXPECT_THROW(fc::measure_skin_tone(cv::Mat()), std::invalid_argument);
+  EXPECT_THROW(fc::measure_age_cues(cv::Mat(32, 32, CV_8UC1, cv::Scalar(0))),
+               std::invalid_argument);
 }
 
 TEST(SyntheticFaces, SkinMeterRisesWithSkinAndIgnoresAge) {
@@ -87,12 +87,6 @@ TEST(SyntheticFaces, AgeGroupsSeparateAcrossIdentities) {
     }
   }
   EXPECT_LT(max_young, min_old);
-}
-
-TEST(SyntheticFaces, MetersRejectWrongImageTypes) {
-  EXPECT_THROW(fc::measure_skin_tone(cv::Mat()), std::invalid_argument);
-  EXPECT_THROW(fc::measure_age_cues(cv::Mat(32, 32, CV_8UC1, cv::Scalar(0))),
-               std::invalid_argument);
 }
 
 TEST(SyntheticFaces, WritesUtkfaceNamesWhoseLabelsMatchTheImages) {
