@@ -125,8 +125,8 @@ int main(int argc, char** argv) {
     last = std::move(item);
   }
   std::cout << "photo " << a["--photo"] << " resized to " << photo.cols << "x" << photo.rows
-            << ", detector " << a["--detector"] << ", faces found " << last.report["faces_found"]
-            << ", kept " << last.faces.size() << ", edited " << last.report["faces_edited"]
+            << ", detector " << a["--detector"] << ", faces found " << last.report["faces_detected"]
+            << ", kept " << last.faces.size() << ", edited " << last.report["faces_composited"]
             << ", model " << model->card().name << " width " << model->card().width << " blocks "
             << model->card().blocks << " resolution " << model->card().resolution
             << ", torch threads " << to.threads << ", " << iters << " iterations\n";

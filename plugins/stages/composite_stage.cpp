@@ -35,9 +35,11 @@ class CompositeStage : public Stage {
       }
       ++edited;
     }
-    item.report["faces_edited"] = std::to_string(edited);
-    item.report["faces_skipped"] = std::to_string(skipped);
-    if (!reasons.empty()) item.report["skipped"] = reasons;
+    // Not faces_edited/faces_skipped: the daemon derives those (typed) from item.faces and
+    // merges item.report over its report, so the same names would overwrite them with strings.
+    item.report["faces_composited"] = std::to_string(edited);
+    item.report["faces_unedited"] = std::to_string(skipped);
+    if (!reasons.empty()) item.report["skip_reasons"] = reasons;
     if (ctx.progress) ctx.progress(1.0, std::to_string(edited) + " faces edited");
   }
 

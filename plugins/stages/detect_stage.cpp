@@ -22,7 +22,7 @@ class DetectStage : public Stage {
     }
     item.faces = std::move(faces);
     item.report["detector"] = detector_->name();
-    item.report["faces_found"] = std::to_string(item.faces.size());
+    item.report["faces_detected"] = std::to_string(item.faces.size());
     log_to(ctx, LogLevel::kDebug,
            "detect: " + std::to_string(item.faces.size()) + " faces in " + item.input_path);
     if (ctx.progress) ctx.progress(1.0, std::to_string(item.faces.size()) + " faces found");

@@ -44,7 +44,7 @@ TEST(RealModel, PipelineIsDeterministicAndEditsOnlyInsideMasks) {
   fc::PhotoItem one = run("generate-age", false), two = run("generate-age", false);
   EXPECT_EQ(one.model_name, "tiny-seeded");
   EXPECT_EQ(one.faces[0].crop.size(), cv::Size(64, 64)) << "crop size from the model card";
-  EXPECT_EQ(one.report["faces_edited"], "2");
+  EXPECT_EQ(one.report["faces_composited"], "2");
   EXPECT_EQ(cv::norm(one.result, two.result, cv::NORM_INF), 0.0) << "same model, same output";
   EXPECT_GT(cv::norm(one.result, photo, cv::NORM_INF), 10.0) << "the faces changed";
 

@@ -47,7 +47,7 @@ TEST(Stages, EditsFacesAndLeavesEveryOtherPixelBitIdenticalThroughPng) {
   EXPECT_EQ(model->last_task, "age");
   EXPECT_EQ(item.model_name, "fake");
   ASSERT_EQ(item.faces[0].crop.size(), cv::Size(96, 96)) << "crop size = model resolution";
-  EXPECT_EQ(item.report["faces_edited"], "2");
+  EXPECT_EQ(item.report["faces_composited"], "2");
   ASSERT_EQ(item.result.size(), photo.size());
 
   const auto dir = fc::testing::temp_dir("stages");
@@ -95,9 +95,9 @@ TEST(Stages, SkipsOverlappingTinyAndOffPhotoFacesWithReasons) {
   EXPECT_NE(item.faces[2].skipped.find("too small"), std::string::npos);
   EXPECT_NE(item.faces[3].skipped.find("outside the photo"), std::string::npos);
   EXPECT_TRUE(item.faces[4].skipped.empty()) << item.faces[4].skipped;
-  EXPECT_EQ(item.report["faces_edited"], "2");
-  EXPECT_EQ(item.report["faces_skipped"], "3");
-  EXPECT_NE(item.report["skipped"].find("face 2: overlaps"), std::string::npos);
+  EXPECT_EQ(item.report["faces_composited"], "2");
+  EXPECT_EQ(item.report["faces_unedited"], "3");
+  EXPECT_NE(item.report["skip_reasons"].find("face 2: overlaps"), std::string::npos);
   ASSERT_EQ(item.result.size(), photo.size());
   // The border face was pasted: its in-photo part changed.
   EXPECT_GT(cv::norm(item.result(cv::Rect(600, 60, 40, 60)), photo(cv::Rect(600, 60, 40, 60)),
@@ -124,7 +124,7 @@ TEST(Stages, DegenerateLandmarksFallBackToTheBoxAndOddSizedOutputsAreResized) {
   Pipeline p;
   p.run(item, ctx);
   EXPECT_TRUE(item.faces[0].skipped.empty()) << item.faces[0].skipped;
-  EXPECT_EQ(item.report["faces_edited"], "1");
+  EXPECT_EQ(item.report["faces_composited"], "1");
   EXPECT_GT(cv::norm(item.result, photo, cv::NORM_INF), 50.0);
 }
 
