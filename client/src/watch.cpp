@@ -33,13 +33,10 @@ v1::Job watch_job(Connection& conn, int64_t job_id, int64_t after_event_id,
                   const std::function<void(const v1::Event&)>& on_event,
                   std::chrono::seconds reconnect_window) {
   int64_t last_id = after_event_id;
-  bool connected_once = false;
   auto give_up_at = std::chrono::steady_clock::now() + reconnect_window;
 
   for (;;) {
     auto ctx = conn.context(std::chrono::seconds(0));
-    // After a drop, wait for the daemon to come back instead of failing at once.
-    if (connected_once) ctx->set_wait_for_ready(true);
     v1::WatchJobRequest req;
     req.set_job_id(job_id);
     req.set_after_event_id(last_id);
@@ -48,7 +45,6 @@ v1::Job watch_job(Connection& conn, int64_t job_id, int64_t after_event_id,
     bool terminal = false;
     v1::Event ev;
     while (reader->Read(&ev)) {
-      connected_once = true;
       give_up_at = std::chrono::steady_clock::now() + reconnect_window;
       if (ev.id() > 0 && ev.id() <= last_id) continue;  // never hand out an event twice
       if (ev.id() > 0) last_id = ev.id();
@@ -59,18 +55,17 @@ v1::Job watch_job(Connection& conn, int64_t job_id, int64_t after_event_id,
     grpc::Status status = reader->Finish();
     if (terminal) return get_job(conn, job_id, true);
 
-    if (status.ok()) {
-      // The stream ended without a terminal event (e.g. the daemon is shutting down). If the
-      // job did end meanwhile, the next stream replays the missing events and stops.
-      connected_once = true;
-    } else if (!connected_once || !retryable(status)) {
+    // A stream that ended OK without a terminal event (the daemon shutting down) is retried
+    // like a drop: the next stream replays what was missed.
+    if (!status.ok() && !retryable(status)) {
       conn.fail(status, "watch job " + std::to_string(job_id));
     }
     if (std::chrono::steady_clock::now() > give_up_at) {
       if (!status.ok()) conn.fail(status, "watch job " + std::to_string(job_id));
       throw CliError("watch job " + std::to_string(job_id) + ": the stream keeps ending");
     }
-    // wait_for_ready covers the daemon being down; this only spaces out quick retries.
+    // Callers have reached the daemon already (submit, GetJob), so an unreachable daemon is a
+    // restart in progress: wait for it, within the window, instead of failing at once.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (!status.ok()) {
       auto left = give_up_at - std::chrono::steady_clock::now();

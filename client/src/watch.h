@@ -9,9 +9,9 @@
 namespace fcc {
 
 // Streams events after `after_event_id` to `on_event` until the job reaches a terminal state.
-// After a dropped stream it reconnects with the last event id it saw, so no event is lost or
-// repeated; it gives up when the daemon stays unreachable for `reconnect_window`.
-// Returns the final job with its items.
+// The caller must have reached the daemon already. After a dropped stream it reconnects with the
+// last event id it saw, so no event is lost or repeated; it gives up when the daemon stays
+// unreachable for `reconnect_window`. Returns the final job with its items.
 facecycle::v1::Job watch_job(Connection& conn, int64_t job_id, int64_t after_event_id,
                              const std::function<void(const facecycle::v1::Event&)>& on_event,
                              std::chrono::seconds reconnect_window = std::chrono::seconds(120));

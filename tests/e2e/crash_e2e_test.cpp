@@ -103,6 +103,9 @@ TEST(Crash, KillNineDuringJobsLosesAndRepeatsNothing) {
   Child watcher = spawn(
       {client_binary(), "--server", d.server(), "--json", "watch", std::to_string(jobs[0].id)},
       t / "watch.out");
+  // Let it start streaming first: a watch that cannot reach the daemon at all fails fast.
+  for (int i = 0; i < 500 && read_file(t / "watch.out").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   for (int c = 0; c < cycles; ++c) {
     // Kill anywhere from right after start-up to well into the work.
