@@ -18,7 +18,12 @@ class DetectStage : public Stage {
       // Detectors keep per-call state; the daemon gives each worker its own stage, the lock
       // covers hosts that share one.
       std::lock_guard<std::mutex> lock(mutex_);
-      faces = detector_->detect(item.image);
+      try {
+        faces = detector_->detect(item.image);
+      } catch (const cv::Exception& e) {
+        throw std::runtime_error("face detection (" + detector_->name() +
+                                 ") failed on this photo: " + e.err);
+      }
     }
     item.faces = std::move(faces);
     item.report["detector"] = detector_->name();

@@ -118,6 +118,10 @@ class YuNetDetector : public FaceDetector {
   std::string name() const override { return "yunet"; }
   std::vector<Face> detect(const cv::Mat& bgr) override {
     Scaled s = bounded(bgr, common_.max_side);
+    // YuNet's pooling pyramid needs at least 64 px a side; pad right/bottom (coordinates keep).
+    if (s.img.cols < 64 || s.img.rows < 64)
+      cv::copyMakeBorder(s.img, s.img, 0, std::max(0, 64 - s.img.rows), 0,
+                         std::max(0, 64 - s.img.cols), cv::BORDER_CONSTANT, cv::Scalar::all(0));
     net_->setInputSize(s.img.size());
     cv::Mat out;
     net_->detect(s.img, out);

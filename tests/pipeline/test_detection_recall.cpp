@@ -104,3 +104,27 @@ TEST_F(DetectionRecall, Ssd) {
 }
 
 }  // namespace
+
+namespace {
+
+// Tiny photos (icons, thumbnails) give no faces rather than a detector error.
+TEST_F(DetectionRecall, TinyPhotosGiveNoFacesNotErrors) {
+  const fc::PluginConfig configs[] = {
+      {{"detector", "haar"}},
+      {{"detector", "yunet"}, {"yunet_model", model("face_detection_yunet_2022mar.onnx")}},
+      {{"detector", "ssd"},
+       {"ssd_model", model("opencv_face_detector_uint8.pb")},
+       {"ssd_config", model("opencv_face_detector.pbtxt")}}};
+  auto ctx = fc::testing::context(nullptr);
+  for (const auto& config : configs) {
+    auto stage = fc::testing::load_stage("detect", config);
+    for (int side : {1, 7, 33, 63}) {
+      fc::PhotoItem item;
+      item.image = cv::Mat(side, side + 3, CV_8UC3, cv::Scalar(90, 100, 110));
+      EXPECT_NO_THROW(stage->process(item, ctx)) << config.at("detector") << " " << side;
+      EXPECT_TRUE(item.faces.empty());
+    }
+  }
+}
+
+}  // namespace
