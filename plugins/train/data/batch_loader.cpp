@@ -54,12 +54,12 @@ struct BatchLoader::Impl {
 
   // Epoch permutations, recomputed on demand (pure functions of seed and epoch).
   std::mutex perm_mu;
-  std::map<int64_t, std::vector<uint32_t>> perms;
+  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>> perms;
 
   Impl(std::vector<std::string> paths, const LoaderOptions& opts)
       : o(opts), cache(std::move(paths), cache_side(opts)) {}
 
-  std::vector<uint32_t> permutation(int64_t epoch) {
+  std::shared_ptr<const std::vector<uint32_t>> permutation(int64_t epoch) {
     std::lock_guard<std::mutex> lock(perm_mu);
     auto it = perms.find(epoch);
     if (it != perms.end()) return it->second;
@@ -68,7 +68,7 @@ struct BatchLoader::Impl {
     SeededRng rng(seed_of(o.seed, 0x9e7e0c4ULL, static_cast<uint64_t>(epoch)));
     for (size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[rng.below(i)]);
     if (perms.size() >= 4) perms.erase(perms.begin());
-    return perms[epoch] = p;
+    return perms[epoch] = std::make_shared<const std::vector<uint32_t>>(std::move(p));
   }
 
   // Batch k: items k*B .. k*B+B-1 of the concatenated per-epoch permutations.
@@ -79,7 +79,7 @@ struct BatchLoader::Impl {
     float* data = out.data_ptr<float>();
     for (int j = 0; j < B; ++j) {
       const int64_t item = k * B + j;
-      const uint32_t index = permutation(item / n)[item % n];
+      const uint32_t index = (*permutation(item / n))[item % n];
       const cv::Mat& src = cache.get(index);
       SeededRng rng(seed_of(o.seed, static_cast<uint64_t>(k), static_cast<uint64_t>(j)));
       cv::Mat img = o.augment ? augment(src, o, rng) : src;
