@@ -1,9 +1,11 @@
 #include "daemon_main.h"
 
+#include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -88,6 +90,14 @@ int add_token_command(const Config& config, const std::string& user, bool admin)
 
 int run_daemon(Config cfg) {
   fs::create_directories(cfg.data_dir);
+  // One daemon per data dir: two would both recover and claim the same items.
+  std::string lock_path = cfg.data_dir + "/facecycled.lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::cerr << "facecycled: another facecycled is already using " << cfg.data_dir << " (lock "
+              << lock_path << "); stop it first or use another --data-dir\n";
+    return 1;
+  }
   setup_logging(cfg.log_level, cfg.data_dir + "/facecycled.log");
   spdlog::info("facecycled starting: data dir {}", cfg.data_dir);
 
@@ -156,9 +166,13 @@ int run_daemon(Config cfg) {
   builder.AddListeningPort(cfg.listen, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a busy port is an error
   auto server = builder.BuildAndStart();
   if (!server) {
-    spdlog::error("cannot listen on {}: use --listen unix:PATH or HOST:PORT", cfg.listen);
+    spdlog::error(
+        "cannot listen on {}: the address is in use or malformed (use --listen "
+        "unix:PATH or HOST:PORT)",
+        cfg.listen);
     return 1;
   }
   if (!sock.empty()) ::chmod(sock.c_str(), 0600);  // only this account is "local"
