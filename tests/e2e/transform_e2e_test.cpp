@@ -125,6 +125,8 @@ TEST(Transform, BadInputsFailPerItemAndTheDaemonKeepsRunning) {
   for (const auto& b : bad) {
     std::string name = fs::path(b).filename().string();
     const json* it = item_for(job, name);
+    RecordProperty(name,
+                   it ? "item: " + (*it)["error"].get<std::string>() : "dropped with a warning");
     if (it) {  // queued, then failed with a reason
       EXPECT_EQ((*it)["state"], "failed") << b << ": " << it->dump();
       EXPECT_FALSE((*it)["error"].get<std::string>().empty()) << b;
