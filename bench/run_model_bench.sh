@@ -9,14 +9,22 @@ bin=$build/bin/bench_generator
 ref="/usr/bin/python3 $here/bench/reference/generator.py"
 [ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_generator" >&2; exit 1; }
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -rf "$out" "$out.d"' EXIT
+quick=${2:-}
 
 echo "# $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+# First: the reference is the same network (same weights in, same output out).
+for wb in "32 6" "64 9"; do
+  set -- $wb
+  mkdir -p "$out.d"
+  "$bin" --width "$1" --blocks "$2" --size 64 --batch 4 --dump "$out.d"
+  $ref --width "$1" --blocks "$2" --verify "$out.d" >&2
+done
 run() {  # args for both programs
   "$bin" "$@" >>"$out"
   $ref "$@" >>"$out"
 }
-if [ "${2:-}" = quick ]; then
+if [ "$quick" = quick ]; then
   run --width 32 --blocks 6 --size 64 --batch 1
   run --width 32 --blocks 6 --size 128 --batch 16
 else

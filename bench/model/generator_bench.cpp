@@ -8,7 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "facecycle/core/networks.h"
+#include "facecycle/core/model_file.h"
 #include "generator_flops.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   app.add_option("--channels-last", channels_last);
   app.add_option("--min-time", min_time, "seconds of timed runs (after one warm-up)");
   app.add_option("--min-iters", min_iters);
+  std::string dump;
+  app.add_option("--dump", dump,
+                 "write DIR/model.pt (+card) and DIR/io.pt (x, cond, y) for "
+                 "bench/reference/generator.py --verify DIR, then exit");
   CLI11_PARSE(app, argc, argv);
 
   at::set_num_threads(threads);
@@ -35,6 +39,20 @@ int main(int argc, char** argv) {
   g->eval();
   auto x = torch::rand({batch, 3, size, size}) * 2 - 1;
   auto cond = torch::arange(batch, torch::kLong).remainder(4);
+  if (!dump.empty()) {
+    torch::NoGradGuard no_grad;
+    fc::ModelCard card;
+    card.name = "bench-verify";
+    card.conditions = fc::default_conditions();
+    card.resolution = size;
+    fc::save_model(dump + "/model.pt", g, card);
+    torch::serialize::OutputArchive io;
+    io.write("x", x, /*is_buffer=*/true);
+    io.write("cond", cond, true);
+    io.write("y", g->forward(x, cond), true);
+    io.save_to(dump + "/io.pt");
+    return 0;
+  }
   if (channels_last) {
     fc::use_channels_last(g);
     x = x.contiguous(at::MemoryFormat::ChannelsLast);

@@ -6,6 +6,7 @@ as bench/model/generator_bench.cpp. Prints one JSON line. Run with /usr/bin/pyth
 """
 import argparse
 import json
+import sys
 import time
 
 import torch
@@ -85,6 +86,25 @@ def generator_flops_per_face(width, blocks, size):
     return f
 
 
+def verify(folder, width, blocks):
+    """The LibTorch generator and this reference are the same network: same weights, same output."""
+    weights = torch.jit.load(f"{folder}/model.pt").state_dict()
+    io = torch.jit.load(f"{folder}/io.pt").state_dict()
+    g = ResnetGenerator(width, blocks).eval()
+    renamed = {}
+    for k, v in weights.items():
+        if k.startswith("res"):
+            i, rest = k[3:].split(".", 1)
+            k = f"blocks.{i}.{rest}"
+        renamed[k] = v
+    g.load_state_dict(renamed, strict=True)
+    with torch.inference_mode():
+        y = g(io["x"], io["cond"])
+    diff = (y - io["y"]).abs().max().item()
+    print(json.dumps({"verify": folder, "max_abs_diff": diff, "same": diff < 1e-4}))
+    return 0 if diff < 1e-4 else 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--width", type=int, default=32)
@@ -95,7 +115,12 @@ def main():
     p.add_argument("--channels-last", type=int, default=0)
     p.add_argument("--min-time", type=float, default=2.0)
     p.add_argument("--min-iters", type=int, default=3)
+    p.add_argument("--verify", metavar="DIR",
+                   help="load DIR/model.pt and DIR/io.pt written by bench_generator --dump and check "
+                        "that this reference computes the same output")
     a = p.parse_args()
+    if a.verify:
+        return verify(a.verify, a.width, a.blocks)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -131,4 +156,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
