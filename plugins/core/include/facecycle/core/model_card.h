@@ -26,7 +26,7 @@ struct ModelCard {
   std::vector<Condition> conditions;
   int resolution = 128;                  // training/inference size of the face crop
   std::string conditioning = "cin";      // "cin" (conditional instance norm) | "channel4"
-  std::string upsample = "resize_conv";  // "resize_conv" | "transposed"
+  std::string upsample = "resize_conv";  // "resize_conv" | "resize_conv_bilinear" | "transposed"
   std::string norm = "instance";
   int width = 32;   // base channels
   int blocks = 6;   // residual blocks
