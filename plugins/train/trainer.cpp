@@ -556,8 +556,9 @@ void TrainingRun::after_checkpoint(long steps_done) {
     last_eval_ = ev;
     if (hooks_.result) hooks_.result(json{{"evaluation", ev}}.dump());
     // Flatten numbers into metrics: eval/age/forward/cycle_l1 ...
-    for (auto& [task, dirs] : ev.items()) {
-      if (!dirs.is_object() || task == "judge") continue;
+    const json per_task = ev.value("tasks", json::object());
+    for (auto& [task, dirs] : per_task.items()) {
+      if (!dirs.is_object()) continue;
       for (auto& [dir, vals] : dirs.items()) {
         if (!vals.is_object()) continue;
         for (auto& [k, v] : vals.items())

@@ -18,6 +18,7 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
       "[checkpoint]\nevery = 2\nkeep_last = 2\n");
   // Turn the evaluation on with a quickly trained judge.
   config.replace(config.find("enabled = false"), 15, "enabled = true\njudge_steps = 5\nfaces = 4");
+  config.replace(config.find("heldout_fraction = 0.1"), 22, "heldout_fraction = 0.3");
   auto job = make_temp_dir("job");
   RecordedRun run = run_trainer(config, job, job + "/models");
 
@@ -34,7 +35,8 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   EXPECT_EQ(card.training["steps"], 6);
   EXPECT_TRUE(card.training.contains("wall_time_s"));
   EXPECT_TRUE(card.training.contains("hardware"));
-  EXPECT_TRUE(card.metrics.contains("age")) << card.metrics.dump();
+  EXPECT_TRUE(card.metrics["tasks"].contains("age")) << card.metrics.dump();
+  EXPECT_TRUE(card.metrics["tasks"].contains("race")) << card.metrics.dump();
 
   EXPECT_TRUE(fs::exists(job + "/loss_curves.png"));
   EXPECT_TRUE(fs::exists(job + "/samples.png"));
@@ -46,7 +48,7 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   ASSERT_FALSE(run.results.empty());
   auto final_result = nlohmann::json::parse(run.results.back());
   EXPECT_EQ(final_result["model"], job + "/models/tiny.pt");
-  EXPECT_TRUE(final_result["evaluation"].contains("race"));
+  EXPECT_TRUE(final_result["evaluation"]["tasks"].contains("race"));
 
   // Running the finished job again (e.g. after a daemon restart) republishes the same model
   // without training further.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -32,13 +33,20 @@ struct RecordedRun {
 
 // cancel_at_step > 0: the job is cancelled once that step's metrics have been reported.
 inline RecordedRun run_trainer(const std::string& config, const std::string& job_dir,
-                               const std::string& models_dir, long cancel_at_step = 0) {
+                               const std::string& models_dir, long cancel_at_step = 0,
+                               bool verbose = false) {
   RecordedRun rec;
   std::atomic<bool> cancelled{false};
   HostContext ctx;
   ctx.cancelled = &cancelled;
   ctx.log = [&](LogLevel, const std::string& m) { rec.logs.push_back(m); };
-  ctx.progress = [&](double f, const std::string&) { rec.last_progress = f; };
+  ctx.progress = [&](double f, const std::string& m) {
+    if (verbose && int(f * 10) != int(rec.last_progress * 10)) {
+      std::printf("  %s\n", m.c_str());
+      std::fflush(stdout);
+    }
+    rec.last_progress = f;
+  };
   TrainHooks hooks;
   hooks.metric = [&](const std::string& name, double v, long step) {
     rec.metrics[name][step] = v;
@@ -59,7 +67,7 @@ inline RecordedRun run_trainer(const std::string& config, const std::string& job
 inline std::string tiny_config(const std::string& stages, const std::string& extra = "") {
   return R"(
 seed = 3
-threads = 2
+threads = 1
 model_name = "tiny"
 [data]
 synthetic = {n = 80, seed = 5}
