@@ -120,6 +120,45 @@ void find_sheets(const json& j, std::vector<std::string>& found) {
   }
 }
 
+// The trainer's held-out evaluation: one row per task and direction, judged attribute before
+// and after the translation next to the real target domain's value.
+bool print_evaluation(std::ostream& out, const json& eval) {
+  if (!eval.is_object() || !eval.contains("tasks") || !eval["tasks"].is_object()) return false;
+  out << "evaluation (held-out";
+  if (eval.contains("step")) out << ", step " << scalar_text(eval["step"]);
+  const json& judge = eval.value("judge", json::object());
+  if (judge.contains("heldout_age_mae"))
+    out << "; judge: age MAE " << scalar_text(judge["heldout_age_mae"]) << " y";
+  if (judge.contains("heldout_white_black_accuracy"))
+    out << ", White/Black accuracy " << scalar_text(judge["heldout_white_black_accuracy"]);
+  out << "):\n";
+  std::vector<std::vector<std::string>> table{
+      {"task", "direction", "n", "judged", "before", "after", "real target", "cycle L1"}};
+  for (auto t = eval["tasks"].begin(); t != eval["tasks"].end(); ++t) {
+    for (const char* dir : {"forward", "reverse"}) {
+      if (!t.value().contains(dir)) continue;
+      const json& d = t.value()[dir];
+      bool age = d.contains("judged_age_before");
+      auto field = [&](const char* age_key, const char* race_key) {
+        const char* k = age ? age_key : race_key;
+        return d.contains(k) ? scalar_text(d[k]) : std::string("-");
+      };
+      table.push_back({t.key(), d.value("from", "?") + " -> " + d.value("to", "?"),
+                       scalar_text(d.value("n", json(0))),
+                       age ? "age (years)" : "P(" + d.value("to", "?") + ")",
+                       field("judged_age_before", "p_target_before"),
+                       field("judged_age_after", "p_target_after"),
+                       field("judged_age_target_real", "p_target_real"),
+                       d.contains("cycle_l1") ? scalar_text(d["cycle_l1"]) : "-"});
+    }
+  }
+  std::ostringstream tmp;
+  print_table(tmp, table);
+  std::istringstream lines(tmp.str());
+  for (std::string l; std::getline(lines, l);) out << "  " << l << "\n";
+  return true;
+}
+
 // Result members: tables for lists of rows or maps of rows (e.g. an evaluation per task),
 // "key: value" for the rest. Sheet paths are printed separately.
 void print_result(std::ostream& out, const json& result, bool have_items) {
@@ -132,6 +171,7 @@ void print_result(std::ostream& out, const json& result, bool have_items) {
     const json& v = it.value();
     if (it.key().find("sheet") != std::string::npos && v.is_string()) continue;
     if (it.key() == "items" && have_items) continue;  // already printed per item
+    if (it.key() == "evaluation" && print_evaluation(out, v)) continue;
     if (v.is_array() && !v.empty() && v[0].is_object()) {
       out << it.key() << ":\n";
       if (!print_object_table(out, v, "  ")) out << "  " << v.dump() << "\n";
