@@ -13,8 +13,9 @@ class GenerateStage : public Stage {
 
   void process(PhotoItem& item, HostContext& ctx) override {
     if (!ctx.model)
-      throw std::runtime_error(std::string("generate-") + FC_TASK +
-                               ": no model is loaded — load one with `facecycle model use NAME`");
+      throw std::runtime_error(
+          std::string("generate-") + FC_TASK +
+          ": no model is loaded — activate one with `facecycle models activate NAME`");
     if (ctx.is_cancelled()) throw std::runtime_error("cancelled");
     std::vector<Face*> todo;
     std::vector<cv::Mat> crops;
