@@ -25,6 +25,8 @@ std::string daemon_binary() { return FC_BINARY_DIR "/bin/facecycled"; }
 std::string client_binary() { return FC_BINARY_DIR "/bin/facecycle"; }
 std::string test_plugin_dir() { return FC_BINARY_DIR "/test-plugins"; }
 std::string bad_plugin_dir() { return FC_BINARY_DIR "/test-plugins/bad"; }
+std::string real_plugin_dir() { return FC_PLUGIN_DIR; }
+std::string model_tool_binary() { return FC_BINARY_DIR "/bin/fc-model"; }
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/fce-XXXXXX";
@@ -189,8 +191,8 @@ Daemon::Daemon(const std::string& root, DaemonOptions opts) {
     for (size_t i = 0; i < v.size(); ++i) s += (i ? ", \"" : "\"") + v[i] + "\"";
     return s + "]";
   };
-  std::vector<std::string> dirs{test_plugin_dir()};
-  if (opts.with_bad_plugins) dirs.push_back(bad_plugin_dir());
+  std::vector<std::string> dirs{opts.real_pipeline ? real_plugin_dir() : test_plugin_dir()};
+  if (opts.with_bad_plugins && !opts.real_pipeline) dirs.push_back(bad_plugin_dir());
   std::vector<std::string> roots = opts.allowed_roots;
   roots.push_back(root + "/in");
   roots.push_back(root + "/out");
@@ -201,11 +203,13 @@ Daemon::Daemon(const std::string& root, DaemonOptions opts) {
       << "log_level = \"debug\"\n"
       << "plugin_dirs = " << quoted_list(dirs) << "\n"
       << "allowed_roots = " << quoted_list(roots) << "\n"
-      << "[pipelines]\n"
-      << "transform = [\"test-flip\"]\n"
-      << "whole_image = [\"test-flip\"]\n"
-      << "[plugins.test-flip]\n"
-      << "delay_ms = " << opts.delay_ms << "\n";
+      << opts.extra_config << "\n";
+  if (!opts.real_pipeline)
+    cfg << "[pipelines]\n"
+        << "transform = [\"test-flip\"]\n"
+        << "whole_image = [\"test-flip\"]\n"
+        << "[plugins.test-flip]\n"
+        << "delay_ms = " << opts.delay_ms << "\n";
   write_file(config_path_, cfg.str());
 }
 

@@ -14,10 +14,12 @@
 
 namespace fce {
 
-std::string daemon_binary();    // build/bin/facecycled
-std::string client_binary();    // build/bin/facecycle
-std::string test_plugin_dir();  // build/test-plugins
-std::string bad_plugin_dir();   // build/test-plugins/bad
+std::string daemon_binary();      // build/bin/facecycled
+std::string client_binary();      // build/bin/facecycle
+std::string test_plugin_dir();    // build/test-plugins
+std::string bad_plugin_dir();     // build/test-plugins/bad
+std::string real_plugin_dir();    // build/plugins: detect, crop, generate-*, composite
+std::string model_tool_binary();  // build/bin/fc-model
 
 // A fresh folder under /tmp (short, so socket paths stay under the 108-byte limit); removed
 // on destruction unless FC_KEEP_TMP is set.
@@ -70,6 +72,10 @@ struct DaemonOptions {
   int delay_ms = 0;  // test-flip's per-item delay
   bool with_bad_plugins = false;
   std::vector<std::string> allowed_roots;  // besides the data dir, <root>/in and <root>/out
+  // The real stage plugins (real_plugin_dir()) and the daemon's default pipelines instead of
+  // test-flip; delay_ms and with_bad_plugins are then ignored.
+  bool real_pipeline = false;
+  std::string extra_config;  // top-level TOML lines added to the config, e.g. active_model
 
   static DaemonOptions with(int workers, int delay_ms, bool bad_plugins = false) {
     DaemonOptions o;
