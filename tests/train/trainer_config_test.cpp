@@ -100,7 +100,7 @@ TEST(TrainerConfig, ErrorsNameTheKey) {
 }
 
 TEST(TrainerConfig, ShippedConfigsParse) {
-  for (const char* name : {"original.toml", "utkface.toml", "smoke.toml"}) {
+  for (const char* name : {"original.toml", "utkface.toml", "utkface-v0.toml", "smoke.toml"}) {
     std::ifstream in(std::string(FC_SOURCE_DIR) + "/configs/" + name);
     ASSERT_TRUE(in) << name;
     std::stringstream s;
