@@ -35,6 +35,10 @@ inline bool can_access(const User& u, const std::string& owner) {
   return u.is_admin || u.name == owner;
 }
 
+// Who may swap the resident model, which serves every user's jobs: admins, and the local user
+// (the daemon's own account: the socket is mode 0600).
+inline bool can_manage_models(const User& u) { return u.is_admin || u.name == kLocalUser; }
+
 // The token in an "authorization" header value "Bearer TOKEN"; empty when absent/malformed.
 std::string bearer_token(const std::string& header);
 

@@ -356,6 +356,10 @@ Status FacecycleService::ActivateModel(grpc::ServerContext* ctx,
   return guarded("ActivateModel", [&] {
     User user;
     if (auto s = identify(ctx, user); !s.ok()) return s;
+    if (!can_manage_models(user))
+      return Status(StatusCode::PERMISSION_DENIED,
+                    "only an admin or the daemon's local user may change the active model: it "
+                    "serves every user's jobs");
     if (req->name().empty())
       return Status(StatusCode::INVALID_ARGUMENT,
                     "no model name: see `facecycle models` for the known ones");

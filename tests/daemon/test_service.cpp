@@ -287,4 +287,16 @@ TEST_F(ServiceTest, PluginsAndModelsAreListed) {
   EXPECT_EQ(local_->ActivateModel(ctx().get(), a, &ar).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(ServiceTest, OnlyAdminsAndTheLocalUserMayChangeTheActiveModel) {
+  pb::ActivateModelRequest a;
+  a.set_name("ghost");
+  pb::ActivateModelResponse ar;
+  // bob reaches the permission check, not the lookup: the model serves everyone's jobs.
+  EXPECT_EQ(tcp_->ActivateModel(ctx(bob_).get(), a, &ar).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(tcp_->ActivateModel(ctx(admin_).get(), a, &ar).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(local_->ActivateModel(ctx().get(), a, &ar).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
