@@ -242,9 +242,8 @@ void Daemon::start() {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < until) {
     if (!child_.running())
-      throw std::runtime_error("facecycled exited with status " +
-                               std::to_string(child_.exit_code) + " during start-up; log:\n" +
-                               log());
+      throw std::runtime_error("facecycled exited with status " + std::to_string(child_.exit_code) +
+                               " during start-up; log:\n" + log());
     if (socket_accepts(sock)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -30,14 +30,14 @@ using PluginConfig = std::map<std::string, std::string>;
 
 // One detected face as it moves through detect -> crop -> generate -> composite.
 struct Face {
-  cv::Rect2f box;                        // in image pixels
-  float score = 0.f;                     // detector confidence, 1 when the detector gives none
-  std::vector<cv::Point2f> landmarks;    // 5 points when the detector gives them:
-                                         // right eye, left eye, nose tip, mouth right, mouth left
-  cv::Mat to_crop;                       // 2x3 CV_64F affine, image -> crop
-  cv::Mat crop;                          // aligned square crop, CV_8UC3 BGR
-  cv::Mat generated;                     // translated crop, same size as crop
-  std::string skipped;                   // non-empty: why this face is not edited
+  cv::Rect2f box;                      // in image pixels
+  float score = 0.f;                   // detector confidence, 1 when the detector gives none
+  std::vector<cv::Point2f> landmarks;  // 5 points when the detector gives them:
+                                       // right eye, left eye, nose tip, mouth right, mouth left
+  cv::Mat to_crop;                     // 2x3 CV_64F affine, image -> crop
+  cv::Mat crop;                        // aligned square crop, CV_8UC3 BGR
+  cv::Mat generated;                   // translated crop, same size as crop
+  std::string skipped;                 // non-empty: why this face is not edited
 };
 
 // One unit of work in a transform job: one photo in, one photo out.
@@ -46,12 +46,12 @@ struct PhotoItem {
   std::string output_path;  // final name; writers go through a temporary name and rename
   std::string task;         // "age", "race", ...
   bool reverse = false;
-  bool whole_image = false;  // the photo is one face chip: no detection
+  bool whole_image = false;     // the photo is one face chip: no detection
   std::string format = "same";  // png | jpg | same
   cv::Mat image;                // decoded input, CV_8UC3 BGR
   std::vector<Face> faces;
-  cv::Mat result;               // edited photo, same size as image
-  std::string model_name;       // model that produced `generated`, for metadata
+  cv::Mat result;                             // edited photo, same size as image
+  std::string model_name;                     // model that produced `generated`, for metadata
   std::map<std::string, std::string> report;  // per-item facts shown to the user
 };
 
@@ -60,7 +60,8 @@ struct HostContext {
   std::function<void(LogLevel, const std::string&)> log;
   // fraction in [0,1] of the current unit of work, with a short message
   std::function<void(double, const std::string&)> progress;
-  const std::atomic<bool>* cancelled = nullptr;  // set when the job is cancelled or the daemon stops
+  const std::atomic<bool>* cancelled =
+      nullptr;  // set when the job is cancelled or the daemon stops
   // The one resident generator; may be swapped between items, never during one.
   std::shared_ptr<FaceTranslator> model;
 
@@ -118,22 +119,28 @@ typedef const FacecyclePluginInfo* (*FacecyclePluginEntryFn)();
 }
 
 // Defines the entry point for a stage plugin class with a (const PluginConfig&) constructor.
-#define FACECYCLE_STAGE_PLUGIN(NAME, DESCRIPTION, CLASS)                                   \
-  extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo*            \
-  facecycle_plugin_entry() {                                                              \
-    static const FacecyclePluginInfo info{                                                \
-        FACECYCLE_PLUGIN_ABI_VERSION, NAME, static_cast<int>(fc::PluginKind::kStage),     \
-        DESCRIPTION, [](const fc::PluginConfig& c) -> fc::Stage* { return new CLASS(c); }, \
-        nullptr};                                                                         \
-    return &info;                                                                         \
+#define FACECYCLE_STAGE_PLUGIN(NAME, DESCRIPTION, CLASS)                       \
+  extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo* \
+  facecycle_plugin_entry() {                                                   \
+    static const FacecyclePluginInfo info{                                     \
+        FACECYCLE_PLUGIN_ABI_VERSION,                                          \
+        NAME,                                                                  \
+        static_cast<int>(fc::PluginKind::kStage),                              \
+        DESCRIPTION,                                                           \
+        [](const fc::PluginConfig& c) -> fc::Stage* { return new CLASS(c); },  \
+        nullptr};                                                              \
+    return &info;                                                              \
   }
 
-#define FACECYCLE_TRAINER_PLUGIN(NAME, DESCRIPTION, CLASS)                                \
-  extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo*           \
-  facecycle_plugin_entry() {                                                             \
-    static const FacecyclePluginInfo info{                                               \
-        FACECYCLE_PLUGIN_ABI_VERSION, NAME, static_cast<int>(fc::PluginKind::kTrainer),  \
-        DESCRIPTION, nullptr,                                                            \
-        [](const fc::PluginConfig& c) -> fc::Trainer* { return new CLASS(c); }};         \
-    return &info;                                                                        \
+#define FACECYCLE_TRAINER_PLUGIN(NAME, DESCRIPTION, CLASS)                       \
+  extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo*   \
+  facecycle_plugin_entry() {                                                     \
+    static const FacecyclePluginInfo info{                                       \
+        FACECYCLE_PLUGIN_ABI_VERSION,                                            \
+        NAME,                                                                    \
+        static_cast<int>(fc::PluginKind::kTrainer),                              \
+        DESCRIPTION,                                                             \
+        nullptr,                                                                 \
+        [](const fc::PluginConfig& c) -> fc::Trainer* { return new CLASS(c); }}; \
+    return &info;                                                                \
   }
