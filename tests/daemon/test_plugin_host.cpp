@@ -11,6 +11,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kDir = FC_DAEMON_TEST_PLUGIN_DIR;
+const std::string kRefusedDir = FC_REFUSED_TEST_PLUGIN_DIR;
 
 std::string reason_for(const fcd::PluginHost& host, const std::string& file_part) {
   for (const auto& r : host.refused())
@@ -20,19 +21,21 @@ std::string reason_for(const fcd::PluginHost& host, const std::string& file_part
 
 TEST(PluginHost, LoadsGoodPluginsAndRefusesBadOnesWithReasons) {
   fcd::PluginHost host;
-  host.load_dirs({kDir});
+  host.load_dirs({kDir, kRefusedDir});
   ASSERT_NE(host.find("daemon-test-good"), nullptr);
   EXPECT_EQ(host.find("daemon-test-good")->kind, fc::PluginKind::kStage);
   EXPECT_EQ(host.find("daemon-test-good")->description, "Daemon test stage: mirrors the photo");
   EXPECT_EQ(host.plugins().size(), 1u);
   ASSERT_EQ(host.refused().size(), 3u);
 
-  auto abi = reason_for(host, "daemon_test_wrong_abi.so");
-  EXPECT_NE(abi.find("ABI version 42"), std::string::npos) << abi;
-  auto sym = reason_for(host, "daemon_test_missing_symbol.so");
+  auto abi = reason_for(host, "test-bad-abi.so");
+  EXPECT_NE(abi.find("ABI version " + std::to_string(FACECYCLE_PLUGIN_ABI_VERSION + 1000)),
+            std::string::npos)
+      << abi;
+  auto sym = reason_for(host, "test-no-entry.so");
   EXPECT_NE(sym.find("facecycle_plugin_entry"), std::string::npos) << sym;
-  auto thr = reason_for(host, "daemon_test_throwing_factory.so");
-  EXPECT_NE(thr.find("weights.bin not found"), std::string::npos) << thr;
+  auto thr = reason_for(host, "test-throwing-factory.so");
+  EXPECT_NE(thr.find("refusing to start on purpose"), std::string::npos) << thr;
 }
 
 TEST(PluginHost, NotASharedLibraryIsRefused) {

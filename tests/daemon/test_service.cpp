@@ -46,7 +46,7 @@ class ServiceTest : public ::testing::Test {
     roots_.add(cfg_.data_dir);
     roots_.add(tmp_ / "photos");
     plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
-    plugins_->load_dirs({FC_DAEMON_TEST_PLUGIN_DIR});
+    plugins_->load_dirs({FC_DAEMON_TEST_PLUGIN_DIR, FC_REFUSED_TEST_PLUGIN_DIR});
     models_ = std::make_unique<fcd::ModelRegistry>(*aux_, std::vector<std::string>{}, nullptr);
     pool_ = std::make_unique<fcd::WorkerPool>(cfg_, *queue_, *plugins_, *models_, roots_);
     service_ = std::make_unique<fcd::FacecycleService>(fcd::ServiceDeps{
