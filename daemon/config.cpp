@@ -67,6 +67,7 @@ std::string check_choice(const std::string& v, const std::string& origin, const 
 
 const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
 const std::set<std::string> kDevices{"cpu", "cuda", "auto"};
+const std::set<std::string> kPrecisions{"fp32", "bf16", "auto"};
 
 }  // namespace
 
@@ -93,6 +94,8 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
       c.allowed_roots = get_strings(node, origin, key);
     else if (key == "device")
       c.device = check_choice(get_string(node, origin, key), origin, key, kDevices);
+    else if (key == "precision")
+      c.precision = check_choice(get_string(node, origin, key), origin, key, kPrecisions);
     else if (key == "threads")
       c.threads = get_int(node, origin, key, 0, 1024);
     else if (key == "models_dir")
@@ -134,7 +137,7 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
     } else {
       throw ConfigError(origin + ": unknown key '" + key +
                         "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
-                        "device, threads, models_dir, active_model, log_level, "
+                        "device, precision, threads, models_dir, active_model, log_level, "
                         "train_concurrency, max_batch, max_wait_ms, [pipelines], [plugins.NAME])");
     }
   }
@@ -167,6 +170,7 @@ void finalize_config(Config& c) {
   if (c.listen.empty()) c.listen = "unix:" + c.data_dir + "/facecycled.sock";
   if (c.models_dir.empty()) c.models_dir = c.data_dir + "/models";
   check_choice(c.device, "settings", "device", kDevices);
+  check_choice(c.precision, "settings", "precision", kPrecisions);
   check_choice(c.log_level, "settings", "log_level", kLevels);
   if (c.workers < 1) throw ConfigError("settings: key 'workers' must be at least 1");
   if (c.train_concurrency < 1)

@@ -23,6 +23,7 @@ struct Config {
   std::vector<std::string> allowed_roots;  // besides the data dir
   std::string device = "auto";             // cpu | cuda | auto
   int threads = 0;                         // torch CPU threads; 0 = number of cores
+  std::string precision = "auto";          // fp32 | bf16 | auto (bf16 on AVX512-BF16 CPUs)
   std::string models_dir;                  // empty: <data_dir>/models
   std::string active_model;                // empty: the registry's choice
   std::string log_level = "info";

@@ -136,6 +136,7 @@ int run_daemon(Config cfg) {
 
   fc::TranslatorOptions topts;
   topts.device = cfg.device;
+  topts.precision = cfg.precision;
   topts.threads =
       cfg.threads > 0 ? cfg.threads : static_cast<int>(std::thread::hardware_concurrency());
   topts.max_batch = cfg.max_batch;

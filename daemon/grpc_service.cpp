@@ -100,7 +100,10 @@ pb::Model to_proto(const ModelInfo& m, const ModelRegistry& reg) {
   if (m.active) {
     auto cur = reg.current();
     out.set_loaded(cur != nullptr);
-    if (cur) out.set_device(cur->device());
+    if (cur) {
+      out.set_device(cur->device());
+      out.set_precision(cur->precision());
+    }
   }
   return out;
 }

@@ -109,7 +109,8 @@ ModelInfo ModelRegistry::activate(const std::string& name) {
   db_.exec("UPDATE models SET active = 0");
   db_.prepare("UPDATE models SET active = 1 WHERE name = ?").bind(1, name).run();
   tx.commit();
-  spdlog::info("model {} is active ({})", name, m->path);
+  spdlog::info("model {} is active ({}) on {} in {}", name, m->path, current()->device(),
+               current()->precision());
   m->active = true;
   return *m;
 }

@@ -71,8 +71,12 @@ int cmd_health(const GlobalOptions& g) {
   if (conn.stub().ListModels(ctx.get(), v1::ListModelsRequest(), &lm).ok()) {
     models = json::object();
     models["active"] = lm.active();
-    for (const auto& m : lm.models())
-      if (m.active()) models["device"] = m.device(), models["loaded"] = m.loaded();
+    for (const auto& m : lm.models()) {
+      if (!m.active()) continue;
+      models["device"] = m.device();
+      models["precision"] = m.precision();
+      models["loaded"] = m.loaded();
+    }
   }
 
   if (g.json) {
@@ -146,7 +150,8 @@ int cmd_models_list(const GlobalOptions& g) {
   std::vector<std::vector<std::string>> rows{
       {"", "NAME", "LOADED", "DEVICE", "REGISTERED", "PATH"}};
   for (const auto& m : resp.models())
-    rows.push_back({m.active() ? "*" : "", m.name(), m.loaded() ? "yes" : "no", m.device(),
+    rows.push_back({m.active() ? "*" : "", m.name(), m.loaded() ? "yes" : "no",
+                    m.device() + (m.precision().empty() ? "" : " " + m.precision()),
                     format_time_ms(m.registered_ms()), m.path()});
   print_table(std::cout, rows);
   return kExitOk;

@@ -109,6 +109,7 @@ json to_json(const v1::Model& m) {
           {"active", m.active()},
           {"loaded", m.loaded()},
           {"device", m.device()},
+          {"precision", m.precision()},
           {"card", embedded_json(m.card_json())}};
 }
 

@@ -110,6 +110,27 @@ TEST(Generator, InferencePathEqualsTrainingPath) {
   }
 }
 
+// bf16 takes another padding path (LibTorch 1.13 has no CPU bf16 pad kernels) and rounds every
+// activation; outputs in [-1, 1] must stay within a few 8-bit levels of fp32 everywhere.
+TEST(Generator, Bf16OutputStaysCloseToFp32) {
+  for (auto up : {Upsampling::kResizeConv, Upsampling::kTransposed}) {
+    auto g = fc::make_seeded_generator(small(Conditioning::kCondInstanceNorm, up), 5);
+    auto x = faces(2, 40, 32);
+    auto cond = torch::tensor({0, 2}, torch::kLong);
+    torch::InferenceMode guard;
+    auto y32 = g->forward(x, cond);
+    g->to(torch::kBFloat16);
+    auto y16 = g->forward(x.to(torch::kBFloat16), cond);
+    ASSERT_EQ(y16.scalar_type(), torch::kBFloat16);
+    auto d = (y16.to(torch::kFloat) - y32).abs();
+    EXPECT_LT(d.mean().item<double>(), 1.0 / 127.5) << "mean diff above one 8-bit level";
+    EXPECT_LT(d.max().item<double>(), 12.0 / 127.5);
+    // Padding is exact in any dtype: the bf16 result of a layer with every weight in bf16
+    // differs only by rounding, so a wrong pad (shifted or mirrored rows) would show here.
+    EXPECT_GT(y32.abs().mean().item<double>(), 0.05);
+  }
+}
+
 TEST(Generator, RefusesSizesNotDivisibleByFour) {
   auto g = fc::make_seeded_generator(small(), 1);
   for (int s : {30, 50, 66, 101}) {

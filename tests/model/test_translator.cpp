@@ -26,9 +26,11 @@ class Translator : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(dir_); }
   static std::string model() { return (dir_ / "m.pt").string(); }
 
-  static std::shared_ptr<fc::FaceTranslator> load(int max_batch, int max_wait_ms) {
+  static std::shared_ptr<fc::FaceTranslator> load(int max_batch, int max_wait_ms,
+                                                  const std::string& precision = "fp32") {
     fc::TranslatorOptions o;
     o.device = "cpu";
+    o.precision = precision;
     o.threads = 1;
     o.max_batch = max_batch;
     o.max_wait_ms = max_wait_ms;
@@ -140,6 +142,25 @@ TEST_F(Translator, ManyThreadsRepeatedly) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(bad, std::vector<int>(4, 0));
   EXPECT_EQ(shared->stats().faces, 40);
+}
+
+TEST_F(Translator, Bf16IsWithinAFewLevelsOfFp32) {
+  auto faces = random_faces(4, 32, 3);
+  auto fp32 = load(16, 5, "fp32");
+  auto bf16 = load(16, 5, "bf16");
+  EXPECT_EQ(fp32->precision(), "fp32");
+  EXPECT_EQ(bf16->precision(), "bf16");
+  auto a = fp32->translate(faces, "age", true);
+  auto b = bf16->translate(faces, "age", true);
+  for (size_t i = 0; i < faces.size(); ++i) {
+    EXPECT_LE(cv::norm(a[i], b[i], cv::NORM_L1) / a[i].total() / 3, 1.0) << "face " << i;
+    EXPECT_LE(cv::norm(a[i], b[i], cv::NORM_INF), 16.0) << "face " << i;
+  }
+  // auto picks bf16 exactly when the CPU has native bf16.
+  EXPECT_EQ(load(16, 5, "auto")->precision(), fc::cpu_has_native_bf16() ? "bf16" : "fp32");
+  fc::TranslatorOptions bad;
+  bad.precision = "fp8";
+  EXPECT_THROW(fc::load_translator(model(), bad), std::runtime_error);
 }
 
 TEST_F(Translator, UnknownTaskListsTheKnownOnes) {

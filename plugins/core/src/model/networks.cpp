@@ -47,6 +47,30 @@ void GeneratorOptions::to_card(ModelCard& card) const {
 
 namespace {
 
+// LibTorch 1.13 has no CPU bf16 kernel for reflection/replication padding; slices, flips and
+// concatenation give the same result for any dtype (the float path keeps the fused kernels).
+bool pad_kernel_available(const torch::Tensor& x) {
+  return x.scalar_type() == torch::kFloat || !x.device().is_cpu();
+}
+torch::Tensor reflect_pad(const torch::Tensor& x, int64_t p) {
+  if (pad_kernel_available(x)) return torch::reflection_pad2d(x, {p, p, p, p});
+  auto along = [p](const torch::Tensor& t, int64_t d) {
+    const auto n = t.size(d);
+    return torch::cat({t.narrow(d, 1, p).flip({d}), t, t.narrow(d, n - 1 - p, p).flip({d})}, d);
+  };
+  return along(along(x, 3), 2);
+}
+torch::Tensor replicate_pad(const torch::Tensor& x, int64_t p) {
+  if (pad_kernel_available(x)) return torch::replication_pad2d(x, {p, p, p, p});
+  auto along = [p](const torch::Tensor& t, int64_t d) {
+    auto first = t.narrow(d, 0, 1), last = t.narrow(d, t.size(d) - 1, 1);
+    std::vector<int64_t> reps(t.dim(), 1);
+    reps[d] = p;
+    return torch::cat({first.repeat(reps), t, last.repeat(reps)}, d);
+  };
+  return along(along(x, 3), 2);
+}
+
 constexpr double kNormEps = 1e-5;
 
 // Instance norm followed by an affine transform chosen per sample. CIN: gamma/beta come from an
@@ -118,8 +142,8 @@ class ResBlockImpl : public nn::Module {
     norm2 = register_module("norm2", CondNorm(channels, num_conditions, conditional));
   }
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond) {
-    auto h = norm1->forward(conv1->forward(torch::reflection_pad2d(x, {1, 1, 1, 1})), cond, true);
-    h = norm2->forward(conv2->forward(torch::reflection_pad2d(h, {1, 1, 1, 1})), cond, false);
+    auto h = norm1->forward(conv1->forward(reflect_pad(x, 1)), cond, true);
+    h = norm2->forward(conv2->forward(reflect_pad(h, 1)), cond, false);
     return h.add_(x);
   }
   nn::Conv2d conv1{nullptr}, conv2{nullptr};
@@ -143,7 +167,7 @@ torch::Tensor fused_nearest_upconv(const torch::Tensor& x, const torch::Tensor& 
   auto r0 = fold(rows.first, 3), r1 = fold(rows.second, 3);
   auto k = torch::cat({r0.first, r0.second, r1.first, r1.second}, 0);  // phases (a,b) row-major
   const auto n = x.size(0), co = w.size(0), h = x.size(2), wd = x.size(3);
-  auto o = torch::conv2d(torch::replication_pad2d(x, {1, 1, 1, 1}), k)  // [N,4Co,h+1,w+1]
+  auto o = torch::conv2d(replicate_pad(x, 1), k)  // [N,4Co,h+1,w+1]
                .view({n, 2, 2, co, h + 1, wd + 1});
   auto out = torch::empty({n, co, h, 2, wd, 2}, x.options());
   for (int a = 0; a < 2; ++a)
@@ -267,13 +291,18 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
     if (x.suggest_memory_format() == at::MemoryFormat::ChannelsLast)
       x = x.contiguous(at::MemoryFormat::ChannelsLast);
   }
-  auto y =
-      L.head_norm->forward(L.head->forward(torch::reflection_pad2d(x, {3, 3, 3, 3})), cond, true);
+  auto y = L.head_norm->forward(L.head->forward(reflect_pad(x, 3)), cond, true);
   y = L.down1_norm->forward(L.down1->forward(y), cond, true);
   y = L.down2_norm->forward(L.down2->forward(y), cond, true);
   for (auto& b : L.blocks) y = b->forward(y, cond);
   auto up = [&](const torch::Tensor& t, nn::Conv2d& c, nn::ConvTranspose2d& ct) {
-    if (options_.upsampling == Upsampling::kTransposed) return ct->forward(t);
+    if (options_.upsampling == Upsampling::kTransposed) {
+      if (pad_kernel_available(t)) return ct->forward(t);
+      // LibTorch 1.13 sends CPU bf16 transposed convs to the plain conv kernel (shape error):
+      // this layer runs in float.
+      return torch::conv_transpose2d(t.to(torch::kFloat), ct->weight.to(torch::kFloat), {}, 2, 1, 1)
+          .to(t.scalar_type());
+    }
     // Without autograd (inference) the exact low-res formulation is used; training keeps the
     // literal one (tests/model checks they agree).
     if (options_.upsampling == Upsampling::kResizeConv && !torch::GradMode::is_enabled())
@@ -281,11 +310,11 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
     auto r = options_.upsampling == Upsampling::kResizeConvBilinear
                  ? torch::upsample_bilinear2d(t, {t.size(2) * 2, t.size(3) * 2}, false)
                  : torch::upsample_nearest2d(t, {t.size(2) * 2, t.size(3) * 2});
-    return c->forward(torch::reflection_pad2d(r, {1, 1, 1, 1}));
+    return c->forward(reflect_pad(r, 1));
   };
   y = L.up1_norm->forward(up(y, L.up1, L.up1t), cond, true);
   y = L.up2_norm->forward(up(y, L.up2, L.up2t), cond, true);
-  auto padded = torch::reflection_pad2d(y, {3, 3, 3, 3});
+  auto padded = reflect_pad(y, 3);
   if (!torch::GradMode::is_enabled())
     return few_output_conv(padded, L.tail->weight, L.tail->bias).tanh_();
   return L.tail->forward(padded).tanh_();

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <opencv2/imgproc.hpp>
@@ -64,10 +65,20 @@ cv::Mat to_image(const torch::Tensor& chw, cv::Size size) {
   return bgr;
 }
 
+torch::ScalarType pick_precision(const std::string& requested, const torch::Device& device) {
+  if (requested == "fp32") return torch::kFloat;
+  if (requested == "bf16") return torch::kBFloat16;
+  if (requested == "auto")
+    return device.is_cpu() && cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat;
+  throw std::runtime_error("unknown precision '" + requested + "'; use fp32, bf16 or auto");
+}
+
 class TorchTranslator : public FaceTranslator {
  public:
   TorchTranslator(const std::string& model_path, const TranslatorOptions& options)
-      : options_(options), device_(pick_device(options.device)) {
+      : options_(options),
+        device_(pick_device(options.device)),
+        dtype_(pick_precision(options.precision, device_)) {
     if (options_.max_batch < 1) options_.max_batch = 1;
     if (options_.max_wait_ms < 0) options_.max_wait_ms = 0;
     threads_ = options.threads > 0
@@ -77,6 +88,7 @@ class TorchTranslator : public FaceTranslator {
     auto loaded = load_model(model_path, device_);
     card_ = loaded.card;
     generator_ = loaded.generator;
+    generator_->to(dtype_);
     batcher_ = std::thread([this] { batch_loop(); });
   }
 
@@ -119,6 +131,7 @@ class TorchTranslator : public FaceTranslator {
 
   const ModelCard& card() const override { return card_; }
   std::string device() const override { return device_.str(); }
+  std::string precision() const override { return dtype_ == torch::kFloat ? "fp32" : "bf16"; }
   TranslatorStats stats() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     return stats_;
@@ -167,9 +180,9 @@ class TorchTranslator : public FaceTranslator {
         inputs.push_back(r.input);
         conds.push_back(r.cond);
       }
-      auto x = torch::stack(inputs).to(device_);
+      auto x = torch::stack(inputs).to(device_, dtype_);
       auto cond = torch::tensor(conds, torch::kLong).to(device_);
-      auto y = generator_->forward(x, cond).to(torch::kCPU);
+      auto y = generator_->forward(x, cond).to(torch::kCPU, torch::kFloat);
       for (size_t i = 0; i < batch.size(); ++i) batch[i].result.set_value(y[i]);
     } catch (...) {
       for (auto& r : batch) r.result.set_exception(std::current_exception());
@@ -178,6 +191,7 @@ class TorchTranslator : public FaceTranslator {
 
   TranslatorOptions options_;
   torch::Device device_;
+  torch::ScalarType dtype_;
   int threads_ = 1;
   ModelCard card_;
   ResnetGenerator generator_{nullptr};
@@ -191,6 +205,14 @@ class TorchTranslator : public FaceTranslator {
 };
 
 }  // namespace
+
+bool cpu_has_native_bf16() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) return line.find(" avx512_bf16") != std::string::npos;
+  return false;
+}
 
 std::shared_ptr<FaceTranslator> load_translator(const std::string& model_path,
                                                 const TranslatorOptions& options) {

@@ -28,7 +28,8 @@ class FaceTranslator {
   virtual std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
                                          bool reverse) = 0;
   virtual const ModelCard& card() const = 0;
-  virtual std::string device() const = 0;  // "cpu" or "cuda:0"
+  virtual std::string device() const = 0;                   // "cpu" or "cuda:0"
+  virtual std::string precision() const { return "fp32"; }  // "fp32" or "bf16"
   virtual TranslatorStats stats() const { return {}; }
 };
 
@@ -37,7 +38,14 @@ struct TranslatorOptions {
   int threads = 0;              // CPU intra-op threads; 0 = number of cores
   int max_batch = 16;           // dynamic batching: largest batch
   int max_wait_ms = 5;          // dynamic batching: longest wait for a batch to fill
+  // fp32 | bf16 | auto (bf16 on CPUs with AVX512-BF16, else fp32). bf16 runs the generator
+  // about 1.9x faster on such CPUs at 50+ dB PSNR against fp32 (docs/BENCHMARKS.md).
+  std::string precision = "fp32";
 };
+
+// True when this CPU has native bf16 dot products (AVX512-BF16), where oneDNN runs bf16
+// convolutions at about twice the fp32 rate.
+bool cpu_has_native_bf16();
 
 // Loads NAME.pt with NAME.card.json beside it (see model_file.h). Throws std::runtime_error
 // with a clear message when the file or its card is missing or they disagree.
