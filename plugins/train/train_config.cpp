@@ -296,6 +296,8 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
     Reader r(*t, "eval.");
     c.eval_enabled = r.boolean("enabled", true);
     c.judge_steps = static_cast<int>(r.integer("judge_steps", 300, 1, 1000000));
+    c.judge_width = static_cast<int>(r.integer("judge_width", 16, 4, 256));
+    c.judge_images = static_cast<int>(r.integer("judge_images", 6000, 0, 10000000));
     c.judge_path = r.string("judge_path", "");
     c.eval_faces = static_cast<int>(r.integer("faces", 64, 1, 100000));
     c.sample_faces = static_cast<int>(r.integer("sample_faces", 4, 1, 32));

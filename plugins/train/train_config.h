@@ -72,10 +72,12 @@ struct TrainConfig {
 
   // evaluation
   bool eval_enabled = true;
-  int judge_steps = 300;   // steps to train the attribute judge (first phase of the job)
-  std::string judge_path;  // load a trained judge instead
-  int eval_faces = 64;     // held-out faces per domain for the evaluation
-  int sample_faces = 4;    // held-out faces on the sample sheet
+  int judge_steps = 300;    // steps to train the attribute judge (first phase of the job)
+  int judge_width = 16;     // channels of the judge's first conv
+  int judge_images = 6000;  // training images the judge decodes into memory (0: all)
+  std::string judge_path;   // load a trained judge instead
+  int eval_faces = 64;      // held-out faces per domain for the evaluation
+  int sample_faces = 4;     // held-out faces on the sample sheet
 
   int threads = 2;
   std::string warm_start;  // a model .pt to start the generator from

@@ -206,6 +206,8 @@ void TrainingRun::prepare_judge() {
   progress(0.0, "training the attribute judge");
   JudgeOptions o;
   o.steps = cfg_.judge_steps;
+  o.width = cfg_.judge_width;
+  o.max_images = cfg_.judge_images;
   o.seed = cfg_.seed;
   o.threads = cfg_.threads;
   judge_ = std::make_unique<AttributeJudge>(
