@@ -24,9 +24,20 @@ run() {  # args for both programs
   "$bin" "$@" >>"$out"
   $ref "$@" >>"$out"
 }
+shipped=$here/models/facecycle-utk-v0.pt
+for m in "$here"/models/facecycle-utk-v*.pt; do shipped=$m; done  # the newest shipped model
+bf16_rows() {  # bf16 against fp32, both sides, plus the shipped model's bf16 quality (LibTorch)
+  if grep -q ' avx512_bf16' /proc/cpuinfo; then
+    run --width 32 --blocks 6 --size 128 --batch 16 --dtype bf16
+    for d in fp32 bf16; do
+      "$bin" --model "$shipped" --size 64 --batch 16 --dtype $d >>"$out"
+    done
+  fi
+}
 if [ "$quick" = quick ]; then
   run --width 32 --blocks 6 --size 64 --batch 1
   run --width 32 --blocks 6 --size 128 --batch 16
+  bf16_rows
 else
   for size in 64 128 256; do
     for batch in 1 16; do run --width 32 --blocks 6 --size $size --batch $batch; done
@@ -38,5 +49,7 @@ else
     run --width 32 --blocks 6 --size 128 --batch $batch --threads 2
     run --width 32 --blocks 6 --size 128 --batch $batch --channels-last 1
   done
+  run --width 32 --blocks 6 --size 128 --batch 16 --threads 2 --dtype bf16
+  bf16_rows
 fi
 python3 "$here/bench/model/print_table.py" "$out"

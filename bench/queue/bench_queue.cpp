@@ -122,9 +122,11 @@ int main(int argc, char** argv) {
     }
     wait_terminal(*stub, last_id);
     double drain_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("submit latency over %d submits: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-                o.submits, percentile(ms, 0.5), percentile(ms, 0.99), percentile(ms, 1.0));
-    std::printf("single-image jobs: %d submitted and finished in %.2f s (%.1f jobs/s)\n", o.submits,
+    std::printf("| measure | value |\n|---|---|\n");
+    std::printf(
+        "| submit latency over %d single-image jobs, p50 / p99 / max | %.2f / %.2f / %.2f ms |\n",
+        o.submits, percentile(ms, 0.5), percentile(ms, 0.99), percentile(ms, 1.0));
+    std::printf("| those %d jobs submitted and finished | %.2f s (%.1f jobs/s) |\n", o.submits,
                 drain_s, o.submits / drain_s);
 
     // 2. Item throughput in one job.
@@ -140,8 +142,8 @@ int main(int argc, char** argv) {
     v1::Job job = wait_terminal(*stub, resp.job().id());
     double s = std::chrono::duration<double>(Clock::now() - t1).count();
     std::printf(
-        "one job of %d items (%dx%d PNG, %d workers): %.2f s, %.1f items/s "
-        "(%.1f item transitions/s: queued->running->done), state %s\n",
+        "| one job of %d items (%dx%d PNG, %d workers, flip plugin) | %.2f s, %.1f items/s, "
+        "%.1f item transitions/s (queued->running->done), state %s |\n",
         job.items_total(), o.size, o.size, o.workers, s, job.items_total() / s,
         2.0 * job.items_total() / s, v1::JobState_Name(job.state()).c_str());
   } catch (const std::exception& e) {

@@ -14,6 +14,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+
+def rpad(x, p):
+    """Reflection padding; PyTorch 1.13 has no CPU bf16 kernel for it, so bf16 pads in float."""
+    if x.dtype == torch.bfloat16:
+        return F.pad(x.float(), (p, p, p, p), mode="reflect").to(x.dtype)
+    return F.pad(x, (p, p, p, p), mode="reflect")
+
 class CondInstanceNorm(nn.Module):
     """InstanceNorm (affine=False) then a per-condition gamma/beta from Embedding(K, 2C)."""
 
@@ -41,8 +48,8 @@ class ResBlock(nn.Module):
         self.conv2, self.norm2 = conv(c, c, 3), CondInstanceNorm(c, k)
 
     def forward(self, x, cond):
-        h = F.relu(self.norm1(self.conv1(F.pad(x, (1, 1, 1, 1), mode="reflect")), cond), inplace=True)
-        h = self.norm2(self.conv2(F.pad(h, (1, 1, 1, 1), mode="reflect")), cond)
+        h = F.relu(self.norm1(self.conv1(rpad(x, 1)), cond), inplace=True)
+        h = self.norm2(self.conv2(rpad(h, 1)), cond)
         return x + h
 
 
@@ -61,15 +68,15 @@ class ResnetGenerator(nn.Module):
         self.tail = conv(k, 3, 7, bias=True)
 
     def forward(self, x, cond):
-        y = F.relu(self.head_norm(self.head(F.pad(x, (3, 3, 3, 3), mode="reflect")), cond))
+        y = F.relu(self.head_norm(self.head(rpad(x, 3)), cond))
         y = F.relu(self.down1_norm(self.down1(y), cond))
         y = F.relu(self.down2_norm(self.down2(y), cond))
         for b in self.blocks:
             y = b(y, cond)
         for up, norm in ((self.up1, self.up1_norm), (self.up2, self.up2_norm)):
             y = F.interpolate(y, scale_factor=2, mode="nearest")
-            y = F.relu(norm(up(F.pad(y, (1, 1, 1, 1), mode="reflect")), cond))
-        return torch.tanh(self.tail(F.pad(y, (3, 3, 3, 3), mode="reflect")))
+            y = F.relu(norm(up(rpad(y, 1)), cond))
+        return torch.tanh(self.tail(rpad(y, 3)))
 
 
 def generator_flops_per_face(width, blocks, size):
@@ -113,6 +120,8 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--channels-last", type=int, default=0)
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--model", default="", help="ignored (LibTorch side only)")
     p.add_argument("--min-time", type=float, default=2.0)
     p.add_argument("--min-iters", type=int, default=3)
     p.add_argument("--verify", metavar="DIR",
@@ -133,6 +142,8 @@ def main():
                 m.weight[:, c:].normal_(0.0, 0.2)
     x = torch.rand(a.batch, 3, a.size, a.size) * 2 - 1
     cond = torch.arange(a.batch) % 4
+    if a.dtype == "bf16":
+        g, x = g.to(torch.bfloat16), x.to(torch.bfloat16)
     if a.channels_last:
         g = g.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -150,6 +161,7 @@ def main():
     gflop = generator_flops_per_face(a.width, a.blocks, a.size) / 1e9
     print(json.dumps({"impl": "pytorch", "width": a.width, "blocks": a.blocks, "size": a.size,
                       "batch": a.batch, "threads": a.threads, "channels_last": bool(a.channels_last),
+                      "dtype": a.dtype,
                       "iters": len(times), "ms_per_batch": median, "ms_per_face": median / a.batch,
                       "min_ms_per_face": times[0] / a.batch,
                       "gflop_per_face": gflop, "gflops": gflop * a.batch / (median / 1e3)}))
