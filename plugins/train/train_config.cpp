@@ -180,6 +180,9 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
   Reader top(root, "");
   c.seed = static_cast<uint64_t>(top.integer("seed", 1, 0, (1LL << 62)));
   c.threads = static_cast<int>(top.integer("threads", 2, 1, 256));
+  c.precision = top.string("precision", "fp32");
+  if (c.precision != "fp32" && c.precision != "bf16")
+    fail("precision", "\"" + c.precision + "\" is unknown (use fp32 or bf16)");
   c.model_name = top.string("model_name", c.model_name);
   if (c.model_name.empty() || c.model_name.find('/') != std::string::npos)
     fail("model_name", "\"" + c.model_name + "\" must be a plain file name without '/'");

@@ -80,6 +80,9 @@ struct TrainConfig {
   int sample_faces = 4;     // held-out faces on the sample sheet
 
   int threads = 2;
+  // fp32 | bf16: bf16 runs the forward passes under CPU autocast (weights, gradients and Adam
+  // stay fp32); about 1.7x faster on AVX512-BF16 CPUs (docs/BENCHMARKS.md).
+  std::string precision = "fp32";
   std::string warm_start;  // a model .pt to start the generator from
   std::string model_name = "facecycle";
   int log_every = 1;  // emit per-step metrics every N steps

@@ -2,6 +2,7 @@
 #include "trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -104,6 +105,7 @@ class TrainingRun {
         schedule_(cfg_.stages) {}
 
   void run();
+  json evaluate_only(const std::string& model_path);  // no training; see evaluate_model
 
  private:
   void log(LogLevel l, const std::string& m) {
@@ -125,6 +127,7 @@ class TrainingRun {
   void after_checkpoint(long steps_done);
   void write_plots(long steps_done);
   json evaluate(long steps_done);
+  json evaluate_at(int size);  // held-out faces at `size` px
   void finish();
   ModelCard make_card() const;
   LossWeights loss_weights() const {
@@ -293,6 +296,24 @@ void TrainingRun::enter_stage(int stage, bool reset) {
   stage_ = stage;
 }
 
+// CPU autocast to bf16 for the forward passes of one step (thread-local state).
+class Bf16Autocast {
+ public:
+  explicit Bf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool on_;
+};
+
 void TrainingRun::train_step(long step) {
   const auto t0 = Clock::now();
   const int ti = balancer_->pick();
@@ -309,17 +330,29 @@ void TrainingRun::train_step(long step) {
   set_requires_grad(*t.D_B, false);
   optG_->zero_grad();
   CycleImages im;
-  GLoss g =
-      compute_g_loss(G_, t.D_A, t.D_B, real_A, real_B, t.cond_AB, t.cond_BA, loss_weights(), &im);
+  const bool bf16 = cfg_.precision == "bf16";
+  GLoss g = [&] {
+    Bf16Autocast autocast(bf16);
+    return compute_g_loss(G_, t.D_A, t.D_B, real_A, real_B, t.cond_AB, t.cond_BA, loss_weights(),
+                          &im);
+  }();
   g.total.backward();
+  if (bf16) {  // the pools and checkpoints keep fp32 images
+    im.fake_A = im.fake_A.to(torch::kFloat);
+    im.fake_B = im.fake_B.to(torch::kFloat);
+  }
   optG_->step();
 
   // Discriminator update on pooled fakes.
   set_requires_grad(*t.D_A, true);
   set_requires_grad(*t.D_B, true);
   t.optD->zero_grad();
-  torch::Tensor loss_D_A = compute_d_loss(t.D_A, real_B, t.pool_fake_B->query(im.fake_B));
-  torch::Tensor loss_D_B = compute_d_loss(t.D_B, real_A, t.pool_fake_A->query(im.fake_A));
+  torch::Tensor loss_D_A, loss_D_B;
+  {
+    Bf16Autocast autocast(bf16);
+    loss_D_A = compute_d_loss(t.D_A, real_B, t.pool_fake_B->query(im.fake_B));
+    loss_D_B = compute_d_loss(t.D_B, real_A, t.pool_fake_A->query(im.fake_A));
+  }
   (loss_D_A + loss_D_B).backward();
   t.optD->step();
 
@@ -465,9 +498,12 @@ bool TrainingRun::resume() {
 }
 
 json TrainingRun::evaluate(long steps_done) {
+  return evaluate_at(schedule_.at(std::max(0L, steps_done - 1)).size);
+}
+
+json TrainingRun::evaluate_at(int size) {
   if (!judge_) return json::object();
   torch::NoGradGuard no_grad;
-  const int size = schedule_.at(std::max(0L, steps_done - 1)).size;
   std::vector<TaskHeldout> held;
   for (auto& t : tasks_) {
     TaskHeldout h;
@@ -617,6 +653,7 @@ ModelCard TrainingRun::make_card() const {
         {"pool_size", cfg_.pool_size}}},
       {"balance", cfg_.balance_mode},
       {"warm_start", cfg_.warm_start},
+      {"precision", cfg_.precision},
       {"wall_time_s",
        wall_before_s_ + std::chrono::duration<double>(Clock::now() - started_).count()},
       {"hardware", hardware_description(cfg_.threads)},
@@ -638,6 +675,22 @@ void TrainingRun::finish() {
     hooks_.result(
         json{{"model", path}, {"evaluation", last_eval_}, {"training", card.training}}.dump());
   progress(1.0, "done: " + path);
+}
+
+json TrainingRun::evaluate_only(const std::string& model_path) {
+  at::set_num_threads(cfg_.threads);
+  fs::create_directories(req_.job_dir);
+  if (!cfg_.eval_enabled) throw std::invalid_argument("eval.enabled is false in this config");
+  prepare_data();
+  prepare_judge();
+  at::set_num_threads(cfg_.threads);
+  LoadedModel m = load_model(model_path, torch::kCPU);
+  if (m.generator->options().num_conditions != static_cast<int>(2 * tasks_.size()))
+    throw std::invalid_argument(
+        model_path + " has " + std::to_string(m.generator->options().num_conditions) +
+        " conditions but the config has " + std::to_string(tasks_.size()) + " tasks");
+  G_ = m.generator;
+  return evaluate_at(m.card.resolution);
 }
 
 void TrainingRun::run() {
@@ -706,6 +759,12 @@ TrainConfig load_request_config(const TrainRequest& req) {
 void run_training(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks) {
   TrainingRun run(req, ctx, hooks);
   run.run();
+}
+
+std::string evaluate_model(const TrainRequest& req, const std::string& model_path, HostContext& ctx,
+                           TrainHooks& hooks) {
+  TrainingRun run(req, ctx, hooks);
+  return run.evaluate_only(model_path).dump();
 }
 
 }  // namespace fc::train

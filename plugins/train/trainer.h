@@ -18,4 +18,11 @@ TrainConfig load_request_config(const TrainRequest& req);
 // on failure. Sets torch's intra-op threads to config.threads.
 void run_training(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks);
 
+// The held-out evaluation of a finished model, without training: the config's data, split,
+// tasks and judge (eval.judge_path, else a judge trained in req.job_dir with the config's seed,
+// which is deterministic), at the model's resolution. Returns the table that a train job
+// stores (evaluate_translation's JSON). This is how a model card's numbers are re-derived.
+std::string evaluate_model(const TrainRequest& req, const std::string& model_path, HostContext& ctx,
+                           TrainHooks& hooks);
+
 }  // namespace fc::train

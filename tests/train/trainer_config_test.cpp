@@ -58,6 +58,13 @@ TEST(TrainerConfig, DefaultsFollowThePaper) {
   EXPECT_EQ(c.tasks[0].domains.restrict.races, std::vector<int>{0});
   EXPECT_TRUE(c.synthetic);
   EXPECT_EQ(c.synthetic_n, 100);
+  EXPECT_EQ(c.precision, "fp32");
+}
+
+TEST(TrainerConfig, PrecisionIsFp32OrBf16) {
+  EXPECT_EQ(parse_train_config("precision = \"bf16\"\n" + std::string(kMinimal)).precision, "bf16");
+  EXPECT_NE(error_for("precision = \"fp16\"\n" + std::string(kMinimal)).find("precision"),
+            std::string::npos);
 }
 
 TEST(TrainerConfig, OriginalPresetLowersTheCycleWeight) {

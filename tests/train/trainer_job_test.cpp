@@ -38,6 +38,32 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   EXPECT_TRUE(card.metrics["tasks"].contains("age")) << card.metrics.dump();
   EXPECT_TRUE(card.metrics["tasks"].contains("race")) << card.metrics.dump();
 
+  // fc-eval's path: the card's evaluation re-derived from the config and the model file alone,
+  // with the judge retrained from the config's seed in a fresh folder.
+  {
+    auto eval_dir = make_temp_dir("eval");
+    fc::TrainRequest req;
+    req.config_toml = config;
+    req.config_path = job + "/config.toml";
+    req.job_dir = eval_dir;
+    req.models_dir = eval_dir;
+    fc::HostContext ctx;
+    fc::TrainHooks hooks;
+    auto rederived =
+        nlohmann::json::parse(fc::train::evaluate_model(req, job + "/models/tiny.pt", ctx, hooks));
+    int compared = 0;
+    for (const char* task : {"age", "race"})
+      for (const char* dir : {"forward", "reverse"})
+        for (auto& [k, v] : card.metrics["tasks"][task][dir].items()) {
+          if (!v.is_number()) continue;
+          EXPECT_NEAR(rederived["tasks"][task][dir][k].get<double>(), v.get<double>(), 1e-4)
+              << task << " " << dir << " " << k;
+          ++compared;
+        }
+    EXPECT_GE(compared, 16);
+    fs::remove_all(eval_dir);
+  }
+
   EXPECT_TRUE(fs::exists(job + "/loss_curves.png"));
   EXPECT_TRUE(fs::exists(job + "/samples.png"));
   EXPECT_TRUE(fs::exists(job + "/judge.pt"));
