@@ -124,6 +124,12 @@ void ModelRegistry::activate_initial(const std::string& preferred, const std::st
     if (st.step()) candidates.push_back(st.text(0));
   }
   auto all = list();
+  // The shipped folder names its default in DEFAULT (one line); the others follow by name.
+  if (!fallback.empty()) {
+    std::ifstream def(fs::path(fallback) / "DEFAULT");
+    std::string name;
+    if (def && std::getline(def, name) && !name.empty()) candidates.push_back(name);
+  }
   for (const auto& m : all)
     if (!fallback.empty() && fs::path(m.path).parent_path() == fs::path(fallback))
       candidates.push_back(m.name);

@@ -39,9 +39,10 @@ class ModelRegistry {
   // Loads `name` and makes it the resident model. In-flight items keep the instance they took.
   // Throws std::invalid_argument (unknown name) or std::runtime_error (load failed).
   ModelInfo activate(const std::string& name);
-  // Start-up choice: `preferred` (config), else the stored active one, else the first model in
-  // `fallback_dir` (the shipped ones), else any registered one. Never throws; without a model
-  // the daemon still runs and transform items fail with kNoModelMessage.
+  // Start-up choice: `preferred` (config), else the stored active one, else the model named in
+  // `fallback_dir`/DEFAULT, else the first model in `fallback_dir` (the shipped ones), else any
+  // registered one. Never throws; without a model the daemon still runs and transform items fail
+  // with kNoModelMessage.
   void activate_initial(const std::string& preferred, const std::string& fallback_dir);
 
   std::shared_ptr<fc::FaceTranslator> current() const;

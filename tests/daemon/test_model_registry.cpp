@@ -90,6 +90,21 @@ TEST_F(ModelRegistryTest, PrefersConfiguredThenStoredThenShipped) {
   EXPECT_EQ(r->active_name(), "base") << "the config's active_model wins";
 }
 
+TEST_F(ModelRegistryTest, ShippedDefaultFileNamesTheDefault) {
+  model("shipped", "base");
+  model("shipped", "newer");
+  {
+    auto r = registry();
+    r->activate_initial("", tmp_ / "shipped");
+    EXPECT_EQ(r->active_name(), "base") << "without DEFAULT: the first by name";
+  }
+  db_->exec("UPDATE models SET active = 0");  // as on a fresh install
+  std::ofstream(tmp_ / "shipped/DEFAULT") << "newer\n";
+  auto r = registry();
+  r->activate_initial("", tmp_ / "shipped");
+  EXPECT_EQ(r->active_name(), "newer");
+}
+
 TEST_F(ModelRegistryTest, BrokenPreferredModelFallsBack) {
   model("shipped", "base");
   model("mine", "broken");
