@@ -12,18 +12,31 @@ BIN=$BUILD/bin/bench_train_step
 PY=/usr/bin/python3
 field() { $PY -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
 
-echo "Pairs/s of one training step (G and both Ds), $THREADS thread(s), random inputs."
+bf16=0
+grep -q ' avx512_bf16' /proc/cpuinfo && bf16=1
+echo "Pairs/s of one training step (G and both Ds), $THREADS thread(s), random inputs. bf16 means"
+echo "CPU autocast of the forward passes on both sides (weights, gradients and Adam stay fp32)."
 echo
-echo "| size | batch | D layers | LibTorch pairs/s | PyTorch pairs/s | LibTorch / PyTorch |"
-echo "|---|---|---|---|---|---|"
+echo "| size | batch | D layers | LibTorch fp32 | PyTorch fp32 | ratio | LibTorch bf16 | PyTorch bf16 | ratio | LibTorch bf16 / PyTorch fp32 |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for spec in $SPECS; do
   size=${spec%%:*}
   batch=${spec##*:}
-  cpp=$("$BIN" --size "$size" --batch "$batch" --threads "$THREADS")
-  py=$($PY bench/reference/train_step.py --size "$size" --batch "$batch" --threads "$THREADS")
-  c=$(echo "$cpp" | field pairs_per_s)
-  p=$(echo "$py" | field pairs_per_s)
-  layers=$(echo "$cpp" | field d_layers)
-  ratio=$($PY -c "print(f'{$c / $p:.2f}')")
-  printf "| %d | %d | %d | %.2f | %.2f | %s |\n" "$size" "$batch" "$layers" "$c" "$p" "$ratio"
+  cj=$("$BIN" --size "$size" --batch "$batch" --threads "$THREADS")
+  c=$(echo "$cj" | field pairs_per_s)
+  layers=$(echo "$cj" | field d_layers)
+  p=$($PY bench/reference/train_step.py --size "$size" --batch "$batch" --threads "$THREADS" | field pairs_per_s)
+  if [ "$bf16" = 1 ]; then
+    cb=$("$BIN" --size "$size" --batch "$batch" --threads "$THREADS" --bf16 1 | field pairs_per_s)
+    pb=$($PY bench/reference/train_step.py --size "$size" --batch "$batch" --threads "$THREADS" --bf16 1 | field pairs_per_s)
+  else
+    cb=0 pb=0
+  fi
+  $PY - "$size" "$batch" "$layers" "$c" "$p" "$cb" "$pb" <<'EOF2'
+import sys
+size, batch, layers = sys.argv[1:4]
+c, p, cb, pb = map(float, sys.argv[4:8])
+bf = f"{cb:.2f} | {pb:.2f} | {cb / pb:.2f} | {cb / p:.2f}" if pb else "- | - | - | -"
+print(f"| {size} | {batch} | {layers} | {c:.2f} | {p:.2f} | {c / p:.2f} | {bf} |")
+EOF2
 done

@@ -81,6 +81,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=6)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--bf16", type=int, default=0, help="bf16 autocast for the forward passes")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -102,6 +103,8 @@ def main():
         for p_ in list(D_A.parameters()) + list(D_B.parameters()):
             p_.requires_grad_(False)
         opt_G.zero_grad()
+        ac = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(a.bf16))
+        ac.__enter__()
         y1 = G(torch.cat([real_A, real_B, real_B, real_A]), torch.cat([ab, ba, ab, ba]))
         fake_B, fake_A, idt_A, idt_B = y1.split(n)
         y2 = G(torch.cat([fake_B, fake_A]), torch.cat([ba, ab]))
@@ -109,14 +112,16 @@ def main():
         loss_G = (lsgan(D_A(fake_B), 1.0) + lsgan(D_B(fake_A), 1.0)
                   + 10 * F.l1_loss(rec_A, real_A) + 10 * F.l1_loss(rec_B, real_B)
                   + 5 * F.l1_loss(idt_A, real_B) + 5 * F.l1_loss(idt_B, real_A))
+        ac.__exit__(None, None, None)
         loss_G.backward()
         opt_G.step()
         for p_ in list(D_A.parameters()) + list(D_B.parameters()):
             p_.requires_grad_(True)
         opt_D.zero_grad()
-        fb, fa = pool_B.query(fake_B), pool_A.query(fake_A)
-        loss_D = (0.5 * (lsgan(D_A(real_B), 1.0) + lsgan(D_A(fb), 0.0))
-                  + 0.5 * (lsgan(D_B(real_A), 1.0) + lsgan(D_B(fa), 0.0)))
+        fb, fa = pool_B.query(fake_B.float()), pool_A.query(fake_A.float())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(a.bf16)):
+            loss_D = (0.5 * (lsgan(D_A(real_B), 1.0) + lsgan(D_A(fb), 0.0))
+                      + 0.5 * (lsgan(D_B(real_A), 1.0) + lsgan(D_B(fa), 0.0)))
         loss_D.backward()
         opt_D.step()
 
@@ -131,7 +136,7 @@ def main():
     median = times[len(times) // 2]
     print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "size": a.size,
                       "batch": a.batch, "width": a.width, "blocks": a.blocks,
-                      "d_width": a.d_width, "d_layers": layers, "threads": a.threads,
+                      "d_width": a.d_width, "d_layers": layers, "threads": a.threads, "bf16": bool(a.bf16),
                       "steps": a.steps, "ms_per_step": median * 1e3,
                       "pairs_per_s": a.batch / median}))
 

@@ -1,6 +1,7 @@
 // Training pairs per second of the trainer's step (compute_g_loss, Adam on G, pooled
 // compute_d_loss, Adam on the discriminators) at one size. Random inputs: this measures the
 // networks, not JPEG decoding. Prints one JSON line.
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads);
   app.add_option("--steps", steps);
   app.add_option("--warmup", warmup);
+  bool bf16 = false;
+  app.add_option("--bf16", bf16, "bf16 autocast for the forward passes (weights stay fp32)");
   CLI11_PARSE(app, argc, argv);
 
   at::set_num_threads(threads);
@@ -42,6 +45,10 @@ int main(int argc, char** argv) {
   fc::train::ImagePool pool_A(50, 1), pool_B(50, 2);
   const fc::train::LossWeights w;
 
+  if (bf16) {
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
   auto step = [&] {
     torch::Tensor real_A = torch::rand({batch, 3, size, size}) * 2 - 1;
     torch::Tensor real_B = torch::rand({batch, 3, size, size}) * 2 - 1;
@@ -57,6 +64,7 @@ int main(int argc, char** argv) {
                            fc::train::compute_d_loss(D_B, real_A, pool_A.query(im.fake_A));
     loss_D.backward();
     opt_D.step();
+    if (bf16) at::autocast::clear_cache();
   };
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> times;
@@ -69,8 +77,10 @@ int main(int argc, char** argv) {
   const double median = times[times.size() / 2];
   std::printf(
       "{\"impl\": \"libtorch\", \"size\": %d, \"batch\": %d, \"width\": %d, \"blocks\": %d, "
-      "\"d_width\": %d, \"d_layers\": %d, \"threads\": %d, \"steps\": %d, \"ms_per_step\": %.3f, "
+      "\"d_width\": %d, \"d_layers\": %d, \"threads\": %d, \"bf16\": %s, \"steps\": %d, "
+      "\"ms_per_step\": %.3f, "
       "\"pairs_per_s\": %.3f}\n",
-      size, batch, width, blocks, d_width, layers, threads, steps, median * 1e3, batch / median);
+      size, batch, width, blocks, d_width, layers, threads, bf16 ? "true" : "false", steps,
+      median * 1e3, batch / median);
   return 0;
 }
