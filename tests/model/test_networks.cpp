@@ -62,6 +62,21 @@ TEST(Generator, MixedConditionsInOneBatchMatchSingleRuns) {
     EXPECT_TRUE(torch::allclose(y[i], run(g, x.narrow(0, i, 1), conds[i])[0], 1e-5, 1e-5)) << i;
 }
 
+// Large inference batches run in chunks; the chunk borders must not change any sample.
+TEST(Generator, ChunkedLargeBatchMatchesSingleRuns) {
+  auto g = fc::make_seeded_generator(small(), 4);
+  auto x = faces(20, 64, 64);  // 20 x 64 x 64 px: above the chunk budget (16 x 64 x 64)
+  auto cond = torch::arange(20, torch::kLong).remainder(4);
+  torch::Tensor y;
+  {
+    torch::InferenceMode guard;
+    y = g->forward(x, cond);
+  }
+  ASSERT_EQ(y.size(0), 20);
+  for (int64_t i : {0, 15, 16, 19})
+    EXPECT_TRUE(torch::allclose(y[i], run(g, x.narrow(0, i, 1), i % 4)[0], 1e-5, 1e-5)) << i;
+}
+
 // Documented behaviour of the original design (networks.h): the constant 4th channel becomes a
 // per-channel constant after the first conv and the instance norm removes it.
 TEST(Generator, Channel4ConditionIsErasedByInstanceNorm) {

@@ -280,6 +280,22 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
   if (cond.numel() > 0 && (cond.min().item<int64_t>() < 0 || cond.max().item<int64_t>() >= K))
     throw std::invalid_argument("generator: condition id out of range [0, " +
                                 std::to_string(K - 1) + "]");
+  // Inference on a large batch runs in cache-sized chunks (samples are independent: instance
+  // norm is per sample). Measured: batch 16 at 128 px was about 10 % slower per face than
+  // batch 1, while batch 16 at 64 px was the fastest per face.
+  constexpr int64_t kChunkPixels = 16 * 64 * 64;
+  const int64_t n = x.size(0);
+  if (!torch::GradMode::is_enabled() && x.device().is_cpu() && n > 1 && n * h * w > kChunkPixels) {
+    const int64_t per = std::max<int64_t>(1, kChunkPixels / (h * w));
+    if (per < n) {
+      std::vector<torch::Tensor> parts;
+      for (int64_t i = 0; i < n; i += per) {
+        const int64_t m = std::min(per, n - i);
+        parts.push_back(forward(x.narrow(0, i, m), cond.narrow(0, i, m)));
+      }
+      return torch::cat(parts);
+    }
+  }
   auto& L = *layers_;
 
   if (options_.conditioning == Conditioning::kChannel4) {
