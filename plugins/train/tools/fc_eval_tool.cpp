@@ -31,7 +31,8 @@ void print_markdown(const json& r) {
             << fmt(judge.value("heldout_white_black_accuracy", json()), 3) << "\n\n";
   std::cout << "| task | direction | n | judged | before | after | real target | cycle L1 |\n"
                "|---|---|---|---|---|---|---|---|\n";
-  for (auto& [task, t] : r.value("tasks", json::object()).items())
+  const json tasks = r.value("tasks", json::object());  // items() must not outlive it
+  for (auto& [task, t] : tasks.items())
     for (const char* dir : {"forward", "reverse"}) {
       if (!t.contains(dir)) continue;
       const json& d = t[dir];
