@@ -1,6 +1,7 @@
 #include "transform_runner.h"
 
 #include <filesystem>
+#include <opencv2/core.hpp>
 
 #include "facecycle/core/image_io.h"
 #include "model_registry.h"
@@ -70,7 +71,11 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
 
   std::string ext = fs::path(output).extension().string();
   std::string fmt = ext == ".jpg" || ext == ".jpeg" ? "jpg" : "png";
-  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
+  // A photo the pipeline left pixel-identical (e.g. no face found) is not marked as edited.
+  const bool unchanged = item.result.size() == item.image.size() &&
+                         item.result.type() == item.image.type() &&
+                         cv::norm(item.result, item.image, cv::NORM_INF) == 0;
+  std::map<std::string, std::string> meta{{"facecycle", unchanged ? "unchanged" : "machine-edited"},
                                           {"task", spec.task},
                                           {"direction", spec.reverse ? "reverse" : "forward"}};
   if (!item.model_name.empty()) meta["model"] = item.model_name;

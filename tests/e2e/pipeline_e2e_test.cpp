@@ -226,9 +226,9 @@ TEST(Pipeline, PhotoWithoutFaceSucceedsUnchanged) {
   ASSERT_EQ(b.size(), gradient.size());
   ASSERT_EQ(b.type(), gradient.type());
   EXPECT_EQ(cv::norm(gradient, b, cv::NORM_INF), 0.0) << "pixels changed without a face";
-  // Every output is marked, even an unchanged one.
+  // The output says it is unchanged, not machine-edited.
   auto meta = fc::read_image_metadata(out);
-  EXPECT_EQ(meta["facecycle"], "machine-edited");
+  EXPECT_EQ(meta["facecycle"], "unchanged");
   EXPECT_EQ(meta["task"], "age");
 }
 
