@@ -6,7 +6,7 @@
 # Needs ../shared (UTKFace, group photos, YuNet) and a build in ./build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-facecycle-utk-v0}
+model=${1:-$(cat models/DEFAULT)}
 out=${2:-docs/model}
 shared=$(realpath ../shared)
 utk=$shared/data/utkface
