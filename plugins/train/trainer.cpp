@@ -120,6 +120,7 @@ class TrainingRun {
   void prepare_data();
   void prepare_judge();
   void build_generator();
+  LoadedModel load_task_model(const std::string& path, const std::string& what) const;
   void enter_stage(int stage, bool reset);
   void train_step(long step);
   void save_checkpoint(long steps_done);
@@ -220,6 +221,17 @@ void TrainingRun::prepare_judge() {
   at::set_num_threads(cfg_.threads);
 }
 
+// A model file for this config's tasks (warm start, evaluation); `what` names it in errors.
+LoadedModel TrainingRun::load_task_model(const std::string& path, const std::string& what) const {
+  LoadedModel m = load_model(path, torch::kCPU);
+  const int want = static_cast<int>(2 * cfg_.tasks.size());
+  if (m.generator->options().num_conditions != want)
+    throw std::invalid_argument(what + ": the model has " +
+                                std::to_string(m.generator->options().num_conditions) +
+                                " conditions but this config trains " + std::to_string(want));
+  return m;
+}
+
 void TrainingRun::build_generator() {
   ModelCard card;
   card.conditioning = cfg_.conditioning;
@@ -229,12 +241,7 @@ void TrainingRun::build_generator() {
   GeneratorOptions o = GeneratorOptions::from_card(card);
   o.num_conditions = static_cast<int>(2 * tasks_.size());
   if (!cfg_.warm_start.empty()) {
-    LoadedModel m = load_model(resolve_path(cfg_.warm_start, req_), torch::kCPU);
-    if (m.generator->options().num_conditions != o.num_conditions)
-      throw std::invalid_argument(
-          "warm_start: the model has " + std::to_string(m.generator->options().num_conditions) +
-          " conditions but this config trains " + std::to_string(o.num_conditions));
-    G_ = m.generator;
+    G_ = load_task_model(resolve_path(cfg_.warm_start, req_), "warm_start").generator;
     log(LogLevel::kInfo, "generator warm-started from " + cfg_.warm_start +
                              " (its width/blocks/conditioning override the config)");
   } else {
@@ -684,11 +691,7 @@ json TrainingRun::evaluate_only(const std::string& model_path) {
   prepare_data();
   prepare_judge();
   at::set_num_threads(cfg_.threads);
-  LoadedModel m = load_model(model_path, torch::kCPU);
-  if (m.generator->options().num_conditions != static_cast<int>(2 * tasks_.size()))
-    throw std::invalid_argument(
-        model_path + " has " + std::to_string(m.generator->options().num_conditions) +
-        " conditions but the config has " + std::to_string(tasks_.size()) + " tasks");
+  LoadedModel m = load_task_model(model_path, model_path);
   G_ = m.generator;
   return evaluate_at(m.card.resolution);
 }
