@@ -47,13 +47,13 @@ void GeneratorOptions::to_card(ModelCard& card) const {
 
 namespace {
 
-// LibTorch 1.13 has no CPU bf16 kernel for reflection/replication padding; slices, flips and
-// concatenation give the same result for any dtype (the float path keeps the fused kernels).
-bool pad_kernel_available(const torch::Tensor& x) {
+// LibTorch 1.13 lacks some CPU bf16 kernels (reflection/replication padding) and mis-dispatches
+// others (transposed conv); layers take a generic path unless x is float or not on the CPU.
+bool has_full_kernels(const torch::Tensor& x) {
   return x.scalar_type() == torch::kFloat || !x.device().is_cpu();
 }
 torch::Tensor reflect_pad(const torch::Tensor& x, int64_t p) {
-  if (pad_kernel_available(x)) return torch::reflection_pad2d(x, {p, p, p, p});
+  if (has_full_kernels(x)) return torch::reflection_pad2d(x, {p, p, p, p});
   auto along = [p](const torch::Tensor& t, int64_t d) {
     const auto n = t.size(d);
     return torch::cat({t.narrow(d, 1, p).flip({d}), t, t.narrow(d, n - 1 - p, p).flip({d})}, d);
@@ -61,7 +61,7 @@ torch::Tensor reflect_pad(const torch::Tensor& x, int64_t p) {
   return along(along(x, 3), 2);
 }
 torch::Tensor replicate_pad(const torch::Tensor& x, int64_t p) {
-  if (pad_kernel_available(x)) return torch::replication_pad2d(x, {p, p, p, p});
+  if (has_full_kernels(x)) return torch::replication_pad2d(x, {p, p, p, p});
   auto along = [p](const torch::Tensor& t, int64_t d) {
     auto first = t.narrow(d, 0, 1), last = t.narrow(d, t.size(d) - 1, 1);
     std::vector<int64_t> reps(t.dim(), 1);
@@ -313,7 +313,7 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
   for (auto& b : L.blocks) y = b->forward(y, cond);
   auto up = [&](const torch::Tensor& t, nn::Conv2d& c, nn::ConvTranspose2d& ct) {
     if (options_.upsampling == Upsampling::kTransposed) {
-      if (pad_kernel_available(t)) return ct->forward(t);
+      if (has_full_kernels(t)) return ct->forward(t);
       // LibTorch 1.13 sends CPU bf16 transposed convs to the plain conv kernel (shape error):
       // this layer runs in float.
       return torch::conv_transpose2d(t.to(torch::kFloat), ct->weight.to(torch::kFloat), {}, 2, 1, 1)
