@@ -100,6 +100,7 @@ ModelInfo ModelRegistry::activate(const std::string& name) {
   if (!loader_) throw std::runtime_error("this daemon cannot load models");
   auto translator = loader_(m->path);  // slow; items keep using the old one meanwhile
   if (!translator) throw std::runtime_error("loading model " + m->path + " returned nothing");
+  const std::string where = translator->device() + " in " + translator->precision();
   {
     std::lock_guard<std::mutex> lk(mu_);
     current_ = std::move(translator);
@@ -109,8 +110,7 @@ ModelInfo ModelRegistry::activate(const std::string& name) {
   db_.exec("UPDATE models SET active = 0");
   db_.prepare("UPDATE models SET active = 1 WHERE name = ?").bind(1, name).run();
   tx.commit();
-  spdlog::info("model {} is active ({}) on {} in {}", name, m->path, current()->device(),
-               current()->precision());
+  spdlog::info("model {} is active ({}) on {}", name, m->path, where);
   m->active = true;
   return *m;
 }
