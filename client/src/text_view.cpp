@@ -120,6 +120,16 @@ void find_sheets(const json& j, std::vector<std::string>& found) {
   }
 }
 
+// "OUT (REAL)": a texture ratio of the outputs against real target photos, and of the real
+// source photos (what real photos reach).
+std::string texture(const json& d, const char* key) {
+  auto get = [&](const char* part) {
+    return d.contains(part) && d[part].contains(key) ? scalar_text(d[part][key]) : "-";
+  };
+  if (!d.contains("texture")) return "-";
+  return get("texture") + " (" + get("texture_source") + ")";
+}
+
 // The trainer's held-out evaluation: one row per task and direction, judged attribute before
 // and after the translation next to the real target domain's value.
 bool print_evaluation(std::ostream& out, const json& eval) {
@@ -132,8 +142,9 @@ bool print_evaluation(std::ostream& out, const json& eval) {
   if (judge.contains("heldout_white_black_accuracy"))
     out << ", White/Black accuracy " << scalar_text(judge["heldout_white_black_accuracy"]);
   out << "):\n";
-  std::vector<std::vector<std::string>> table{
-      {"task", "direction", "n", "judged", "before", "after", "real target", "cycle L1"}};
+  std::vector<std::vector<std::string>> table{{"task", "direction", "n", "judged", "before",
+                                               "after", "real target", "cycle L1", "texture HF",
+                                               "spectral peak"}};
   for (auto t = eval["tasks"].begin(); t != eval["tasks"].end(); ++t) {
     for (const char* dir : {"forward", "reverse"}) {
       if (!t.value().contains(dir)) continue;
@@ -149,7 +160,8 @@ bool print_evaluation(std::ostream& out, const json& eval) {
                        field("judged_age_before", "p_target_before"),
                        field("judged_age_after", "p_target_after"),
                        field("judged_age_target_real", "p_target_real"),
-                       d.contains("cycle_l1") ? scalar_text(d["cycle_l1"]) : "-"});
+                       d.contains("cycle_l1") ? scalar_text(d["cycle_l1"]) : "-",
+                       texture(d, "hf_power_ratio"), texture(d, "spectral_peak_ratio")});
     }
   }
   std::ostringstream tmp;

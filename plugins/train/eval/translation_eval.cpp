@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "eval/texture_metrics.h"
+
 namespace fc::train {
 namespace {
 
@@ -39,6 +41,10 @@ nlohmann::json direction(const TaskHeldout& t, bool reverse, const TranslateFn& 
                             reverse ? t.forward_cond : t.reverse_cond, batch);
   j["cycle_l1"] = avg((tr.cycle - src).abs());
   const bool have_real = target_real.defined() && target_real.size(0) > 0;
+  if (have_real) {
+    j["texture"] = compare_texture(tr.out, target_real).to_json();
+    j["texture_source"] = compare_texture(src, target_real).to_json();  // real vs real
+  }
   if (t.attribute == "age") {
     j["judged_age_before"] = avg(judge.age(src));
     j["judged_age_after"] = avg(judge.age(tr.out));

@@ -32,6 +32,8 @@ using TranslateFn = std::function<torch::Tensor(const torch::Tensor&, int cond)>
 //   attribute "age":  judged_age_before, judged_age_after, judged_age_target_real
 //   attribute "race": p_target_before, p_target_after, frac_target_before, frac_target_after,
 //                     p_target_real (the judge on real target-domain images)
+//   and, when the target domain has images, "texture": compare_texture(outputs, real target)
+//   and "texture_source": the same for the real source images, the level real photos reach.
 // Runs in batches of `batch` under NoGradGuard.
 nlohmann::json evaluate_translation(const TranslateFn& translate,
                                     const std::vector<TaskHeldout>& tasks, AttributeJudge& judge,

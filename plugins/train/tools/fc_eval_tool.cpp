@@ -29,8 +29,9 @@ void print_markdown(const json& r) {
   std::cout << "judge: held-out age MAE " << fmt(judge.value("heldout_age_mae", json()), 1)
             << " years, White/Black accuracy "
             << fmt(judge.value("heldout_white_black_accuracy", json()), 3) << "\n\n";
-  std::cout << "| task | direction | n | judged | before | after | real target | cycle L1 |\n"
-               "|---|---|---|---|---|---|---|---|\n";
+  std::cout << "| task | direction | n | judged | before | after | real target | cycle L1 | "
+               "texture HF (real) | spectral peak (real) |\n"
+               "|---|---|---|---|---|---|---|---|---|---|\n";
   const json tasks = r.value("tasks", json::object());  // items() must not outlive it
   for (auto& [task, t] : tasks.items())
     for (const char* dir : {"forward", "reverse"}) {
@@ -50,7 +51,14 @@ void print_markdown(const json& r) {
                   << ") | " << fmt(d["p_target_after"], 2) << " (" << fmt(d["frac_target_after"], 2)
                   << ") | " << fmt(d["p_target_real"], 2);
       }
-      std::cout << " | " << fmt(d["cycle_l1"], 3) << " |\n";
+      std::cout << " | " << fmt(d["cycle_l1"], 3);
+      // Texture of the outputs against real target photos; the real source photos in brackets.
+      const json none = json::object();
+      const json &tex = d.value("texture", none), &src = d.value("texture_source", none);
+      for (const char* k : {"hf_power_ratio", "spectral_peak_ratio"})
+        std::cout << " | " << fmt(tex.value(k, json()), 2) << " (" << fmt(src.value(k, json()), 2)
+                  << ")";
+      std::cout << " |\n";
     }
 }
 
