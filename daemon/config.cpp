@@ -32,6 +32,11 @@ int get_int(const toml::node& n, const std::string& origin, const std::string& k
   return static_cast<int>(v);
 }
 
+bool get_bool(const toml::node& n, const std::string& origin, const std::string& key) {
+  if (!n.is_boolean()) bad(origin, key, "must be true or false");
+  return *n.value<bool>();
+}
+
 std::vector<std::string> get_strings(const toml::node& n, const std::string& origin,
                                      const std::string& key) {
   const auto* arr = n.as_array();
@@ -110,6 +115,8 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
       c.max_batch = get_int(node, origin, key, 1, 1024);
     else if (key == "max_wait_ms")
       c.max_wait_ms = get_int(node, origin, key, 0, 10000);
+    else if (key == "keep_detail")
+      c.keep_detail = get_bool(node, origin, key);
     else if (key == "pipelines") {
       const auto* t = node.as_table();
       if (!t) bad(origin, key, "must be a table: [pipelines] transform = [\"detect\", ...]");
@@ -135,10 +142,11 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
         }
       }
     } else {
-      throw ConfigError(origin + ": unknown key '" + key +
-                        "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
-                        "device, precision, threads, models_dir, active_model, log_level, "
-                        "train_concurrency, max_batch, max_wait_ms, [pipelines], [plugins.NAME])");
+      throw ConfigError(
+          origin + ": unknown key '" + key +
+          "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
+          "device, precision, threads, models_dir, active_model, log_level, "
+          "train_concurrency, max_batch, max_wait_ms, keep_detail, [pipelines], [plugins.NAME])");
     }
   }
   return c;

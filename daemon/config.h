@@ -30,6 +30,7 @@ struct Config {
   int train_concurrency = 1;
   int max_batch = 16;
   int max_wait_ms = 5;
+  bool keep_detail = true;  // fc::TranslatorOptions::keep_detail
   // Stage names per pipeline; "{task}" is replaced by the request's task.
   std::map<std::string, std::vector<std::string>> pipelines{
       {"transform", {"detect", "crop", "generate-{task}", "composite"}},

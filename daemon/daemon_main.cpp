@@ -141,6 +141,7 @@ int run_daemon(Config cfg) {
       cfg.threads > 0 ? cfg.threads : static_cast<int>(std::thread::hardware_concurrency());
   topts.max_batch = cfg.max_batch;
   topts.max_wait_ms = cfg.max_wait_ms;
+  topts.keep_detail = cfg.keep_detail;
   std::vector<std::string> model_dirs{cfg.models_dir};
   if (*FC_SHIPPED_MODELS_DIR) model_dirs.push_back(FC_SHIPPED_MODELS_DIR);
   fs::create_directories(cfg.models_dir);

@@ -28,6 +28,7 @@ log_level = "debug"
 train_concurrency = 2
 max_batch = 8
 max_wait_ms = 3
+keep_detail = false
 [pipelines]
 transform = ["test-flip"]
 [plugins.detect]
@@ -47,6 +48,7 @@ fast = true
   EXPECT_EQ(c.active_model, "m1");
   EXPECT_EQ(c.train_concurrency, 2);
   EXPECT_EQ(c.max_batch, 8);
+  EXPECT_FALSE(c.keep_detail);
   EXPECT_EQ(c.pipelines.at("transform"), (std::vector<std::string>{"test-flip"}));
   // the other pipeline keeps its default
   EXPECT_EQ(c.pipelines.at("whole_image").front(), "crop");
@@ -60,6 +62,7 @@ TEST(Config, EmptyConfigKeepsDefaults) {
   auto c = fcd::parse_config("", "empty.toml");
   EXPECT_EQ(c.workers, 2);
   EXPECT_EQ(c.train_concurrency, 1);
+  EXPECT_TRUE(c.keep_detail);
   EXPECT_EQ(c.pipelines.at("transform"),
             (std::vector<std::string>{"detect", "crop", "generate-{task}", "composite"}));
 }

@@ -5,9 +5,11 @@
 
 #include <filesystem>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 #include <thread>
 
 #include "facecycle/core/model_file.h"
+#include "facecycle/core/synthetic_faces.h"
 #include "facecycle/core/translator.h"
 
 namespace {
@@ -27,8 +29,10 @@ class Translator : public ::testing::Test {
   static std::string model() { return (dir_ / "m.pt").string(); }
 
   static std::shared_ptr<fc::FaceTranslator> load(int max_batch, int max_wait_ms,
-                                                  const std::string& precision = "fp32") {
+                                                  const std::string& precision = "fp32",
+                                                  bool keep_detail = true) {
     fc::TranslatorOptions o;
+    o.keep_detail = keep_detail;
     o.device = "cpu";
     o.precision = precision;
     o.threads = 1;
@@ -70,6 +74,43 @@ TEST_F(Translator, ReturnsFacesAtTheirInputSize) {
     EXPECT_EQ(out[0].type(), CV_8UC3);
   }
   EXPECT_TRUE(t->translate({}, "race", true).empty());
+}
+
+// Detail above the model's resolution: the part of an image a Gaussian blur removes.
+cv::Mat fine_detail(const cv::Mat& bgr) {
+  cv::Mat f, blur;
+  bgr.convertTo(f, CV_32FC3);
+  cv::GaussianBlur(f, blur, {0, 0}, 1.0);
+  return f - blur;
+}
+
+double correlation(const cv::Mat& a, const cv::Mat& b) {
+  cv::Mat fa = a.reshape(1), fb = b.reshape(1);
+  return fa.dot(fb) / std::sqrt(fa.dot(fa) * fb.dot(fb) + 1e-12);
+}
+
+TEST_F(Translator, KeepDetailAddsTheChangeAndKeepsTheFacesSharpness) {
+  auto keep = load(16, 1), plain = load(16, 1, "fp32", false);
+  const cv::Mat face = fc::render_face(fc::random_identity(5), {0.8f, 0.3f}, 128);
+  const cv::Mat k = keep->translate({face}, "age", false)[0];
+  const cv::Mat p = plain->translate({face}, "age", false)[0];
+  ASSERT_EQ(k.size(), face.size());
+  // The model's change is there: at the model's 32 px both agree.
+  cv::Mat k32, p32;
+  cv::resize(k, k32, {32, 32}, 0, 0, cv::INTER_AREA);
+  cv::resize(p, p32, {32, 32}, 0, 0, cv::INTER_AREA);
+  cv::Mat f32;
+  cv::resize(face, f32, {32, 32}, 0, 0, cv::INTER_AREA);
+  EXPECT_LT(cv::norm(k32, p32, cv::NORM_L1) / k32.total() / 3, 3.0);
+  EXPECT_GT(cv::norm(p32, f32, cv::NORM_L1) / p32.total() / 3, 5.0) << "the seeded model edits";
+  // Fine detail comes from the face with keep_detail, and is lost by resizing the output.
+  const cv::Mat d = fine_detail(face);
+  EXPECT_GT(correlation(fine_detail(k), d), 0.9);
+  EXPECT_LT(correlation(fine_detail(p), d), 0.6);
+  // At the model's own size the two modes agree.
+  const cv::Mat small = fc::render_face(fc::random_identity(6), {0.2f, 0.1f}, 32);
+  expect_same(keep->translate({small}, "race", false)[0],
+              plain->translate({small}, "race", false)[0], "32 px face");
 }
 
 TEST_F(Translator, BatchedEqualsOneAtATime) {

@@ -65,6 +65,24 @@ cv::Mat to_image(const torch::Tensor& chw, cv::Size size) {
   return bgr;
 }
 
+// face + the generator's change (y - x), resized to the face: the edit at the face's own
+// resolution, with the detail finer than the model's resolution kept from the face.
+cv::Mat apply_change(const cv::Mat& face, const torch::Tensor& x, const torch::Tensor& y) {
+  const auto change = (y - x).mul_(127.5).permute({1, 2, 0}).contiguous();
+  cv::Mat rgb(static_cast<int>(change.size(0)), static_cast<int>(change.size(1)), CV_32FC3,
+              change.data_ptr<float>());
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  if (bgr.size() != face.size())
+    cv::resize(bgr, bgr, face.size(), 0, 0,
+               face.cols < bgr.cols ? cv::INTER_AREA : cv::INTER_CUBIC);
+  cv::Mat out;
+  face.convertTo(out, CV_32FC3);
+  out += bgr;
+  out.convertTo(out, CV_8UC3);  // rounds and saturates
+  return out;
+}
+
 torch::ScalarType pick_precision(const std::string& requested, const torch::Device& device) {
   if (requested == "fp32") return torch::kFloat;
   if (requested == "bf16") return torch::kBFloat16;
@@ -112,8 +130,10 @@ class TorchTranslator : public FaceTranslator {
     results.reserve(faces.size());
     std::vector<Request> requests;
     requests.reserve(faces.size());
+    std::vector<torch::Tensor> inputs;
     for (const auto& f : faces) {  // preprocessing runs on the caller's thread
-      requests.push_back({to_tensor(f, card_.resolution), cond, {}});
+      inputs.push_back(to_tensor(f, card_.resolution));
+      requests.push_back({inputs.back(), cond, {}});
       results.push_back(requests.back().result.get_future());
     }
     {
@@ -125,7 +145,8 @@ class TorchTranslator : public FaceTranslator {
     std::vector<cv::Mat> out;
     out.reserve(faces.size());
     for (size_t i = 0; i < faces.size(); ++i)
-      out.push_back(to_image(results[i].get(), faces[i].size()));
+      out.push_back(options_.keep_detail ? apply_change(faces[i], inputs[i], results[i].get())
+                                         : to_image(results[i].get(), faces[i].size()));
     return out;
   }
 

@@ -22,7 +22,8 @@ class FaceTranslator {
  public:
   virtual ~FaceTranslator() = default;
   // faces: CV_8UC3 BGR crops of any equal square size. Each is resized to resolution(),
-  // translated under the condition for (task, reverse), and returned at its input size.
+  // translated under the condition for (task, reverse), and returned at its input size
+  // (see TranslatorOptions::keep_detail).
   // Thread-safe: concurrent callers are batched together. Throws std::invalid_argument for an
   // unknown task.
   virtual std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
@@ -41,6 +42,10 @@ struct TranslatorOptions {
   // fp32 | bf16 | auto (bf16 on CPUs with AVX512-BF16, else fp32). bf16 runs the generator
   // about 1.9x faster on such CPUs at 50+ dB PSNR against fp32 (docs/BENCHMARKS.md).
   std::string precision = "fp32";
+  // true: a face larger than the model's resolution gets the generator's change (output minus
+  // input, at the model's resolution) resized and added, so detail finer than the model keeps
+  // its sharpness. false: the generator's output is resized to the face (soft at 64 px models).
+  bool keep_detail = true;
 };
 
 // True when this CPU has native bf16 dot products (AVX512-BF16), where oneDNN runs bf16
