@@ -31,8 +31,9 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
     im.idt_B = y1.narrow(0, nA + 2 * nB, nA);
   }
   // Pass 2: rec_A = G_B(fake_B), rec_B = G_A(fake_A)
-  torch::Tensor y2 =
-      G->forward(torch::cat({im.fake_B, im.fake_A}), conds({{nA, cond_BA}, {nB, cond_AB}}));
+  torch::Tensor fakes = torch::cat({im.fake_B, im.fake_A});
+  if (w.cycle_noise > 0) fakes = fakes + torch::randn_like(fakes) * w.cycle_noise;
+  torch::Tensor y2 = G->forward(fakes, conds({{nA, cond_BA}, {nB, cond_AB}}));
   im.rec_A = y2.narrow(0, 0, nA);
   im.rec_B = y2.narrow(0, nA, nB);
 

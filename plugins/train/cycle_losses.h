@@ -15,6 +15,10 @@ struct LossWeights {
   double gan = 1.0;
   double cycle = 10.0;    // lambda_cycle, both directions
   double identity = 5.0;  // absolute weight of the identity L1 (0 skips the identity pass)
+  // Std of Gaussian noise added to the fakes before they are reconstructed. CycleGAN learns to
+  // hide the source image in low-amplitude high-frequency texture so that the cycle comes back
+  // (Chu et al. 2017, "CycleGAN, a Master of Steganography"); noise makes that texture useless.
+  double cycle_noise = 0.0;
 };
 
 // The images one generator pass produces; the D update reuses fake_A and fake_B.

@@ -225,6 +225,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
     c.conditioning = r.string("conditioning", "cin", {"cin", "channel4"});
     c.upsample =
         r.string("upsample", "resize_conv", {"resize_conv", "resize_conv_bilinear", "transposed"});
+    c.output = r.string("output", "image", {"image", "residual"});
     r.finish();
   }
   if (const toml::table* t = top.table("discriminator")) {
@@ -241,6 +242,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
     c.lambda_cycle = r.number("lambda_cycle", def_cycle, 0.0, 1000.0);
     c.lambda_identity = r.number("lambda_identity", 0.5 * c.lambda_cycle, 0.0, 1000.0);
     c.lambda_gan = r.number("lambda_gan", 1.0, 0.0, 1000.0);
+    c.cycle_noise = r.number("cycle_noise", 0.0, 0.0, 1.0);
     r.finish();
   }
   if (const toml::table* t = top.table("optimizer")) {

@@ -44,6 +44,7 @@ struct TrainConfig {
   int g_blocks = 6;
   std::string conditioning = "cin";      // cin | channel4
   std::string upsample = "resize_conv";  // resize_conv | resize_conv_bilinear | transposed
+  std::string output = "image";          // image | residual (networks.h; warm starts convert)
   int d_width = 64;
 
   // losses
@@ -51,6 +52,7 @@ struct TrainConfig {
   double lambda_cycle = 10.0;
   double lambda_identity = 5.0;  // absolute weight of the identity L1 (paper: 0.5 x cycle)
   double lambda_gan = 1.0;
+  double cycle_noise = 0.0;  // std of the noise on fakes before reconstruction (cycle_losses.h)
 
   // optimiser
   double lr = 2e-4;

@@ -132,7 +132,7 @@ class TrainingRun {
   void finish();
   ModelCard make_card() const;
   LossWeights loss_weights() const {
-    return {cfg_.lambda_gan, cfg_.lambda_cycle, cfg_.lambda_identity};
+    return {cfg_.lambda_gan, cfg_.lambda_cycle, cfg_.lambda_identity, cfg_.cycle_noise};
   }
 
   const TrainRequest& req_;
@@ -238,12 +238,17 @@ void TrainingRun::build_generator() {
   card.upsample = cfg_.upsample;
   card.width = cfg_.g_width;
   card.blocks = cfg_.g_blocks;
+  card.output = cfg_.output;
   GeneratorOptions o = GeneratorOptions::from_card(card);
   o.num_conditions = static_cast<int>(2 * tasks_.size());
   if (!cfg_.warm_start.empty()) {
     G_ = load_task_model(resolve_path(cfg_.warm_start, req_), "warm_start").generator;
     log(LogLevel::kInfo, "generator warm-started from " + cfg_.warm_start +
                              " (its width/blocks/conditioning override the config)");
+    if (o.output == Output::kResidual && G_->options().output != Output::kResidual) {
+      G_->start_residual();
+      log(LogLevel::kInfo, "warm start switched to residual output (it starts as the identity)");
+    }
   } else {
     G_ = make_seeded_generator(o, cfg_.seed);
   }
@@ -652,7 +657,8 @@ ModelCard TrainingRun::make_card() const {
        {{"preset", cfg_.loss_preset},
         {"lambda_cycle", cfg_.lambda_cycle},
         {"lambda_identity", cfg_.lambda_identity},
-        {"lambda_gan", cfg_.lambda_gan}}},
+        {"lambda_gan", cfg_.lambda_gan},
+        {"cycle_noise", cfg_.cycle_noise}}},
       {"optimizer",
        {{"lr", cfg_.lr},
         {"beta1", cfg_.beta1},

@@ -78,6 +78,27 @@ TEST(ModelFile, SaveLoadRoundTripGivesIdenticalOutputs) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 2);
 }
 
+TEST(ModelFile, ResidualOutputRoundTripsAndOldCardsReadAsImage) {
+  TempDir dir;
+  const auto model = (dir.path / "r.pt").string();
+  auto g = fc::make_seeded_generator(small(), 5);
+  g->start_residual();
+  fc::ModelCard card;
+  card.name = "residual";
+  card.resolution = 32;
+  card.conditions = fc::default_conditions();
+  fc::save_model(model, g, card);
+  auto loaded = fc::load_model(model, torch::kCPU);
+  EXPECT_EQ(loaded.card.output, "residual");
+  EXPECT_EQ(loaded.generator->options().output, fc::Output::kResidual);
+  EXPECT_TRUE(torch::equal(forward(g, 1), forward(loaded.generator, 1)));
+  auto j = loaded.card.to_json();
+  j.erase("output");  // cards written before residual output existed
+  EXPECT_EQ(fc::ModelCard::from_json(j).output, "image");
+  j["output"] = "delta";
+  EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
+}
+
 TEST(ModelFile, SeededModelsAreDeterministic) {
   TempDir dir;
   fc::write_seeded_model((dir.path / "a.pt").string(), small(), 32, 3);

@@ -125,6 +125,29 @@ TEST(Generator, InferencePathEqualsTrainingPath) {
   }
 }
 
+TEST(Generator, ResidualOutputStartsAsTheIdentityAndLearnsAChange) {
+  auto g = fc::make_seeded_generator(small(), 12);
+  auto x = faces(2, 32, 32);
+  const auto image_out = run(g, x, 0);
+  EXPECT_GT((image_out - x).abs().mean().item<double>(), 0.05);
+  g->start_residual();
+  EXPECT_EQ(g->options().output, fc::Output::kResidual);
+  EXPECT_TRUE(torch::equal(run(g, x, 0), x)) << "a zeroed tail must pass the input through";
+  // The trunk is kept: once the tail learns, conditions give different changes, and the
+  // training path equals the inference path.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : g->named_parameters())
+      if (p.key().rfind("tail.", 0) == 0) p.value().normal_(0.0, 0.05);
+  }
+  const auto y0 = run(g, x, 0), y2 = run(g, x, 2);
+  EXPECT_GT((y0 - x).abs().mean().item<double>(), 0.01);
+  EXPECT_GT((y0 - y2).abs().mean().item<double>(), 0.001);
+  EXPECT_LE(y0.abs().max().item<double>(), 1.0);
+  auto cond = torch::zeros({2}, torch::kLong);
+  EXPECT_TRUE(torch::allclose(g->forward(x, cond).detach(), y0, 1e-5, 1e-5));
+}
+
 // bf16 takes another padding path (LibTorch 1.13 has no CPU bf16 pad kernels) and rounds every
 // activation; outputs in [-1, 1] must stay within a few 8-bit levels of fp32 everywhere.
 TEST(Generator, Bf16OutputStaysCloseToFp32) {

@@ -75,6 +75,13 @@ TEST(TrainerConfig, OriginalPresetLowersTheCycleWeight) {
   EXPECT_DOUBLE_EQ(d.lambda_cycle, 7.0);  // an explicit value wins over the preset
 }
 
+TEST(TrainerConfig, CycleNoiseIsOffUnlessSet) {
+  EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).cycle_noise, 0.0);
+  EXPECT_DOUBLE_EQ(parse_train_config(with("[losses]\ncycle_noise = 0.05\n")).cycle_noise, 0.05);
+  EXPECT_NE(error_for(with("[losses]\ncycle_noise = 2\n")).find("losses.cycle_noise"),
+            std::string::npos);
+}
+
 TEST(TrainerConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_for(with("[[stages]]\nsize = 50\nsteps = 5\nbatch = 2\n")),
             "stages[1].size: 50 is not divisible by 4");
@@ -107,7 +114,8 @@ TEST(TrainerConfig, ErrorsNameTheKey) {
 }
 
 TEST(TrainerConfig, ShippedConfigsParse) {
-  for (const char* name : {"original.toml", "utkface.toml", "utkface-v0.toml", "smoke.toml"}) {
+  for (const char* name : {"original.toml", "utkface.toml", "utkface-v0.toml", "utkface-v1.toml",
+                           "utkface-v2.toml", "smoke.toml"}) {
     std::ifstream in(std::string(FC_SOURCE_DIR) + "/configs/" + name);
     ASSERT_TRUE(in) << name;
     std::stringstream s;

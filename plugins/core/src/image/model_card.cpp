@@ -48,6 +48,7 @@ nlohmann::json ModelCard::to_json() const {
           {"conditioning", conditioning},
           {"upsample", upsample},
           {"norm", norm},
+          {"output", output},
           {"width", width},
           {"blocks", blocks},
           {"training", training},
@@ -90,6 +91,7 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
   read_field(j, "conditioning", card.conditioning, "");
   read_field(j, "upsample", card.upsample, "");
   read_field(j, "norm", card.norm, "");
+  read_field(j, "output", card.output, "");  // absent in cards before v2: "image"
   read_field(j, "width", card.width, "");
   read_field(j, "blocks", card.blocks, "");
   read_field(j, "licence", card.licence, "");
@@ -124,6 +126,7 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
   }
   require_one_of(card.conditioning, {"cin", "channel4"}, "conditioning");
   require_one_of(card.upsample, {"resize_conv", "resize_conv_bilinear", "transposed"}, "upsample");
+  require_one_of(card.output, {"image", "residual"}, "output");
   if (card.resolution < 4 || card.resolution % 4 != 0)
     throw std::runtime_error("model card: field 'resolution' is " +
                              std::to_string(card.resolution) +

@@ -32,6 +32,14 @@ GeneratorOptions GeneratorOptions::from_card(const ModelCard& card) {
     throw std::runtime_error("model card: unknown upsample '" + card.upsample +
                              "' (expected resize_conv, resize_conv_bilinear or transposed)");
   }
+  if (card.output == "image") {
+    o.output = Output::kImage;
+  } else if (card.output == "residual") {
+    o.output = Output::kResidual;
+  } else {
+    throw std::runtime_error("model card: unknown output '" + card.output +
+                             "' (expected image or residual)");
+  }
   return o;
 }
 
@@ -43,6 +51,7 @@ void GeneratorOptions::to_card(ModelCard& card) const {
                   : upsampling == Upsampling::kResizeConvBilinear ? "resize_conv_bilinear"
                                                                   : "transposed";
   card.norm = "instance";
+  card.output = output == Output::kResidual ? "residual" : "image";
 }
 
 namespace {
@@ -276,6 +285,7 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
   if (cond.dim() != 1 || cond.size(0) != x.size(0))
     throw std::invalid_argument("generator: cond must be [N] condition ids, one per image");
   cond = cond.to(x.device(), torch::kLong);
+  const torch::Tensor image = x;
   const int K = options_.num_conditions;
   if (cond.numel() > 0 && (cond.min().item<int64_t>() < 0 || cond.max().item<int64_t>() >= K))
     throw std::invalid_argument("generator: condition id out of range [0, " +
@@ -331,9 +341,17 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
   y = L.up1_norm->forward(up(y, L.up1, L.up1t), cond, true);
   y = L.up2_norm->forward(up(y, L.up2, L.up2t), cond, true);
   auto padded = reflect_pad(y, 3);
-  if (!torch::GradMode::is_enabled())
-    return few_output_conv(padded, L.tail->weight, L.tail->bias).tanh_();
-  return L.tail->forward(padded).tanh_();
+  auto out = torch::GradMode::is_enabled() ? L.tail->forward(padded)
+                                           : few_output_conv(padded, L.tail->weight, L.tail->bias);
+  if (options_.output == Output::kResidual) return out.add(image).clamp(-1, 1);
+  return out.tanh_();
+}
+
+void ResnetGeneratorImpl::start_residual() {
+  torch::NoGradGuard no_grad;
+  layers_->tail->weight.zero_();
+  layers_->tail->bias.zero_();
+  options_.output = Output::kResidual;
 }
 
 ResnetGenerator make_seeded_generator(const GeneratorOptions& options, uint64_t seed,

@@ -28,8 +28,9 @@ struct ModelCard {
   std::string conditioning = "cin";      // "cin" (conditional instance norm) | "channel4"
   std::string upsample = "resize_conv";  // "resize_conv" | "resize_conv_bilinear" | "transposed"
   std::string norm = "instance";
-  int width = 32;                                      // base channels
-  int blocks = 6;                                      // residual blocks
+  std::string output = "image";  // "image" (tanh) | "residual" (input + change; see networks.h)
+  int width = 32;                // base channels
+  int blocks = 6;                // residual blocks
   nlohmann::json training = nlohmann::json::object();  // data, split, steps, wall time, hardware
   nlohmann::json metrics = nlohmann::json::object();   // held-out evaluation
   std::string licence;

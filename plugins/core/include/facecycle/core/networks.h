@@ -24,12 +24,19 @@ enum class Conditioning { kCondInstanceNorm, kChannel4 };
 // then 3x3 conv; kTransposed: stride-2 transposed conv (gave checkerboard texture here).
 enum class Upsampling { kResizeConv, kTransposed, kResizeConvBilinear };
 
+// kImage (CycleGAN): the tail conv's tanh is the image. kResidual: the tail conv is a change
+// added to the input, clamped to [-1,1] (residual images, Shen & Liu 2017): detail the edit does
+// not touch passes through unchanged instead of being re-synthesised, which a slim 64 px
+// generator does blurrily.
+enum class Output { kImage, kResidual };
+
 struct GeneratorOptions {
   int width = 32;          // channels of the first c7s1 layer
   int blocks = 6;          // residual blocks
   int num_conditions = 4;  // K = number of (task, direction) pairs
   Conditioning conditioning = Conditioning::kCondInstanceNorm;
   Upsampling upsampling = Upsampling::kResizeConv;
+  Output output = Output::kImage;
 
   static GeneratorOptions from_card(const ModelCard& card);
   void to_card(ModelCard& card) const;
@@ -42,6 +49,9 @@ class ResnetGeneratorImpl : public torch::nn::Module {
   // x: [N,3,H,W] in [-1,1] with H, W divisible by 4; cond: [N] int64 condition ids.
   torch::Tensor forward(torch::Tensor x, torch::Tensor cond);
   const GeneratorOptions& options() const { return options_; }
+  // Switches to residual output with the tail conv zeroed, so the output starts as the input:
+  // a warm start into residual mode from an image-output model keeps its trunk.
+  void start_residual();
 
  private:
   GeneratorOptions options_;
