@@ -42,7 +42,9 @@ TextureStats compare_texture(const torch::Tensor& images, const torch::Tensor& r
   const auto band = (fy * fy + fx * fx).sqrt().ge(cutoff);
   TextureStats t;
   t.hf_power_ratio = (p.masked_select(band).sum() / q.masked_select(band).sum()).item<double>();
-  const auto ratio = torch::where(band, p / q.clamp_min(1e-30), torch::zeros_like(p));
+  // Relative to the band's median ratio, so a peak stands out from blur or noise overall.
+  auto ratio = p / q.clamp_min(1e-30);
+  ratio = torch::where(band, ratio / ratio.masked_select(band).median(), torch::zeros_like(p));
   const auto at = ratio.argmax().item<int64_t>();
   const auto cols = ratio.size(1);
   t.spectral_peak_ratio = ratio.flatten()[at].item<double>();
