@@ -148,6 +148,20 @@ TEST(Generator, ResidualOutputStartsAsTheIdentityAndLearnsAChange) {
   EXPECT_TRUE(torch::allclose(g->forward(x, cond).detach(), y0, 1e-5, 1e-5));
 }
 
+TEST(Generator, WarmStartMaySwitchBetweenResizeConvModesOnly) {
+  auto g = fc::make_seeded_generator(small(), 13);
+  auto x = faces(1, 32, 32);
+  const auto nearest = run(g, x, 1);
+  g->set_upsampling(Upsampling::kResizeConvBilinear);
+  const auto bilinear = run(g, x, 1);
+  EXPECT_EQ(bilinear.sizes(), nearest.sizes());
+  EXPECT_GT((bilinear - nearest).abs().max().item<double>(), 1e-4);
+  auto same = fc::make_seeded_generator(
+      small(Conditioning::kCondInstanceNorm, Upsampling::kResizeConvBilinear), 13);
+  EXPECT_TRUE(torch::allclose(run(same, x, 1), bilinear, 1e-6, 1e-6));
+  EXPECT_THROW(g->set_upsampling(Upsampling::kTransposed), std::invalid_argument);
+}
+
 // bf16 takes another padding path (LibTorch 1.13 has no CPU bf16 pad kernels) and rounds every
 // activation; outputs in [-1, 1] must stay within a few 8-bit levels of fp32 everywhere.
 TEST(Generator, Bf16OutputStaysCloseToFp32) {

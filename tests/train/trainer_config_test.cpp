@@ -115,7 +115,7 @@ TEST(TrainerConfig, ErrorsNameTheKey) {
 
 TEST(TrainerConfig, ShippedConfigsParse) {
   for (const char* name : {"original.toml", "utkface.toml", "utkface-v0.toml", "utkface-v1.toml",
-                           "utkface-v2.toml", "smoke.toml"}) {
+                           "utkface-v2.toml", "utkface-v3.toml", "smoke.toml"}) {
     std::ifstream in(std::string(FC_SOURCE_DIR) + "/configs/" + name);
     ASSERT_TRUE(in) << name;
     std::stringstream s;

@@ -354,6 +354,14 @@ void ResnetGeneratorImpl::start_residual() {
   options_.output = Output::kResidual;
 }
 
+void ResnetGeneratorImpl::set_upsampling(Upsampling upsampling) {
+  if ((upsampling == Upsampling::kTransposed) != (options_.upsampling == Upsampling::kTransposed))
+    throw std::invalid_argument(
+        "generator: transposed-conv and resize-conv upsampling have different weights; "
+        "a model cannot switch between them");
+  options_.upsampling = upsampling;
+}
+
 ResnetGenerator make_seeded_generator(const GeneratorOptions& options, uint64_t seed,
                                       double condition_std) {
   ResnetGenerator g(options);

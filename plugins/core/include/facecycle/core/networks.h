@@ -52,6 +52,9 @@ class ResnetGeneratorImpl : public torch::nn::Module {
   // Switches to residual output with the tail conv zeroed, so the output starts as the input:
   // a warm start into residual mode from an image-output model keeps its trunk.
   void start_residual();
+  // Nearest and bilinear resize-conv share their weights, so a warm start may switch between
+  // them; switching to or from transposed throws std::invalid_argument.
+  void set_upsampling(Upsampling upsampling);
 
  private:
   GeneratorOptions options_;
