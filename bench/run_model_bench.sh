@@ -24,7 +24,7 @@ run() {  # args for both programs
   "$bin" "$@" >>"$out"
   $ref "$@" >>"$out"
 }
-shipped=$here/models/facecycle-utk-v0.pt
+shipped=$here/models/facecycle-utk-v1.pt
 for m in "$here"/models/facecycle-utk-v*.pt; do shipped=$m; done  # the newest shipped model
 bf16_rows() {  # bf16 against fp32, both sides, plus the shipped model's bf16 quality (LibTorch)
   if grep -q ' avx512_bf16' /proc/cpuinfo; then
