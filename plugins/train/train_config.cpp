@@ -225,6 +225,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
     c.conditioning = r.string("conditioning", "cin", {"cin", "channel4"});
     c.upsample =
         r.string("upsample", "resize_conv", {"resize_conv", "resize_conv_bilinear", "transposed"});
+    c.upsample_given = t->contains("upsample");
     c.output = r.string("output", "image", {"image", "residual"});
     r.finish();
   }

@@ -44,6 +44,7 @@ struct TrainConfig {
   int g_blocks = 6;
   std::string conditioning = "cin";      // cin | channel4
   std::string upsample = "resize_conv";  // resize_conv | resize_conv_bilinear | transposed
+  bool upsample_given = false;           // set in the file: a warm start switches to it
   std::string output = "image";          // image | residual (networks.h; warm starts convert)
   int d_width = 64;
 

@@ -245,7 +245,7 @@ void TrainingRun::build_generator() {
     G_ = load_task_model(resolve_path(cfg_.warm_start, req_), "warm_start").generator;
     log(LogLevel::kInfo, "generator warm-started from " + cfg_.warm_start +
                              " (its width/blocks/conditioning override the config)");
-    if (o.upsampling != G_->options().upsampling) {
+    if (cfg_.upsample_given && o.upsampling != G_->options().upsampling) {
       G_->set_upsampling(o.upsampling);
       log(LogLevel::kInfo, "warm start switched to upsample = " + cfg_.upsample);
     }

@@ -75,6 +75,14 @@ TEST(TrainerConfig, OriginalPresetLowersTheCycleWeight) {
   EXPECT_DOUBLE_EQ(d.lambda_cycle, 7.0);  // an explicit value wins over the preset
 }
 
+TEST(TrainerConfig, UpsampleIsMarkedWhenTheFileSetsIt) {
+  // A warm start keeps the model's upsampling unless the file names one.
+  EXPECT_FALSE(parse_train_config(kMinimal).upsample_given);
+  auto c = parse_train_config(with("[generator]\nupsample = \"resize_conv_bilinear\"\n"));
+  EXPECT_TRUE(c.upsample_given);
+  EXPECT_EQ(c.upsample, "resize_conv_bilinear");
+}
+
 TEST(TrainerConfig, CycleNoiseIsOffUnlessSet) {
   EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).cycle_noise, 0.0);
   EXPECT_DOUBLE_EQ(parse_train_config(with("[losses]\ncycle_noise = 0.05\n")).cycle_noise, 0.05);
