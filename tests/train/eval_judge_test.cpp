@@ -11,25 +11,13 @@
 #include "eval/attribute_judge.h"
 #include "eval/translation_eval.h"
 #include "facecycle/core/synthetic_faces.h"
+#include "image_tensors.h"
 
 namespace fs = std::filesystem;
 using namespace fc::train;
+using fc::train::testing::to_tensor;
 
 namespace {
-
-torch::Tensor to_tensor(const std::vector<cv::Mat>& images) {
-  std::vector<torch::Tensor> v;
-  for (const auto& m : images) {
-    cv::Mat rgb;
-    cv::cvtColor(m, rgb, cv::COLOR_BGR2RGB);
-    v.push_back(torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8)
-                    .permute({2, 0, 1})
-                    .to(torch::kFloat32)
-                    .div(127.5)
-                    .sub(1));
-  }
-  return torch::stack(v);
-}
 
 // Paired renders: identity i young/old, light/dark.
 torch::Tensor render(int n, float age, float skin, uint64_t seed0 = 1000) {

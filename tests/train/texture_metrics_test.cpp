@@ -5,9 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <opencv2/imgproc.hpp>
-
 #include "facecycle/core/synthetic_faces.h"
+#include "image_tensors.h"
 
 using namespace fc::train;
 
@@ -16,17 +15,10 @@ namespace {
 constexpr int kSize = 64;
 
 torch::Tensor faces(int n, uint64_t seed0) {
-  std::vector<torch::Tensor> v;
-  for (int i = 0; i < n; ++i) {
-    cv::Mat bgr = fc::render_face(fc::random_identity(seed0 + i), {0.3f, 0.2f}, kSize), rgb;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    v.push_back(torch::from_blob(rgb.data, {kSize, kSize, 3}, torch::kUInt8)
-                    .permute({2, 0, 1})
-                    .to(torch::kFloat32)
-                    .div(127.5)
-                    .sub(1));
-  }
-  return torch::stack(v);
+  std::vector<cv::Mat> v;
+  for (int i = 0; i < n; ++i)
+    v.push_back(fc::render_face(fc::random_identity(seed0 + i), {0.3f, 0.2f}, kSize));
+  return fc::train::testing::to_tensor(v);
 }
 
 // A pattern that varies along rows only with the given period in pixels.

@@ -10,6 +10,7 @@
 
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/synthetic_faces.h"
+#include "image_tensors.h"
 #include "trainer_test_util.h"
 
 namespace fs = std::filesystem;
@@ -29,13 +30,6 @@ cv::Mat render(uint64_t identity, float age, float skin) {
   cv::Mat big = fc::render_face(fc::random_identity(identity), {age, skin}, 64), small;
   cv::resize(big, small, {kSize, kSize}, 0, 0, cv::INTER_AREA);  // as the loader does
   return small;
-}
-
-torch::Tensor to_tensor(const cv::Mat& bgr) {
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  torch::Tensor t = torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).clone();
-  return t.permute({2, 0, 1}).to(torch::kFloat).div(127.5).sub(1).unsqueeze(0);
 }
 
 cv::Mat to_bgr(torch::Tensor t) {
@@ -112,8 +106,8 @@ enabled = false
     for (int i = 0; i < kFaces; ++i) {
       const uint64_t id = 900000 + i;  // identities the training set never saw
       cv::Mat src = render(id, d.age0, d.skin0), target = render(id, d.age1, d.skin1);
-      cv::Mat out = to_bgr(
-          model.generator->forward(to_tensor(src), torch::full({1}, int64_t(cond), torch::kLong)));
+      cv::Mat out = to_bgr(model.generator->forward(to_tensor({src}),
+                                                    torch::full({1}, int64_t(cond), torch::kLong)));
       l1_in += l1(src, target) / kFaces;
       l1_out += l1(out, target) / kFaces;
       auto meter = [&](const cv::Mat& m) {
