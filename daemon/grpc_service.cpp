@@ -293,8 +293,9 @@ Status FacecycleService::ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRe
     User user;
     if (auto s = identify(ctx, user); !s.ok()) return s;
     int limit = req->limit() > 0 ? std::min(req->limit(), 10000) : 100;
-    auto jobs =
-        d_.queue.list_jobs(user.is_admin ? "" : user.name, state_to_string(req->state()), limit);
+    // Admins list everyone's jobs only when they ask; anyone else always gets their own.
+    bool everyone = user.is_admin && req->all_users();
+    auto jobs = d_.queue.list_jobs(everyone ? "" : user.name, state_to_string(req->state()), limit);
     for (const auto& j : jobs) fill_job(j, resp->add_jobs());
     return Status::OK;
   });

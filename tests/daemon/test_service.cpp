@@ -242,11 +242,17 @@ TEST_F(ServiceTest, OnlyOwnerOrAdminSeesWatchesOrCancelsAJob) {
   watch(id, 0, bob_);
   EXPECT_EQ(last_watch_.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 
-  pb::ListJobsResponse mine, all;
+  pb::ListJobsRequest everyone;
+  everyone.set_all_users(true);
+  pb::ListJobsResponse mine, bobs_all, admins_own, all;
   ASSERT_TRUE(tcp_->ListJobs(ctx(bob_).get(), {}, &mine).ok());
   EXPECT_EQ(mine.jobs_size(), 0) << "bob sees only his own jobs";
-  ASSERT_TRUE(tcp_->ListJobs(ctx(admin_).get(), {}, &all).ok());
-  EXPECT_EQ(all.jobs_size(), 1) << "admins see every job";
+  ASSERT_TRUE(tcp_->ListJobs(ctx(bob_).get(), everyone, &bobs_all).ok());
+  EXPECT_EQ(bobs_all.jobs_size(), 0) << "all_users is for admins only";
+  ASSERT_TRUE(tcp_->ListJobs(ctx(admin_).get(), {}, &admins_own).ok());
+  EXPECT_EQ(admins_own.jobs_size(), 0) << "without all_users an admin lists their own jobs";
+  ASSERT_TRUE(tcp_->ListJobs(ctx(admin_).get(), everyone, &all).ok());
+  EXPECT_EQ(all.jobs_size(), 1) << "admins see every job when they ask";
   EXPECT_TRUE(tcp_->GetJob(ctx(admin_).get(), g, &job).ok());
 
   pb::GetJobRequest missing;
