@@ -59,8 +59,13 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
 }
 
 torch::Tensor compute_d_loss(PatchDiscriminator& D, const torch::Tensor& real,
-                             const torch::Tensor& fake) {
-  return 0.5 * (lsgan_loss(D->forward(real), 1.f) + lsgan_loss(D->forward(fake.detach()), 0.f));
+                             const torch::Tensor& fake, const torch::Tensor& source,
+                             double source_weight) {
+  torch::Tensor sum =
+      lsgan_loss(D->forward(real), 1.f) + lsgan_loss(D->forward(fake.detach()), 0.f);
+  if (source.defined() && source_weight > 0)
+    sum = sum + lsgan_loss(D->forward(source), 0.f) * source_weight;
+  return 0.5 * sum;
 }
 
 }  // namespace fc::train

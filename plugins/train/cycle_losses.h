@@ -19,6 +19,11 @@ struct LossWeights {
   // hide the source image in low-amplitude high-frequency texture so that the cycle comes back
   // (Chu et al. 2017, "CycleGAN, a Master of Steganography"); noise makes that texture useless.
   double cycle_noise = 0.0;
+  // Weight of real source-domain images as extra negatives for each discriminator (the D of B
+  // also learns that real A faces are not B). Without them a D judges only realism, so a
+  // residual generator that barely edits looks real and the edit fades; with them an unedited
+  // face is scored as the wrong domain.
+  double d_source_negatives = 0.0;
 };
 
 // The images one generator pass produces; the D update reuses fake_A and fake_B.
@@ -44,8 +49,11 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
                      const torch::Tensor& real_A, const torch::Tensor& real_B, int64_t cond_AB,
                      int64_t cond_BA, const LossWeights& w, CycleImages* images);
 
-// 0.5 * (LSGAN(D(real), 1) + LSGAN(D(fake), 0)); fake is detached.
+// 0.5 * (LSGAN(D(real), 1) + LSGAN(D(fake), 0) + w * LSGAN(D(source), 0)); fake is detached.
+// `source` holds real images of the other domain (LossWeights::d_source_negatives); undefined or
+// w = 0 leaves the paper's loss.
 torch::Tensor compute_d_loss(PatchDiscriminator& D, const torch::Tensor& real,
-                             const torch::Tensor& fake);
+                             const torch::Tensor& fake, const torch::Tensor& source = {},
+                             double source_weight = 0.0);
 
 }  // namespace fc::train

@@ -244,6 +244,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
     c.lambda_identity = r.number("lambda_identity", 0.5 * c.lambda_cycle, 0.0, 1000.0);
     c.lambda_gan = r.number("lambda_gan", 1.0, 0.0, 1000.0);
     c.cycle_noise = r.number("cycle_noise", 0.0, 0.0, 1.0);
+    c.d_source_negatives = r.number("d_source_negatives", 0.0, 0.0, 10.0);
     r.finish();
   }
   if (const toml::table* t = top.table("optimizer")) {

@@ -54,6 +54,7 @@ struct TrainConfig {
   double lambda_identity = 5.0;  // absolute weight of the identity L1 (paper: 0.5 x cycle)
   double lambda_gan = 1.0;
   double cycle_noise = 0.0;  // std of the noise on fakes before reconstruction (cycle_losses.h)
+  double d_source_negatives = 0.0;  // weight of real source faces as D negatives (cycle_losses.h)
 
   // optimiser
   double lr = 2e-4;

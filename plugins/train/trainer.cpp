@@ -132,7 +132,8 @@ class TrainingRun {
   void finish();
   ModelCard make_card() const;
   LossWeights loss_weights() const {
-    return {cfg_.lambda_gan, cfg_.lambda_cycle, cfg_.lambda_identity, cfg_.cycle_noise};
+    return {cfg_.lambda_gan, cfg_.lambda_cycle, cfg_.lambda_identity, cfg_.cycle_noise,
+            cfg_.d_source_negatives};
   }
 
   const TrainRequest& req_;
@@ -366,8 +367,9 @@ void TrainingRun::train_step(long step) {
   torch::Tensor loss_D_A, loss_D_B;
   {
     Bf16Autocast autocast(bf16);
-    loss_D_A = compute_d_loss(t.D_A, real_B, t.pool_fake_B->query(im.fake_B));
-    loss_D_B = compute_d_loss(t.D_B, real_A, t.pool_fake_A->query(im.fake_A));
+    const double neg = cfg_.d_source_negatives;
+    loss_D_A = compute_d_loss(t.D_A, real_B, t.pool_fake_B->query(im.fake_B), real_A, neg);
+    loss_D_B = compute_d_loss(t.D_B, real_A, t.pool_fake_A->query(im.fake_A), real_B, neg);
   }
   (loss_D_A + loss_D_B).backward();
   t.optD->step();
@@ -662,7 +664,8 @@ ModelCard TrainingRun::make_card() const {
         {"lambda_cycle", cfg_.lambda_cycle},
         {"lambda_identity", cfg_.lambda_identity},
         {"lambda_gan", cfg_.lambda_gan},
-        {"cycle_noise", cfg_.cycle_noise}}},
+        {"cycle_noise", cfg_.cycle_noise},
+        {"d_source_negatives", cfg_.d_source_negatives}}},
       {"optimizer",
        {{"lr", cfg_.lr},
         {"beta1", cfg_.beta1},

@@ -34,3 +34,43 @@ TEST(CycleLosses, CycleNoiseChangesOnlyTheReconstruction) {
   EXPECT_FALSE(torch::allclose(clean.rec_A, noisy.rec_A, 1e-4, 1e-4));
   EXPECT_NE(g0.loss_cycle_A, g2.loss_cycle_A);
 }
+
+TEST(CycleLosses, SourceNegativesAddTheirWeightedTerm) {
+  torch::manual_seed(3);
+  fc::PatchDiscriminator D{fc::DiscriminatorOptions{8, 2}};
+  const auto real = torch::rand({2, 3, 32, 32}), fake = torch::rand({2, 3, 32, 32}) - 1,
+             source = torch::rand({2, 3, 32, 32}) * -1;
+  const double paper = compute_d_loss(D, real, fake).item<double>();
+  const double src = lsgan_loss(D->forward(source), 0.f).item<double>();
+  EXPECT_DOUBLE_EQ(compute_d_loss(D, real, fake, source, 0.0).item<double>(), paper);
+  EXPECT_NEAR(compute_d_loss(D, real, fake, source, 0.5).item<double>(), paper + 0.25 * src, 1e-6);
+}
+
+// With source negatives the D of B learns that real A images are not B, which is what makes an
+// unedited face cost the generator. Here fakes differ from real B by their noise, so a D shown
+// only real B and fakes learns "noisy = fake" and calls a clean A image real.
+TEST(CycleLosses, SourceNegativesTeachTheDiscriminatorTheDomain) {
+  auto image = [](double mean, double noise) {
+    return torch::randn({4, 3, 32, 32}) * noise + mean;
+  };
+  auto trained_scores = [&](double source_weight) {
+    torch::manual_seed(5);
+    fc::PatchDiscriminator D{fc::DiscriminatorOptions{8, 2}};
+    torch::optim::Adam opt(D->parameters(), torch::optim::AdamOptions(2e-3).betas({0.5, 0.999}));
+    for (int step = 0; step < 80; ++step) {
+      opt.zero_grad();
+      compute_d_loss(D, image(0.5, 0.1), image(0.5, 0.6), image(0.3, 0.1), source_weight)
+          .backward();
+      opt.step();
+    }
+    torch::NoGradGuard no_grad;
+    return std::make_pair(D->forward(image(0.5, 0.1)).mean().item<double>(),
+                          D->forward(image(0.3, 0.1)).mean().item<double>());
+  };
+  const auto [b_without, a_without] = trained_scores(0.0);
+  const auto [b_with, a_with] = trained_scores(1.0);
+  EXPECT_GT(b_without, 0.7);
+  EXPECT_GT(a_without, 0.5) << "without negatives a clean A image passes as B";
+  EXPECT_GT(b_with, 0.7);
+  EXPECT_LT(a_with, 0.3) << "with negatives real A is scored as not B";
+}

@@ -90,6 +90,15 @@ TEST(TrainerConfig, CycleNoiseIsOffUnlessSet) {
             std::string::npos);
 }
 
+TEST(TrainerConfig, SourceNegativesAreOffUnlessSet) {
+  EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).d_source_negatives, 0.0);
+  EXPECT_DOUBLE_EQ(
+      parse_train_config(with("[losses]\nd_source_negatives = 0.5\n")).d_source_negatives, 0.5);
+  EXPECT_NE(
+      error_for(with("[losses]\nd_source_negatives = -1\n")).find("losses.d_source_negatives"),
+      std::string::npos);
+}
+
 TEST(TrainerConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_for(with("[[stages]]\nsize = 50\nsteps = 5\nbatch = 2\n")),
             "stages[1].size: 50 is not divisible by 4");
