@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
@@ -611,17 +612,14 @@ void TrainingRun::after_checkpoint(long steps_done) {
     ev["step"] = steps_done;
     last_eval_ = ev;
     if (hooks_.result) hooks_.result(json{{"evaluation", ev}}.dump());
-    // Flatten numbers into metrics: eval/age/forward/cycle_l1 ...
-    const json per_task = ev.value("tasks", json::object());
-    for (auto& [task, dirs] : per_task.items()) {
-      if (!dirs.is_object()) continue;
-      for (auto& [dir, vals] : dirs.items()) {
-        if (!vals.is_object()) continue;
-        for (auto& [k, v] : vals.items())
-          if (v.is_number())
-            metric("eval/" + task + "/" + dir + "/" + k, v.get<double>(), steps_done);
-      }
-    }
+    // Flatten numbers into metrics: eval/age/forward/cycle_l1, .../texture/hf_power_ratio ...
+    std::function<void(const std::string&, const json&)> flatten = [&](const std::string& name,
+                                                                       const json& v) {
+      if (v.is_number()) metric(name, v.get<double>(), steps_done);
+      if (v.is_object())
+        for (auto& [k, child] : v.items()) flatten(name + "/" + k, child);
+    };
+    flatten("eval", ev.value("tasks", json::object()));
   }
   set_rng_state(rng);
   at::set_num_threads(cfg_.threads);

@@ -71,6 +71,8 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   for (const char* m : {"age/loss_G", "race/loss_D", "step_time_ms", "age/steps", "race/steps"})
     EXPECT_TRUE(run.metrics.count(m)) << m;
   EXPECT_TRUE(run.metrics.count("eval/age/forward/cycle_l1"));
+  EXPECT_TRUE(run.metrics.count("eval/race/reverse/texture/spectral_peak_ratio"))
+      << "nested evaluation numbers are metrics too, so a running job shows its texture";
   ASSERT_FALSE(run.results.empty());
   auto final_result = nlohmann::json::parse(run.results.back());
   EXPECT_EQ(final_result["model"], job + "/models/tiny.pt");
