@@ -1,7 +1,11 @@
-// Stage "crop": one aligned square crop per face, framed like UTKFace's chips.
+// Stage "crop": one aligned square crop per face, framed like UTKFace's chips, at the face's own
+// scale. The translator shrinks it to the model's resolution and adds the model's change back at
+// this size (keep_detail), so a large face keeps its own detail; a crop made at the model's
+// 64 px would come back as an upscaled, blurred face.
 #include <facecycle/core/face_geometry.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <opencv2/imgproc.hpp>
 
@@ -15,7 +19,8 @@ class CropStage : public Stage {
       : min_face_(float(config_number(c, "min_face", 24, 1, 10000))),
         max_overlap_(float(config_number(c, "max_overlap_iou", 0.3, 0, 1))),
         min_inside_(config_number(c, "min_inside", 0.5, 0, 1)),
-        default_size_(int(config_number(c, "crop_size", 128, 16, 4096))) {}
+        default_size_(int(config_number(c, "crop_size", 128, 16, 4096))),
+        max_size_(int(config_number(c, "max_crop_size", 512, 16, 4096))) {}
 
   void process(PhotoItem& item, HostContext& ctx) override {
     if (item.image.empty()) throw std::runtime_error("crop: the item has no decoded image");
@@ -24,8 +29,9 @@ class CropStage : public Stage {
       Face f;
       f.box = {0, 0, float(item.image.cols), float(item.image.rows)};
       f.score = 1.f;
-      f.to_crop = whole_image_transform(item.image.size(), size);
-      cv::resize(item.image, f.crop, {size, size}, 0, 0, cv::INTER_AREA);
+      const int own = clamp_size(std::max(item.image.cols, item.image.rows), size);
+      f.to_crop = whole_image_transform(item.image.size(), own);
+      cv::resize(item.image, f.crop, {own, own}, 0, 0, cv::INTER_AREA);
       item.faces = {std::move(f)};
       return;
     }
@@ -74,20 +80,30 @@ class CropStage : public Stage {
                     "% of the crop inside)";
         continue;
       }
-      f.crop = warp_to_crop(item.image, f.to_crop, size);
+      // Same framing, scaled to about one crop pixel per photo pixel.
+      const double scale = std::sqrt(std::abs(cv::determinant(f.to_crop.colRange(0, 2).clone())));
+      const int own = clamp_size(int(std::lround(size / scale)), size);
+      f.to_crop = f.to_crop * (double(own) / size);
+      f.crop = warp_to_crop(item.image, f.to_crop, own);
       kept.push_back(idx);
       ++cropped;
     }
     item.report["faces_cropped"] = std::to_string(cropped);
     log_to(ctx, LogLevel::kDebug,
            "crop: " + std::to_string(cropped) + " of " + std::to_string(item.faces.size()) +
-               " faces at " + std::to_string(size) + " px");
+               " faces, model size " + std::to_string(size) + " px");
   }
 
  private:
+  // The face's own size, at least the model's resolution (smaller faces are upsampled as
+  // before) and at most max_crop_size (memory and time per face stay bounded).
+  int clamp_size(int own, int model_size) const {
+    return std::clamp(own, model_size, std::max(model_size, max_size_));
+  }
+
   float min_face_, max_overlap_;
   double min_inside_;
-  int default_size_;
+  int default_size_, max_size_;
 };
 
 }  // namespace fc::stages

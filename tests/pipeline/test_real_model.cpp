@@ -43,7 +43,8 @@ TEST(RealModel, PipelineIsDeterministicAndEditsOnlyInsideMasks) {
   };
   fc::PhotoItem one = run("generate-age", false), two = run("generate-age", false);
   EXPECT_EQ(one.model_name, "tiny-seeded");
-  EXPECT_EQ(one.faces[0].crop.size(), cv::Size(64, 64)) << "crop size from the model card";
+  EXPECT_NEAR(one.faces[0].crop.cols, 152, 2)
+      << "the face's own size (iod 60 px), above the model's 64";
   EXPECT_EQ(one.report["faces_composited"], "2");
   EXPECT_EQ(cv::norm(one.result, two.result, cv::NORM_INF), 0.0) << "same model, same output";
   EXPECT_GT(cv::norm(one.result, photo, cv::NORM_INF), 10.0) << "the faces changed";
@@ -51,7 +52,7 @@ TEST(RealModel, PipelineIsDeterministicAndEditsOnlyInsideMasks) {
   cv::Mat inside(photo.size(), CV_8U, cv::Scalar(0));
   for (const auto& f : one.faces) {
     cv::Mat m;
-    cv::warpAffine(fc::face_mask(64), m, f.to_crop, photo.size(),
+    cv::warpAffine(fc::face_mask(f.crop.cols), m, f.to_crop, photo.size(),
                    cv::INTER_LINEAR | cv::WARP_INVERSE_MAP);
     inside |= (m > 0.f);
   }

@@ -46,7 +46,12 @@ TEST(Stages, EditsFacesAndLeavesEveryOtherPixelBitIdenticalThroughPng) {
   EXPECT_EQ(model->last_batch, 2);
   EXPECT_EQ(model->last_task, "age");
   EXPECT_EQ(item.model_name, "fake");
-  ASSERT_EQ(item.faces[0].crop.size(), cv::Size(96, 96)) << "crop size = model resolution";
+  for (const auto& f : item.faces) {
+    ASSERT_EQ(f.crop.rows, f.crop.cols);
+    const double scale = std::sqrt(cv::determinant(f.to_crop.colRange(0, 2).clone()));
+    EXPECT_NEAR(scale, 1.0, 0.02) << "cropped at the face's own scale, not the model's 96 px";
+  }
+  EXPECT_NEAR(item.faces[0].crop.cols, 202, 3) << "iod 80 px, chips frame iod 79.2 of 200";
   EXPECT_EQ(item.report["faces_composited"], "2");
   ASSERT_EQ(item.result.size(), photo.size());
 
@@ -60,7 +65,7 @@ TEST(Stages, EditsFacesAndLeavesEveryOtherPixelBitIdenticalThroughPng) {
   cv::Mat inside(photo.size(), CV_8U, cv::Scalar(0));
   for (const auto& f : item.faces) {
     cv::Mat m;
-    cv::warpAffine(fc::face_mask(96), m, f.to_crop, photo.size(),
+    cv::warpAffine(fc::face_mask(f.crop.cols), m, f.to_crop, photo.size(),
                    cv::INTER_LINEAR | cv::WARP_INVERSE_MAP);
     inside |= (m > 0.f);
   }
@@ -141,12 +146,71 @@ TEST(Stages, WholeImageChipIsResizedInAndOut) {
   Pipeline p;
   p.run(item, ctx);
   ASSERT_EQ(item.faces.size(), 1u);
-  EXPECT_EQ(item.faces[0].crop.size(), cv::Size(128, 128));
+  EXPECT_EQ(item.faces[0].crop.size(), cv::Size(200, 200)) << "the chip's own size";
   ASSERT_EQ(item.result.size(), chip.size());
   // Inverted everywhere, up to resampling.
   cv::Mat expect = 255 - chip, diff;
   cv::absdiff(item.result, expect, diff);
   EXPECT_LT(cv::mean(diff)[0], 3.0);
+}
+
+// Correlation of the fine detail (image minus its blur) of two images inside `roi`.
+double detail_correlation(const cv::Mat& a, const cv::Mat& b, cv::Rect roi) {
+  auto detail = [&](const cv::Mat& img) {
+    cv::Mat g, blur, d;
+    cv::cvtColor(img(roi), g, cv::COLOR_BGR2GRAY);
+    g.convertTo(g, CV_32F);
+    cv::GaussianBlur(g, blur, {0, 0}, 1.5);
+    d = g - blur;
+    return d - cv::mean(d)[0];
+  };
+  cv::Mat da = detail(a), db = detail(b);
+  return da.dot(db) / std::sqrt(da.dot(da) * db.dot(db));
+}
+
+// A face larger than the model keeps its own detail: the translator adds the model's change at
+// the crop's size (keep_detail). Crops made at the model's size (max_crop_size = 64, the old
+// behaviour) come back as an upscaled 64 px face.
+TEST(Stages, LargeFacesKeepTheirOwnDetail) {
+  cv::Mat photo = fc::testing::smooth_photo({700, 520});
+  auto lm = fc::testing::draw_face(photo, {350, 230}, 100, 4);
+  cv::Mat grain(photo.size(), CV_8UC3);
+  cv::RNG(3).fill(grain, cv::RNG::UNIFORM, 0, 40);
+  photo = photo - cv::Scalar::all(20) + grain;  // fine texture everywhere, like skin and hair
+  const cv::Rect core(300, 200, 100, 100);      // eyes, nose and mouth
+
+  auto run = [&](const fc::PluginConfig& crop_config) {
+    fc::PhotoItem item;
+    item.image = photo.clone();
+    item.task = "age";
+    item.faces = {face_at({260, 150, 180, 220}, lm)};
+    auto ctx = fc::testing::context(fc::testing::identity_translator(64));
+    load_stage("crop", crop_config)->process(item, ctx);
+    load_stage("generate-age")->process(item, ctx);
+    load_stage("composite")->process(item, ctx);
+    EXPECT_EQ(item.report["faces_composited"], "1");
+    return item;
+  };
+  fc::PhotoItem own = run({}), model_size = run({{"max_crop_size", "64"}});
+  EXPECT_NEAR(own.faces[0].crop.cols, 253, 3);
+  EXPECT_EQ(model_size.faces[0].crop.cols, 64);
+  EXPECT_GT(detail_correlation(own.result, photo, core), 0.8);
+  EXPECT_LT(detail_correlation(model_size.result, photo, core), 0.5);
+}
+
+TEST(Stages, CropSizeIsBetweenTheModelsResolutionAndTheCap) {
+  cv::Mat photo = fc::testing::smooth_photo({900, 700});
+  auto big = fc::testing::draw_face(photo, {300, 300}, 160, 0);
+  auto small = fc::testing::draw_face(photo, {750, 300}, 30, 0);
+  fc::PhotoItem item;
+  item.image = photo;
+  item.faces = {face_at({170, 150, 260, 330}, big), face_at({725, 270, 50, 65}, small)};
+  auto ctx = fc::testing::context(fc::testing::identity_translator(96));
+  load_stage("crop", {{"max_crop_size", "300"}})->process(item, ctx);
+  ASSERT_TRUE(item.faces[0].skipped.empty()) << item.faces[0].skipped;
+  ASSERT_TRUE(item.faces[1].skipped.empty()) << item.faces[1].skipped;
+  EXPECT_EQ(item.faces[0].crop.cols, 300) << "capped (its own size is about 404 px)";
+  EXPECT_EQ(item.faces[1].crop.cols, 96) << "a face smaller than the model is upsampled";
 }
 
 TEST(Stages, GenerateWithoutAModelFailsClearly) {
