@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Before/after sheets for docs/MODEL.md: held-out UTKFace chips for both tasks and both
-# directions (whole-image mode) and two group photos, transformed by a model through a real
-# facecycled and the facecycle CLI.
+# Before/after sheets of two group photos for docs/MODEL.md, transformed by a model through a real
+# facecycled (YuNet detection) and the facecycle CLI, plus 100 % crops of the edited faces.
+# Held-out chips, all four directions, model beside model: scripts/compare_models.sh.
 #   scripts/model_sheets.sh [MODEL_NAME] [OUT_DIR]
-# Needs ../shared (UTKFace, group photos, YuNet) and a build in ./build.
+# Needs ../shared (group photos, YuNet) and a build in ./build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-$(cat models/DEFAULT)}
 out=${2:-docs/model}
 shared=$(realpath ../shared)
-utk=$shared/data/utkface
 work=$(mktemp -d /tmp/fc-sheets-XXXXXX)
 mkdir -p "$out"
 cat >"$work/daemon.toml" <<TOML
@@ -34,13 +33,14 @@ run() {  # NAME TASK [--reverse] -- FILES...
   cp "$work/data/out/$name/contact_sheet.png" "$out/$name.png"
   echo "$out/$name.png"
 }
-faces() { python3 scripts/heldout_faces.py "$utk" "$@" --n 6; }
 
-run heldout_age_young_to_old age --whole-image -- $(faces --race 0 --age 20 29)
-run heldout_age_old_to_young age --whole-image --reverse -- $(faces --race 0 --age 50 59)
-run heldout_race_white_to_black race --whole-image -- $(faces --race 0 --age 18 60)
-run heldout_race_black_to_white race --whole-image --reverse -- $(faces --race 1 --age 18 60)
 g1=$shared/data/group_photos/2008_002470.jpg
 g2=$shared/data/group_photos/obama_and_biden.jpg
 run group_age age -- "$g1" "$g2"
 run group_race race -- "$g1" "$g2"
+zoom() {  # NAME: the group photos' edited faces at 100 % and 3x
+  /usr/bin/python3 scripts/zoom_changes.py "$out/$1_zoom.png" \
+    "$g1" "$work/data/out/$1/$(basename "${g1%.*}").png" "$g2" "$work/data/out/$1/$(basename "${g2%.*}").png"
+}
+zoom group_age
+zoom group_race
