@@ -44,9 +44,11 @@ TEST_P(ChipFraming, CropOfAPaddedChipMatchesTheChip) {
     crop->process(item, ctx);
     if (item.faces[0].crop.empty()) continue;
     ++framed;
-    // Where the chip's centre lands in the crop, relative to the chip size.
-    cv::Point2d c = fc::apply_affine(item.faces[0].to_crop, {200, 200});
-    const double scale = std::sqrt(cv::determinant(item.faces[0].to_crop.colRange(0, 2)));
+    // Where the chip's centre lands in the crop, relative to the chip size. The crop is made at
+    // the face's own scale; rescaled to 200 px it is the framing a 200 px model would get.
+    const cv::Mat to_crop = item.faces[0].to_crop * (200.0 / item.faces[0].crop.cols);
+    cv::Point2d c = fc::apply_affine(to_crop, {200, 200});
+    const double scale = std::sqrt(cv::determinant(to_crop.colRange(0, 2).clone()));
     err_sum += cv::norm(c - cv::Point2d(100, 100)) / 200 + std::abs(scale - 1.0);
     centre_sum += c;
     scale_sum += scale;
