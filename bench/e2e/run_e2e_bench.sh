@@ -87,7 +87,9 @@ stop_daemon() {
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status"; }
 start_sampler() {  # peak RSS into $1 every 50 ms
   (peak=0; while kill -0 "$daemon_pid" 2>/dev/null; do
-     r=$(rss_kb 2>/dev/null || echo 0); [ "${r:-0}" -gt "$peak" ] && peak=$r && echo "$peak" >"$1"
+     r=$(rss_kb 2>/dev/null || echo 0)
+     # write-then-rename: killing the sampler mid-write must not leave an empty file
+     [ "${r:-0}" -gt "$peak" ] && peak=$r && echo "$peak" >"$1.tmp" && mv "$1.tmp" "$1"
      sleep 0.05; done) &
   sampler_pid=$!
 }
