@@ -81,8 +81,7 @@ class CropStage : public Stage {
         continue;
       }
       // Same framing, scaled to about one crop pixel per photo pixel.
-      const double scale = std::sqrt(std::abs(cv::determinant(f.to_crop.colRange(0, 2).clone())));
-      const int own = clamp_size(int(std::lround(size / scale)), size);
+      const int own = clamp_size(int(std::lround(size / crop_scale(f.to_crop))), size);
       f.to_crop = f.to_crop * (double(own) / size);
       f.crop = warp_to_crop(item.image, f.to_crop, own);
       kept.push_back(idx);

@@ -48,7 +48,7 @@ TEST_P(ChipFraming, CropOfAPaddedChipMatchesTheChip) {
     // the face's own scale; rescaled to 200 px it is the framing a 200 px model would get.
     const cv::Mat to_crop = item.faces[0].to_crop * (200.0 / item.faces[0].crop.cols);
     cv::Point2d c = fc::apply_affine(to_crop, {200, 200});
-    const double scale = std::sqrt(cv::determinant(to_crop.colRange(0, 2).clone()));
+    const double scale = fc::crop_scale(to_crop);
     err_sum += cv::norm(c - cv::Point2d(100, 100)) / 200 + std::abs(scale - 1.0);
     centre_sum += c;
     scale_sum += scale;

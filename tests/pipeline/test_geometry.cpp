@@ -142,7 +142,7 @@ TEST(Geometry, SeamAtTheMaskBorderIsBoundedByTheFeather) {
     cv::minMaxLoc(dy.reshape(1), nullptr, &b);
     return std::max(a, b);
   };
-  const double scale = std::sqrt(cv::determinant(m.colRange(0, 2)));  // crop px per photo px
+  const double scale = fc::crop_scale(m);  // crop px per photo px
   const fc::MaskShape shape;
   const double feather_px = shape.feather * size / scale;
   const double bound = 1.5 * 88.0 / feather_px + 1.0;

@@ -48,8 +48,8 @@ TEST(Stages, EditsFacesAndLeavesEveryOtherPixelBitIdenticalThroughPng) {
   EXPECT_EQ(item.model_name, "fake");
   for (const auto& f : item.faces) {
     ASSERT_EQ(f.crop.rows, f.crop.cols);
-    const double scale = std::sqrt(cv::determinant(f.to_crop.colRange(0, 2).clone()));
-    EXPECT_NEAR(scale, 1.0, 0.02) << "cropped at the face's own scale, not the model's 96 px";
+    EXPECT_NEAR(fc::crop_scale(f.to_crop), 1.0, 0.02)
+        << "cropped at the face's own scale, not the model's 96 px";
   }
   EXPECT_NEAR(item.faces[0].crop.cols, 202, 3) << "iod 80 px, chips frame iod 79.2 of 200";
   EXPECT_EQ(item.report["faces_composited"], "2");

@@ -134,10 +134,14 @@ double crop_fraction_inside(const cv::Mat& to_crop, int size, cv::Size image) {
   return std::clamp(inter / whole, 0.0, 1.0);
 }
 
+double crop_scale(const cv::Mat& to_crop) {
+  return std::sqrt(std::abs(cv::determinant(to_crop.colRange(0, 2).clone())));
+}
+
 cv::Mat warp_to_crop(const cv::Mat& image, const cv::Mat& to_crop, int size) {
   cv::Mat src = image, m = to_crop.clone();
-  // Scale of the warp (crop pixels per photo pixel); halve the photo until it is >= 0.5.
-  double scale = std::sqrt(std::abs(cv::determinant(m.colRange(0, 2))));
+  // Halve the photo until the warp's scale is >= 0.5.
+  double scale = crop_scale(m);
   while (scale < 0.5 && src.cols > 2 * size && src.rows > 2 * size) {
     cv::Mat half;
     cv::pyrDown(src, half);

@@ -42,6 +42,9 @@ cv::Rect2f crop_bounds_in_image(const cv::Mat& to_crop, int size);
 // Fraction of the crop square (by area) that lies inside the photo, in [0,1].
 double crop_fraction_inside(const cv::Mat& to_crop, int size, cv::Size image);
 
+// Crop pixels per photo pixel of a photo->crop similarity (sqrt of the linear part's |det|).
+double crop_scale(const cv::Mat& to_crop);
+
 // Samples the crop; pixels outside the photo are mirrored (BORDER_REFLECT). Large faces are
 // pre-shrunk with pyrDown so the bilinear warp does not alias.
 cv::Mat warp_to_crop(const cv::Mat& image, const cv::Mat& to_crop, int size);
