@@ -58,6 +58,13 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
   return g;
 }
 
+torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
+                              const torch::Tensor& side_B) {
+  torch::Tensor logit_A = C->forward(side_A), logit_B = C->forward(side_B);
+  return 0.5 * (torch::binary_cross_entropy_with_logits(logit_A, torch::zeros_like(logit_A)) +
+                torch::binary_cross_entropy_with_logits(logit_B, torch::ones_like(logit_B)));
+}
+
 torch::Tensor compute_d_loss(PatchDiscriminator& D, const torch::Tensor& real,
                              const torch::Tensor& fake, const torch::Tensor& source,
                              double source_weight) {

@@ -24,6 +24,11 @@ struct LossWeights {
   // residual generator that barely edits looks real and the edit fades; with them an unedited
   // face is scored as the wrong domain.
   double d_source_negatives = 0.0;
+  // Weight of StarGAN's domain classification loss on the fakes (Choi et al. 2018): a per-task
+  // classifier trained on real faces only asks each fake to be classified as its target domain.
+  // The LSGAN D judges realism per patch; the classifier carries the attribute itself (grey hair,
+  // wrinkles) that a residual generator otherwise learns too weakly.
+  double domain_cls = 0.0;
 };
 
 // The images one generator pass produces; the D update reuses fake_A and fake_B.
@@ -36,6 +41,7 @@ struct GLoss {
   double loss_G_A = 0, loss_G_B = 0;          // LSGAN, generator side
   double loss_cycle_A = 0, loss_cycle_B = 0;  // weighted L1
   double loss_idt_A = 0, loss_idt_B = 0;      // weighted L1
+  double loss_cls = 0;                        // weighted domain classification of the fakes
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };
 
@@ -48,6 +54,12 @@ torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target);
 GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscriminator& D_B,
                      const torch::Tensor& real_A, const torch::Tensor& real_B, int64_t cond_AB,
                      int64_t cond_BA, const LossWeights& w, CycleImages* images);
+
+// 0.5 * (BCE(C(side_A), A) + BCE(C(side_B), B)) for a domain classifier C whose per-patch logit
+// says "domain B". On real faces it trains C (StarGAN's L_cls^r); on fakes (fake_A, fake_B) it is
+// the generator's L_cls^f.
+torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
+                              const torch::Tensor& side_B);
 
 // 0.5 * (LSGAN(D(real), 1) + LSGAN(D(fake), 0) + w * LSGAN(D(source), 0)); fake is detached.
 // `source` holds real images of the other domain (LossWeights::d_source_negatives); undefined or

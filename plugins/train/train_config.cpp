@@ -227,6 +227,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
         r.string("upsample", "resize_conv", {"resize_conv", "resize_conv_bilinear", "transposed"});
     c.upsample_given = t->contains("upsample");
     c.output = r.string("output", "image", {"image", "residual"});
+    c.g_ema = r.number("ema", 0.0, 0.0, 0.99999);
     r.finish();
   }
   if (const toml::table* t = top.table("discriminator")) {
@@ -245,6 +246,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
     c.lambda_gan = r.number("lambda_gan", 1.0, 0.0, 1000.0);
     c.cycle_noise = r.number("cycle_noise", 0.0, 0.0, 1.0);
     c.d_source_negatives = r.number("d_source_negatives", 0.0, 0.0, 10.0);
+    c.lambda_cls = r.number("lambda_cls", 0.0, 0.0, 1000.0);
     r.finish();
   }
   if (const toml::table* t = top.table("optimizer")) {

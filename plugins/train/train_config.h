@@ -46,6 +46,10 @@ struct TrainConfig {
   std::string upsample = "resize_conv";  // resize_conv | resize_conv_bilinear | transposed
   bool upsample_given = false;           // set in the file: a warm start switches to it
   std::string output = "image";          // image | residual (networks.h; warm starts convert)
+  // Decay of an exponential moving average of G's weights, which is what checkpoints evaluate
+  // and the model file holds (0: off, the raw weights). GAN generators swing from step to step;
+  // the average keeps what they share (Karras et al., used by stargan-v2 at 0.999).
+  double g_ema = 0.0;
   int d_width = 64;
 
   // losses
@@ -55,6 +59,7 @@ struct TrainConfig {
   double lambda_gan = 1.0;
   double cycle_noise = 0.0;  // std of the noise on fakes before reconstruction (cycle_losses.h)
   double d_source_negatives = 0.0;  // weight of real source faces as D negatives (cycle_losses.h)
+  double lambda_cls = 0.0;          // StarGAN domain classification of the fakes (cycle_losses.h)
 
   // optimiser
   double lr = 2e-4;

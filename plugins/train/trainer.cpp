@@ -91,6 +91,8 @@ struct TaskState {
   PatchDiscriminator D_A{nullptr};  // judges domain B (fake_B vs real_B)
   PatchDiscriminator D_B{nullptr};  // judges domain A
   std::unique_ptr<torch::optim::Adam> optD;
+  PatchDiscriminator C{nullptr};  // domain classifier (losses.lambda_cls > 0): logit of "B"
+  std::unique_ptr<torch::optim::Adam> optC;
   std::unique_ptr<ImagePool> pool_fake_A, pool_fake_B;
   std::unique_ptr<BatchLoader> loader_A, loader_B;
   int d_layers = 0;
@@ -124,6 +126,13 @@ class TrainingRun {
   LoadedModel load_task_model(const std::string& path, const std::string& what) const;
   void enter_stage(int stage, bool reset);
   void train_step(long step);
+  GLoss update_generator(TaskState& t, const torch::Tensor& real_A, const torch::Tensor& real_B,
+                         CycleImages* im);
+  void update_ema();
+  void record_step(const TaskState& t, long done, const GLoss& g, double d_A, double d_B,
+                   double loss_C, double lr, double ms);
+  // The generator that samples, evaluations and the model file use: the EMA when it is on.
+  ResnetGenerator served() const { return G_ema_ ? G_ema_ : G_; }
   void save_checkpoint(long steps_done);
   bool resume();
   void after_checkpoint(long steps_done);
@@ -133,8 +142,8 @@ class TrainingRun {
   void finish();
   ModelCard make_card() const;
   LossWeights loss_weights() const {
-    return {cfg_.lambda_gan, cfg_.lambda_cycle, cfg_.lambda_identity, cfg_.cycle_noise,
-            cfg_.d_source_negatives};
+    return {cfg_.lambda_gan,  cfg_.lambda_cycle,       cfg_.lambda_identity,
+            cfg_.cycle_noise, cfg_.d_source_negatives, cfg_.lambda_cls};
   }
 
   const TrainRequest& req_;
@@ -148,6 +157,7 @@ class TrainingRun {
   std::unique_ptr<TaskBalancer> balancer_;
   std::unique_ptr<CheckpointIO> ckpt_;
   ResnetGenerator G_{nullptr};
+  ResnetGenerator G_ema_{nullptr};  // generator.ema > 0
   std::unique_ptr<torch::optim::Adam> optG_;
   std::unique_ptr<AttributeJudge> judge_;
   int stage_ = -1;
@@ -259,6 +269,14 @@ void TrainingRun::build_generator() {
     G_ = make_seeded_generator(o, cfg_.seed);
   }
   G_->train();
+  if (cfg_.g_ema > 0) {
+    G_ema_ = ResnetGenerator(G_->options());
+    torch::NoGradGuard no_grad;
+    auto dst = G_ema_->parameters();
+    auto src = G_->parameters();
+    for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+    G_ema_->eval();
+  }
   optG_ = std::make_unique<torch::optim::Adam>(
       G_->parameters(), torch::optim::AdamOptions(cfg_.lr).betas({cfg_.beta1, cfg_.beta2}));
 }
@@ -283,6 +301,11 @@ void TrainingRun::enter_stage(int stage, bool reset) {
       t.optD = std::make_unique<torch::optim::Adam>(
           params, torch::optim::AdamOptions(cfg_.lr).betas({cfg_.beta1, cfg_.beta2}));
       t.d_layers = layers;
+      if (cfg_.lambda_cls > 0) {
+        t.C = PatchDiscriminator(d);
+        t.optC = std::make_unique<torch::optim::Adam>(
+            t.C->parameters(), torch::optim::AdamOptions(cfg_.lr).betas({cfg_.beta1, cfg_.beta2}));
+      }
     }
     if (!t.pool_fake_A) {
       t.pool_fake_A = std::make_unique<ImagePool>(cfg_.pool_size, loader_seed(cfg_.seed, i, 2, 0));
@@ -332,6 +355,46 @@ class Bf16Autocast {
   bool on_;
 };
 
+GLoss TrainingRun::update_generator(TaskState& t, const torch::Tensor& real_A,
+                                    const torch::Tensor& real_B, CycleImages* im) {
+  // The discriminators and the classifier are frozen so no gradients are spent on them.
+  set_requires_grad(*t.D_A, false);
+  set_requires_grad(*t.D_B, false);
+  if (t.C) set_requires_grad(*t.C, false);
+  optG_->zero_grad();
+  const bool bf16 = cfg_.precision == "bf16";
+  GLoss g = [&] {
+    Bf16Autocast autocast(bf16);
+    GLoss loss =
+        compute_g_loss(G_, t.D_A, t.D_B, real_A, real_B, t.cond_AB, t.cond_BA, loss_weights(), im);
+    if (t.C) {
+      torch::Tensor cls = domain_cls_loss(t.C, im->fake_A, im->fake_B) * cfg_.lambda_cls;
+      loss.total = loss.total + cls;
+      loss.loss_cls = cls.item<double>();
+    }
+    return loss;
+  }();
+  g.total.backward();
+  if (bf16) {  // the pools and checkpoints keep fp32 images
+    im->fake_A = im->fake_A.to(torch::kFloat);
+    im->fake_B = im->fake_B.to(torch::kFloat);
+  }
+  optG_->step();
+  set_requires_grad(*t.D_A, true);
+  set_requires_grad(*t.D_B, true);
+  if (t.C) set_requires_grad(*t.C, true);
+  update_ema();
+  return g;
+}
+
+void TrainingRun::update_ema() {
+  if (!G_ema_) return;
+  torch::NoGradGuard no_grad;
+  auto dst = G_ema_->parameters();
+  auto src = G_->parameters();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].lerp_(src[i], 1.0 - cfg_.g_ema);
+}
+
 void TrainingRun::train_step(long step) {
   const auto t0 = Clock::now();
   const int ti = balancer_->pick();
@@ -339,51 +402,44 @@ void TrainingRun::train_step(long step) {
   const double lr = cfg_.lr * schedule_.lr_factor(step, cfg_.decay_fraction);
   set_lr(*optG_, lr);
   set_lr(*t.optD, lr);
+  if (t.optC) set_lr(*t.optC, lr);
 
   torch::Tensor real_A = t.loader_A->next();
   torch::Tensor real_B = t.loader_B->next();
-
-  // Generator update; the discriminators are frozen so no gradients are spent on them.
-  set_requires_grad(*t.D_A, false);
-  set_requires_grad(*t.D_B, false);
-  optG_->zero_grad();
   CycleImages im;
-  const bool bf16 = cfg_.precision == "bf16";
-  GLoss g = [&] {
-    Bf16Autocast autocast(bf16);
-    return compute_g_loss(G_, t.D_A, t.D_B, real_A, real_B, t.cond_AB, t.cond_BA, loss_weights(),
-                          &im);
-  }();
-  g.total.backward();
-  if (bf16) {  // the pools and checkpoints keep fp32 images
-    im.fake_A = im.fake_A.to(torch::kFloat);
-    im.fake_B = im.fake_B.to(torch::kFloat);
-  }
-  optG_->step();
+  GLoss g = update_generator(t, real_A, real_B, &im);
 
-  // Discriminator update on pooled fakes.
-  set_requires_grad(*t.D_A, true);
-  set_requires_grad(*t.D_B, true);
+  // Discriminator update on pooled fakes; the classifier learns from real faces only, so the
+  // generator cannot teach it its own shortcuts.
   t.optD->zero_grad();
-  torch::Tensor loss_D_A, loss_D_B;
+  if (t.optC) t.optC->zero_grad();
+  torch::Tensor loss_D_A, loss_D_B, loss_C;
   {
-    Bf16Autocast autocast(bf16);
+    Bf16Autocast autocast(cfg_.precision == "bf16");
     const double neg = cfg_.d_source_negatives;
     loss_D_A = compute_d_loss(t.D_A, real_B, t.pool_fake_B->query(im.fake_B), real_A, neg);
     loss_D_B = compute_d_loss(t.D_B, real_A, t.pool_fake_A->query(im.fake_A), real_B, neg);
+    if (t.C) loss_C = domain_cls_loss(t.C, real_A, real_B);
   }
-  (loss_D_A + loss_D_B).backward();
+  torch::Tensor loss_D_all = loss_D_A + loss_D_B;
+  if (loss_C.defined()) loss_D_all = loss_D_all + loss_C;
+  loss_D_all.backward();
   t.optD->step();
+  if (t.optC) t.optC->step();
 
   const double d_A = loss_D_A.item<double>(), d_B = loss_D_B.item<double>();
-  const double loss_D = 0.5 * (d_A + d_B);
-  balancer_->observe(ti, loss_D, g.adversarial() / std::max(cfg_.lambda_gan, 1e-12));
+  balancer_->observe(ti, 0.5 * (d_A + d_B), g.adversarial() / std::max(cfg_.lambda_gan, 1e-12));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  record_step(t, step + 1, g, d_A, d_B, loss_C.defined() ? loss_C.item<double>() : 0.0, lr, ms);
+}
 
-  const long done = step + 1;
+// Per-step metrics (every log_every steps) and the running means behind the loss curves.
+void TrainingRun::record_step(const TaskState& t, long done, const GLoss& g, double d_A, double d_B,
+                              double loss_C, double lr, double ms) {
   const std::string p = t.cfg.name + "/";
   const double loss_G = g.total.item<double>();
-  const std::vector<std::pair<std::string, double>> points = {
+  const double loss_D = 0.5 * (d_A + d_B);
+  std::vector<std::pair<std::string, double>> points = {
       {p + "loss_G", loss_G},
       {p + "loss_G_A", g.loss_G_A},
       {p + "loss_G_B", g.loss_G_B},
@@ -395,6 +451,10 @@ void TrainingRun::train_step(long step) {
       {p + "loss_D_B", d_B},
       {p + "loss_D", loss_D},
   };
+  if (t.C) {
+    points.push_back({p + "loss_cls_fake", g.loss_cls});
+    points.push_back({p + "loss_cls_real", loss_C});
+  }
   if (done % cfg_.log_every == 0 || done == schedule_.total_steps()) {
     for (auto& [n, v] : points) metric(n, v, done);
     for (size_t i = 0; i < tasks_.size(); ++i)
@@ -404,14 +464,15 @@ void TrainingRun::train_step(long step) {
   }
   // Loss curves: running means, one point per ~1/400 of the run.
   const long every = std::max<long>(1, schedule_.total_steps() / 400);
-  for (const char* k : {"loss_G", "loss_D"}) {
+  auto add = [&](const std::string& k, double v) {
     auto& acc = history_acc_[p + k];
-    acc.first += (std::string(k) == "loss_G" ? loss_G : loss_D);
+    acc.first += v;
     acc.second += 1;
-  }
-  auto& cyc = history_acc_[p + "loss_cycle"];
-  cyc.first += g.loss_cycle_A + g.loss_cycle_B;
-  cyc.second += 1;
+  };
+  add("loss_G", loss_G);
+  add("loss_D", loss_D);
+  add("loss_cycle", g.loss_cycle_A + g.loss_cycle_B);
+  if (t.C) add("loss_cls_fake", g.loss_cls);
   if (done % every == 0)
     for (auto& [n, acc] : history_acc_)
       if (acc.second) {
@@ -450,6 +511,11 @@ void TrainingRun::save_checkpoint(long steps_done) {
     a.write("G", g);
     optG_->save(og);
     a.write("optG", og);
+    if (G_ema_) {
+      torch::serialize::OutputArchive ge;
+      G_ema_->save(ge);
+      a.write("G_ema", ge);
+    }
     for (auto& t : tasks_) {
       torch::serialize::OutputArchive da, db, od;
       t.D_A->save(da);
@@ -458,6 +524,13 @@ void TrainingRun::save_checkpoint(long steps_done) {
       a.write("D_A/" + t.cfg.name, da);
       a.write("D_B/" + t.cfg.name, db);
       a.write("optD/" + t.cfg.name, od);
+      if (t.C) {
+        torch::serialize::OutputArchive c, oc;
+        t.C->save(c);
+        t.optC->save(oc);
+        a.write("C/" + t.cfg.name, c);
+        a.write("optC/" + t.cfg.name, oc);
+      }
       a.write("pool_fake_A/" + t.cfg.name, t.pool_fake_A->stacked());
       a.write("pool_fake_B/" + t.cfg.name, t.pool_fake_B->stacked());
     }
@@ -484,6 +557,11 @@ bool TrainingRun::resume() {
   G_->load(g);
   a.read("optG", og);
   optG_->load(og);
+  if (G_ema_) {
+    torch::serialize::InputArchive ge;
+    a.read("G_ema", ge);
+    G_ema_->load(ge);
+  }
   for (size_t i = 0; i < tasks_.size(); ++i) {
     TaskState& t = tasks_[i];
     torch::serialize::InputArchive da, db, od;
@@ -493,6 +571,13 @@ bool TrainingRun::resume() {
     t.D_A->load(da);
     t.D_B->load(db);
     t.optD->load(od);
+    if (t.C) {
+      torch::serialize::InputArchive c, oc;
+      a.read("C/" + t.cfg.name, c);
+      a.read("optC/" + t.cfg.name, oc);
+      t.C->load(c);
+      t.optC->load(oc);
+    }
     torch::Tensor pa, pb;
     a.read("pool_fake_A/" + t.cfg.name, pa);
     a.read("pool_fake_B/" + t.cfg.name, pb);
@@ -549,9 +634,10 @@ json TrainingRun::evaluate_at(int size) {
     held.push_back(std::move(h));
   }
   if (held.empty()) return json::object();
-  G_->eval();
-  TranslateFn fn = [this](const torch::Tensor& x, int cond) {
-    return G_->forward(x, torch::full({x.size(0)}, int64_t(cond), torch::kLong));
+  ResnetGenerator G = served();
+  G->eval();
+  TranslateFn fn = [G](const torch::Tensor& x, int cond) mutable {
+    return G->forward(x, torch::full({x.size(0)}, int64_t(cond), torch::kLong));
   };
   json r = evaluate_translation(fn, held, *judge_);
   G_->train();
@@ -581,17 +667,18 @@ void TrainingRun::write_plots(long steps_done) {
   std::vector<std::string> labels = {"input"};
   for (auto& t : tasks_) labels.push_back(t.cfg.name);
   labels.push_back(t0.cfg.name + " cycle");
-  G_->eval();
+  ResnetGenerator G = served();
+  G->eval();
   for (size_t i = 0; i < faces.size(); ++i) {
     torch::Tensor xi = x.narrow(0, i, 1);
     rows[0].push_back(to_bgr(xi[0]));
     for (size_t k = 0; k < tasks_.size(); ++k) {
       const bool rev = tasks_[k].cfg.domains.b.matches(faces[i]);
-      rows[k + 1].push_back(to_bgr(G_->forward(xi, cond_for(tasks_[k], rev))[0]));
+      rows[k + 1].push_back(to_bgr(G->forward(xi, cond_for(tasks_[k], rev))[0]));
     }
     const bool rev = t0.cfg.domains.b.matches(faces[i]);
-    torch::Tensor there = G_->forward(xi, cond_for(t0, rev));
-    rows.back().push_back(to_bgr(G_->forward(there, cond_for(t0, !rev))[0]));
+    torch::Tensor there = G->forward(xi, cond_for(t0, rev));
+    rows.back().push_back(to_bgr(G->forward(there, cond_for(t0, !rev))[0]));
   }
   G_->train();
   write_image_atomic((dir / "samples.png").string(), make_sample_sheet(rows, labels), "png",
@@ -663,7 +750,9 @@ ModelCard TrainingRun::make_card() const {
         {"lambda_identity", cfg_.lambda_identity},
         {"lambda_gan", cfg_.lambda_gan},
         {"cycle_noise", cfg_.cycle_noise},
-        {"d_source_negatives", cfg_.d_source_negatives}}},
+        {"d_source_negatives", cfg_.d_source_negatives},
+        {"lambda_cls", cfg_.lambda_cls}}},
+      {"generator_ema", cfg_.g_ema},
       {"optimizer",
        {{"lr", cfg_.lr},
         {"beta1", cfg_.beta1},
@@ -686,7 +775,8 @@ void TrainingRun::finish() {
   fs::create_directories(req_.models_dir);
   const std::string path = (fs::path(req_.models_dir) / (cfg_.model_name + ".pt")).string();
   ModelCard card = make_card();
-  save_model(path, G_, card);
+  ResnetGenerator G = served();
+  save_model(path, G, card);
   log(LogLevel::kInfo, "model written to " + path);
   if (hooks_.model_ready) hooks_.model_ready(path);
   if (hooks_.result)

@@ -99,6 +99,13 @@ TEST(TrainerConfig, SourceNegativesAreOffUnlessSet) {
       std::string::npos);
 }
 
+TEST(TrainerConfig, DomainClassifierAndEmaAreOffUnlessSet) {
+  EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).lambda_cls, 0.0);
+  EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).g_ema, 0.0);
+  EXPECT_DOUBLE_EQ(parse_train_config(with("[losses]\nlambda_cls = 2\n")).lambda_cls, 2.0);
+  EXPECT_NE(error_for(with("[generator]\nema = 1.5\n")).find("generator.ema"), std::string::npos);
+}
+
 TEST(TrainerConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_for(with("[[stages]]\nsize = 50\nsteps = 5\nbatch = 2\n")),
             "stages[1].size: 50 is not divisible by 4");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "facecycle/core/model_file.h"
 #include "trainer_test_util.h"
 
 namespace fs = std::filesystem;
@@ -32,8 +33,15 @@ void expect_same_losses(const RecordedRun& fresh, const RecordedRun& resumed, lo
   EXPECT_GT(compared, 6);
 }
 
-void resume_case(const std::string& stages, long cancel_at, long total) {
-  const std::string config = tiny_config(stages, "[checkpoint]\nevery = 3\nkeep_last = 2\n");
+// The generator weights a model file holds.
+std::vector<torch::Tensor> model_weights(const std::string& path) {
+  return fc::load_model(path, torch::kCPU).generator->parameters();
+}
+
+void resume_case(const std::string& stages, long cancel_at, long total,
+                 const std::string& extra = "", const std::string& generator_extra = "") {
+  const std::string config =
+      tiny_config(stages, "[checkpoint]\nevery = 3\nkeep_last = 2\n" + extra, generator_extra);
   auto fresh_dir = make_temp_dir("fresh"), job = make_temp_dir("resumed");
   RecordedRun fresh = run_trainer(config, fresh_dir, fresh_dir + "/models");
   ASSERT_EQ(fresh.models.size(), 1u);
@@ -54,6 +62,11 @@ void resume_case(const std::string& stages, long cancel_at, long total) {
   // The step counts per task survive the restart too.
   EXPECT_EQ(second.metrics["age/steps"][total] + second.metrics["race/steps"][total], total);
   EXPECT_EQ(second.metrics["age/steps"][total], fresh.metrics["age/steps"][total]);
+  // The model file (the EMA's weights when it is on) is the same as the uninterrupted run's.
+  auto w_fresh = model_weights(fresh.models[0]), w_resumed = model_weights(second.models[0]);
+  ASSERT_EQ(w_fresh.size(), w_resumed.size());
+  for (size_t i = 0; i < w_fresh.size(); ++i)
+    EXPECT_TRUE(torch::allclose(w_fresh[i], w_resumed[i], 1e-6, 1e-6)) << "parameter " << i;
   fs::remove_all(fresh_dir);
   fs::remove_all(job);
 }
@@ -70,4 +83,10 @@ TEST(TrainerResume, AcrossAStageChange) {
   resume_case(
       "[[stages]]\nsize = 16\nsteps = 5\nbatch = 2\n[[stages]]\nsize = 24\nsteps = 5\nbatch = 2\n",
       5, 10);
+}
+
+// The domain classifier, its optimiser and the generator's EMA are part of the exact resume.
+TEST(TrainerResume, WithDomainClassifierAndEma) {
+  resume_case("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n", 4, 8, "[losses]\nlambda_cls = 1.0\n",
+              "ema = 0.9\n");
 }

@@ -64,7 +64,9 @@ inline RecordedRun run_trainer(const std::string& config, const std::string& job
 }
 
 // A small two-task synthetic config; `extra` is appended (stages, checkpoint, ...).
-inline std::string tiny_config(const std::string& stages, const std::string& extra = "") {
+// `generator_extra` adds keys to the [generator] table (a TOML table cannot be reopened later).
+inline std::string tiny_config(const std::string& stages, const std::string& extra = "",
+                               const std::string& generator_extra = "") {
   return R"(
 seed = 3
 threads = 1
@@ -82,6 +84,8 @@ b = {race = [1]}
 [generator]
 width = 8
 blocks = 2
+)" + generator_extra +
+         R"(
 [discriminator]
 width = 8
 [eval]
