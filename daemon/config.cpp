@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "facecycle/core/toml_limits.h"
+
 namespace fcd {
 
 namespace {
@@ -77,6 +79,9 @@ const std::set<std::string> kPrecisions{"fp32", "bf16", "auto"};
 }  // namespace
 
 Config parse_config(const std::string& text, const std::string& origin, Config c) {
+  // Checked before toml++ sees the text: some inputs overflow its recursive parser.
+  if (auto why = fc::toml_limits_problem(text); !why.empty())
+    throw ConfigError(origin + ": " + why);
   toml::table root;
   try {
     root = toml::parse(text, origin);
@@ -156,6 +161,12 @@ Config load_config_file(const std::string& path, Config base) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
     throw ConfigError("config file " + path + " does not exist or is not a file");
+  // Refuse a huge file before reading it whole; parse_config checks the text itself again.
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > fc::TomlLimits{}.max_bytes)
+    throw ConfigError("config file " + path + " is " + std::to_string(size) +
+                      " bytes, more than the limit of " +
+                      std::to_string(fc::TomlLimits{}.max_bytes));
   auto text = [&] {
     std::ifstream in(path);
     std::stringstream ss;

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "config.h"
+#include "facecycle/core/toml_limits.h"
+#include "temp_dir.h"
 
 namespace {
 
@@ -99,6 +103,60 @@ TEST(Config, BadValuesAreNamed) {
 TEST(Config, SyntaxErrorGivesFileAndLine) {
   auto e = error_of("workers = 2\nlisten = \n");
   EXPECT_NE(e.find("test.toml:2"), std::string::npos) << e;
+}
+
+std::string repeated(const std::string& first, const std::string& part, int n) {
+  std::string s = first;
+  s.reserve(first.size() + part.size() * n);
+  for (int i = 0; i < n; ++i) s += part;
+  return s;
+}
+
+// Each of these overflowed toml++'s recursive parser (SIGSEGV) before the limits were checked.
+TEST(Config, StackOverflowingTomlIsRefusedWithAClearError) {
+  auto e = error_of(repeated("k", ".k", 40000) + " = 1\n");
+  EXPECT_NE(e.find("more than 32 parts"), std::string::npos) << e.substr(0, 300);
+  e = error_of("workers = 2\n[" + repeated("k", ".k", 50000) + "]\n");
+  EXPECT_NE(e.find("test.toml: line 2: a dotted key or table header"), std::string::npos)
+      << e.substr(0, 300);
+  e = error_of("x = " + repeated("", "{a = ", 40000) + "1" + repeated("", "}", 40000) + "\n");
+  EXPECT_NE(e.find("nested more than 32 deep"), std::string::npos) << e.substr(0, 300);
+  e = error_of("x = " + repeated("", "[", 100000) + repeated("", "]", 100000) + "\n");
+  EXPECT_NE(e.find("nested more than 32 deep"), std::string::npos) << e.substr(0, 300);
+  e = error_of("# " + std::string(300 * 1024, 'x') + "\n");
+  EXPECT_NE(e.find("more than the limit of 262144"), std::string::npos) << e.substr(0, 300);
+}
+
+// Dots and brackets inside strings and comments are not structure; floats hold one dot.
+TEST(Config, TomlLimitsIgnoreStringsCommentsAndFloats) {
+  const std::string dots = repeated("", ".", 100), brackets = repeated("", "[{", 100);
+  std::string text = "# " + dots + brackets + "\n";
+  text += "active_model = \"" + dots + brackets + "\"\n";
+  text += "log_level = 'info' # " + dots + "\n";
+  text += "[plugins.detect]\n";
+  text += "a = \"\"\"\n" + dots + brackets + "\n\"\"\"\n";
+  text += "b = '''" + dots + "'''\n";
+  text += "c = 1.5\nd = 2.5\n";
+  EXPECT_EQ(fc::toml_limits_problem(text), "");
+  EXPECT_EQ(error_of(text), "");
+  EXPECT_EQ(fc::toml_limits_problem(repeated("k", ".k", 31) + " = 1\n"), "") << "32 parts";
+  EXPECT_NE(fc::toml_limits_problem(repeated("k", ".k", 32) + " = 1\n"), "") << "33 parts";
+  EXPECT_NE(fc::toml_limits_problem("a = \"x\\\"" + dots + "\"\n" + repeated("k", ".k", 40)), "")
+      << "an escaped quote does not end the string";
+}
+
+TEST(Config, HugeConfigFileIsRefusedBeforeReading) {
+  fcd_test::TempDir tmp;
+  {
+    std::ofstream f(tmp / "big.toml");
+    f << "# " << std::string(1 << 20, 'x') << "\n";
+  }
+  try {
+    fcd::load_config_file(tmp / "big.toml");
+    FAIL();
+  } catch (const fcd::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the limit"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Config, MissingFileIsAClearError) {
