@@ -10,6 +10,8 @@
 
 #include <filesystem>
 
+#include "text_limits.h"
+#include "train_policy.h"
 #include "train_runner.h"
 #include "transform_plan.h"
 
@@ -247,6 +249,7 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
     if (req->config_toml().empty())
       return Status(StatusCode::INVALID_ARGUMENT,
                     "the training config is empty: pass a TOML file (see configs/)");
+    if (auto s = check_train_policy(user, *req); !s.ok()) return s;
     if (!d_.plugins.find(kTrainerPlugin))
       return Status(StatusCode::FAILED_PRECONDITION, "no trainer plugin '" +
                                                          std::string(kTrainerPlugin) +
@@ -259,12 +262,17 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
     try {
       validate_train_config(d_.plugins, treq);
     } catch (const std::invalid_argument& e) {
-      return Status(StatusCode::INVALID_ARGUMENT, e.what());
+      // The plugin quotes values whole; a user's 100 KB value must not come back whole.
+      return Status(StatusCode::INVALID_ARGUMENT, clip(e.what(), 1000));
     } catch (const std::exception& e) {
       return Status(StatusCode::INVALID_ARGUMENT,
-                    std::string("the training config was refused: ") + e.what());
+                    "the training config was refused: " + clip(e.what(), 1000));
     }
-    json request{{"config_toml", req->config_toml()}, {"config_path", req->config_path()}};
+    // Whether the trained model may replace someone else's name, decided now: the worker that
+    // installs it knows only the owner's name.
+    json request{{"config_toml", req->config_toml()},
+                 {"config_path", req->config_path()},
+                 {"may_replace_models", can_manage_models(user)}};
     int64_t id =
         d_.queue.submit("train", user.name, req->priority(), request.dump(), d_.config.models_dir,
                         {{req->config_path(), d_.config.models_dir}});
@@ -272,6 +280,27 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
     fill_job(*d_.queue.get_job(id), resp->mutable_job());
     return Status::OK;
   });
+}
+
+// The daemon's own checks, before the trainer plugin parses anything: bounded text, a model name
+// the user may write, and read paths under the allowed roots.
+Status FacecycleService::check_train_policy(const User& user, const pb::SubmitTrainRequest& req) {
+  if (req.config_path().size() > 4096)
+    return Status(StatusCode::INVALID_ARGUMENT, "config_path is longer than 4096 bytes");
+  TrainConfigFacts facts;
+  try {
+    facts = read_train_config_facts(req.config_toml(), req.config_path());
+  } catch (const std::invalid_argument& e) {
+    return Status(StatusCode::INVALID_ARGUMENT, e.what());
+  }
+  if (auto why = model_name_refusal(facts.model_name, user, d_.models); !why.empty())
+    return Status(StatusCode::PERMISSION_DENIED, why);
+  try {
+    check_train_paths(facts, d_.roots, d_.models.dirs());
+  } catch (const std::invalid_argument& e) {
+    return Status(StatusCode::INVALID_ARGUMENT, e.what());
+  }
+  return Status::OK;
 }
 
 Status FacecycleService::GetJob(grpc::ServerContext* ctx, const pb::GetJobRequest* req,

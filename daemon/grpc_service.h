@@ -53,6 +53,7 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
   grpc::Status identify(grpc::ServerContext* ctx, User& user);
   // The job when `user` may see it; NOT_FOUND / PERMISSION_DENIED otherwise.
   grpc::Status accessible_job(const User& user, int64_t id, JobRecord& job);
+  grpc::Status check_train_policy(const User& user, const facecycle::v1::SubmitTrainRequest& req);
 
   ServiceDeps d_;
 };

@@ -24,6 +24,16 @@ std::string read_text(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+// rename(), or copy and remove when the two lie on different file systems.
+void move_file(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (!ec) return;
+  const std::string tmp = to + ".installing";  // a reader never sees half a file
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+  fs::rename(tmp, to);
+  fs::remove(from, ec);
+}
 }  // namespace
 
 ModelRegistry::ModelRegistry(Database& db, std::vector<std::string> dirs, TranslatorLoader loader)
@@ -44,6 +54,49 @@ std::string ModelRegistry::register_model(const std::string& path) {
       .bind(3, now_ms())
       .run();
   return name;
+}
+
+std::optional<std::string> ModelRegistry::owner_of(const std::string& name) {
+  auto st = db_.prepare("SELECT owner FROM models WHERE name = ?");
+  st.bind(1, name);
+  if (st.step()) return st.text(0);
+  std::error_code ec;
+  for (const auto& d : dirs_)
+    if (fs::exists(fs::path(d) / (name + ".pt"), ec)) return std::string();
+  return std::nullopt;
+}
+
+std::string ModelRegistry::install_model(const std::string& staged_path,
+                                         const std::string& into_dir, const std::string& owner,
+                                         bool may_replace) {
+  std::lock_guard<std::mutex> lk(install_mu_);
+  const fs::path staged = fs::absolute(staged_path).lexically_normal();
+  const std::string name = staged.stem().string();
+  // The destination file counts too: a restart's scan() would register it under this name.
+  std::optional<std::string> had = owner_of(name);
+  std::error_code ec;
+  const fs::path dest = fs::path(into_dir) / (name + ".pt");
+  if (!had && fs::exists(dest, ec)) had = std::string();
+  if (had && *had != owner && !may_replace)
+    throw std::runtime_error("model name '" + name + "' belongs to " +
+                             (had->empty() ? std::string("the daemon (a shipped model)") : *had) +
+                             "; only an admin may replace it. The trained model stays at " +
+                             staged.string() + ": retrain with another model_name");
+  if (!fs::is_regular_file(card_path(staged.string()), ec))
+    throw std::runtime_error("model " + staged.string() + " has no card");
+  fs::create_directories(into_dir);
+  // Card first: a model file without its card is never registered by scan().
+  move_file(card_path(staged.string()), card_path(dest.string()));
+  move_file(staged.string(), dest.string());
+  db_.prepare(
+         "INSERT INTO models (name, path, registered_ms, owner) VALUES (?, ?, ?, ?) "
+         "ON CONFLICT(name) DO UPDATE SET path = excluded.path, owner = excluded.owner")
+      .bind(1, name)
+      .bind(2, fs::absolute(dest).lexically_normal().string())
+      .bind(3, now_ms())
+      .bind(4, owner)
+      .run();
+  return dest.string();
 }
 
 void ModelRegistry::scan() {

@@ -34,6 +34,16 @@ class ModelRegistry {
 
   void scan();                                          // registers every NAME.pt with a card
   std::string register_model(const std::string& path);  // returns the name; throws without card
+
+  // Who owns the model called `name`: its trainer, "" for one found in a models folder (shipped
+  // or copied in: admins only), nullopt when there is no such model.
+  std::optional<std::string> owner_of(const std::string& name);
+  // Moves a trained model (NAME.pt and NAME.card.json, written elsewhere) into `into_dir` and
+  // registers it for `owner`. Refuses (std::runtime_error, nothing moved) when NAME exists and
+  // belongs to someone else, unless `may_replace` (admins). Returns the installed path.
+  std::string install_model(const std::string& staged_path, const std::string& into_dir,
+                            const std::string& owner, bool may_replace);
+  const std::vector<std::string>& dirs() const { return dirs_; }
   std::vector<ModelInfo> list();
 
   // Loads `name` and makes it the resident model. In-flight items keep the instance they took.
@@ -55,6 +65,7 @@ class ModelRegistry {
   std::vector<std::string> dirs_;
   TranslatorLoader loader_;
   std::mutex activate_mu_;  // one load at a time
+  std::mutex install_mu_;   // ownership check and move of one trained model at a time
   mutable std::mutex mu_;   // guards the two below
   std::shared_ptr<fc::FaceTranslator> current_;
   std::string active_;

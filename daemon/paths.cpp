@@ -57,6 +57,17 @@ std::string AllowedRoots::check_read(const std::string& path) const {
   return c.string();
 }
 
+std::string AllowedRoots::check_read_dir(const std::string& path) const {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(path + ": no such folder");
+  auto c = fs::canonical(path, ec);
+  if (ec) throw PathError(path + ": cannot resolve: " + ec.message());
+  if (!contains(c.string()))
+    throw PathError(path + ": outside the allowed folders; " + roots_hint(roots_));
+  if (!fs::is_directory(c, ec)) throw PathError(path + ": not a folder");
+  return c.string();
+}
+
 std::string AllowedRoots::check_output_dir(const std::string& path) const {
   if (path.empty()) throw PathError("no output folder given");
   std::error_code ec;

@@ -21,6 +21,8 @@ class AllowedRoots {
   // The canonical path of an existing regular file inside a root (symlinks and ".." resolved
   // first, so escapes are refused). Throws PathError with a user-facing message.
   std::string check_read(const std::string& path) const;
+  // The canonical path of an existing folder inside a root (to read from). Throws PathError.
+  std::string check_read_dir(const std::string& path) const;
   // The canonical path of a folder inside a root, created when missing.
   std::string check_output_dir(const std::string& path) const;
   // A file to be written: its folder must be inside a root and it must not be a symlink.

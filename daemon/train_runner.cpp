@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "train_policy.h"
+
 namespace fcd {
 
 namespace fs = std::filesystem;
@@ -35,33 +37,57 @@ void validate_train_config(const PluginHost& plugins, const fc::TrainRequest& re
   trainer->validate(req);
 }
 
-void run_train_item(const Claim& claim, fc::Trainer& trainer, const std::string& data_dir,
-                    const std::string& models_dir, JobQueue& queue, ModelRegistry& models,
-                    fc::HostContext& ctx) {
-  auto req = train_request_for(claim.job, data_dir, models_dir);
-  const int64_t job_id = claim.job.id;
+namespace {
+
+// What the daemon decided at submit time, stored in the job's request.
+bool may_replace_models(const JobRecord& job) {
+  auto j = json::parse(job.request_json, nullptr, false);
+  return j.is_object() && j.value("may_replace_models", false);
+}
+
+}  // namespace
+
+void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces& places,
+                    JobQueue& queue, ModelRegistry& models, fc::HostContext& ctx) {
+  const JobRecord& job = claim.job;
+  // The trainer writes its model into the job's own folder; the daemon moves it into the shared
+  // models folder only if the name is the owner's, so another owner's file is never overwritten.
+  const std::string staging =
+      (fs::path(places.data_dir) / "jobs" / std::to_string(job.id) / "model").string();
+  auto req = train_request_for(job, places.data_dir, staging);
+  // Again at run time: the job may predate these checks, or a folder may have been swapped.
+  check_train_paths(read_train_config_facts(req.config_toml, req.config_path), places.roots,
+                    models.dirs());
+  const int64_t job_id = job.id;
+  std::string staged, installed, refused;
   fc::TrainHooks hooks;
   hooks.metric = [&](const std::string& name, double value, long step) {
     queue.add_event(job_id, "metric",
                     {{"metric_name", name}, {"metric_value", value}, {"metric_step", step}});
   };
   hooks.model_ready = [&](const std::string& path) {
+    staged = path;
     try {
-      auto name = models.register_model(path);
+      installed = models.install_model(path, places.models_dir, job.owner, may_replace_models(job));
+      auto name = fs::path(installed).stem().string();
       queue.add_event(
           job_id, "log",
           {{"level", "info"},
            {"message", "model " + name + " is ready: facecycle models activate " + name}});
     } catch (const std::exception& e) {
-      queue.add_event(job_id, "log", {{"level", "error"}, {"message", e.what()}});
+      refused = e.what();
+      queue.add_event(job_id, "log", {{"level", "error"}, {"message", refused}});
     }
   };
   hooks.result = [&](const std::string& text) {
     auto j = json::parse(text, nullptr, false);
     if (j.is_discarded()) j = json{{"text", text}};
+    if (j.is_object() && !installed.empty() && j.value("model", "") == staged)
+      j["model"] = installed;
     queue.set_result(job_id, j.dump());
   };
   trainer.run(req, ctx, hooks);
+  if (!refused.empty()) throw std::runtime_error(refused);
 }
 
 }  // namespace fcd

@@ -5,6 +5,7 @@
 
 #include "job_queue.h"
 #include "model_registry.h"
+#include "paths.h"
 #include "plugin_host.h"
 
 namespace fcd {
@@ -18,11 +19,18 @@ fc::TrainRequest train_request_for(const JobRecord& job, const std::string& data
 // Checks a config before queueing: throws std::invalid_argument with the trainer's message.
 void validate_train_config(const PluginHost& plugins, const fc::TrainRequest& req);
 
-// Runs (or resumes) the training. Metrics become events, finished models are registered, the
-// trainer's result JSON is stored with the job. Throws on failure; returns when done or
-// cancelled (the caller checks the flag).
-void run_train_item(const Claim& claim, fc::Trainer& trainer, const std::string& data_dir,
-                    const std::string& models_dir, JobQueue& queue, ModelRegistry& models,
-                    fc::HostContext& ctx);
+// Where a training job reads and writes.
+struct TrainPlaces {
+  std::string data_dir;       // the job runs in <data_dir>/jobs/<id>
+  std::string models_dir;     // finished models are installed here
+  const AllowedRoots& roots;  // what the config may read (checked again before running)
+};
+
+// Runs (or resumes) the training. Metrics become events; the finished model is installed into
+// the models dir when its name is the job owner's (or an admin's job), else the item fails
+// saying why; the trainer's result JSON is stored with the job. Throws on failure; returns when
+// done or cancelled (the caller checks the flag).
+void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces& places,
+                    JobQueue& queue, ModelRegistry& models, fc::HostContext& ctx);
 
 }  // namespace fcd

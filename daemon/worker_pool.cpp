@@ -126,7 +126,8 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
                                " times while running this item; giving up on it");
     if (c.job.kind == "train") {
       if (!trainer) trainer = plugins_.create_trainer(kTrainerPlugin);
-      run_train_item(c, *trainer, config_.data_dir, config_.models_dir, queue_, models_, ctx);
+      run_train_item(c, *trainer, {config_.data_dir, config_.models_dir, roots_}, queue_, models_,
+                     ctx);
     } else {
       report = run_transform_item(c, config_, plugins_, roots_, stages, ctx);
     }

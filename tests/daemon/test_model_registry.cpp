@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "migrations.h"
 #include "model_registry.h"
@@ -153,3 +154,52 @@ TEST_F(ModelRegistryTest, RegistersATrainedModel) {
 }
 
 }  // namespace
+
+namespace {
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+// Model names belong to their owner: a finished training run may not re-point (or overwrite)
+// another owner's model, shipped ones included, unless an admin ran it.
+TEST_F(ModelRegistryTest, InstallingATrainedModelNeverTakesAnotherOwnersName) {
+  model("shipped", "facecycle-utk-v5");
+  auto r = registry();
+  r->scan();
+  EXPECT_EQ(r->owner_of("facecycle-utk-v5"), std::string());
+  EXPECT_EQ(r->owner_of("nothing"), std::nullopt);
+
+  fs::create_directories(tmp_ / "job1");
+  model("job1", "facecycle-utk-v5");
+  std::ofstream(tmp_ / "job1/facecycle-utk-v5.pt") << "bob's weights";
+  try {
+    r->install_model(tmp_ / "job1/facecycle-utk-v5.pt", tmp_ / "mine", "bob", false);
+    FAIL() << "bob replaced the shipped model";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("only an admin may replace it"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(tmp_ / "mine/facecycle-utk-v5.pt")) << "a restart's scan would take it";
+  EXPECT_EQ(fs::path(r->list()[0].path).parent_path(), fs::path(tmp_ / "shipped"));
+
+  fs::create_directories(tmp_ / "job2");
+  model("job2", "alices");
+  auto path = r->install_model(tmp_ / "job2/alices.pt", tmp_ / "mine", "alice", false);
+  EXPECT_EQ(path, tmp_ / "mine/alices.pt");
+  EXPECT_EQ(r->owner_of("alices"), "alice");
+  model("job1", "alices");
+  std::ofstream(tmp_ / "job1/alices.pt") << "bob's weights";
+  EXPECT_THROW(r->install_model(tmp_ / "job1/alices.pt", tmp_ / "mine", "bob", false),
+               std::runtime_error);
+  EXPECT_EQ(read_all(tmp_ / "mine/alices.pt"), "weights") << "alice's file is untouched";
+  // Her own name again, and an admin's job, may replace.
+  model("job2", "alices");
+  EXPECT_NO_THROW(r->install_model(tmp_ / "job2/alices.pt", tmp_ / "mine", "alice", false));
+  EXPECT_NO_THROW(r->install_model(tmp_ / "job1/alices.pt", tmp_ / "mine", "root", true));
+  EXPECT_EQ(read_all(tmp_ / "mine/alices.pt"), "bob's weights");
+  EXPECT_EQ(r->owner_of("alices"), "root");
+}

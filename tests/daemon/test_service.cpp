@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
 #include "auth.h"
@@ -47,7 +48,8 @@ class ServiceTest : public ::testing::Test {
     roots_.add(tmp_ / "photos");
     plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
     plugins_->load_dirs({FC_DAEMON_TEST_PLUGIN_DIR, FC_REFUSED_TEST_PLUGIN_DIR});
-    models_ = std::make_unique<fcd::ModelRegistry>(*aux_, std::vector<std::string>{}, nullptr);
+    models_ = std::make_unique<fcd::ModelRegistry>(
+        *aux_, std::vector<std::string>{tmp_ / "models", tmp_ / "shipped"}, nullptr);
     pool_ = std::make_unique<fcd::WorkerPool>(cfg_, *queue_, *plugins_, *models_, roots_);
     service_ = std::make_unique<fcd::FacecycleService>(fcd::ServiceDeps{
         cfg_, *queue_, *auth_, *plugins_, *models_, roots_, pool_.get(), &stopping_});
@@ -306,3 +308,98 @@ TEST_F(ServiceTest, OnlyAdminsAndTheLocalUserMayChangeTheActiveModel) {
 }
 
 }  // namespace
+
+namespace {
+
+pb::SubmitTrainRequest train_request(const std::string& toml, const std::string& path = "") {
+  pb::SubmitTrainRequest r;
+  r.set_config_toml(toml);
+  r.set_config_path(path);
+  return r;
+}
+
+std::string repeated(const std::string& part, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += part;
+  return s;
+}
+
+// A model file with its card in `dir`, as a shipped or trained one looks.
+std::string write_model(const std::string& dir, const std::string& name) {
+  fs::create_directories(dir);
+  std::ofstream(dir + "/" + name + ".pt") << "weights";
+  std::ofstream(dir + "/" + name + ".card.json") << "{}";
+  return dir + "/" + name + ".pt";
+}
+
+// Passing the daemon's own checks is visible as the next refusal: this fixture loads no trainer.
+constexpr auto kPassedPolicy = grpc::StatusCode::FAILED_PRECONDITION;
+
+}  // namespace
+
+// These overflowed toml++'s stack on a gRPC thread and killed the daemon (SIGSEGV).
+TEST_F(ServiceTest, StackOverflowingTrainingConfigsAreRefusedAndTheDaemonLives) {
+  for (const std::string& toml :
+       {"k" + repeated(".k", 40000) + " = 1\n", "[k" + repeated(".k", 50000) + "]\n",
+        "x = " + repeated("[", 100000) + repeated("]", 100000) + "\n"}) {
+    pb::SubmitResponse resp;
+    auto s = local_->SubmitTrain(ctx().get(), train_request(toml), &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("the training config was refused: line 1:"), std::string::npos)
+        << s.error_message();
+  }
+  pb::ListJobsResponse jobs;
+  EXPECT_TRUE(local_->ListJobs(ctx().get(), {}, &jobs).ok());
+}
+
+TEST_F(ServiceTest, ANonAdminCannotTrainOverAModelNameThatIsNotTheirs) {
+  models_->register_model(write_model(tmp_ / "shipped", "facecycle-utk-v5"));
+  auto alice = auth_->add_token("alice", false);
+  write_model(tmp_ / "staged", "alices");
+  models_->install_model(tmp_ / "staged/alices.pt", tmp_ / "models", "alice", false);
+  auto submit = [&](const std::string& token, const std::string& name) {
+    pb::SubmitResponse resp;
+    return tcp_->SubmitTrain(ctx(token).get(), train_request("model_name = \"" + name + "\"\n"),
+                             &resp);
+  };
+  auto s = submit(bob_, "facecycle-utk-v5");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("model_name: a model called 'facecycle-utk-v5' already exists"),
+            std::string::npos)
+      << s.error_message();
+  s = submit(bob_, "alices");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("belongs to alice"), std::string::npos) << s.error_message();
+  EXPECT_EQ(submit(alice, "alices").error_code(), kPassedPolicy) << "her own name";
+  EXPECT_EQ(submit(bob_, "bobs-new-one").error_code(), kPassedPolicy) << "a new name";
+  EXPECT_EQ(submit(admin_, "facecycle-utk-v5").error_code(), kPassedPolicy) << "admins may";
+  EXPECT_EQ(submit(bob_, "../escape").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceTest, TrainingConfigPathsMustLieUnderTheAllowedRoots) {
+  auto submit = [&](const std::string& toml, const std::string& path = "") {
+    pb::SubmitResponse resp;
+    return tcp_->SubmitTrain(ctx(bob_).get(), train_request(toml, path), &resp);
+  };
+  auto expect_refused = [&](const grpc::Status& s, const std::string& words) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << words;
+    EXPECT_NE(s.error_message().find(words), std::string::npos) << s.error_message();
+  };
+  auto s = submit("warm_start = \"/etc/passwd\"\n");
+  expect_refused(s, "warm_start: /etc/passwd: outside the allowed folders");
+  // Relative paths resolve against the config file's folder, as the trainer resolves them.
+  expect_refused(submit("[data]\ndir = \".\"\n", "/etc/evil.toml"),
+                 "data.dir: /etc/: outside the allowed folders");
+  expect_refused(submit("[eval]\njudge_path = \"../etc/passwd\"\n", "/usr/x.toml"),
+                 "eval.judge_path: /etc/passwd: outside");
+  expect_refused(submit("[data]\ndir = \"" + tmp_ / "elsewhere" + "\"\n"), "data.dir: ");
+  // Inside the roots, and a warm start from a models folder (shipped models live outside them).
+  fs::create_directories(tmp_ / "photos/utk");
+  EXPECT_EQ(submit("[data]\ndir = \"utk\"\n", tmp_ / "photos/cfg.toml").error_code(),
+            kPassedPolicy);
+  auto shipped = write_model(tmp_ / "shipped", "base");
+  EXPECT_EQ(submit("warm_start = \"../shipped/base.pt\"\n", tmp_ / "photos/cfg.toml").error_code(),
+            kPassedPolicy);
+  EXPECT_EQ(submit("[eval]\njudge_path = \"" + cfg_.data_dir + "/facecycle.db\"\n").error_code(),
+            kPassedPolicy);
+}
