@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <array>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
@@ -150,6 +151,74 @@ TEST_F(ImageIo, ReadsBmpAndWebpAndChecksTheirDeclaredSize) {
   fc::ImageLimits small;
   small.max_pixels = 40 * 30 - 1;
   EXPECT_THROW(fc::read_image(path("a.webp"), small), ImageError);
+}
+
+// A TIFF header with one IFD of (tag, type, value) entries, count 1 each; 3 = SHORT, 4 = LONG.
+std::string tiff(bool little_endian, const std::vector<std::array<uint32_t, 3>>& entries) {
+  auto u16 = [&](uint32_t v) {
+    return little_endian ? std::string{char(v & 0xff), char(v >> 8)}
+                         : std::string{char(v >> 8), char(v & 0xff)};
+  };
+  auto u32 = [&](uint32_t v) {
+    return little_endian ? u16(v & 0xffff) + u16(v >> 16) : u16(v >> 16) + u16(v & 0xffff);
+  };
+  std::string t = little_endian ? std::string("II*\0", 4) : std::string("MM\0*", 4);
+  t += u32(8) + u16(uint32_t(entries.size()));
+  for (const auto& [tag, type, value] : entries)
+    t += u16(tag) + u16(type) + u32(1) + (type == 3 ? u16(value) + u16(0) : u32(value));
+  t += u32(0);
+  return t + std::string(2048, '\x78');  // "compressed" strip data
+}
+
+// The issue-12 bomb: a small TIFF declaring 30000x30000 was decoded in full (2.7 GB) before the
+// size check. Its header is now read first, in both byte orders and both integer types.
+TEST_F(ImageIo, RefusesATiffDeclaringTooManyPixelsBeforeDecoding) {
+  cv::Mat img = fc::testing::smooth_photo({40, 30});
+  ASSERT_TRUE(cv::imwrite(path("a.tif"), img));
+  auto ok = fc::read_image(path("a.tif"));
+  EXPECT_EQ(ok.format, "tiff");
+  EXPECT_EQ(ok.bgr.size(), img.size());
+  fc::ImageLimits small;
+  small.max_pixels = 40 * 30 - 1;
+  try {
+    fc::read_image(path("a.tif"), small);
+    ADD_FAILURE() << "limit ignored";
+  } catch (const ImageError& e) {
+    EXPECT_NE(std::string(e.what()).find("declares 40\xc3\x97"
+                                         "30 pixels"),
+              std::string::npos)
+        << e.what();
+  }
+  // Width, length, bits, compression (deflate), photometric, strip offset, samples, rows/strip.
+  for (bool le : {true, false}) {
+    for (uint32_t type : {3u, 4u}) {
+      spit(path("bomb.tif"), tiff(le, {{256, type, 30000},
+                                       {257, type, 30000},
+                                       {258, 3, 8},
+                                       {259, 3, 8},
+                                       {262, 3, 2},
+                                       {273, 4, 100},
+                                       {277, 3, 3},
+                                       {278, type, 30000}}));
+      expect_refused(path("bomb.tif"),
+                     "declares 30000\xc3\x97"
+                     "30000 pixels");
+    }
+  }
+  spit(path("nosize.tif"), tiff(true, {{258, 3, 8}, {273, 4, 100}}));
+  expect_refused(path("nosize.tif"), "damaged or unsupported tiff header");
+}
+
+TEST_F(ImageIo, RefusesAPnmDeclaringTooManyPixelsBeforeDecoding) {
+  cv::Mat img = fc::testing::smooth_photo({40, 30});
+  ASSERT_TRUE(cv::imwrite(path("a.ppm"), img));
+  EXPECT_EQ(fc::read_image(path("a.ppm")).bgr.size(), img.size());
+  spit(path("bomb.ppm"), "P6\n# a comment 1 2\n30000\n30000 255\n" + std::string(4096, 'x'));
+  expect_refused(path("bomb.ppm"),
+                 "declares 30000\xc3\x97"
+                 "30000 pixels");
+  spit(path("bad.pgm"), "P5\nwide high\n255\n");
+  expect_refused(path("bad.pgm"), "damaged or unsupported pnm header");
 }
 
 TEST_F(ImageIo, RefusesNonImagesEmptyAndMissingFilesAndOversizedFiles) {

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -153,6 +154,53 @@ Size64 webp_size(const Bytes& b) {
   if (std::memcmp(c, "VP8 ", 4) == 0)
     return {(c[14] | (c[15] << 8)) & 0x3fff, (c[16] | (c[17] << 8)) & 0x3fff};
   return {};
+}
+
+// TIFF: ImageWidth (256) and ImageLength (257) in the first IFD, the image OpenCV decodes.
+// BigTIFF ("II+") is not sniffed as TIFF, so 4-byte offsets suffice.
+Size64 tiff_size(const Bytes& b) {
+  if (b.size() < 8) return {};
+  const bool le = b[0] == 'I';
+  auto u16 = [&](size_t at) -> uint32_t {
+    return le ? uint32_t(b[at] | (b[at + 1] << 8)) : be16(b.data() + at);
+  };
+  auto u32 = [&](size_t at) -> uint32_t {
+    return le ? uint32_t(le32(b.data() + at)) : be32(b.data() + at);
+  };
+  const size_t ifd = u32(4);
+  if (ifd < 8 || ifd + 2 > b.size()) return {};
+  const size_t n = u16(ifd);
+  Size64 s;
+  for (size_t i = 0; i < n && ifd + 2 + 12 * (i + 1) <= b.size(); ++i) {
+    const size_t e = ifd + 2 + 12 * i;
+    const uint32_t tag = u16(e), type = u16(e + 2);
+    if (tag != 256 && tag != 257) continue;
+    long long v = type == 3 ? u16(e + 8) : type == 4 ? u32(e + 8) : -1;  // SHORT or LONG
+    (tag == 256 ? s.w : s.h) = v;
+  }
+  if (s.w < 0 || s.h < 0) return {};
+  return s;
+}
+
+// PNM (P1-P6): magic, then width and height as ASCII numbers; '#' starts a comment.
+Size64 pnm_size(const Bytes& b) {
+  size_t i = 2;
+  long long v[2] = {-1, -1};
+  for (long long& out : v) {
+    while (i < b.size() && (std::isspace(b[i]) || b[i] == '#')) {
+      if (b[i] == '#')
+        while (i < b.size() && b[i] != '\n') ++i;
+      else
+        ++i;
+    }
+    if (i >= b.size() || !std::isdigit(b[i])) return {};
+    out = 0;
+    for (; i < b.size() && std::isdigit(b[i]); ++i) {
+      out = out * 10 + (b[i] - '0');
+      if (out > (1LL << 40)) return {out, out};  // absurd: report it as huge
+    }
+  }
+  return {v[0], v[1]};
 }
 
 // PNG is complete when its chunks chain, each whole, up to IEND.
@@ -323,6 +371,8 @@ DecodedImage read_image(const std::string& path, const ImageLimits& limits) {
   if (format == "jpg") declared = jpeg_size(data, &sos_at);
   if (format == "bmp") declared = bmp_size(data);
   if (format == "webp") declared = webp_size(data);
+  if (format == "tiff") declared = tiff_size(data);
+  if (format == "pnm") declared = pnm_size(data);
   auto too_many = [&](long long w, long long h) { return w * h > limits.max_pixels; };
   auto too_large_error = [&](long long w, long long h) {
     return ImageError(path + " declares " + pixels_text(w, h) + " pixels, more than the limit of " +
@@ -330,8 +380,11 @@ DecodedImage read_image(const std::string& path, const ImageLimits& limits) {
   };
   if (declared.w >= 0 && too_many(declared.w, declared.h))
     throw too_large_error(declared.w, declared.h);
-  if ((format == "png" || format == "jpg") && declared.w <= 0)
-    throw ImageError(path + " has a damaged " + format + " header (no image size found)");
+  // Every accepted format's header is parsed: decoding a size we have not checked is how a
+  // 2.6 MB TIFF declaring 30000x30000 took gigabytes.
+  if (declared.w <= 0 || declared.h <= 0)
+    throw ImageError(path + " has a damaged or unsupported " + format +
+                     " header (no image size found)");
 
   bool complete = true;
   if (format == "png") complete = png_complete(data);
@@ -350,7 +403,7 @@ DecodedImage read_image(const std::string& path, const ImageLimits& limits) {
   }
   if (raw.empty())
     throw ImageError("cannot decode " + path + " as " + format + " (corrupt or unsupported)");
-  // Formats whose header we do not parse are checked after decoding.
+  // A second line of defence, should a decoder disagree with the header we parsed.
   if (too_many(raw.cols, raw.rows)) throw too_large_error(raw.cols, raw.rows);
   return {to_bgr8(raw), format};
 }
