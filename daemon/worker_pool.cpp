@@ -17,6 +17,17 @@ using nlohmann::json;
 namespace {
 // A transform item claimed this often never finished: it probably takes the daemon down.
 constexpr int kMaxTransformAttempts = 3;
+// How often a refused database write (disk full, I/O error) is tried again.
+constexpr int kRetryPendingMs = 1000;
+
+// Log and progress events are for watchers; failing to store one must not fail the item.
+void add_event_or_log(JobQueue& queue, int64_t job_id, const std::string& type, const json& p) {
+  try {
+    queue.add_event(job_id, type, p);
+  } catch (const std::exception& e) {
+    spdlog::warn("job {}: {} event not stored: {}", job_id, type, e.what());
+  }
+}
 }  // namespace
 
 WorkerPool::WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins,
@@ -53,6 +64,8 @@ void WorkerPool::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  if (!retry_pending())  // what stays unrecorded shows as running, and is re-run at the next start
+    spdlog::error("stopping with item results the database refused; those items run again");
 }
 
 void WorkerPool::worker_main(int n) {
@@ -60,6 +73,11 @@ void WorkerPool::worker_main(int n) {
   StageCache stages(plugins_);
   std::unique_ptr<fc::Trainer> trainer;
   while (!stopping_) {
+    // Results first: new work whose end cannot be recorded either would only pile up.
+    if (!retry_pending()) {
+      queue_.wait_for_work(std::chrono::milliseconds(kRetryPendingMs));
+      continue;
+    }
     std::optional<Claim> claim;
     InFlight flight;
     try {
@@ -101,7 +119,8 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
         static_cast<spdlog::level::level_enum>(std::clamp(static_cast<int>(level), 0, 3) + 1),
         "job {} item {}: {}", job_id, idx, msg);
     if (level != fc::LogLevel::kDebug)
-      queue_.add_event(job_id, "log", {{"item_index", idx}, {"level", lv}, {"message", msg}});
+      add_event_or_log(queue_, job_id, "log",
+                       {{"item_index", idx}, {"level", lv}, {"message", msg}});
   };
   // Progress is stored as events: keep it to a few per item.
   auto last_time = std::chrono::steady_clock::now() - std::chrono::seconds(10);
@@ -113,7 +132,7 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
       return;
     last_time = now;
     last_fraction = fraction;
-    queue_.add_event(job_id, "progress",
+    add_event_or_log(queue_, job_id, "progress",
                      {{"item_index", idx}, {"fraction", fraction}, {"message", msg}});
   };
 
@@ -140,7 +159,11 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   }
   // A cancelled item ends as cancelled whatever it threw; a shutdown hands it back.
   if (f.shutdown->load()) {
-    queue_.release_item(job_id, idx, "the daemon is stopping; it resumes at the next start");
+    try {
+      queue_.release_item(job_id, idx, "the daemon is stopping; it resumes at the next start");
+    } catch (const std::exception& e) {  // still `running`: the next start re-queues it
+      spdlog::error("job {} item {}: cannot hand it back: {}", job_id, idx, e.what());
+    }
     return;
   }
   bool cancelled = f.cancel->load() || report.value("cancelled", false);
@@ -151,14 +174,50 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   }
   if (outcome == ItemOutcome::kFailed)
     spdlog::warn("job {} item {} failed: {}", job_id, idx, error);
+  record_end(
+      {job_id, idx, outcome, error, outcome == ItemOutcome::kSucceeded ? report.dump() : ""});
+}
+
+void WorkerPool::record_end(const PendingEnd& e) {
+  if (e.idx < 0) return finalize_or_keep(e.job_id, json::parse(e.report_json, nullptr, false));
   bool last = false;
   try {
-    last = queue_.finish_item(job_id, idx, outcome, error,
-                              outcome == ItemOutcome::kSucceeded ? report.dump() : "");
-  } catch (const std::exception& e) {
-    spdlog::error("job {} item {}: cannot record the result: {}", job_id, idx, e.what());
+    last = queue_.finish_item(e.job_id, e.idx, e.outcome, e.error, e.report_json);
+  } catch (const std::exception& ex) {
+    if (e.retries % 60 == 0)
+      spdlog::error(
+          "job {} item {}: cannot record its end ({}); it shows as running until a retry "
+          "succeeds (every {} ms, no new work is claimed meanwhile)",
+          e.job_id, e.idx, ex.what(), kRetryPendingMs);
+    std::lock_guard<std::mutex> lk(pending_mu_);
+    pending_.push_back(e);
+    ++pending_.back().retries;
+    return;
   }
-  if (last) end_job(job_id);
+  if (last) end_job(e.job_id);
+}
+
+bool WorkerPool::retry_pending() {
+  std::vector<PendingEnd> todo;
+  {
+    std::lock_guard<std::mutex> lk(pending_mu_);
+    if (pending_.empty()) return true;
+    todo.swap(pending_);
+  }
+  for (const auto& e : todo) record_end(e);  // a failure puts it back
+  std::lock_guard<std::mutex> lk(pending_mu_);
+  if (pending_.empty()) spdlog::info("the database accepts writes again: recorded results kept");
+  return pending_.empty();
+}
+
+void WorkerPool::finalize_or_keep(int64_t job_id, const json& result) {
+  try {
+    queue_.finalize_job(job_id, result);
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: cannot record its end ({}); retrying", job_id, e.what());
+    std::lock_guard<std::mutex> lk(pending_mu_);
+    pending_.push_back({job_id, -1, ItemOutcome::kSucceeded, "", result.dump()});
+  }
 }
 
 void WorkerPool::end_job(int64_t job_id) {
@@ -185,7 +244,7 @@ void WorkerPool::end_job(int64_t job_id) {
   } catch (const std::exception& e) {
     spdlog::error("job {}: {}", job_id, e.what());
   }
-  queue_.finalize_job(job_id, result);
+  finalize_or_keep(job_id, result);
 }
 
 }  // namespace fcd

@@ -41,7 +41,22 @@ class WorkerPool {
     std::shared_ptr<std::atomic<bool>> shutdown;  // set: release instead of cancel
   };
 
+  // An item's end (or a job's finalisation, idx < 0) that the database refused, e.g. a full
+  // disk: kept and retried, so the item does not stay `running` until the next restart.
+  struct PendingEnd {
+    int64_t job_id;
+    int idx;
+    ItemOutcome outcome;
+    std::string error, report_json;
+    int retries = 0;  // for the log: the first failure and every 60th are reported
+  };
+
   void worker_main(int n);
+  // Records an item's end, or keeps it for a retry; ends the job when it was the last item.
+  void record_end(const PendingEnd& e);
+  // Retries what could not be recorded. True when nothing is left waiting.
+  bool retry_pending();
+  void finalize_or_keep(int64_t job_id, const nlohmann::json& result);
   void run_claim(const Claim& c, const InFlight& f, class StageCache& stages,
                  std::unique_ptr<fc::Trainer>& trainer);
 
@@ -56,6 +71,8 @@ class WorkerPool {
   std::map<std::pair<int64_t, int>, InFlight> in_flight_;
   int running_train_ = 0;
   std::vector<std::thread> threads_;
+  std::mutex pending_mu_;
+  std::vector<PendingEnd> pending_;
 };
 
 }  // namespace fcd

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <thread>
 
 #include "auth.h"
 #include "facecycle/core/image_io.h"
@@ -34,7 +35,7 @@ class ServiceTest : public ::testing::Test {
     cfg_.workers = 2;
     cfg_.pipelines["transform"] = {"daemon-test-good"};
     cfg_.pipelines["whole_image"] = {"generate-{task}"};
-    cfg_.plugin_configs["daemon-test-good"] = {{"fail_on", "bad"}};
+    cfg_.plugin_configs["daemon-test-good"] = {{"fail_on", "bad"}, {"slow_on", "slow"}};
     fcd::finalize_config(cfg_);
 
     db_ = std::make_unique<fcd::Database>(cfg_.data_dir + "/facecycle.db");
@@ -402,4 +403,31 @@ TEST_F(ServiceTest, TrainingConfigPathsMustLieUnderTheAllowedRoots) {
             kPassedPolicy);
   EXPECT_EQ(submit("[eval]\njudge_path = \"" + cfg_.data_dir + "/facecycle.db\"\n").error_code(),
             kPassedPolicy);
+}
+
+// A write the database refuses (a full disk) used to leave the item `running` until a restart.
+// The worker keeps the result, claims nothing new, and records it once writes work again.
+TEST_F(ServiceTest, AnItemEndTheDatabaseRefusedIsRecordedWhenWritesWorkAgain) {
+  fs::create_directories(tmp_ / "photos/slow");
+  cv::imwrite(tmp_ / "photos/slow/slow.png", cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)));
+  auto r = transform_request();
+  r.clear_inputs();
+  r.add_inputs(tmp_ / "photos/slow/slow.png");
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), r, &resp).ok());
+  const int64_t id = resp.job().id();
+  auto item_state = [&] { return queue_->items(id).at(0).state; };
+  auto wait_for = [&](auto done, int ms) {
+    for (int i = 0; i < ms / 20 && !done(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return done();
+  };
+  ASSERT_TRUE(wait_for([&] { return item_state() == "running"; }, 5000));
+  db_->exec("PRAGMA query_only = 1");  // as a full disk: reads work, every write fails
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the stage ends meanwhile
+  EXPECT_EQ(item_state(), "running");
+  db_->exec("PRAGMA query_only = 0");
+  EXPECT_TRUE(wait_for([&] { return item_state() == "succeeded"; }, 5000)) << item_state();
+  EXPECT_TRUE(wait_for([&] { return queue_->get_job(id)->state == "succeeded"; }, 5000))
+      << queue_->get_job(id)->state;
 }
