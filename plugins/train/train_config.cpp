@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "facecycle/core/toml_limits.h"
+
 namespace fc::train {
 namespace {
 
@@ -166,6 +168,9 @@ int TrainConfig::total_steps() const {
 }
 
 TrainConfig parse_train_config(const std::string& toml_text, const std::string& origin) {
+  // The daemon checks this too, but fc-eval and the plugin read configs without it.
+  if (std::string why = fc::toml_limits_problem(toml_text); !why.empty())
+    throw std::invalid_argument((origin.empty() ? "config" : origin) + ": " + why);
   toml::table root;
   try {
     root = toml::parse(toml_text, origin);

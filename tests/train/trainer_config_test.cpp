@@ -106,6 +106,14 @@ TEST(TrainerConfig, DomainClassifierAndEmaAreOffUnlessSet) {
   EXPECT_NE(error_for(with("[generator]\nema = 1.5\n")).find("generator.ema"), std::string::npos);
 }
 
+// Issue 12: a 50,000-part dotted key or header overflowed toml++'s stack (SIGSEGV).
+TEST(TrainerConfig, DeepKeysAreRefusedBeforeParsing) {
+  std::string key = "k";
+  for (int i = 0; i < 50000; ++i) key += ".k";
+  EXPECT_NE(error_for(key + " = 1\n").find("parts"), std::string::npos);
+  EXPECT_NE(error_for("[" + key + "]\n").find("parts"), std::string::npos);
+}
+
 TEST(TrainerConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_for(with("[[stages]]\nsize = 50\nsteps = 5\nbatch = 2\n")),
             "stages[1].size: 50 is not divisible by 4");
