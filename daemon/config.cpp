@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "facecycle/core/toml_limits.h"
+#include "text_limits.h"
 
 namespace fcd {
 
@@ -17,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 [[noreturn]] void bad(const std::string& origin, const std::string& key, const std::string& why) {
-  throw ConfigError(origin + ": key '" + key + "' " + why);
+  throw ConfigError(origin + ": key '" + clip(key) + "' " + why);
 }
 
 std::string get_string(const toml::node& n, const std::string& origin, const std::string& key) {
@@ -69,7 +70,7 @@ std::string check_choice(const std::string& v, const std::string& origin, const 
   if (allowed.count(v)) return v;
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  bad(origin, key, "must be one of: " + list + " (got '" + v + "')");
+  bad(origin, key, "must be one of: " + list + " (got '" + clip(v) + "')");
 }
 
 const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
@@ -139,7 +140,7 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
       for (const auto& [pk, pn] : *t) {
         std::string name(pk.str());
         const auto* pt = pn.as_table();
-        if (!pt) bad(origin, "plugins." + name, "must be a table: [plugins." + name + "]");
+        if (!pt) bad(origin, "plugins." + name, "must be a table: [plugins." + clip(name) + "]");
         auto& pc = c.plugin_configs[name];
         for (const auto& [sk, sn] : *pt) {
           std::string full = "plugins." + name + "." + std::string(sk.str());
@@ -148,7 +149,7 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
       }
     } else {
       throw ConfigError(
-          origin + ": unknown key '" + key +
+          origin + ": unknown key '" + clip(key) +
           "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
           "device, precision, threads, models_dir, active_model, log_level, "
           "train_concurrency, max_batch, max_wait_ms, keep_detail, [pipelines], [plugins.NAME])");

@@ -78,7 +78,7 @@ std::vector<std::string> default_plugin_dirs() {
 }
 
 int add_token_command(const Config& config, const std::string& user, bool admin) {
-  fs::create_directories(config.data_dir);
+  make_private_dir(config.data_dir);
   Database db(db_path(config));
   apply_migrations(db);
   Auth auth(db);
@@ -89,7 +89,7 @@ int add_token_command(const Config& config, const std::string& user, bool admin)
 }
 
 int run_daemon(Config cfg) {
-  fs::create_directories(cfg.data_dir);
+  make_private_dir(cfg.data_dir);
   // One daemon per data dir: two would both recover and claim the same items.
   std::string lock_path = cfg.data_dir + "/facecycled.lock";
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -144,7 +144,7 @@ int run_daemon(Config cfg) {
   topts.keep_detail = cfg.keep_detail;
   std::vector<std::string> model_dirs{cfg.models_dir};
   if (*FC_SHIPPED_MODELS_DIR) model_dirs.push_back(FC_SHIPPED_MODELS_DIR);
-  fs::create_directories(cfg.models_dir);
+  make_private_dir(cfg.models_dir);
   ModelRegistry models(aux_db, model_dirs,
                        [topts](const std::string& p) { return fc::load_translator(p, topts); });
   models.activate_initial(cfg.active_model, FC_SHIPPED_MODELS_DIR);
@@ -177,6 +177,7 @@ int run_daemon(Config cfg) {
         cfg.listen);
     return 1;
   }
+  set_serving(*server, true);
   if (!sock.empty()) ::chmod(sock.c_str(), 0600);  // only this account is "local"
   pool.start();
   spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);
@@ -203,7 +204,7 @@ int run_daemon(Config cfg) {
   tick();
   io.run();
 
-  server->GetHealthCheckService()->SetServingStatus(false);
+  set_serving(*server, false);
   // A plugin that ignores the cancel flag must not keep the daemon alive forever. Leaving with
   // items still running is safe: they are re-queued at the next start, as after a kill -9.
   std::promise<void> drained;

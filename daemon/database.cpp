@@ -1,5 +1,9 @@
 #include "database.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 
 namespace fcd {
@@ -56,6 +60,12 @@ std::string Statement::text(int col) const {
 }
 
 Database::Database(const std::string& path) : path_(path) {
+  // It holds token hashes and every user's jobs: owner-only whatever the umask. SQLite gives
+  // the -wal and -shm files the database file's mode.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

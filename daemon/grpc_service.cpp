@@ -6,6 +6,8 @@
 // owns signals and timers only, so shutdown is sequenced from one place.
 #include "grpc_service.h"
 
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -113,6 +115,13 @@ pb::Model to_proto(const ModelInfo& m, const ModelRegistry& reg) {
 bool is_unix_peer(const std::string& peer) { return peer.rfind("unix", 0) == 0; }
 
 }  // namespace
+
+void set_serving(grpc::Server& server, bool serving) {
+  auto* health = server.GetHealthCheckService();
+  if (!health) return;
+  health->SetServingStatus(pb::Facecycle::service_full_name(), serving);
+  health->SetServingStatus(serving);
+}
 
 pb::JobState job_state_from_string(const std::string& s) {
   if (s == "queued") return pb::JOB_STATE_QUEUED;
@@ -403,7 +412,7 @@ Status FacecycleService::ActivateModel(grpc::ServerContext* ctx,
       return Status(StatusCode::NOT_FOUND, e.what());
     } catch (const std::exception& e) {
       return Status(StatusCode::FAILED_PRECONDITION,
-                    "cannot load model " + req->name() + ": " + e.what());
+                    "cannot load model " + clip(req->name()) + ": " + e.what());
     }
     spdlog::info("model {} activated by {}", req->name(), user.name);
     return Status::OK;

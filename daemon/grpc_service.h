@@ -58,6 +58,11 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
   ServiceDeps d_;
 };
 
+// Health: the server-wide status ("") and the service's own name, which probes such as
+// `grpc_health_probe -service facecycle.v1.Facecycle` ask for (they got NOT_FOUND). Needs
+// grpc::EnableDefaultHealthCheckService(true) before the server was built.
+void set_serving(grpc::Server& server, bool serving);
+
 // Conversions, shared with tests.
 void fill_job(const JobRecord& r, facecycle::v1::Job* out);
 facecycle::v1::JobState job_state_from_string(const std::string& s);

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "text_limits.h"
+
 namespace fcd {
 
 namespace fs = std::filesystem;
@@ -147,7 +149,7 @@ ModelInfo ModelRegistry::activate(const std::string& name) {
   if (!m) {
     std::string names;
     for (const auto& x : list()) names += (names.empty() ? "" : ", ") + x.name;
-    throw std::invalid_argument("unknown model '" + name + "'; known: " +
+    throw std::invalid_argument("unknown model '" + clip(name) + "'; known: " +
                                 (names.empty() ? "none (train one with facecycle train)" : names));
   }
   if (!loader_) throw std::runtime_error("this daemon cannot load models");

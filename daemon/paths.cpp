@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <regex>
 
+#include "text_limits.h"
+
 namespace fcd {
 
 namespace fs = std::filesystem;
@@ -48,23 +50,23 @@ bool AllowedRoots::contains(const std::string& canonical_path) const {
 
 std::string AllowedRoots::check_read(const std::string& path) const {
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(path + ": no such file");
+  if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(clip(path) + ": no such file");
   auto c = fs::canonical(path, ec);
-  if (ec) throw PathError(path + ": cannot resolve: " + ec.message());
+  if (ec) throw PathError(clip(path) + ": cannot resolve: " + ec.message());
   if (!contains(c.string()))
-    throw PathError(path + ": outside the allowed folders; " + roots_hint(roots_));
-  if (!fs::is_regular_file(c, ec)) throw PathError(path + ": not a regular file");
+    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
+  if (!fs::is_regular_file(c, ec)) throw PathError(clip(path) + ": not a regular file");
   return c.string();
 }
 
 std::string AllowedRoots::check_read_dir(const std::string& path) const {
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(path + ": no such folder");
+  if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(clip(path) + ": no such folder");
   auto c = fs::canonical(path, ec);
-  if (ec) throw PathError(path + ": cannot resolve: " + ec.message());
+  if (ec) throw PathError(clip(path) + ": cannot resolve: " + ec.message());
   if (!contains(c.string()))
-    throw PathError(path + ": outside the allowed folders; " + roots_hint(roots_));
-  if (!fs::is_directory(c, ec)) throw PathError(path + ": not a folder");
+    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
+  if (!fs::is_directory(c, ec)) throw PathError(clip(path) + ": not a folder");
   return c.string();
 }
 
@@ -72,14 +74,16 @@ std::string AllowedRoots::check_output_dir(const std::string& path) const {
   if (path.empty()) throw PathError("no output folder given");
   std::error_code ec;
   auto w = fs::weakly_canonical(fs::absolute(path), ec);
-  if (ec) throw PathError(path + ": cannot resolve: " + ec.message());
+  if (ec) throw PathError(clip(path) + ": cannot resolve: " + ec.message());
   if (!contains(w.string()))
-    throw PathError(path + ": output folder outside the allowed folders; " + roots_hint(roots_));
+    throw PathError(clip(path) + ": output folder outside the allowed folders; " +
+                    roots_hint(roots_));
   fs::create_directories(w, ec);
-  if (ec) throw PathError(path + ": cannot create folder: " + ec.message());
+  if (ec) throw PathError(clip(path) + ": cannot create folder: " + ec.message());
   auto c = fs::canonical(w, ec);  // again, now that it exists (a racing symlink)
   if (ec || !contains(c.string()) || !fs::is_directory(c))
-    throw PathError(path + ": output folder outside the allowed folders; " + roots_hint(roots_));
+    throw PathError(clip(path) + ": output folder outside the allowed folders; " +
+                    roots_hint(roots_));
   return c.string();
 }
 
@@ -87,12 +91,19 @@ std::string AllowedRoots::check_write(const std::string& path) const {
   fs::path p = fs::absolute(path);
   std::error_code ec;
   if (fs::is_symlink(fs::symlink_status(p, ec)))
-    throw PathError(path + ": refusing to write through a symlink");
+    throw PathError(clip(path) + ": refusing to write through a symlink");
   auto dir = fs::canonical(p.parent_path(), ec);
-  if (ec) throw PathError(path + ": output folder missing: " + ec.message());
+  if (ec) throw PathError(clip(path) + ": output folder missing: " + ec.message());
   if (!contains(dir.string()))
-    throw PathError(path + ": outside the allowed folders; " + roots_hint(roots_));
+    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
   return (dir / p.filename()).string();
+}
+
+void make_private_dir(const std::string& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 }
 
 bool has_image_extension(const std::string& path) {

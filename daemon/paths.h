@@ -34,6 +34,11 @@ class AllowedRoots {
   std::vector<std::string> roots_;  // canonical
 };
 
+// Creates `dir` (and missing parents) when missing; a folder it creates is mode 0700 whatever
+// the umask (the data and models folders: other users' photos and models). Throws
+// std::filesystem::filesystem_error.
+void make_private_dir(const std::string& dir);
+
 // Image files directly inside a folder (by extension), sorted by name.
 std::vector<std::string> list_image_files(const std::string& dir);
 bool has_image_extension(const std::string& path);

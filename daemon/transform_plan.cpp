@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "facecycle/core/image_io.h"
+#include "text_limits.h"
 
 namespace fcd {
 
@@ -47,7 +50,7 @@ std::vector<std::string> pipeline_for(const Config& config, const PluginHost& pl
         for (const auto& q : plugins.plugins())
           if (q.name.rfind("generate-", 0) == 0)
             known += (known.empty() ? "" : ", ") + q.name.substr(9);
-        throw InvalidRequest("unknown task '" + task + "' (no stage plugin '" + name +
+        throw InvalidRequest("unknown task '" + clip(task) + "' (no stage plugin '" + clip(name) +
                              "'); known tasks: " + (known.empty() ? "none loaded" : known));
       }
       throw InvalidRequest("the '" + key + "' pipeline needs stage '" + name +
@@ -58,15 +61,48 @@ std::vector<std::string> pipeline_for(const Config& config, const PluginHost& pl
   return stages;
 }
 
+namespace {
+
+// Reasons listed in a refusal; the rest are counted.
+constexpr size_t kMaxListedReasons = 20;
+
+// Output names that do not collide: two inputs with the same stem (a.jpg, a.png, or a.png in
+// two folders) must not overwrite each other's output. Each base name remembers the next
+// suffix to try, so n inputs named alike cost O(n), not O(n^2).
+class OutputNames {
+ public:
+  std::string unique(const std::string& name) {
+    if (taken_.insert(name).second) return name;
+    const std::string stem = fs::path(name).stem().string();
+    const std::string ext = fs::path(name).extension().string();
+    int& n = next_[name];
+    if (n < 2) n = 2;
+    std::string candidate;
+    do candidate = stem + "-" + std::to_string(n++) + ext;
+    while (!taken_.insert(candidate).second);
+    return candidate;
+  }
+
+ private:
+  std::unordered_set<std::string> taken_;
+  std::unordered_map<std::string, int> next_;
+};
+
+}  // namespace
+
 TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
                              const PluginHost& plugins, const AllowedRoots& roots) {
   if (spec.inputs.empty())
     throw InvalidRequest("no inputs: give one or more image files or folders");
+  if (spec.inputs.size() > kMaxTransformItems)
+    throw InvalidRequest("the request names " + std::to_string(spec.inputs.size()) +
+                         " inputs, more than the limit of " + std::to_string(kMaxTransformItems) +
+                         " per job: split it into several");
   if (spec.task.empty())
     throw InvalidRequest("no task: choose one, e.g. --task age or --task race");
   static const std::set<std::string> formats{"", "same", "png", "jpg", "jpeg"};
   if (!formats.count(spec.format))
-    throw InvalidRequest("unknown output format '" + spec.format + "': use png, jpg or same");
+    throw InvalidRequest("unknown output format '" + clip(spec.format) + "': use png, jpg or same");
   pipeline_for(config, plugins, spec.task, spec.whole_image);
   if (spec.output_dir.empty()) throw InvalidRequest("no output folder: give one with --output DIR");
 
@@ -84,19 +120,23 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
     if (fs::is_directory(in, ec)) {
       auto c = fs::canonical(in, ec);
       if (ec || !roots.contains(c.string())) {
-        plan.warnings.push_back(in + ": folder outside the allowed folders; skipped");
+        plan.warnings.push_back(clip(in) + ": folder outside the allowed folders; skipped");
         continue;
       }
       auto found = list_image_files(c.string());
-      if (found.empty()) plan.warnings.push_back(in + ": folder holds no image files");
+      if (found.empty()) plan.warnings.push_back(clip(in) + ": folder holds no image files");
       files.insert(files.end(), found.begin(), found.end());
     } else {
       files.push_back(in);
     }
   }
 
+  if (files.size() > kMaxTransformItems)
+    throw InvalidRequest("the request names " + std::to_string(files.size()) +
+                         " images (folders expanded), more than the limit of " +
+                         std::to_string(kMaxTransformItems) + " per job: split it into several");
   int valid = 0;
-  std::set<std::string> taken;
+  OutputNames names;
   for (const auto& f : files) {
     std::string fmt = "png";
     try {
@@ -110,16 +150,15 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
       plan.warnings.push_back(e.what());
       fmt = fc::output_format(spec.format.empty() ? "same" : spec.format, "png");
     }
-    // Two inputs with the same stem (a.jpg, a.png) must not overwrite each other's output.
-    std::string name = fc::output_file_name(f, fmt);
-    std::string stem = fs::path(name).stem().string(), ext = fs::path(name).extension().string();
-    for (int n = 2; taken.count(name); ++n) name = stem + "-" + std::to_string(n) + ext;
-    taken.insert(name);
+    std::string name = names.unique(fc::output_file_name(f, fmt));
     plan.items.push_back({f, (fs::path(plan.output_dir) / name).string()});
   }
   if (valid == 0) {
     std::string why;
-    for (const auto& w : plan.warnings) why += "\n  " + w;
+    for (size_t i = 0; i < plan.warnings.size() && i < kMaxListedReasons; ++i)
+      why += "\n  " + plan.warnings[i];
+    if (plan.warnings.size() > kMaxListedReasons)
+      why += "\n  ... and " + std::to_string(plan.warnings.size() - kMaxListedReasons) + " more";
     throw InvalidRequest("no usable input image" + (why.empty() ? std::string() : ":" + why));
   }
   return plan;

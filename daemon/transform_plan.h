@@ -18,6 +18,10 @@ struct InvalidRequest : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// Items one transform request may hold: the queue inserts them in one transaction, and a job
+// that large is better split anyway.
+inline constexpr size_t kMaxTransformItems = 100'000;
+
 struct TransformSpec {
   std::vector<std::string> inputs;
   std::string output_dir, task, format = "same";

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "database.h"
 #include "paths.h"
 #include "temp_dir.h"
 
@@ -101,3 +103,35 @@ TEST_F(PathsTest, RemovesOnlyAtomicWriteLeftovers) {
 }
 
 }  // namespace
+
+namespace {
+// Runs `f` with umask `mask`, restoring the old one.
+template <class F>
+void with_umask(mode_t mask, F&& f) {
+  mode_t old = ::umask(mask);
+  f();
+  ::umask(old);
+}
+mode_t mode_of(const std::string& p) {
+  struct stat st {};
+  ::stat(p.c_str(), &st);
+  return st.st_mode & 07777;
+}
+}  // namespace
+
+// The data and models folders hold other users' photos, jobs and models; the database their
+// token hashes. They were created with the umask's 0755/0644.
+TEST_F(PathsTest, DataFoldersAndTheDatabaseAreOwnerOnlyWhateverTheUmask) {
+  with_umask(022, [&] {
+    fcd::make_private_dir(tmp_ / "data/models");
+    fcd::Database db(tmp_ / "data/facecycle.db");
+    db.exec("CREATE TABLE t (x INTEGER)");  // the -wal file exists now
+    EXPECT_EQ(mode_of(tmp_ / "data/facecycle.db"), 0600u);
+    EXPECT_EQ(mode_of(tmp_ / "data/facecycle.db-wal"), 0600u);
+  });
+  EXPECT_EQ(mode_of(tmp_ / "data/models"), 0700u);
+  fs::create_directories(tmp_ / "mine");
+  fs::permissions(tmp_ / "mine", fs::perms(0750), fs::perm_options::replace);
+  fcd::make_private_dir(tmp_ / "mine");
+  EXPECT_EQ(mode_of(tmp_ / "mine"), 0750u) << "a folder the user made is left as it is";
+}

@@ -1,11 +1,14 @@
 // The gRPC service in-process, over a unix socket (user "local") and TCP (tokens), with real
 // workers running the daemon-test-good stage.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 #include <thread>
 
 #include "auth.h"
@@ -13,6 +16,7 @@
 #include "grpc_service.h"
 #include "migrations.h"
 #include "temp_dir.h"
+#include "transform_plan.h"
 
 namespace {
 
@@ -55,6 +59,7 @@ class ServiceTest : public ::testing::Test {
     service_ = std::make_unique<fcd::FacecycleService>(fcd::ServiceDeps{
         cfg_, *queue_, *auth_, *plugins_, *models_, roots_, pool_.get(), &stopping_});
 
+    grpc::EnableDefaultHealthCheckService(true);  // as facecycled does
     grpc::ServerBuilder b;
     sock_ = cfg_.data_dir + "/t.sock";
     b.AddListeningPort("unix:" + sock_, grpc::InsecureServerCredentials());
@@ -62,6 +67,7 @@ class ServiceTest : public ::testing::Test {
     b.RegisterService(service_.get());
     server_ = b.BuildAndStart();
     ASSERT_TRUE(server_);
+    fcd::set_serving(*server_, true);
     pool_->start();
     local_ = pb::Facecycle::NewStub(
         grpc::CreateChannel("unix:" + sock_, grpc::InsecureChannelCredentials()));
@@ -430,4 +436,95 @@ TEST_F(ServiceTest, AnItemEndTheDatabaseRefusedIsRecordedWhenWritesWorkAgain) {
   EXPECT_TRUE(wait_for([&] { return item_state() == "succeeded"; }, 5000)) << item_state();
   EXPECT_TRUE(wait_for([&] { return queue_->get_job(id)->state == "succeeded"; }, 5000))
       << queue_->get_job(id)->state;
+}
+
+// Values quoted in errors are clipped: a 100 KB value used to come back whole in every message.
+TEST_F(ServiceTest, ErrorsQuoteLongValuesClipped) {
+  const std::string huge(100 * 1024, 'q');
+  for (int field = 0; field < 2; ++field) {
+    auto r = transform_request();
+    r.set_whole_image(true);  // its pipeline names generate-{task}
+    (field == 0 ? r.set_task(huge) : r.set_format(huge));
+    pb::SubmitResponse resp;
+    auto s = local_->SubmitTransform(ctx().get(), r, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_LT(s.error_message().size(), 1000u) << s.error_message().substr(0, 300);
+    EXPECT_NE(s.error_message().find("... (102400 bytes)"), std::string::npos);
+  }
+  pb::ActivateModelRequest a;
+  a.set_name(huge);
+  pb::ActivateModelResponse ar;
+  auto s = local_->ActivateModel(ctx().get(), a, &ar);
+  EXPECT_LT(s.error_message().size(), 1000u) << s.error_message().substr(0, 300);
+}
+
+TEST_F(ServiceTest, ATransformRequestHoldsAtMostOneHundredThousandItems) {
+  auto r = transform_request();
+  r.clear_inputs();
+  for (int i = 0; i <= 100000; ++i) r.add_inputs("a");
+  pb::SubmitResponse resp;
+  auto s = local_->SubmitTransform(ctx().get(), r, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("more than the limit of 100000"), std::string::npos)
+      << s.error_message().substr(0, 300);
+}
+
+// Output names were made unique by trying a-2, a-3, ... from 2 each time: quadratic, so 20,000
+// inputs named alike took most of a minute. Now each name remembers its next suffix.
+TEST_F(ServiceTest, ManyInputsWithOneNameGetUniqueOutputsInLinearTime) {
+  fcd::TransformSpec spec;
+  spec.inputs.assign(20000, tmp_ / "photos/a.png");
+  spec.inputs.push_back(tmp_ / "photos/bad.png");
+  spec.output_dir = tmp_ / "photos/out";
+  spec.task = "age";
+  const auto start = std::chrono::steady_clock::now();
+  auto plan = fcd::plan_transform(spec, cfg_, *plugins_, roots_);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 10.0);
+  std::set<std::string> outputs;
+  for (const auto& it : plan.items) outputs.insert(it.output);
+  EXPECT_EQ(outputs.size(), plan.items.size());
+  EXPECT_EQ(plan.items[1].output, tmp_ / "photos/out/a-2.png");
+  EXPECT_EQ(plan.items[19999].output, tmp_ / "photos/out/a-20000.png");
+  EXPECT_EQ(plan.items[20000].output, tmp_ / "photos/out/bad.png");
+}
+
+namespace {
+// grpc.health.v1.Health/Check by hand (as client/src/cmd_info.cpp): the request is field 1, the
+// service name; the response field 1, the status (1 = SERVING). -1 when the call fails.
+int health_status(const std::string& target, const std::string& service) {
+  grpc::GenericStub stub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::string req = service.empty() ? "" : "\x0a" + std::string(1, char(service.size())) + service;
+  grpc::Slice slice(req);
+  grpc::ByteBuffer request(&slice, 1), response;
+  auto call = stub.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  response.Dump(&slices);
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return bytes.size() >= 2 && bytes[0] == 0x08 ? bytes[1] : 0;
+}
+}  // namespace
+
+TEST_F(ServiceTest, HealthChecksNamingTheServiceAreServing) {
+  const std::string target = "unix:" + sock_;
+  EXPECT_EQ(health_status(target, ""), 1);
+  EXPECT_EQ(health_status(target, "facecycle.v1.Facecycle"), 1) << "was NOT_FOUND";
+  EXPECT_EQ(health_status(target, "no.such.Service"), -1);
+  fcd::set_serving(*server_, false);
+  EXPECT_EQ(health_status(target, "facecycle.v1.Facecycle"), 2);
 }
