@@ -58,9 +58,16 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
   return g;
 }
 
+torch::Tensor to_grey3(const torch::Tensor& rgb) {
+  torch::Tensor y = rgb.select(1, 0) * 0.299 + rgb.select(1, 1) * 0.587 + rgb.select(1, 2) * 0.114;
+  return y.unsqueeze(1).expand({-1, 3, -1, -1});
+}
+
 torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
-                              const torch::Tensor& side_B) {
-  torch::Tensor logit_A = C->forward(side_A), logit_B = C->forward(side_B);
+                              const torch::Tensor& side_B, ClassifierInput input) {
+  const bool grey = input == ClassifierInput::kGrey;
+  torch::Tensor logit_A = C->forward(grey ? to_grey3(side_A) : side_A);
+  torch::Tensor logit_B = C->forward(grey ? to_grey3(side_B) : side_B);
   return 0.5 * (torch::binary_cross_entropy_with_logits(logit_A, torch::zeros_like(logit_A)) +
                 torch::binary_cross_entropy_with_logits(logit_B, torch::ones_like(logit_B)));
 }

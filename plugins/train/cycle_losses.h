@@ -55,11 +55,21 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
                      const torch::Tensor& real_A, const torch::Tensor& real_B, int64_t cond_AB,
                      int64_t cond_BA, const LossWeights& w, CycleImages* images);
 
+// What the domain classifier sees. kGrey: luminance only (replicated to 3 channels). UTKFace's
+// older faces are redder on average, so a colour classifier rewards a red cast as "older"; a grey
+// one must find age in shape and texture (wrinkles, grey hair, sagging) instead.
+enum class ClassifierInput { kColour, kGrey };
+
 // 0.5 * (BCE(C(side_A), A) + BCE(C(side_B), B)) for a domain classifier C whose per-patch logit
 // says "domain B". On real faces it trains C (StarGAN's L_cls^r); on fakes (fake_A, fake_B) it is
 // the generator's L_cls^f.
 torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
-                              const torch::Tensor& side_B);
+                              const torch::Tensor& side_B,
+                              ClassifierInput input = ClassifierInput::kColour);
+
+// RGB [N,3,H,W] images (the loaders' order) to their luminance (ITU-R BT.601), replicated to 3
+// channels.
+torch::Tensor to_grey3(const torch::Tensor& rgb);
 
 // 0.5 * (LSGAN(D(real), 1) + LSGAN(D(fake), 0) + w * LSGAN(D(source), 0)); fake is detached.
 // `source` holds real images of the other domain (LossWeights::d_source_negatives); undefined or

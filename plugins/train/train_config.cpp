@@ -252,6 +252,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
     c.cycle_noise = r.number("cycle_noise", 0.0, 0.0, 1.0);
     c.d_source_negatives = r.number("d_source_negatives", 0.0, 0.0, 10.0);
     c.lambda_cls = r.number("lambda_cls", 0.0, 0.0, 1000.0);
+    c.cls_grey = r.string("cls_input", "colour", {"colour", "grey"}) == "grey";
     r.finish();
   }
   if (const toml::table* t = top.table("optimizer")) {

@@ -60,6 +60,7 @@ struct TrainConfig {
   double cycle_noise = 0.0;  // std of the noise on fakes before reconstruction (cycle_losses.h)
   double d_source_negatives = 0.0;  // weight of real source faces as D negatives (cycle_losses.h)
   double lambda_cls = 0.0;          // StarGAN domain classification of the fakes (cycle_losses.h)
+  bool cls_grey = false;            // the classifier sees luminance only (ClassifierInput::kGrey)
 
   // optimiser
   double lr = 2e-4;

@@ -131,6 +131,9 @@ class TrainingRun {
   void update_ema();
   void record_step(const TaskState& t, long done, const GLoss& g, double d_A, double d_B,
                    double loss_C, double lr, double ms);
+  ClassifierInput classifier_input() const {
+    return cfg_.cls_grey ? ClassifierInput::kGrey : ClassifierInput::kColour;
+  }
   // The generator that samples, evaluations and the model file use: the EMA when it is on.
   ResnetGenerator served() const { return G_ema_ ? G_ema_ : G_; }
   void save_checkpoint(long steps_done);
@@ -368,7 +371,8 @@ GLoss TrainingRun::update_generator(TaskState& t, const torch::Tensor& real_A,
     GLoss loss =
         compute_g_loss(G_, t.D_A, t.D_B, real_A, real_B, t.cond_AB, t.cond_BA, loss_weights(), im);
     if (t.C) {
-      torch::Tensor cls = domain_cls_loss(t.C, im->fake_A, im->fake_B) * cfg_.lambda_cls;
+      torch::Tensor cls =
+          domain_cls_loss(t.C, im->fake_A, im->fake_B, classifier_input()) * cfg_.lambda_cls;
       loss.total = loss.total + cls;
       loss.loss_cls = cls.item<double>();
     }
@@ -419,7 +423,7 @@ void TrainingRun::train_step(long step) {
     const double neg = cfg_.d_source_negatives;
     loss_D_A = compute_d_loss(t.D_A, real_B, t.pool_fake_B->query(im.fake_B), real_A, neg);
     loss_D_B = compute_d_loss(t.D_B, real_A, t.pool_fake_A->query(im.fake_A), real_B, neg);
-    if (t.C) loss_C = domain_cls_loss(t.C, real_A, real_B);
+    if (t.C) loss_C = domain_cls_loss(t.C, real_A, real_B, classifier_input());
   }
   torch::Tensor loss_D_all = loss_D_A + loss_D_B;
   if (loss_C.defined()) loss_D_all = loss_D_all + loss_C;
@@ -751,7 +755,8 @@ ModelCard TrainingRun::make_card() const {
         {"lambda_gan", cfg_.lambda_gan},
         {"cycle_noise", cfg_.cycle_noise},
         {"d_source_negatives", cfg_.d_source_negatives},
-        {"lambda_cls", cfg_.lambda_cls}}},
+        {"lambda_cls", cfg_.lambda_cls},
+        {"cls_input", cfg_.cls_grey ? "grey" : "colour"}}},
       {"generator_ema", cfg_.g_ema},
       {"optimizer",
        {{"lr", cfg_.lr},

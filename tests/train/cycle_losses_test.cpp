@@ -97,3 +97,20 @@ TEST(CycleLosses, DomainClassifierRewardsFakesThatLookLikeTheirTarget) {
   const double unedited = domain_cls_loss(C, image(0.5), image(0.3)).item<double>();
   EXPECT_GT(unedited, 1.5);
 }
+
+// A grey classifier cannot be fooled by a colour cast: two images with the same luminance but
+// opposite tints get the same logits, so a red cast earns the generator nothing.
+TEST(CycleLosses, GreyClassifierIgnoresAColourCastOfEqualLuminance) {
+  torch::manual_seed(4);
+  fc::PatchDiscriminator C{fc::DiscriminatorOptions{8, 2}};
+  const auto base = torch::rand({2, 1, 32, 32}) * 0.5;
+  // Red cast and green cast with the same BT.601 luminance as each other.
+  const auto red = torch::cat({base + 0.2, base - 0.2 * 0.299 / 0.587, base}, 1);
+  const auto green = torch::cat({base - 0.2, base + 0.2 * 0.299 / 0.587, base}, 1);
+  EXPECT_TRUE(torch::allclose(to_grey3(red), to_grey3(green), 1e-5, 1e-5));
+  auto loss = [&](const torch::Tensor& a, ClassifierInput in) {
+    return domain_cls_loss(C, a, a, in).item<double>();
+  };
+  EXPECT_NEAR(loss(red, ClassifierInput::kGrey), loss(green, ClassifierInput::kGrey), 1e-5);
+  EXPECT_NE(loss(red, ClassifierInput::kColour), loss(green, ClassifierInput::kColour));
+}

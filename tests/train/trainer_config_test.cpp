@@ -103,6 +103,10 @@ TEST(TrainerConfig, DomainClassifierAndEmaAreOffUnlessSet) {
   EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).lambda_cls, 0.0);
   EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).g_ema, 0.0);
   EXPECT_DOUBLE_EQ(parse_train_config(with("[losses]\nlambda_cls = 2\n")).lambda_cls, 2.0);
+  EXPECT_FALSE(parse_train_config(kMinimal).cls_grey);
+  EXPECT_TRUE(parse_train_config(with("[losses]\ncls_input = \"grey\"\n")).cls_grey);
+  EXPECT_NE(error_for(with("[losses]\ncls_input = \"gray\"\n")).find("losses.cls_input"),
+            std::string::npos);
   EXPECT_NE(error_for(with("[generator]\nema = 1.5\n")).find("generator.ema"), std::string::npos);
 }
 
