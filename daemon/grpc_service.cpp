@@ -12,6 +12,7 @@
 
 #include <filesystem>
 
+#include "output_guard.h"
 #include "text_limits.h"
 #include "train_policy.h"
 #include "train_runner.h"
@@ -238,7 +239,13 @@ Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
     spec.reverse = req->reverse();
     spec.whole_image = req->whole_image();
     spec.format = req->format().empty() ? "same" : req->format();
+    spec.overwrite = req->overwrite();
+    spec.skip_existing = req->skip_existing();
+    spec.recursive = req->recursive();
     auto plan = plan_transform(spec, d_.config, d_.plugins, d_.roots);
+    auto model = d_.models.current();
+    check_existing_outputs(plan, spec, user.name, model ? model->card().name : "", d_.queue);
+    create_output_dir(plan, d_.roots);
     spec.output_dir = plan.output_dir;
     int64_t id = d_.queue.submit("transform", user.name, req->priority(), spec.to_json().dump(),
                                  plan.output_dir, plan.items);

@@ -463,6 +463,18 @@ int JobQueue::count_running(const std::string& kind) {
   return static_cast<int>(st.int64(0));
 }
 
+std::vector<std::string> JobQueue::output_reports(const std::string& owner,
+                                                  const std::string& output) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto st = db_.prepare(
+      "SELECT i.report_json FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.output = ? AND "
+      "i.state = 'succeeded' AND j.kind = 'transform' AND j.owner = ? ORDER BY i.job_id DESC");
+  st.bind(1, output).bind(2, owner);
+  std::vector<std::string> out;
+  while (st.step()) out.push_back(st.text(0));
+  return out;
+}
+
 std::vector<EventRecord> JobQueue::events_after(int64_t job_id, int64_t after_id, int limit) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(

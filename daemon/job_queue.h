@@ -105,6 +105,9 @@ class JobQueue {
   std::vector<JobRecord> list_jobs(const std::string& owner, const std::string& state, int limit);
   void set_result(int64_t job_id, const std::string& result_json);
   int count_running(const std::string& kind);
+  // The report_json of every succeeded transform item of `owner`'s jobs that wrote `output`
+  // (what --overwrite checks a file against before replacing it).
+  std::vector<std::string> output_reports(const std::string& owner, const std::string& output);
 
   int64_t add_event(int64_t job_id, const std::string& type, const nlohmann::json& payload);
   std::vector<EventRecord> events_after(int64_t job_id, int64_t after_id, int limit);

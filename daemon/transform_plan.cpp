@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "facecycle/core/image_io.h"
+#include "input_walk.h"
 #include "text_limits.h"
 
 namespace fcd {
@@ -15,8 +16,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json TransformSpec::to_json() const {
-  return {{"inputs", inputs}, {"output_dir", output_dir}, {"task", task},
-          {"format", format}, {"reverse", reverse},       {"whole_image", whole_image}};
+  return {{"inputs", inputs},       {"output_dir", output_dir},
+          {"task", task},           {"format", format},
+          {"reverse", reverse},     {"whole_image", whole_image},
+          {"overwrite", overwrite}, {"skip_existing", skip_existing},
+          {"recursive", recursive}};
 }
 
 TransformSpec TransformSpec::from_json(const json& j) {
@@ -27,6 +31,9 @@ TransformSpec TransformSpec::from_json(const json& j) {
   s.format = j.value("format", "same");
   s.reverse = j.value("reverse", false);
   s.whole_image = j.value("whole_image", false);
+  s.overwrite = j.value("overwrite", false);
+  s.skip_existing = j.value("skip_existing", false);
+  s.recursive = j.value("recursive", false);
   return s;
 }
 
@@ -73,7 +80,8 @@ class OutputNames {
  public:
   std::string unique(const std::string& name) {
     if (taken_.insert(name).second) return name;
-    const std::string stem = fs::path(name).stem().string();
+    // The sub-folder stays: a/x.png becomes a/x-2.png, not x-2.png.
+    const std::string stem = (fs::path(name).parent_path() / fs::path(name).stem()).string();
     const std::string ext = fs::path(name).extension().string();
     int& n = next_[name];
     if (n < 2) n = 2;
@@ -88,7 +96,31 @@ class OutputNames {
   std::unordered_map<std::string, int> next_;
 };
 
+// The output folder's canonical path without creating it (check_output_dir creates).
+std::string resolve_output_dir(const AllowedRoots& roots, const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) return roots.check_output_dir(path);  // nothing to create
+  auto w = fs::weakly_canonical(fs::absolute(path), ec);
+  // Outside the roots: check_output_dir refuses before creating, with the full message.
+  if (ec || !roots.contains(w.string())) return roots.check_output_dir(path);
+  return w.string();
+}
+
 }  // namespace
+
+void create_output_dir(TransformPlan& plan, const AllowedRoots& roots) {
+  std::string made;
+  try {
+    made = roots.check_output_dir(plan.output_dir);
+  } catch (const PathError& e) {
+    throw InvalidRequest(e.what());
+  }
+  if (made != plan.output_dir)
+    throw InvalidRequest(clip(plan.output_dir) +
+                         ": the output folder changed while the request "
+                         "was checked (now " +
+                         clip(made) + "); submit again");
+}
 
 TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
                              const PluginHost& plugins, const AllowedRoots& roots) {
@@ -108,13 +140,13 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
 
   TransformPlan plan;
   try {
-    plan.output_dir = roots.check_output_dir(spec.output_dir);
+    plan.output_dir = resolve_output_dir(roots, spec.output_dir);
   } catch (const PathError& e) {
     throw InvalidRequest(e.what());
   }
 
   // Every named file becomes an item (a bad one fails with its reason); folders are expanded.
-  std::vector<std::string> files;
+  std::vector<InputFile> files;
   for (const auto& in : spec.inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
@@ -123,11 +155,9 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
         plan.warnings.push_back(clip(in) + ": folder outside the allowed folders; skipped");
         continue;
       }
-      auto found = list_image_files(c.string());
-      if (found.empty()) plan.warnings.push_back(clip(in) + ": folder holds no image files");
-      files.insert(files.end(), found.begin(), found.end());
+      expand_folder(in, c.string(), spec.recursive, roots, files, plan.warnings);
     } else {
-      files.push_back(in);
+      files.push_back({in, ""});
     }
   }
 
@@ -137,7 +167,7 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
                          std::to_string(kMaxTransformItems) + " per job: split it into several");
   int valid = 0;
   OutputNames names;
-  for (const auto& f : files) {
+  for (const auto& [f, rel_dir] : files) {
     std::string fmt = "png";
     try {
       roots.check_read(f);
@@ -150,7 +180,8 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
       plan.warnings.push_back(e.what());
       fmt = fc::output_format(spec.format.empty() ? "same" : spec.format, "png");
     }
-    std::string name = names.unique(fc::output_file_name(f, fmt));
+    // Sub-folders keep their names apart: a/x.jpg and b/x.jpg go to a/ and b/ under the output.
+    std::string name = names.unique((fs::path(rel_dir) / fc::output_file_name(f, fmt)).string());
     plan.items.push_back({f, (fs::path(plan.output_dir) / name).string()});
   }
   if (valid == 0) {

@@ -26,13 +26,17 @@ struct TransformSpec {
   std::vector<std::string> inputs;
   std::string output_dir, task, format = "same";
   bool reverse = false, whole_image = false;
+  // Existing outputs: replace the owner's own earlier ones (--overwrite); keep those made by the
+  // same model, task and direction (--skip-existing). Neither: an existing output refuses the job.
+  bool overwrite = false, skip_existing = false;
+  bool recursive = false;  // walk sub-folders, mirroring them under the output folder
 
   nlohmann::json to_json() const;
   static TransformSpec from_json(const nlohmann::json& j);
 };
 
 struct TransformPlan {
-  std::string output_dir;  // canonical, created
+  std::string output_dir;  // canonical where it exists; create_output_dir makes it
   std::vector<NewItem> items;
   std::vector<std::string> warnings;  // inputs dropped, with reasons
 };
@@ -43,7 +47,12 @@ std::vector<std::string> pipeline_for(const Config& config, const PluginHost& pl
                                       const std::string& task, bool whole_image);
 
 // Validates everything and expands folders; throws InvalidRequest when no item remains.
+// Creates nothing: a refused request must not leave an empty output folder behind.
 TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
                              const PluginHost& plugins, const AllowedRoots& roots);
+
+// Creates the plan's output folder once the request is accepted. Throws InvalidRequest when it
+// now resolves elsewhere (a symlink swapped in since planning).
+void create_output_dir(TransformPlan& plan, const AllowedRoots& roots);
 
 }  // namespace fcd

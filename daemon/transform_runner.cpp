@@ -5,6 +5,8 @@
 
 #include "facecycle/core/image_io.h"
 #include "model_registry.h"
+#include "output_guard.h"
+#include "publish.h"
 #include "transform_plan.h"
 
 namespace fcd {
@@ -32,15 +34,48 @@ json face_report(const std::vector<fc::Face>& faces) {
   return {{"faces_found", faces.size()}, {"faces_edited", edited}, {"faces_skipped", skipped}};
 }
 
+// Encodes with the metadata, then puts the file in place without replacing anything the item
+// may not replace. Returns the SHA-256 of what was written.
+std::string publish_output(const fc::PhotoItem& item, const std::string& input, const Claim& claim,
+                           const TransformSpec& spec, JobQueue& queue) {
+  const std::string& output = item.output_path;
+  std::string ext = fs::path(output).extension().string();
+  std::string fmt = ext == ".jpg" || ext == ".jpeg" ? "jpg" : "png";
+  // A photo the pipeline left pixel-identical (e.g. no face found) is not marked as edited.
+  const bool unchanged = item.result.size() == item.image.size() &&
+                         item.result.type() == item.image.type() &&
+                         cv::norm(item.result, item.image, cv::NORM_INF) == 0;
+  std::map<std::string, std::string> meta = origin_metadata(claim.job, claim.item.idx);
+  meta["facecycle"] = unchanged ? "unchanged" : "machine-edited";
+  meta["task"] = spec.task;
+  meta["direction"] = spec.reverse ? "reverse" : "forward";
+  if (!item.model_name.empty()) meta["model"] = item.model_name;
+  std::string sha;
+  publish_file(
+      output,
+      [&](const std::string& staging) {
+        fc::write_image_atomic(staging, item.result, fmt, meta);
+        sha = sha256_file(staging);
+      },
+      [&](const std::string& existing) {  // throws, with the reason, when it may not
+        return check_existing_output(existing, input, claim, spec, item.model_name, queue) ==
+               ExistingOutput::kReplaceable;
+      });
+  return sha;
+}
+
 }  // namespace
 
 json run_transform_item(const Claim& claim, const Config& config, const PluginHost& plugins,
-                        const AllowedRoots& roots, StageCache& stages, fc::HostContext& ctx) {
+                        const AllowedRoots& roots, StageCache& stages, fc::HostContext& ctx,
+                        JobQueue& queue) {
   auto spec = TransformSpec::from_json(json::parse(claim.job.request_json));
   // Checked again at run time: a symlink may have been swapped in since submission.
   std::string input, output;
   try {
     input = roots.check_read(claim.item.input);
+    // A --recursive job's sub-folders are made when their first item runs.
+    roots.check_output_dir(fs::path(claim.item.output).parent_path().string());
     output = roots.check_write(claim.item.output);
   } catch (const PathError& e) {
     throw std::runtime_error(e.what());
@@ -49,6 +84,14 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
 
   for (const auto& name : pipeline)
     if (name.rfind("generate-", 0) == 0 && !ctx.model) throw std::runtime_error(kNoModelMessage);
+  const std::string model = ctx.model ? ctx.model->card().name : "";
+  // Fails fast, before decoding, when the output is someone else's.
+  if (check_existing_output(output, input, claim, spec, model, queue) == ExistingOutput::kSkip)
+    return {
+        {"output", output},
+        {"skipped", "the output exists, made by " + model + " with the same task and direction"},
+        {"sha256", sha256_file(output)},
+        {"model", model}};
 
   fc::PhotoItem item;
   item.input_path = input;
@@ -59,7 +102,7 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
   item.format = spec.format.empty() ? "same" : spec.format;
   auto decoded = fc::read_image(input);  // throws fc::ImageError with a clear message
   item.image = decoded.bgr;
-  if (ctx.model) item.model_name = ctx.model->card().name;
+  item.model_name = model;
 
   for (const auto& name : pipeline) {
     if (ctx.is_cancelled()) return {{"cancelled", true}};
@@ -69,43 +112,15 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
   if (item.result.empty())
     throw std::runtime_error("the pipeline (" + pipeline.front() + " ...) produced no image");
 
-  std::string ext = fs::path(output).extension().string();
-  std::string fmt = ext == ".jpg" || ext == ".jpeg" ? "jpg" : "png";
-  // A photo the pipeline left pixel-identical (e.g. no face found) is not marked as edited.
-  const bool unchanged = item.result.size() == item.image.size() &&
-                         item.result.type() == item.image.type() &&
-                         cv::norm(item.result, item.image, cv::NORM_INF) == 0;
-  std::map<std::string, std::string> meta{{"facecycle", unchanged ? "unchanged" : "machine-edited"},
-                                          {"task", spec.task},
-                                          {"direction", spec.reverse ? "reverse" : "forward"}};
-  if (!item.model_name.empty()) meta["model"] = item.model_name;
-  fc::write_image_atomic(output, item.result, fmt, meta);
+  const std::string sha = publish_output(item, input, claim, spec, queue);
 
   json report = face_report(item.faces);
   report["output"] = output;
+  report["sha256"] = sha;
   report["stages"] = pipeline;
   if (!item.model_name.empty()) report["model"] = item.model_name;
   for (const auto& [k, v] : item.report) report[k] = v;
   return report;
-}
-
-std::string write_contact_sheet(const std::string& output_dir,
-                                const std::vector<ItemRecord>& items) {
-  std::vector<std::pair<cv::Mat, cv::Mat>> pairs;
-  for (const auto& it : items) {
-    if (pairs.size() >= 16) break;
-    if (it.state != "succeeded") continue;
-    try {
-      pairs.emplace_back(fc::read_image(it.input).bgr, fc::read_image(it.output).bgr);
-    } catch (const std::exception&) {
-      // An input changed since; the sheet shows the others.
-    }
-  }
-  if (pairs.empty()) return {};
-  std::string path = (fs::path(output_dir) / "contact_sheet.png").string();
-  fc::write_image_atomic(path, fc::make_before_after_sheet(pairs), "png",
-                         {{"facecycle", "machine-edited"}, {"content", "before/after sheet"}});
-  return path;
 }
 
 }  // namespace fcd

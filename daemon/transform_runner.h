@@ -27,13 +27,10 @@ class StageCache {
 
 // Returns the item report; throws std::exception with a user-facing message to fail the item.
 // Returns early (with "cancelled": true in the report) when ctx is cancelled.
+// Never replaces a file the item did not write (see output_guard.h); `queue` answers whether an
+// existing output is the owner's own for --overwrite.
 nlohmann::json run_transform_item(const Claim& claim, const Config& config,
                                   const PluginHost& plugins, const AllowedRoots& roots,
-                                  StageCache& stages, fc::HostContext& ctx);
-
-// Writes <output_dir>/contact_sheet.png from the first (up to 16) succeeded items. Returns its
-// path, or empty when there was nothing to show.
-std::string write_contact_sheet(const std::string& output_dir,
-                                const std::vector<ItemRecord>& items);
+                                  StageCache& stages, fc::HostContext& ctx, JobQueue& queue);
 
 }  // namespace fcd

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "job_artifacts.h"
 #include "train_runner.h"
 #include "transform_runner.h"
 
@@ -148,7 +149,7 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
       run_train_item(c, *trainer, {config_.data_dir, config_.models_dir, roots_}, queue_, models_,
                      ctx);
     } else {
-      report = run_transform_item(c, config_, plugins_, roots_, stages, ctx);
+      report = run_transform_item(c, config_, plugins_, roots_, stages, ctx, queue_);
     }
   } catch (const std::exception& e) {
     outcome = ItemOutcome::kFailed;
@@ -174,6 +175,9 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   }
   if (outcome == ItemOutcome::kFailed)
     spdlog::warn("job {} item {} failed: {}", job_id, idx, error);
+  if (c.job.kind == "transform")
+    append_manifest_row(c.job, c.item, outcome, error,
+                        outcome == ItemOutcome::kSucceeded ? report.dump() : "");
   record_end(
       {job_id, idx, outcome, error, outcome == ItemOutcome::kSucceeded ? report.dump() : ""});
 }
@@ -235,10 +239,16 @@ void WorkerPool::end_job(int64_t job_id) {
                             {"error", it.error}});
       result["items"] = per_item;
       try {
-        auto sheet = write_contact_sheet(job->output_dir, items);
+        auto sheet = write_contact_sheet(*job, items);
         if (!sheet.empty()) result["contact_sheet"] = sheet;
       } catch (const std::exception& e) {
         spdlog::warn("job {}: no contact sheet: {}", job_id, e.what());
+      }
+      try {
+        auto [jsonl, csv] = write_manifests(*job, items);
+        result["manifest"] = {{"jsonl", jsonl}, {"csv", csv}};
+      } catch (const std::exception& e) {
+        spdlog::warn("job {}: no manifest: {}", job_id, e.what());
       }
     }
   } catch (const std::exception& e) {

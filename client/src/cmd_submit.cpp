@@ -1,4 +1,8 @@
 // transform and train: submit, then either print the job id (--detach) or follow the job.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,6 +21,30 @@ namespace {
 // The daemon resolves paths itself; it needs them absolute because its cwd is not ours.
 std::string absolute_path(const std::string& p) { return fs::absolute(fs::path(p)).string(); }
 
+// Ctrl-C while waiting stops the client, not the job: say how to find it again. Only
+// async-signal-safe calls in the handler, so the text is made before it is installed.
+char interrupt_text[200];
+size_t interrupt_len = 0;
+
+extern "C" void on_interrupt(int) {
+  ssize_t ignored = ::write(STDERR_FILENO, interrupt_text, interrupt_len);
+  (void)ignored;
+  ::_exit(130);
+}
+
+void explain_interrupt(int64_t job_id) {
+  const long long id = static_cast<long long>(job_id);
+  int n = std::snprintf(interrupt_text, sizeof interrupt_text,
+                        "\nfacecycle: job %lld continues: `facecycle watch %lld` / `facecycle "
+                        "cancel %lld`\n",
+                        id, id, id);
+  interrupt_len = n > 0 ? std::min(static_cast<size_t>(n), sizeof interrupt_text - 1) : 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+}
+
 int after_submit(Connection& conn, const GlobalOptions& g, const v1::SubmitResponse& resp,
                  bool detach) {
   for (const auto& w : resp.warnings()) std::cerr << "facecycle: warning: " << w << "\n";
@@ -30,6 +58,7 @@ int after_submit(Connection& conn, const GlobalOptions& g, const v1::SubmitRespo
       std::cout << resp.job().id() << "\n";
     return kExitOk;
   }
+  explain_interrupt(resp.job().id());
   return follow_job(conn, g, resp.job(), 0);
 }
 
@@ -43,6 +72,9 @@ int cmd_transform(const GlobalOptions& g, const TransformOptions& o) {
   req.set_task(o.task);
   req.set_reverse(o.reverse);
   req.set_whole_image(o.whole_image);
+  req.set_overwrite(o.overwrite);
+  req.set_skip_existing(o.skip_existing);
+  req.set_recursive(o.recursive);
   req.set_format(o.format);
   req.set_priority(o.priority);
   v1::SubmitResponse resp;

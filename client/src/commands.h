@@ -13,6 +13,7 @@ struct TransformOptions {
   std::string task;
   bool reverse = false;
   bool whole_image = false;
+  bool overwrite = false, skip_existing = false, recursive = false;
   std::string format = "same";
   int priority = 0;
   bool detach = false;

@@ -22,7 +22,8 @@ Examples:
   facecycle models activate age-race-v2
 
 Exit codes: 0 success; 1 error (reason on stderr); 2 bad command line;
-3 the job ended failed, cancelled, or with failed items.)";
+3 the job ended failed, cancelled, or with failed items; 130 interrupted (Ctrl-C) while
+waiting: the job continues.)";
 
 }  // namespace
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
                  "daemon address, e.g. unix:/path/facecycled.sock or host:port");
   app.add_option("--token", g.token, "access token (sent as authorization: Bearer)");
   app.add_flag("--json", g.json, "machine-readable JSON output");
+  app.set_version_flag("--version", "facecycle " FC_VERSION);
 
   std::function<int()> action;
 
@@ -89,6 +91,13 @@ int main(int argc, char** argv) {
                       "the task's other direction (50s->20s, Black->White)");
   transform->add_flag("--whole-image", t.whole_image,
                       "each input is one aligned face: no detection");
+  transform->add_flag("--recursive", t.recursive,
+                      "walk sub-folders too; the output folder mirrors the input tree");
+  transform->add_flag("--overwrite", t.overwrite,
+                      "replace outputs your own earlier jobs wrote (never an input)");
+  transform->add_flag("--skip-existing", t.skip_existing,
+                      "skip inputs whose output exists, made by the same model, task and "
+                      "direction");
   transform->add_option("--format", t.format, "output format")
       ->check(CLI::IsMember({"png", "jpg", "same"}));
   transform->add_option("--priority", t.priority, "-100 (background) .. 100 (urgent)")
@@ -113,6 +122,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);

@@ -164,7 +164,9 @@ TEST_F(ServiceTest, TransformRunsToTheEndWithPerItemResults) {
   auto flipped = fc::read_image(out).bgr;
   EXPECT_EQ(flipped.at<cv::Vec3b>(0, 31), cv::Vec3b(200, 100, 50));
   EXPECT_EQ(fc::read_image_metadata(out)["facecycle"], "machine-edited");
-  EXPECT_TRUE(fs::exists(tmp_ / "photos/out/contact_sheet.png"));
+  const std::string job_id = std::to_string(resp.job().id());
+  EXPECT_TRUE(fs::exists(tmp_ / ("photos/out/contact_sheet_job" + job_id + ".png")));
+  EXPECT_TRUE(fs::exists(tmp_ / ("photos/out/manifest_job" + job_id + ".jsonl")));
   auto result = nlohmann::json::parse(job.result_json());
   EXPECT_EQ(result["summary"]["items_failed"], 2);
   for (const auto& e : fs::directory_iterator(tmp_ / "photos/out"))

@@ -75,6 +75,21 @@ void check_job_in_db(sqlite3* db, long long id) {
     EXPECT_EQ(n, 1) << "item " << idx << " completed " << n << " times";
 }
 
+// Complete after the job: one row per item, each once, whatever the crashes repeated.
+void check_manifest(const std::string& path, long long id) {
+  std::istringstream lines(read_file(path));
+  std::map<int, int> rows;
+  for (std::string l; std::getline(lines, l);) {
+    json row = json::parse(l, nullptr, false);
+    ASSERT_FALSE(row.is_discarded()) << l;
+    EXPECT_EQ(row["job"], id);
+    EXPECT_EQ(row["state"], "succeeded") << l;
+    ++rows[row["index"].get<int>()];
+  }
+  EXPECT_EQ(rows.size(), static_cast<size_t>(kItems)) << path;
+  for (const auto& [idx, n] : rows) EXPECT_EQ(n, 1) << "item " << idx << " has " << n << " rows";
+}
+
 }  // namespace
 
 TEST(Crash, KillNineDuringJobsLosesAndRepeatsNothing) {
@@ -126,7 +141,7 @@ TEST(Crash, KillNineDuringJobsLosesAndRepeatsNothing) {
       std::string out = j.out_dir + "/" + fs::path(in).filename().string();
       EXPECT_TRUE(is_flipped_copy(in, out)) << out << " is missing or not the complete output";
     }
-    // No interrupted write left behind: the outputs and at most the job's contact sheet.
+    // No interrupted write left behind: the outputs, the job's contact sheet and manifests.
     int files = 0;
     for (const auto& e : fs::directory_iterator(j.out_dir)) {
       std::string name = e.path().filename().string();
@@ -134,6 +149,11 @@ TEST(Crash, KillNineDuringJobsLosesAndRepeatsNothing) {
         EXPECT_FALSE(cv::imread(e.path().string()).empty()) << "broken sheet " << e.path();
         continue;
       }
+      if (name == "manifest_job" + std::to_string(j.id) + ".jsonl") {
+        check_manifest(e.path().string(), j.id);
+        continue;
+      }
+      if (name == "manifest_job" + std::to_string(j.id) + ".csv") continue;
       ++files;
       EXPECT_EQ(name.rfind("img_", 0), 0u) << "stray file " << e.path();
       EXPECT_EQ(name.find(".tmp"), std::string::npos) << "temp file left " << e.path();

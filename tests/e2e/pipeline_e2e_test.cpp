@@ -170,17 +170,20 @@ TEST(Pipeline, WholeImageTransformEditsEveryImageAndMarksIt) {
     EXPECT_TRUE(seen_inputs.count(fs::path(in).filename().string())) << in << " not an item";
   EXPECT_TRUE(fs::exists(t / "out/whole/face_jpeg.png"));
 
-  // Outputs plus the before/after sheet, nothing else (no temporary files left behind).
+  // Outputs plus the job's before/after sheet and manifests, nothing else (no temporary files
+  // left behind).
   std::set<std::string> files;
   for (const auto& e : fs::directory_iterator(t / "out/whole"))
     files.insert(e.path().filename().string());
-  EXPECT_EQ(files.size(), 7u);
-  ASSERT_TRUE(files.count("contact_sheet.png"));
-  cv::Mat sheet = cv::imread(t / "out/whole/contact_sheet.png", cv::IMREAD_COLOR);
+  const std::string sheet_name = "contact_sheet_job" + std::to_string(id) + ".png";
+  EXPECT_EQ(files.size(), 9u);
+  EXPECT_TRUE(files.count("manifest_job" + std::to_string(id) + ".csv"));
+  ASSERT_TRUE(files.count(sheet_name));
+  cv::Mat sheet = cv::imread(t / ("out/whole/" + sheet_name), cv::IMREAD_COLOR);
   ASSERT_FALSE(sheet.empty());
   EXPECT_GT(sheet.cols, 64);
   EXPECT_GT(sheet.rows, 64);
-  EXPECT_EQ(job["result"].value("contact_sheet", ""), t / "out/whole/contact_sheet.png")
+  EXPECT_EQ(job["result"].value("contact_sheet", ""), t / ("out/whole/" + sheet_name))
       << job["result"].dump();
 }
 

@@ -1,0 +1,95 @@
+// Publishing without replacing, and walking input folders (--recursive).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "input_walk.h"
+#include "publish.h"
+#include "temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int entries(const std::string& dir) {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST(Outputs, PublishPlacesAFileOnlyWhereNoneIs) {
+  fcd_test::TempDir tmp;
+  fcd::publish_text(tmp / "a.txt", "first", nullptr);
+  EXPECT_EQ(slurp(tmp / "a.txt"), "first");
+  try {
+    fcd::publish_text(tmp / "a.txt", "second", [](const std::string&) { return false; });
+    FAIL() << "replaced an existing file";
+  } catch (const fcd::PublishRefused& e) {
+    EXPECT_NE(std::string(e.what()).find(tmp / "a.txt"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(slurp(tmp / "a.txt"), "first");
+  EXPECT_EQ(entries(tmp.path()), 1) << "the temporary file was left behind";
+  fcd::publish_text(tmp / "a.txt", "third", [](const std::string&) { return true; });
+  EXPECT_EQ(slurp(tmp / "a.txt"), "third");
+  EXPECT_EQ(entries(tmp.path()), 1);
+}
+
+TEST(Outputs, PublishNeverWritesThroughASymlinkAtTheTarget) {
+  fcd_test::TempDir tmp;
+  std::ofstream(tmp / "victim") << "keep";
+  fs::create_symlink(tmp / "victim", tmp / "out.png");
+  EXPECT_THROW(fcd::publish_text(tmp / "out.png", "x", nullptr), fcd::PublishRefused);
+  EXPECT_EQ(slurp(tmp / "victim"), "keep");
+  EXPECT_TRUE(fs::is_symlink(tmp / "out.png"));
+}
+
+TEST(Outputs, Sha256OfAFile) {
+  fcd_test::TempDir tmp;
+  std::ofstream(tmp / "abc") << "abc";
+  EXPECT_EQ(fcd::sha256_file(tmp / "abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Outputs, RecursiveWalkMirrorsSubFoldersAndSkipsLoopsAndEscapes) {
+  fcd_test::TempDir tmp;
+  fs::create_directories(tmp / "root/in/a/deep");
+  fs::create_directories(tmp / "outside");
+  for (auto p : {"root/in/top.png", "root/in/a/x.png", "root/in/a/deep/y.png", "outside/s.png"})
+    std::ofstream(tmp / p) << "x";
+  fs::create_directory_symlink(tmp / "root/in", tmp / "root/in/a/loop");
+  fs::create_directory_symlink(tmp / "outside", tmp / "root/in/escape");
+  fcd::AllowedRoots roots({tmp / "root"});
+  const std::string dir = fs::canonical(tmp / "root/in").string();
+
+  std::vector<fcd::InputFile> files;
+  std::vector<std::string> warnings;
+  fcd::expand_folder("in", dir, true, roots, files, warnings);
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].rel_dir, "");
+  EXPECT_EQ(files[1].rel_dir, "a");
+  EXPECT_EQ(files[2].rel_dir, "a/deep");
+  ASSERT_EQ(warnings.size(), 2u);
+  std::string all = warnings[0] + warnings[1];
+  EXPECT_NE(all.find("loop"), std::string::npos) << all;
+  EXPECT_NE(all.find("outside the allowed folders"), std::string::npos) << all;
+
+  // Without --recursive, a folder of folders says what to add.
+  files.clear();
+  warnings.clear();
+  fcd::expand_folder("a", fs::canonical(tmp / "root/in/a").string(), false, roots, files, warnings);
+  EXPECT_EQ(files.size(), 1u);
+  fs::remove(tmp / "root/in/a/x.png");
+  files.clear();
+  fcd::expand_folder("a", fs::canonical(tmp / "root/in/a").string(), false, roots, files, warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("--recursive"), std::string::npos) << warnings[0];
+}
+
+}  // namespace
