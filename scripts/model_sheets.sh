@@ -30,7 +30,7 @@ run() {  # NAME TASK [--reverse] -- FILES...
   while [ "$1" != "--" ]; do flags+=("$1"); shift; done
   shift
   build/bin/facecycle transform --task "$task" "${flags[@]}" --format png -o "$work/data/out/$name" "$@" >/dev/null
-  cp "$work/data/out/$name/contact_sheet.png" "$out/$name.png"
+  cp "$work/data/out/$name"/contact_sheet_job*.png "$out/$name.png"  # one job per folder
   echo "$out/$name.png"
 }
 

@@ -56,5 +56,5 @@ trap cleanup EXIT
 build/bin/facecycle health
 build/bin/facecycle transform --task "$task" "${extra[@]}" --format png -o "$out" "${photos[@]}"
 echo
-echo "before/after sheet: $out/contact_sheet.png"
+echo "before/after sheet: $(ls "$out"/contact_sheet_job*.png)"
 echo "edited photos:      $out"
