@@ -58,6 +58,21 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
   return g;
 }
 
+namespace {
+// [N,2] per-image mean Cb and Cr of RGB images.
+torch::Tensor mean_chroma(const torch::Tensor& rgb) {
+  torch::Tensor m = rgb.mean({2, 3});  // [N,3]
+  torch::Tensor r = m.select(1, 0), g = m.select(1, 1), b = m.select(1, 2);
+  torch::Tensor cb = -0.168736 * r - 0.331264 * g + 0.5 * b;
+  torch::Tensor cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
+  return torch::stack({cb, cr}, 1);
+}
+}  // namespace
+
+torch::Tensor colour_shift_loss(const torch::Tensor& source, const torch::Tensor& fake) {
+  return (mean_chroma(fake) - mean_chroma(source)).abs().mean();
+}
+
 torch::Tensor to_grey3(const torch::Tensor& rgb) {
   torch::Tensor y = rgb.select(1, 0) * 0.299 + rgb.select(1, 1) * 0.587 + rgb.select(1, 2) * 0.114;
   return y.unsqueeze(1).expand({-1, 3, -1, -1});

@@ -42,6 +42,7 @@ struct GLoss {
   double loss_cycle_A = 0, loss_cycle_B = 0;  // weighted L1
   double loss_idt_A = 0, loss_idt_B = 0;      // weighted L1
   double loss_cls = 0;                        // weighted domain classification of the fakes
+  double loss_colour = 0;                     // weighted colour shift (TaskConfig::keep_colour)
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };
 
@@ -66,6 +67,12 @@ enum class ClassifierInput { kColour, kGrey };
 torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
                               const torch::Tensor& side_B,
                               ClassifierInput input = ClassifierInput::kColour);
+
+// Mean absolute shift of each image's average chroma (BT.601 Cb and Cr) from source to fake. A
+// tint over the whole face moves it fully; a local change such as greying hair moves it only by
+// the area it covers. UTKFace's older faces are redder on average, so an age edit learns a pink
+// cast unless this costs something.
+torch::Tensor colour_shift_loss(const torch::Tensor& source, const torch::Tensor& fake);
 
 // RGB [N,3,H,W] images (the loaders' order) to their luminance (ITU-R BT.601), replicated to 3
 // channels.

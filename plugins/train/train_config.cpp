@@ -155,6 +155,7 @@ TaskConfig parse_task(const std::string& name, const toml::table& t) {
   task.domains.a_name = r.string("a_name", domain_name(a, "A"));
   task.domains.b_name = r.string("b_name", domain_name(b, "B"));
   task.weight = r.number("weight", 1.0, 0.0, 1e6);
+  task.keep_colour = r.number("keep_colour", 0.0, 0.0, 1000.0);
   r.finish();
   return task;
 }

@@ -17,6 +17,9 @@ struct TaskConfig {
   std::string name;     // "age", "race"
   TaskDomains domains;  // label filters a, b, restrict and the domain names
   double weight = 1.0;  // fixed balancing weight
+  // Weight of the colour-shift penalty on this task's fakes (cycle_losses.h: colour_shift_loss);
+  // for tasks whose attribute is not a colour, such as age. 0 = off.
+  double keep_colour = 0.0;
 };
 
 // One progressive stage: images of `size` pixels, `steps` optimiser steps of `batch` pairs.

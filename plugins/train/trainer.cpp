@@ -370,6 +370,12 @@ GLoss TrainingRun::update_generator(TaskState& t, const torch::Tensor& real_A,
     Bf16Autocast autocast(bf16);
     GLoss loss =
         compute_g_loss(G_, t.D_A, t.D_B, real_A, real_B, t.cond_AB, t.cond_BA, loss_weights(), im);
+    if (t.cfg.keep_colour > 0) {
+      torch::Tensor tint =
+          0.5 * (colour_shift_loss(real_A, im->fake_B) + colour_shift_loss(real_B, im->fake_A));
+      loss.total = loss.total + tint * t.cfg.keep_colour;
+      loss.loss_colour = tint.item<double>() * t.cfg.keep_colour;
+    }
     if (t.C) {
       torch::Tensor cls =
           domain_cls_loss(t.C, im->fake_A, im->fake_B, classifier_input()) * cfg_.lambda_cls;
@@ -455,6 +461,7 @@ void TrainingRun::record_step(const TaskState& t, long done, const GLoss& g, dou
       {p + "loss_D_B", d_B},
       {p + "loss_D", loss_D},
   };
+  if (t.cfg.keep_colour > 0) points.push_back({p + "loss_colour", g.loss_colour});
   if (t.C) {
     points.push_back({p + "loss_cls_fake", g.loss_cls});
     points.push_back({p + "loss_cls_real", loss_C});
@@ -730,10 +737,10 @@ ModelCard TrainingRun::make_card() const {
   json tasks = json::object();
   for (size_t i = 0; i < tasks_.size(); ++i) {
     const auto& t = tasks_[i];
-    tasks[t.cfg.name] = {{"a", t.cfg.domains.a_name},     {"b", t.cfg.domains.b_name},
-                         {"train_a", t.train_a.size()},   {"train_b", t.train_b.size()},
-                         {"heldout_a", t.held_a.size()},  {"heldout_b", t.held_b.size()},
-                         {"steps", balancer_->steps()[i]}};
+    tasks[t.cfg.name] = {{"a", t.cfg.domains.a_name},      {"b", t.cfg.domains.b_name},
+                         {"train_a", t.train_a.size()},    {"train_b", t.train_b.size()},
+                         {"heldout_a", t.held_a.size()},   {"heldout_b", t.held_b.size()},
+                         {"steps", balancer_->steps()[i]}, {"keep_colour", t.cfg.keep_colour}};
   }
   json stages = json::array();
   for (int i = 0; i < schedule_.num_stages(); ++i)

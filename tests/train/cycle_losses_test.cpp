@@ -114,3 +114,18 @@ TEST(CycleLosses, GreyClassifierIgnoresAColourCastOfEqualLuminance) {
   EXPECT_NEAR(loss(red, ClassifierInput::kGrey), loss(green, ClassifierInput::kGrey), 1e-5);
   EXPECT_NE(loss(red, ClassifierInput::kColour), loss(green, ClassifierInput::kColour));
 }
+
+// A tint over the whole face costs its full size; the same change on a fifth of the image (hair
+// turning grey) a fifth of it; a change in luminance alone nothing.
+TEST(CycleLosses, ColourShiftCostsATintNotALocalOrLuminanceChange) {
+  torch::manual_seed(6);
+  const auto src = torch::rand({2, 3, 20, 20}) * 0.6 - 0.3;
+  const auto pink = src + torch::tensor({0.2f, 0.f, 0.05f}).view({1, 3, 1, 1});
+  auto local = src.clone();
+  local.narrow(2, 0, 4).add_(torch::tensor({0.2f, 0.f, 0.05f}).view({1, 3, 1, 1}));
+  const auto brighter = src + 0.2;
+  const double tint = colour_shift_loss(src, pink).item<double>();
+  EXPECT_GT(tint, 0.05);
+  EXPECT_NEAR(colour_shift_loss(src, local).item<double>(), tint / 5, 1e-4);
+  EXPECT_NEAR(colour_shift_loss(src, brighter).item<double>(), 0.0, 1e-5);
+}
