@@ -215,12 +215,11 @@ Status FacecycleService::identify(grpc::ServerContext* ctx, User& user) {
 }
 
 Status FacecycleService::accessible_job(const User& user, int64_t id, JobRecord& job) {
+  // Another user's job answers exactly as a missing one: ids must not reveal who runs what.
   auto j = d_.queue.get_job(id);
-  if (!j) return Status(StatusCode::NOT_FOUND, "no job " + std::to_string(id));
-  if (!can_access(user, j->owner))
-    return Status(StatusCode::PERMISSION_DENIED,
-                  "job " + std::to_string(id) + " belongs to " + j->owner +
-                      "; only its owner or an admin may see, watch or cancel it");
+  if (!j || !can_access(user, j->owner))
+    return Status(StatusCode::NOT_FOUND,
+                  "no job " + std::to_string(id) + " of yours (`facecycle jobs` lists them)");
   job = *j;
   return Status::OK;
 }

@@ -48,7 +48,17 @@ bool AllowedRoots::contains(const std::string& canonical_path) const {
   return false;
 }
 
+// Refuses a path that lies outside every root before looking at whether it exists, so the
+// answer for a path outside the roots never tells whether the file is there.
+void AllowedRoots::refuse_outside(const std::string& path) const {
+  std::error_code ec;
+  auto w = fs::weakly_canonical(fs::absolute(path), ec);
+  if (ec || !contains(w.string()))
+    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
+}
+
 std::string AllowedRoots::check_read(const std::string& path) const {
+  refuse_outside(path);
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(clip(path) + ": no such file");
   auto c = fs::canonical(path, ec);
@@ -60,6 +70,7 @@ std::string AllowedRoots::check_read(const std::string& path) const {
 }
 
 std::string AllowedRoots::check_read_dir(const std::string& path) const {
+  refuse_outside(path);
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(clip(path) + ": no such folder");
   auto c = fs::canonical(path, ec);

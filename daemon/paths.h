@@ -31,6 +31,7 @@ class AllowedRoots {
   bool contains(const std::string& canonical_path) const;
 
  private:
+  void refuse_outside(const std::string& path) const;
   std::vector<std::string> roots_;  // canonical
 };
 

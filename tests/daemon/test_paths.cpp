@@ -77,6 +77,24 @@ TEST_F(PathsTest, MissingFileAndFolderAreClearErrors) {
   EXPECT_THROW(roots_.check_read(tmp_ / "root/sub"), fcd::PathError);
 }
 
+// Issue 12: outside the roots, an existing and a missing file must get the same answer, or the
+// daemon tells any token holder which server paths exist.
+TEST_F(PathsTest, OutsideTheRootsExistenceIsNotRevealed) {
+  auto message = [&](const fs::path& p, bool dir) {
+    try {
+      dir ? roots_.check_read_dir(p) : roots_.check_read(p);
+    } catch (const fcd::PathError& e) {
+      std::string m = e.what();
+      return m.substr(m.find(':'));
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message(tmp_ / "outside/secret.png", false), message(tmp_ / "outside/nope.png", false));
+  EXPECT_NE(message(tmp_ / "outside/nope.png", false).find("outside the allowed folders"),
+            std::string::npos);
+  EXPECT_EQ(message(tmp_ / "outside", true), message(tmp_ / "elsewhere", true));
+}
+
 TEST_F(PathsTest, OutputDirIsCreatedInsideRoot) {
   auto d = roots_.check_output_dir(tmp_ / "root/out/nested");
   EXPECT_TRUE(fs::is_directory(d));

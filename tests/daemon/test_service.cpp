@@ -243,15 +243,24 @@ TEST_F(ServiceTest, OnlyOwnerOrAdminSeesWatchesOrCancelsAJob) {
   g.set_job_id(id);
   pb::Job job;
   auto s = tcp_->GetJob(ctx(bob_).get(), g, &job);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(s.error_message().find("belongs to local"), std::string::npos);
+  // Another user's job looks exactly like a missing one: the owner is not revealed.
+  pb::GetJobRequest missing;
+  missing.set_job_id(id + 1000);
+  auto s_missing = tcp_->GetJob(ctx(bob_).get(), missing, &job);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message().find("local"), std::string::npos) << s.error_message();
+  EXPECT_EQ(s_missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  auto answer = [](int64_t n) {
+    return "no job " + std::to_string(n) + " of yours (`facecycle jobs` lists them)";
+  };
+  EXPECT_EQ(s.error_message(), answer(id));
+  EXPECT_EQ(s_missing.error_message(), answer(id + 1000));
   pb::CancelJobRequest c;
   c.set_job_id(id);
   pb::CancelJobResponse cr;
-  EXPECT_EQ(tcp_->CancelJob(ctx(bob_).get(), c, &cr).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(tcp_->CancelJob(ctx(bob_).get(), c, &cr).error_code(), grpc::StatusCode::NOT_FOUND);
   watch(id, 0, bob_);
-  EXPECT_EQ(last_watch_.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(last_watch_.error_code(), grpc::StatusCode::NOT_FOUND);
 
   pb::ListJobsRequest everyone;
   everyone.set_all_users(true);
@@ -266,7 +275,6 @@ TEST_F(ServiceTest, OnlyOwnerOrAdminSeesWatchesOrCancelsAJob) {
   EXPECT_EQ(all.jobs_size(), 1) << "admins see every job when they ask";
   EXPECT_TRUE(tcp_->GetJob(ctx(admin_).get(), g, &job).ok());
 
-  pb::GetJobRequest missing;
   missing.set_job_id(9999);
   EXPECT_EQ(local_->GetJob(ctx().get(), missing, &job).error_code(), grpc::StatusCode::NOT_FOUND);
 }
