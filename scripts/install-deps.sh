@@ -12,7 +12,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libsqlite3-dev sqlite3 libboost-dev libssl-dev zlib1g-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev \
-  libopenblas0-openmp python3-skimage
+  libopenblas0-openmp python3-skimage \
+  clang libclang-rt-14-dev
 # Debian's reference BLAS makes convolution training several times slower; OpenBLAS (OpenMP)
 # takes over libblas.so.3 through the alternatives system once installed. Make sure it is chosen.
 for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
