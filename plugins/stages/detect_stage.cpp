@@ -40,5 +40,5 @@ class DetectStage : public Stage {
 
 }  // namespace fc::stages
 
-FACECYCLE_STAGE_PLUGIN("detect", "Finds faces (haar | yunet | ssd, setting `detector`)",
+FACECYCLE_STAGE_PLUGIN("detect", "Finds faces (yunet | haar | ssd, setting `detector`)",
                        fc::stages::DetectStage)

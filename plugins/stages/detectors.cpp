@@ -1,6 +1,8 @@
 // Haar cascade, YuNet and the res10 SSD behind one interface.
 #include "detectors.h"
 
+#include <facecycle/core/face_geometry.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <opencv2/dnn.hpp>
@@ -14,6 +16,17 @@ namespace {
 
 constexpr const char* kDefaultCascade =
     "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+
+#ifndef FC_SHIPPED_MODELS_DIR
+#define FC_SHIPPED_MODELS_DIR ""
+#endif
+constexpr const char* kYuNetFile = "face_detection_yunet_2022mar.onnx";
+
+// The YuNet model shipped in the repo's models/, found the way the daemon finds its shipped
+// generator (the source tree's path, compiled in), so a fresh build needs no setting.
+std::string default_yunet_model() {
+  return *FC_SHIPPED_MODELS_DIR ? std::string(FC_SHIPPED_MODELS_DIR) + "/" + kYuNetFile : "";
+}
 
 void require_file(const std::string& path, const std::string& key, const std::string& what) {
   if (path.empty())
@@ -105,8 +118,15 @@ class HaarDetector : public FaceDetector {
 class YuNetDetector : public FaceDetector {
  public:
   explicit YuNetDetector(const PluginConfig& c) : common_(c) {
-    const std::string path = config_string(c, "yunet_model", "");
-    require_file(path, "yunet_model", "face_detection_yunet_2022mar.onnx");
+    const std::string path = config_string(c, "yunet_model", default_yunet_model());
+    if (config_string(c, "yunet_model", "").empty() && !path.empty() &&
+        !std::filesystem::is_regular_file(path))
+      throw std::invalid_argument(
+          "the default YuNet face detector model " + path +
+          " is missing (it ships in the repository's models/): set [plugins.detect] "
+          "yunet_model = \"/path/to/" +
+          kYuNetFile + "\", or detector = \"haar\"");
+    require_file(path, "yunet_model", kYuNetFile);
     const float score = float(config_number(c, "score_threshold", 0.8, 0, 1));
     const float nms = float(config_number(c, "nms_threshold", 0.3, 0, 1));
     try {
@@ -117,7 +137,44 @@ class YuNetDetector : public FaceDetector {
   }
   std::string name() const override { return "yunet"; }
   std::vector<Face> detect(const cv::Mat& bgr) override {
-    Scaled s = bounded(bgr, common_.max_side);
+    std::vector<Face> faces = run(bgr, common_.max_side);
+    if (std::max(bgr.cols, bgr.rows) > kCoarseSide && common_.max_side > kCoarseSide)
+      faces = with_large_faces(run(bgr, kCoarseSide), std::move(faces),
+                               double(kCoarseSide) / std::max(bgr.cols, bgr.rows));
+    return common_.finish(std::move(faces), 1.0);
+  }
+
+ private:
+  // YuNet misreads faces much larger than its biggest anchors (about 300 px): a 2280 px photo
+  // of two 600 px faces gave four "faces" at 1600 px whose landmarks lay outside their boxes,
+  // and scikit-image's astronaut enlarged to 1536 px gained a second "face" on her suit. At
+  // kCoarseSide both are right. So faces of kCoarseMinFace px or more at that scale come from
+  // the coarse pass, and the full-size pass adds those that are not part of one and smaller
+  // than kFineMaxFace there (the two passes' boxes differ by a few %, so the two limits leave a
+  // margin where a face is taken from either, once).
+  static constexpr int kCoarseSide = 640;
+  static constexpr float kCoarseMinFace = 64.f, kFineMaxFace = 96.f;
+
+  static std::vector<Face> with_large_faces(std::vector<Face> coarse, std::vector<Face> fine,
+                                            double coarse_scale) {
+    auto side = [&](const Face& f) { return std::min(f.box.width, f.box.height) * coarse_scale; };
+    std::vector<Face> out;
+    for (auto& f : coarse)
+      if (side(f) >= kCoarseMinFace) out.push_back(std::move(f));
+    const size_t n_large = out.size();
+    for (auto& f : fine) {
+      const cv::Point2f c(f.box.x + f.box.width / 2, f.box.y + f.box.height / 2);
+      bool part_of_large = side(f) >= kFineMaxFace;
+      for (size_t i = 0; i < n_large && !part_of_large; ++i)
+        part_of_large = box_iou(f.box, out[i].box) > 0.3f || out[i].box.contains(c);
+      if (!part_of_large) out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  // Faces in photo pixels from one pass over a copy at most max_side px a side.
+  std::vector<Face> run(const cv::Mat& bgr, int max_side) {
+    Scaled s = bounded(bgr, max_side);
     // YuNet's pooling pyramid needs at least 64 px a side; pad right/bottom (coordinates keep).
     if (s.img.cols < 64 || s.img.rows < 64)
       cv::copyMakeBorder(s.img, s.img, 0, std::max(0, 64 - s.img.rows), 0,
@@ -126,18 +183,18 @@ class YuNetDetector : public FaceDetector {
     cv::Mat out;
     net_->detect(s.img, out);
     std::vector<Face> faces;
+    const float k = float(1.0 / s.scale);
     for (int i = 0; i < out.rows; ++i) {
       const float* r = out.ptr<float>(i);
       Face f;
-      f.box = {r[0], r[1], r[2], r[3]};
-      for (int k = 0; k < 5; ++k) f.landmarks.emplace_back(r[4 + 2 * k], r[5 + 2 * k]);
+      f.box = {r[0] * k, r[1] * k, r[2] * k, r[3] * k};
+      for (int j = 0; j < 5; ++j) f.landmarks.emplace_back(r[4 + 2 * j] * k, r[5 + 2 * j] * k);
       f.score = r[14];
       faces.push_back(std::move(f));
     }
-    return common_.finish(std::move(faces), s.scale);
+    return faces;
   }
 
- private:
   Common common_;
   cv::Ptr<cv::FaceDetectorYN> net_;
 };
@@ -190,7 +247,7 @@ class SsdDetector : public FaceDetector {
 }  // namespace
 
 std::unique_ptr<FaceDetector> make_detector(const PluginConfig& config) {
-  const std::string kind = config_string(config, "detector", "haar");
+  const std::string kind = config_string(config, "detector", "yunet");
   if (kind == "haar") return std::make_unique<HaarDetector>(config);
   if (kind == "yunet") return std::make_unique<YuNetDetector>(config);
   if (kind == "ssd") return std::make_unique<SsdDetector>(config);

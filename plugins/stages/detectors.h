@@ -17,8 +17,8 @@ class FaceDetector {
   virtual std::string name() const = 0;
 };
 
-// `detector` = haar (default) | yunet | ssd; the other keys are described in docs/PIPELINE.md.
-// Throws std::invalid_argument naming the missing or bad setting.
+// `detector` = yunet (default, the model shipped in models/) | haar | ssd; the other keys are
+// described in docs/PIPELINE.md. Throws std::invalid_argument naming the missing or bad setting.
 std::unique_ptr<FaceDetector> make_detector(const PluginConfig& config);
 
 }  // namespace fc::stages

@@ -248,11 +248,16 @@ TEST(Stages, DetectorSettingsAreCheckedWhenTheStageIsCreated) {
     }
     return std::string("accepted");
   };
-  EXPECT_NE(message({{"detector", "yunet"}}).find("yunet_model"), std::string::npos);
+  EXPECT_EQ(message({}), "accepted") << "the default, YuNet from models/, needs no setting";
+  EXPECT_NE(message({{"yunet_model", "/nonexistent.onnx"}}).find("yunet_model"), std::string::npos);
   EXPECT_NE(message({{"detector", "ssd"}}).find("ssd_model"), std::string::npos);
   EXPECT_NE(message({{"detector", "mtcnn"}}).find("unknown"), std::string::npos);
-  EXPECT_NE(message({{"haar_cascade", "/nonexistent.xml"}}).find("opencv-data"), std::string::npos);
+  EXPECT_NE(
+      message({{"detector", "haar"}, {"haar_cascade", "/nonexistent.xml"}}).find("opencv-data"),
+      std::string::npos);
   EXPECT_NE(message({{"min_face", "big"}}).find("min_face"), std::string::npos);
+  EXPECT_NE(message({{"detector", "haar"}, {"min_face", "big"}}).find("min_face"),
+            std::string::npos);
 }
 
 }  // namespace
