@@ -1,5 +1,7 @@
 // Stage "composite": pastes generated faces back into the photo with feathered, colour-matched
-// elliptical masks. Pixels outside every mask stay bit-identical to item.image.
+// masks: the whole head (hair, forehead, ears, neck; setting mask = "head", the default) or the
+// inner-face ellipse (mask = "ellipse"). Pixels outside every mask stay bit-identical to
+// item.image.
 #include <facecycle/core/face_geometry.h>
 
 #include <opencv2/imgproc.hpp>
@@ -12,6 +14,12 @@ class CompositeStage : public Stage {
  public:
   explicit CompositeStage(const PluginConfig& c) {
     shape_.feather = config_number(c, "feather", shape_.feather, 0.01, 0.4);
+    shape_.head_feather = config_number(c, "head_feather", shape_.head_feather, 0.005, 0.2);
+    const std::string mask = config_string(c, "mask", "head");
+    if (mask != "head" && mask != "ellipse")
+      throw std::invalid_argument("plugin setting mask = '" + mask +
+                                  "' is unknown (use head or ellipse)");
+    head_ = mask == "head";
   }
 
   void process(PhotoItem& item, HostContext& ctx) override {
@@ -31,7 +39,10 @@ class CompositeStage : public Stage {
       if (item.whole_image) {
         cv::resize(f.generated, item.result, item.image.size(), 0, 0, cv::INTER_CUBIC);
       } else {
-        composite_face(item.result, f.crop, f.generated, f.to_crop, shape_);
+        if (head_)  // segmented on the input, not on a result earlier faces were pasted into
+          composite_head(item.result, item.image, f.crop, f.generated, f.to_crop, shape_);
+        else
+          composite_face(item.result, f.crop, f.generated, f.to_crop, shape_);
       }
       ++edited;
     }
@@ -45,9 +56,11 @@ class CompositeStage : public Stage {
 
  private:
   MaskShape shape_;
+  bool head_ = true;
 };
 
 }  // namespace fc::stages
 
-FACECYCLE_STAGE_PLUGIN("composite", "Blends generated faces back into the photo",
+FACECYCLE_STAGE_PLUGIN("composite",
+                       "Blends generated heads back into the photo (mask = head | ellipse)",
                        fc::stages::CompositeStage)

@@ -49,12 +49,12 @@ TEST(RealModel, PipelineIsDeterministicAndEditsOnlyInsideMasks) {
   EXPECT_EQ(cv::norm(one.result, two.result, cv::NORM_INF), 0.0) << "same model, same output";
   EXPECT_GT(cv::norm(one.result, photo, cv::NORM_INF), 10.0) << "the faces changed";
 
+  // composite's default mask is the whole head (fc::head_weight).
   cv::Mat inside(photo.size(), CV_8U, cv::Scalar(0));
   for (const auto& f : one.faces) {
-    cv::Mat m;
-    cv::warpAffine(fc::face_mask(f.crop.cols), m, f.to_crop, photo.size(),
-                   cv::INTER_LINEAR | cv::WARP_INVERSE_MAP);
-    inside |= (m > 0.f);
+    const fc::HeadWeight hw = fc::head_weight(photo, f.to_crop, f.crop.cols);
+    cv::Mat roi = inside(hw.roi);
+    roi |= (hw.weight > 0.f);
   }
   cv::Mat diff, changed;
   cv::absdiff(one.result, photo, diff);

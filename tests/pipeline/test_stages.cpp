@@ -61,13 +61,13 @@ TEST(Stages, EditsFacesAndLeavesEveryOtherPixelBitIdenticalThroughPng) {
   cv::Mat back = fc::read_image(out).bgr;
   fs::remove_all(dir);
 
-  // The union of the warped masks; every changed pixel must lie inside it.
+  // The union of the head masks composite used (mask = "head", the default); every changed
+  // pixel must lie inside it.
   cv::Mat inside(photo.size(), CV_8U, cv::Scalar(0));
   for (const auto& f : item.faces) {
-    cv::Mat m;
-    cv::warpAffine(fc::face_mask(f.crop.cols), m, f.to_crop, photo.size(),
-                   cv::INTER_LINEAR | cv::WARP_INVERSE_MAP);
-    inside |= (m > 0.f);
+    const fc::HeadWeight hw = fc::head_weight(photo, f.to_crop, f.crop.cols);
+    cv::Mat roi = inside(hw.roi);
+    roi |= (hw.weight > 0.f);
   }
   cv::Mat changed;
   cv::Mat diff;

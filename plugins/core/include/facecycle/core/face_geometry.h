@@ -57,6 +57,10 @@ struct MaskShape {
   double centre_x = 0.5, centre_y = 0.52;  // fractions of the crop size
   double radius_x = 0.40, radius_y = 0.47;
   double feather = 0.12;
+  // Head masks only: the soft edge across the head's outline (a fraction of the crop size). The
+  // outline is a real edge (hair against background), so it is narrower than `feather`, which
+  // hides a seam inside continuous skin or hair.
+  double head_feather = 0.04;
 };
 cv::Mat face_mask(int size, const MaskShape& shape = {});
 
@@ -65,6 +69,34 @@ cv::Mat face_mask(int size, const MaskShape& shape = {});
 // blends with the feathered mask. Pixels where the warped mask is 0 are left untouched.
 void composite_face(cv::Mat& result, const cv::Mat& original_crop, const cv::Mat& generated,
                     const cv::Mat& to_crop, const MaskShape& shape = {});
+
+// The whole head (composite's mask = "head"). A chip-framed crop holds the face, the hair at
+// its sides and only a strip above the forehead, the chin and little neck: the rest of the head
+// lies outside it. So the head is segmented in a view twice the crop's size taken from the
+// photo (GrabCut on 128 px, seeded with the face ellipse as sure foreground, a chip-framed
+// skull-and-hair ellipse and a neck band as probable foreground, the view's border as
+// background; k-means on a fixed seed, so the mask is reproducible). Inside the crop the
+// generated face is pasted; outside it, up to the head's outline, the photo gets the colour
+// change the generator made to the same colours inside the crop (hair greyed in the crop greys
+// the hair above it, a darker skin darkens the neck), fading from one to the other over
+// `feather` at the crop's edge.
+
+// The blend weight of composite_head in photo coordinates: `weight` (CV_32F, [0,1]) over `roi`
+// of the photo, 0 everywhere else. It is the union of the face ellipse and the head feathered
+// by head_feather across its outline, so it is exactly 0 on background farther than half of
+// head_feather (of the crop size) from the head.
+struct HeadWeight {
+  cv::Rect roi;
+  cv::Mat weight;
+};
+HeadWeight head_weight(const cv::Mat& photo, const cv::Mat& to_crop, int size,
+                       const MaskShape& shape = {});
+
+// Pastes one generated crop over the whole head. `photo` is the unedited photo (the head is
+// segmented on it and the outside-crop colour change applies to it), `result` the photo being
+// edited; pixels where head_weight is 0 are left untouched.
+void composite_head(cv::Mat& result, const cv::Mat& photo, const cv::Mat& original_crop,
+                    const cv::Mat& generated, const cv::Mat& to_crop, const MaskShape& shape = {});
 
 // Per-channel mean/std matching of `generated` to `original` measured where `ring` > 0, applied
 // with weight `weight` (CV_32F, [0,1]) per pixel. Returns CV_32FC3.
