@@ -219,7 +219,7 @@ TEST(Pipeline, PhotoWithoutFaceSucceedsUnchanged) {
   EXPECT_EQ(rep.value("faces_found", -1), 0) << rep.dump(2);
   EXPECT_EQ(rep.value("faces_edited", -1), 0) << rep.dump(2);
   EXPECT_EQ(rep.value("faces_detected", ""), "0") << rep.dump(2);
-  EXPECT_EQ(rep.value("detector", ""), "haar") << rep.dump(2);
+  EXPECT_EQ(rep.value("detector", ""), "yunet") << rep.dump(2);  // the shipped default
   EXPECT_EQ(rep["stages"], json({"detect", "crop", "generate-age", "composite"})) << rep.dump();
 
   const std::string out = t / "out/plain/gradient.png";
