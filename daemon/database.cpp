@@ -61,11 +61,14 @@ std::string Statement::text(int col) const {
 
 Database::Database(const std::string& path) : path_(path) {
   // It holds token hashes and every user's jobs: owner-only whatever the umask. SQLite gives
-  // the -wal and -shm files the database file's mode.
-  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
-    ::fchmod(fd, 0600);
+  // the -wal and -shm files the database file's mode. Never close() a descriptor of a database
+  // this process may already have open: that drops every POSIX lock the process holds on it, so
+  // another process's last close (sqlite3, `facecycled token add`) deletes the live WAL under
+  // the daemon, and item ends written after that are lost. Only a new file is opened here.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
     ::close(fd);
-  }
+  else
+    ::chmod(path.c_str(), 0600);
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

@@ -1,6 +1,7 @@
 // The facecycled command line as users' scripts use it.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,18 @@ TEST(Cli, RunsWithoutConfigAndStopsCleanlyOnSigterm) {
   auto second = run("--data-dir " + dir.path() + " --listen unix:" + (dir / "other.sock"));
   EXPECT_NE(second.status, 0);
   EXPECT_NE(second.out.find("already using"), std::string::npos) << second.out;
+  // An operator reading the live database (sqlite3 facecycle.db) must not delete its WAL: the
+  // daemon's second connection once close()d a descriptor of the open database, which dropped
+  // the daemon's locks, so the reader's close removed the WAL and later writes were lost (a
+  // training job's end among them: its item stayed running).
+  ASSERT_TRUE(fs::exists(dir / "facecycle.db-wal"));
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(
+      sqlite3_open_v2((dir / "facecycle.db").c_str(), &reader, SQLITE_OPEN_READWRITE, nullptr),
+      SQLITE_OK);
+  sqlite3_exec(reader, "SELECT COUNT(*) FROM jobs", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
+  EXPECT_TRUE(fs::exists(dir / "facecycle.db-wal")) << "the daemon's WAL was deleted under it";
 
   ::kill(pid, SIGTERM);
   int status = 0;
