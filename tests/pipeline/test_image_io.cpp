@@ -205,6 +205,17 @@ TEST_F(ImageIo, RefusesATiffDeclaringTooManyPixelsBeforeDecoding) {
                      "30000 pixels");
     }
   }
+  // 32-bit sizes whose product overflows 64 bits (fuzz_image_decode found it wrapping negative).
+  spit(path("huge.tif"), tiff(true, {{256, 4, 0xFFFFFFFFu},
+                                     {257, 4, 0xFFFFFFFFu},
+                                     {258, 3, 8},
+                                     {262, 3, 1},
+                                     {273, 4, 100},
+                                     {277, 3, 1},
+                                     {278, 4, 1}}));
+  expect_refused(path("huge.tif"),
+                 "declares 4294967295\xc3\x97"
+                 "4294967295 pixels");
   spit(path("nosize.tif"), tiff(true, {{258, 3, 8}, {273, 4, 100}}));
   expect_refused(path("nosize.tif"), "damaged or unsupported tiff header");
 }

@@ -373,7 +373,9 @@ DecodedImage read_image(const std::string& path, const ImageLimits& limits) {
   if (format == "webp") declared = webp_size(data);
   if (format == "tiff") declared = tiff_size(data);
   if (format == "pnm") declared = pnm_size(data);
-  auto too_many = [&](long long w, long long h) { return w * h > limits.max_pixels; };
+  // Divided, not multiplied: two 32-bit header sizes overflow a 64-bit product (found by
+  // fuzz_image_decode), which wrapped negative and passed the check.
+  auto too_many = [&](long long w, long long h) { return w > 0 && h > limits.max_pixels / w; };
   auto too_large_error = [&](long long w, long long h) {
     return ImageError(path + " declares " + pixels_text(w, h) + " pixels, more than the limit of " +
                       std::to_string(limits.max_pixels) + " — downscale it first");
