@@ -112,7 +112,11 @@ int run_daemon(Config cfg) {
   if (rec.items_requeued)
     spdlog::warn("{} item(s) were running when the daemon last stopped; re-queued",
                  rec.items_requeued);
-  for (auto id : rec.open_jobs) {
+  // Jobs killed while finalising (writing their contact sheet or manifest) have half-written
+  // files too, though none of their items is left.
+  std::vector<int64_t> unfinished = rec.open_jobs;
+  unfinished.insert(unfinished.end(), rec.jobs_to_finalize.begin(), rec.jobs_to_finalize.end());
+  for (auto id : unfinished) {
     auto j = queue.get_job(id);
     if (j && j->kind == "transform" && !j->output_dir.empty()) {
       int n = remove_stale_temp_files(j->output_dir);

@@ -481,17 +481,15 @@ TEST_F(ServiceTest, ATransformRequestHoldsAtMostOneHundredThousandItems) {
 
 // Output names were made unique by trying a-2, a-3, ... from 2 each time: quadratic, so 20,000
 // inputs named alike took most of a minute. Now each name remembers its next suffix.
-TEST_F(ServiceTest, ManyInputsWithOneNameGetUniqueOutputsInLinearTime) {
+// 20,000 identical inputs (issue 12: the de-duplication was quadratic, 22 s); their speed is a
+// benchmark's business, their names this test's.
+TEST_F(ServiceTest, ManyInputsWithOneNameGetUniqueNumberedOutputs) {
   fcd::TransformSpec spec;
   spec.inputs.assign(20000, tmp_ / "photos/a.png");
   spec.inputs.push_back(tmp_ / "photos/bad.png");
   spec.output_dir = tmp_ / "photos/out";
   spec.task = "age";
-  const auto start = std::chrono::steady_clock::now();
   auto plan = fcd::plan_transform(spec, cfg_, *plugins_, roots_);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 10.0);
   std::set<std::string> outputs;
   for (const auto& it : plan.items) outputs.insert(it.output);
   EXPECT_EQ(outputs.size(), plan.items.size());
