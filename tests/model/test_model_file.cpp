@@ -170,6 +170,18 @@ TEST(ModelCard, JsonRoundTripAndBadFields) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("width"), std::string::npos);
   }
+  // Floats and out-of-range numbers where an int belongs (fuzz_model_card: a cast of 6.4e52).
+  for (nlohmann::json bad :
+       {nlohmann::json(6.4e52), nlohmann::json(32.5), nlohmann::json(int64_t(1) << 40)}) {
+    j["width"] = bad;
+    try {
+      fc::ModelCard::from_json(j);
+      ADD_FAILURE() << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("'width' must be an integer"), std::string::npos)
+          << e.what();
+    }
+  }
   try {
     back.condition_id("gender", false);
     ADD_FAILURE();

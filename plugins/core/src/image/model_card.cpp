@@ -2,8 +2,10 @@
 #include "facecycle/core/model_card.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 namespace fc {
 
@@ -63,8 +65,20 @@ namespace {
 template <typename T>
 void read_field(const nlohmann::json& j, const char* key, T& out, const std::string& where) {
   if (!j.contains(key)) return;
+  const nlohmann::json& v = j.at(key);
+  // nlohmann converts a float to int by a cast, undefined out of range (fuzz_model_card found
+  // 6.4e52): integers must be integers, and fit.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(std::numeric_limits<T>::max())
+                                : v.get<int64_t>() < int64_t(std::numeric_limits<T>::min()) ||
+                                      v.get<int64_t>() > int64_t(std::numeric_limits<T>::max())))
+      throw std::runtime_error("model card: field '" + where + key + "' must be an integer in [" +
+                               std::to_string(std::numeric_limits<T>::min()) + ", " +
+                               std::to_string(std::numeric_limits<T>::max()) + "]");
+  }
   try {
-    out = j.at(key).get<T>();
+    out = v.get<T>();
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("model card: field '" + where + key + "' has the wrong type (" +
                              j.at(key).type_name() + ")");
