@@ -11,7 +11,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string root = [] {
-    auto dir = std::filesystem::temp_directory_path() / ("fc_fuzz_root_" + std::to_string(getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("fc_fuzz_root_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir / "in");
     return dir.string();
   }();
