@@ -57,28 +57,27 @@ void AllowedRoots::refuse_outside(const std::string& path) const {
     throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
 }
 
-std::string AllowedRoots::check_read(const std::string& path) const {
+// The canonical path of an existing file or folder (`folder`) inside a root.
+std::string AllowedRoots::check_existing(const std::string& path, bool folder) const {
   refuse_outside(path);
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(clip(path) + ": no such file");
+  if (!fs::exists(fs::symlink_status(path, ec)))
+    throw PathError(clip(path) + (folder ? ": no such folder" : ": no such file"));
   auto c = fs::canonical(path, ec);
   if (ec) throw PathError(clip(path) + ": cannot resolve: " + ec.message());
   if (!contains(c.string()))
     throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
-  if (!fs::is_regular_file(c, ec)) throw PathError(clip(path) + ": not a regular file");
+  if (folder ? !fs::is_directory(c, ec) : !fs::is_regular_file(c, ec))
+    throw PathError(clip(path) + (folder ? ": not a folder" : ": not a regular file"));
   return c.string();
 }
 
+std::string AllowedRoots::check_read(const std::string& path) const {
+  return check_existing(path, false);
+}
+
 std::string AllowedRoots::check_read_dir(const std::string& path) const {
-  refuse_outside(path);
-  std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec))) throw PathError(clip(path) + ": no such folder");
-  auto c = fs::canonical(path, ec);
-  if (ec) throw PathError(clip(path) + ": cannot resolve: " + ec.message());
-  if (!contains(c.string()))
-    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
-  if (!fs::is_directory(c, ec)) throw PathError(clip(path) + ": not a folder");
-  return c.string();
+  return check_existing(path, true);
 }
 
 std::string AllowedRoots::check_output_dir(const std::string& path) const {

@@ -32,6 +32,7 @@ class AllowedRoots {
 
  private:
   void refuse_outside(const std::string& path) const;
+  std::string check_existing(const std::string& path, bool folder) const;
   std::vector<std::string> roots_;  // canonical
 };
 
