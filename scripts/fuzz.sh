@@ -3,6 +3,8 @@
 # runs each for SECONDS (default 30) from its seed corpus. Exits non-zero on any finding; the
 # input that caused it is left in build-fuzz/findings/.
 #   bash scripts/fuzz.sh [SECONDS] [NAME...]      e.g. bash scripts/fuzz.sh 600 train_config
+# The mutation seed is fixed (FUZZ_SEED, default 1) so that CI repeats itself; set another seed,
+# or run longer, to explore further.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
@@ -29,7 +31,7 @@ for n in "${names[@]}"; do
   mkdir -p "$work"
   log="build-fuzz/fuzz_$n.log"
   echo "fuzz_$n: ${seconds}s"
-  if build-fuzz/bin/fuzz_"$n" "$work" "tests/fuzz/corpus/$n" -max_total_time="$seconds" \
+  if build-fuzz/bin/fuzz_"$n" "$work" "tests/fuzz/corpus/$n" -max_total_time="$seconds" -seed="${FUZZ_SEED:-1}" \
        -timeout=20 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1 \
        -artifact_prefix="build-fuzz/findings/${n}-" >"$log" 2>&1; then
     grep -a -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$log" | tr '\n' ' '
