@@ -5,32 +5,22 @@
 
 #include <stdexcept>
 
-namespace fcd {
+#include "hex.h"
 
-namespace {
-std::string hex(const unsigned char* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
-}
-}  // namespace
+namespace fcd {
 
 std::string sha256_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("SHA-256 failed (OpenSSL)");
-  return hex(md, len);
+  return to_hex(md, len);
 }
 
 std::string new_token() {
   unsigned char buf[32];
   if (RAND_bytes(buf, sizeof buf) != 1) throw std::runtime_error("no random bytes (OpenSSL)");
-  return "fc_" + hex(buf, sizeof buf);
+  return "fc_" + to_hex(buf, sizeof buf);
 }
 
 std::string Auth::add_token(const std::string& user, bool admin) {

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "facecycle/core/image_io.h"
+#include "hex.h"
 
 namespace fcd {
 
@@ -138,13 +139,7 @@ std::string sha256_file(const std::string& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return to_hex(md, len);
 }
 
 }  // namespace fcd
