@@ -89,12 +89,12 @@ TEST(ModelFile, ResidualOutputRoundTripsAndOldCardsReadAsImage) {
   card.conditions = fc::default_conditions();
   fc::save_model(model, g, card);
   auto loaded = fc::load_model(model, torch::kCPU);
-  EXPECT_EQ(loaded.card.output, "residual");
+  EXPECT_EQ(fc::enum_name(loaded.card.output), "residual");
   EXPECT_EQ(loaded.generator->options().output, fc::Output::kResidual);
   EXPECT_TRUE(torch::equal(forward(g, 1), forward(loaded.generator, 1)));
   auto j = loaded.card.to_json();
   j.erase("output");  // cards written before residual output existed
-  EXPECT_EQ(fc::ModelCard::from_json(j).output, "image");
+  EXPECT_EQ(fc::enum_name(fc::ModelCard::from_json(j).output), "image");
   j["output"] = "delta";
   EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
 }

@@ -1,25 +1,28 @@
 // fc-model: write deterministic seeded models for tests and demos, and describe model files.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <vector>
 
 #include "facecycle/core/model_file.h"
 
 namespace {
 
-int init(const std::string& out, int width, int blocks, int resolution, uint64_t seed,
-         const std::string& conditioning, const std::string& upsample, const std::string& name) {
-  fc::ModelCard shape;
-  shape.width = width;
-  shape.blocks = blocks;
-  shape.conditioning = conditioning;
-  shape.upsample = upsample;
-  shape.conditions = fc::default_conditions();
-  auto card =
-      fc::write_seeded_model(out, fc::GeneratorOptions::from_card(shape), resolution, seed, name);
+int init(const std::string& out, const fc::GeneratorOptions& shape, int resolution, uint64_t seed,
+         const std::string& name) {
+  auto card = fc::write_seeded_model(out, shape, resolution, seed, name);
   std::cout << "wrote " << out << " and " << fc::card_path_for(out) << " (" << card.name
             << ", width " << card.width << ", blocks " << card.blocks << ", " << resolution
-            << " px, " << card.conditioning << ", " << card.upsample << ")\n";
+            << " px, " << fc::enum_name(card.conditioning) << ", " << fc::enum_name(card.upsample)
+            << ")\n";
   return 0;
+}
+
+// The names in an enum's table (generator_options.h), for CLI::IsMember.
+template <typename E>
+std::vector<std::string> names() {
+  std::vector<std::string> out;
+  for (const auto& row : fc::EnumNames<E>::table) out.push_back(row.second);
+  return out;
 }
 
 int info(const std::string& path) {
@@ -38,19 +41,22 @@ int main(int argc, char** argv) {
 
   auto* cmd_init =
       app.add_subcommand("init", "write a deterministically initialised (untrained) model");
-  int width = 32, blocks = 6, resolution = 128;
+  fc::GeneratorOptions shape;
+  int resolution = 128;
   uint64_t seed = 0;
-  std::string conditioning = "cin", upsample = "resize_conv", name, out;
-  cmd_init->add_option("--width", width, "base channels")->capture_default_str();
-  cmd_init->add_option("--blocks", blocks, "residual blocks")->capture_default_str();
+  std::string name, out;
+  std::string conditioning = fc::enum_name(shape.conditioning);
+  std::string upsample = fc::enum_name(shape.upsampling);
+  cmd_init->add_option("--width", shape.width, "base channels")->capture_default_str();
+  cmd_init->add_option("--blocks", shape.blocks, "residual blocks")->capture_default_str();
   cmd_init->add_option("--resolution", resolution, "face crop size (multiple of 4)")
       ->capture_default_str();
   cmd_init->add_option("--seed", seed, "initialisation seed")->required();
   cmd_init->add_option("--conditioning", conditioning)
-      ->check(CLI::IsMember({"cin", "channel4"}))
+      ->check(CLI::IsMember(names<fc::Conditioning>()))
       ->capture_default_str();
   cmd_init->add_option("--upsample", upsample)
-      ->check(CLI::IsMember({"resize_conv", "resize_conv_bilinear", "transposed"}))
+      ->check(CLI::IsMember(names<fc::Upsampling>()))
       ->capture_default_str();
   cmd_init->add_option("--name", name, "model name in the card");
   cmd_init->add_option("OUT", out, "output model path, NAME.pt")->required();
@@ -61,7 +67,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*cmd_init) return init(out, width, blocks, resolution, seed, conditioning, upsample, name);
+    if (*cmd_init) {
+      shape.conditioning = *fc::enum_from_string<fc::Conditioning>(conditioning);
+      shape.upsampling = *fc::enum_from_string<fc::Upsampling>(upsample);
+      return init(out, shape, resolution, seed, name);
+    }
     return info(model);
   } catch (const std::exception& e) {
     std::cerr << "fc-model: " << e.what() << "\n";

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <set>
 #include <stdexcept>
 #include <type_traits>
 
@@ -35,6 +34,26 @@ int ModelCard::condition_id(const std::string& task, bool reverse) const {
                               "'; the model knows: " + (known.empty() ? "none" : known));
 }
 
+GeneratorOptions ModelCard::generator_options() const {
+  GeneratorOptions o;
+  o.width = width;
+  o.blocks = blocks;
+  o.num_conditions = static_cast<int>(conditions.size());
+  o.conditioning = conditioning;
+  o.upsampling = upsample;
+  o.output = output;
+  return o;
+}
+
+void ModelCard::set_generator(const GeneratorOptions& o) {
+  width = o.width;
+  blocks = o.blocks;
+  conditioning = o.conditioning;
+  upsample = o.upsampling;
+  norm = "instance";
+  output = o.output;
+}
+
 nlohmann::json ModelCard::to_json() const {
   nlohmann::json conds = nlohmann::json::array();
   for (const auto& c : conditions)
@@ -47,10 +66,10 @@ nlohmann::json ModelCard::to_json() const {
           {"card_version", card_version},
           {"conditions", conds},
           {"resolution", resolution},
-          {"conditioning", conditioning},
-          {"upsample", upsample},
+          {"conditioning", enum_name(conditioning)},
+          {"upsample", enum_name(upsample)},
           {"norm", norm},
-          {"output", output},
+          {"output", enum_name(output)},
           {"width", width},
           {"blocks", blocks},
           {"training", training},
@@ -85,13 +104,18 @@ void read_field(const nlohmann::json& j, const char* key, T& out, const std::str
   }
 }
 
-void require_one_of(const std::string& value, const std::set<std::string>& allowed,
-                    const char* key) {
-  if (allowed.count(value)) return;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+// A choice spelled as its enum's table does (generator_options.h).
+template <typename E>
+E require_choice(const std::string& value, const char* key) {
+  if (auto v = enum_from_string<E>(value)) return *v;
   throw std::runtime_error(std::string("model card: field '") + key + "' is '" + value +
-                           "'; expected one of: " + list);
+                           "'; expected one of: " + enum_choices<E>(", "));
+}
+
+void require_direction(const std::string& value) {
+  if (value == "forward" || value == "reverse") return;
+  throw std::runtime_error("model card: field 'direction' is '" + value +
+                           "'; expected one of: forward, reverse");
 }
 
 }  // namespace
@@ -102,10 +126,12 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
   read_field(j, "name", card.name, "");
   read_field(j, "card_version", card.card_version, "");
   read_field(j, "resolution", card.resolution, "");
-  read_field(j, "conditioning", card.conditioning, "");
-  read_field(j, "upsample", card.upsample, "");
+  std::string conditioning = enum_name(card.conditioning), upsample = enum_name(card.upsample),
+              output = enum_name(card.output);
+  read_field(j, "conditioning", conditioning, "");
+  read_field(j, "upsample", upsample, "");
   read_field(j, "norm", card.norm, "");
-  read_field(j, "output", card.output, "");  // absent in cards before v2: "image"
+  read_field(j, "output", output, "");
   read_field(j, "width", card.width, "");
   read_field(j, "blocks", card.blocks, "");
   read_field(j, "licence", card.licence, "");
@@ -135,12 +161,12 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
       throw std::runtime_error("model card: field '" + where + "id' must be " + std::to_string(i) +
                                " (ids are the generator's condition indices, in order)");
     if (c.task.empty()) throw std::runtime_error("model card: field '" + where + "task' is empty");
-    require_one_of(c.direction, {"forward", "reverse"}, "direction");
+    require_direction(c.direction);
     card.conditions.push_back(c);
   }
-  require_one_of(card.conditioning, {"cin", "channel4"}, "conditioning");
-  require_one_of(card.upsample, {"resize_conv", "resize_conv_bilinear", "transposed"}, "upsample");
-  require_one_of(card.output, {"image", "residual"}, "output");
+  card.conditioning = require_choice<Conditioning>(conditioning, "conditioning");
+  card.upsample = require_choice<Upsampling>(upsample, "upsample");
+  card.output = require_choice<Output>(output, "output");
   if (card.resolution < 4 || card.resolution % 4 != 0)
     throw std::runtime_error("model card: field 'resolution' is " +
                              std::to_string(card.resolution) +

@@ -46,8 +46,8 @@ std::string explain_mismatch(const std::string& key, const torch::Tensor& expect
       os << " (card says width " << card.width << " but weights have " << got.size(0)
          << " channels)";
     if (got.size(1) != expected.size(1))
-      os << " (card says conditioning '" << card.conditioning << "' but the weights take "
-         << got.size(1) << " input channels)";
+      os << " (card says conditioning '" << enum_name(card.conditioning)
+         << "' but the weights take " << got.size(1) << " input channels)";
   } else if (key.find("embed.weight") != std::string::npos && got.dim() == 2 &&
              got.size(0) != expected.size(0)) {
     os << " (card lists " << card.conditions.size() << " conditions but weights have "
@@ -61,7 +61,7 @@ std::string explain_mismatch(const std::string& key, const torch::Tensor& expect
 
 void save_model(const std::string& model_path, ResnetGenerator& generator, const ModelCard& card) {
   ModelCard full = card;
-  generator->options().to_card(full);
+  full.set_generator(generator->options());
   if (static_cast<int>(full.conditions.size()) != generator->options().num_conditions)
     throw std::invalid_argument("save_model: card lists " + std::to_string(full.conditions.size()) +
                                 " conditions but the generator has " +
@@ -108,7 +108,7 @@ LoadedModel load_model(const std::string& model_path, const torch::Device& devic
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string(e.what()) + " (in " + card_path + ")");
   }
-  out.generator = ResnetGenerator(GeneratorOptions::from_card(out.card));
+  out.generator = ResnetGenerator(out.card.generator_options());
 
   torch::serialize::InputArchive archive;
   try {
@@ -123,11 +123,11 @@ LoadedModel load_model(const std::string& model_path, const torch::Device& devic
   auto load_one = [&](const std::string& key, torch::Tensor& target, bool is_buffer) {
     torch::Tensor t;
     if (!archive.try_read(key, t, is_buffer))
-      throw std::runtime_error("model " + model_path + " does not match its card: tensor '" + key +
-                               "' is missing from the weights (card: width " +
-                               std::to_string(out.card.width) + ", blocks " +
-                               std::to_string(out.card.blocks) + ", conditioning " +
-                               out.card.conditioning + ", upsample " + out.card.upsample + ")");
+      throw std::runtime_error(
+          "model " + model_path + " does not match its card: tensor '" + key +
+          "' is missing from the weights (card: width " + std::to_string(out.card.width) +
+          ", blocks " + std::to_string(out.card.blocks) + ", conditioning " +
+          enum_name(out.card.conditioning) + ", upsample " + enum_name(out.card.upsample) + ")");
     if (!t.sizes().equals(target.sizes()))
       throw std::runtime_error(explain_mismatch(key, target, t, out.card, model_path));
     target.copy_(t);
@@ -139,7 +139,8 @@ LoadedModel load_model(const std::string& model_path, const torch::Device& devic
     throw std::runtime_error(
         "model " + model_path + " does not match its card: the weights hold '" + *unused.begin() +
         "' (and " + std::to_string(unused.size() - 1) + " more) that a generator with blocks " +
-        std::to_string(out.card.blocks) + " and upsample " + out.card.upsample + " does not have");
+        std::to_string(out.card.blocks) + " and upsample " + enum_name(out.card.upsample) +
+        " does not have");
   out.generator->to(device);
   out.generator->eval();
   return out;
@@ -160,7 +161,7 @@ ModelCard write_seeded_model(const std::string& model_path, const GeneratorOptio
   card.training = {{"steps", 0}, {"seed", seed}};
   GeneratorOptions o = options;
   o.num_conditions = static_cast<int>(card.conditions.size());
-  o.to_card(card);
+  card.set_generator(o);
   if (resolution < 8 || resolution % 4 != 0)
     throw std::invalid_argument("resolution " + std::to_string(resolution) +
                                 " must be a multiple of 4 and at least 8");

@@ -9,51 +9,6 @@
 namespace fc {
 namespace nn = torch::nn;
 
-GeneratorOptions GeneratorOptions::from_card(const ModelCard& card) {
-  GeneratorOptions o;
-  o.width = card.width;
-  o.blocks = card.blocks;
-  o.num_conditions = static_cast<int>(card.conditions.size());
-  if (card.conditioning == "cin") {
-    o.conditioning = Conditioning::kCondInstanceNorm;
-  } else if (card.conditioning == "channel4") {
-    o.conditioning = Conditioning::kChannel4;
-  } else {
-    throw std::runtime_error("model card: unknown conditioning '" + card.conditioning +
-                             "' (expected cin or channel4)");
-  }
-  if (card.upsample == "resize_conv") {
-    o.upsampling = Upsampling::kResizeConv;
-  } else if (card.upsample == "resize_conv_bilinear") {
-    o.upsampling = Upsampling::kResizeConvBilinear;
-  } else if (card.upsample == "transposed") {
-    o.upsampling = Upsampling::kTransposed;
-  } else {
-    throw std::runtime_error("model card: unknown upsample '" + card.upsample +
-                             "' (expected resize_conv, resize_conv_bilinear or transposed)");
-  }
-  if (card.output == "image") {
-    o.output = Output::kImage;
-  } else if (card.output == "residual") {
-    o.output = Output::kResidual;
-  } else {
-    throw std::runtime_error("model card: unknown output '" + card.output +
-                             "' (expected image or residual)");
-  }
-  return o;
-}
-
-void GeneratorOptions::to_card(ModelCard& card) const {
-  card.width = width;
-  card.blocks = blocks;
-  card.conditioning = conditioning == Conditioning::kCondInstanceNorm ? "cin" : "channel4";
-  card.upsample = upsampling == Upsampling::kResizeConv           ? "resize_conv"
-                  : upsampling == Upsampling::kResizeConvBilinear ? "resize_conv_bilinear"
-                                                                  : "transposed";
-  card.norm = "instance";
-  card.output = output == Output::kResidual ? "residual" : "image";
-}
-
 namespace {
 
 // LibTorch 1.13 lacks some CPU bf16 kernels (reflection/replication padding) and mis-dispatches

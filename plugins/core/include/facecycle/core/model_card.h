@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "facecycle/core/generator_options.h"
+
 namespace fc {
 
 // One (task, direction) pair; its id is the generator's condition index.
@@ -24,13 +26,14 @@ struct ModelCard {
   std::string name;
   int card_version = 1;
   std::vector<Condition> conditions;
-  int resolution = 128;                  // training/inference size of the face crop
-  std::string conditioning = "cin";      // "cin" (conditional instance norm) | "channel4"
-  std::string upsample = "resize_conv";  // "resize_conv" | "resize_conv_bilinear" | "transposed"
+  int resolution = 128;  // training/inference size of the face crop
+  // The generator's shape; the JSON spells the choices as generator_options.h's tables do.
+  Conditioning conditioning = Conditioning::kCondInstanceNorm;
+  Upsampling upsample = Upsampling::kResizeConv;
   std::string norm = "instance";
-  std::string output = "image";  // "image" (tanh) | "residual" (input + change; see networks.h)
-  int width = 32;                // base channels
-  int blocks = 6;                // residual blocks
+  Output output = Output::kImage;  // "output" is absent from cards before v2: image
+  int width = 32;                  // base channels
+  int blocks = 6;                  // residual blocks
   nlohmann::json training = nlohmann::json::object();  // data, split, steps, wall time, hardware
   nlohmann::json metrics = nlohmann::json::object();   // held-out evaluation
   std::string licence;
@@ -39,6 +42,10 @@ struct ModelCard {
   // Condition index for (task, reverse); throws std::invalid_argument listing known tasks.
   int condition_id(const std::string& task, bool reverse) const;
   std::vector<std::string> tasks() const;
+
+  // The generator this card describes (one condition per entry of `conditions`), and back.
+  GeneratorOptions generator_options() const;
+  void set_generator(const GeneratorOptions& options);
 
   nlohmann::json to_json() const;
   // Throws std::runtime_error naming the bad field.

@@ -4,43 +4,12 @@
 
 #include <torch/torch.h>
 
+#include "facecycle/core/generator_options.h"
 #include "facecycle/core/model_card.h"
 
 namespace fc {
 
-// kCondInstanceNorm (default): every InstanceNorm (affine=False) in the network, residual blocks
-// included, is followed by a per-condition gamma/beta looked up in an Embedding(K, 2C)
-// (initialised to gamma=1, beta=0, so a fresh network ignores the condition until trained or
-// seeded with make_seeded_generator).
-//
-// kChannel4 (the original design, kept to document why it fails): the input gets a constant 4th
-// channel cond/(K-1) and every norm is a plain affine InstanceNorm. With reflect padding that
-// channel stays constant over the whole padded image, so the first 7x7 conv turns it into a
-// per-output-channel constant added to every pixel; the following instance norm subtracts each
-// channel's spatial mean, which removes that constant exactly. The condition is erased at the
-// first layer and the output cannot depend on it (tests/model verifies this).
-enum class Conditioning { kCondInstanceNorm, kChannel4 };
-// kResizeConv (default): nearest x2 then reflect-pad 3x3 conv; kResizeConvBilinear: bilinear x2
-// then 3x3 conv; kTransposed: stride-2 transposed conv (gave checkerboard texture here).
-enum class Upsampling { kResizeConv, kTransposed, kResizeConvBilinear };
-
-// kImage (CycleGAN): the tail conv's tanh is the image. kResidual: the tail conv is a change
-// added to the input, clamped to [-1,1] (residual images, Shen & Liu 2017): detail the edit does
-// not touch passes through unchanged instead of being re-synthesised, which a slim 64 px
-// generator does blurrily.
-enum class Output { kImage, kResidual };
-
-struct GeneratorOptions {
-  int width = 32;          // channels of the first c7s1 layer
-  int blocks = 6;          // residual blocks
-  int num_conditions = 4;  // K = number of (task, direction) pairs
-  Conditioning conditioning = Conditioning::kCondInstanceNorm;
-  Upsampling upsampling = Upsampling::kResizeConv;
-  Output output = Output::kImage;
-
-  static GeneratorOptions from_card(const ModelCard& card);
-  void to_card(ModelCard& card) const;
-};
+// Conditioning, Upsampling, Output and GeneratorOptions: generator_options.h.
 
 // CycleGAN ResNet generator: c7s1-k, d2k, d4k, N x R4k, u2k, uk, c7s1-3, tanh.
 class ResnetGeneratorImpl : public torch::nn::Module {
