@@ -1,7 +1,6 @@
 // The one resident generator shared by all jobs, with dynamic batching: callers enqueue faces,
 // a batcher thread runs up to max_batch of them (conditions mixed, one id per sample) per
 // generator call and hands each result back through a future.
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "facecycle/core/model_file.h"
+#include "facecycle/core/torch_threads.h"
 #include "facecycle/core/translator.h"
 
 namespace fc {
@@ -83,12 +83,17 @@ cv::Mat apply_change(const cv::Mat& face, const torch::Tensor& x, const torch::T
   return out;
 }
 
-torch::ScalarType pick_precision(const std::string& requested, const torch::Device& device) {
-  if (requested == "fp32") return torch::kFloat;
-  if (requested == "bf16") return torch::kBFloat16;
+// "auto" is not a Precision: it picks one for this machine.
+Precision pick_precision(const std::string& requested, const torch::Device& device) {
   if (requested == "auto")
-    return device.is_cpu() && cpu_has_native_bf16() ? torch::kBFloat16 : torch::kFloat;
-  throw std::runtime_error("unknown precision '" + requested + "'; use fp32, bf16 or auto");
+    return device.is_cpu() && cpu_has_native_bf16() ? Precision::kBf16 : Precision::kFp32;
+  if (auto p = enum_from_string<Precision>(requested)) return *p;
+  throw std::runtime_error("unknown precision '" + requested + "'; use " +
+                           enum_choices<Precision>(", ") + " or auto");
+}
+
+torch::ScalarType scalar_type(Precision p) {
+  return p == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat;
 }
 
 class TorchTranslator : public FaceTranslator {
@@ -96,13 +101,13 @@ class TorchTranslator : public FaceTranslator {
   TorchTranslator(const std::string& model_path, const TranslatorOptions& options)
       : options_(options),
         device_(pick_device(options.device)),
-        dtype_(pick_precision(options.precision, device_)) {
+        precision_(pick_precision(options.precision, device_)),
+        dtype_(scalar_type(precision_)) {
     if (options_.max_batch < 1) options_.max_batch = 1;
     if (options_.max_wait_ms < 0) options_.max_wait_ms = 0;
     threads_ = options.threads > 0
                    ? options.threads
                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(threads_);
     auto loaded = load_model(model_path, device_);
     card_ = loaded.card;
     generator_ = loaded.generator;
@@ -152,7 +157,7 @@ class TorchTranslator : public FaceTranslator {
 
   const ModelCard& card() const override { return card_; }
   std::string device() const override { return device_.str(); }
-  std::string precision() const override { return dtype_ == torch::kFloat ? "fp32" : "bf16"; }
+  std::string precision() const override { return enum_name(precision_); }
   TranslatorStats stats() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     return stats_;
@@ -166,8 +171,7 @@ class TorchTranslator : public FaceTranslator {
   };
 
   void batch_loop() {
-    // Thread count is per thread for OpenMP: set it here too.
-    at::set_num_threads(threads_);
+    use_torch_threads(threads_);  // the generator runs on this thread only
     torch::InferenceMode inference;
     for (;;) {
       std::vector<Request> batch;
@@ -212,6 +216,7 @@ class TorchTranslator : public FaceTranslator {
 
   TranslatorOptions options_;
   torch::Device device_;
+  Precision precision_;
   torch::ScalarType dtype_;
   int threads_ = 1;
   ModelCard card_;
