@@ -79,104 +79,143 @@ SyntheticIdentity random_identity(uint64_t seed) {
   return id;
 }
 
-cv::Mat render_face(const SyntheticIdentity& id, const SyntheticAttributes& attr, int size) {
-  if (size < 16) throw std::invalid_argument("render_face: size must be at least 16 pixels");
-  const double age = std::clamp(static_cast<double>(attr.age), 0.0, 1.0);
-  const double skin_t = std::clamp(static_cast<double>(attr.skin), 0.0, 1.0);
-  // Draw at 4x and shrink: smooth edges at every size, and thin wrinkles survive as shading.
-  const int S = size * 4;
-  auto P = [&](double x, double y) { return cv::Point(cvRound(x * S), cvRound(y * S)); };
-  auto L = [&](double v) { return std::max(1, cvRound(v * S)); };
+namespace {
+
+// A face drawn at 4x and shrunk: smooth edges at every size, and thin wrinkles survive as
+// shading. Coordinates are fractions of the side.
+struct Canvas {
+  int S;  // side in pixels
+  cv::Mat img;
   const int aa = cv::LINE_AA;
+  cv::Point P(double x, double y) const { return cv::Point(cvRound(x * S), cvRound(y * S)); }
+  int L(double v) const { return std::max(1, cvRound(v * S)); }
+};
 
-  const cv::Scalar skin = lerp(kLightSkin, kDarkSkin, skin_t);
-  const cv::Scalar shade = skin * 0.8;
-  const cv::Scalar line = skin * (1.0 - 0.5 * age);  // wrinkles darken with age
-  // Grey hair: the hair colour moves to grey, strongly and early so small images show it.
-  const cv::Scalar hair = lerp(id.hair_colour, kGreyHair, std::pow(age, 0.8));
+// The colours of one rendering: skin and hair follow the attributes.
+struct Palette {
+  cv::Scalar skin, shade, line, hair;
+  int wl;  // wrinkle line width
+};
 
-  cv::Mat img(S, S, CV_8UC3, id.background);
-  const double cx = 0.5, cy = 0.5;
+constexpr double kCx = 0.5, kCy = 0.5;  // face centre
+
+void draw_head(Canvas& c, const SyntheticIdentity& id, const Palette& p) {
   const double fw = id.face_width, fh = id.face_height;
-
+  const double cx = kCx, cy = kCy;
   // Long hair falls behind the face to the shoulders.
   if (id.hair_style == 1 || id.hair_style == 2)
-    cv::rectangle(img, P(cx - fw * 0.58, cy - fh * 0.2), P(cx + fw * 0.58, 1.0), hair, -1, aa);
+    cv::rectangle(c.img, c.P(cx - fw * 0.58, cy - fh * 0.2), c.P(cx + fw * 0.58, 1.0), p.hair, -1,
+                  c.aa);
   // Neck and shoulders.
-  cv::rectangle(img, P(cx - fw * 0.22, cy + fh * 0.3), P(cx + fw * 0.22, 1.0), shade, -1, aa);
-  cv::ellipse(img, P(cx, 1.05), cv::Size(L(fw * 0.8), L(0.1)), 0, 0, 360, shade, -1, aa);
+  cv::rectangle(c.img, c.P(cx - fw * 0.22, cy + fh * 0.3), c.P(cx + fw * 0.22, 1.0), p.shade, -1,
+                c.aa);
+  cv::ellipse(c.img, c.P(cx, 1.05), cv::Size(c.L(fw * 0.8), c.L(0.1)), 0, 0, 360, p.shade, -1,
+              c.aa);
   // Ears and face.
-  cv::ellipse(img, P(cx - fw * 0.5, kEyeY + 0.05), cv::Size(L(0.035), L(0.07)), 0, 0, 360, shade,
-              -1, aa);
-  cv::ellipse(img, P(cx + fw * 0.5, kEyeY + 0.05), cv::Size(L(0.035), L(0.07)), 0, 0, 360, shade,
-              -1, aa);
-  cv::ellipse(img, P(cx, cy), cv::Size(L(fw / 2), L(fh / 2)), 0, 0, 360, skin, -1, aa);
+  for (int side : {-1, 1})
+    cv::ellipse(c.img, c.P(cx + side * fw * 0.5, kEyeY + 0.05), cv::Size(c.L(0.035), c.L(0.07)), 0,
+                0, 360, p.shade, -1, c.aa);
+  cv::ellipse(c.img, c.P(cx, cy), cv::Size(c.L(fw / 2), c.L(fh / 2)), 0, 0, 360, p.skin, -1, c.aa);
 
   // Hair cap over the top of the head; the fringe line depends on the style.
   const double top = cy - fh / 2;
   const double fringe = id.hair_style == 3 ? top + 0.08 : top + 0.10;
-  cv::ellipse(img, P(cx, fringe), cv::Size(L(fw * 0.54), L(fringe - top + 0.05)), 0, 180, 360, hair,
-              -1, aa);
+  cv::ellipse(c.img, c.P(cx, fringe), cv::Size(c.L(fw * 0.54), c.L(fringe - top + 0.05)), 0, 180,
+              360, p.hair, -1, c.aa);
   if (id.hair_style == 2)  // side parting: a sweep across the forehead
-    cv::ellipse(img, P(cx - fw * 0.15, fringe), cv::Size(L(fw * 0.4), L(0.04)), -8, 0, 180, hair,
-                -1, aa);
+    cv::ellipse(c.img, c.P(cx - fw * 0.15, fringe), cv::Size(c.L(fw * 0.4), c.L(0.04)), -8, 0, 180,
+                p.hair, -1, c.aa);
+}
 
-  // Forehead lines (age): three long horizontal arcs.
-  const int wl = L(0.006 + 0.006 * age);
-  if (age > 0.02)
-    for (int i = 0; i < 3; ++i) {
-      const double y = kForehead.y + 0.01 + 0.025 * i;
-      cv::ellipse(img, P(cx, y + 0.03), cv::Size(L(0.11), L(0.03)), 0, 200, 340, line, wl, aa);
-    }
-
-  // Eyes, irises and eyebrows (eyebrows also grey with age).
-  const double ex = fw * id.eye_spacing;
-  for (int side : {-1, 1}) {
-    const double x = cx + side * ex;
-    cv::ellipse(img, P(x, kEyeY), cv::Size(L(id.eye_size * 1.5), L(id.eye_size * 0.8)), 0, 0, 360,
-                cv::Scalar(245, 245, 245), -1, aa);
-    cv::circle(img, P(x, kEyeY), L(id.eye_size * 0.6), id.eye_colour, -1, aa);
-    cv::circle(img, P(x, kEyeY), L(id.eye_size * 0.25), cv::Scalar(10, 10, 10), -1, aa);
-    cv::ellipse(img, P(x, kEyeY - id.eye_size * 0.9), cv::Size(L(id.eye_size * 1.8), L(0.025)), 0,
-                200, 340, hair, L(0.012), aa);
-    // Crow's feet and cheek lines (age).
-    if (age > 0.02) {
-      const double ox = x + side * id.eye_size * 1.7;
-      for (int k = -1; k <= 1; ++k)
-        cv::line(img, P(ox, kEyeY + k * 0.012), P(ox + side * 0.04, kEyeY + k * 0.03), line, wl,
-                 aa);
-      for (int k = 0; k < 2; ++k)
-        cv::line(img, P(cx + side * (0.13 + 0.04 * k), 0.61),
-                 P(cx + side * (0.17 + 0.04 * k), 0.67), line, wl, aa);
-    }
+// Forehead lines (age): three long horizontal arcs.
+void draw_forehead_lines(Canvas& c, const Palette& p) {
+  for (int i = 0; i < 3; ++i) {
+    const double y = kForehead.y + 0.01 + 0.025 * i;
+    cv::ellipse(c.img, c.P(kCx, y + 0.03), cv::Size(c.L(0.11), c.L(0.03)), 0, 200, 340, p.line,
+                p.wl, c.aa);
   }
+}
 
-  // Nose and nasolabial folds (deeper with age).
+// Eyes, irises and eyebrows (eyebrows also grey with age); with age, crow's feet and cheek lines.
+void draw_eyes(Canvas& c, const SyntheticIdentity& id, const Palette& p, bool lines) {
+  const double ex = id.face_width * id.eye_spacing;
+  for (int side : {-1, 1}) {
+    const double x = kCx + side * ex;
+    cv::ellipse(c.img, c.P(x, kEyeY), cv::Size(c.L(id.eye_size * 1.5), c.L(id.eye_size * 0.8)), 0,
+                0, 360, cv::Scalar(245, 245, 245), -1, c.aa);
+    cv::circle(c.img, c.P(x, kEyeY), c.L(id.eye_size * 0.6), id.eye_colour, -1, c.aa);
+    cv::circle(c.img, c.P(x, kEyeY), c.L(id.eye_size * 0.25), cv::Scalar(10, 10, 10), -1, c.aa);
+    cv::ellipse(c.img, c.P(x, kEyeY - id.eye_size * 0.9),
+                cv::Size(c.L(id.eye_size * 1.8), c.L(0.025)), 0, 200, 340, p.hair, c.L(0.012),
+                c.aa);
+    if (!lines) continue;
+    const double ox = x + side * id.eye_size * 1.7;
+    for (int k = -1; k <= 1; ++k)
+      cv::line(c.img, c.P(ox, kEyeY + k * 0.012), c.P(ox + side * 0.04, kEyeY + k * 0.03), p.line,
+               p.wl, c.aa);
+    for (int k = 0; k < 2; ++k)
+      cv::line(c.img, c.P(kCx + side * (0.13 + 0.04 * k), 0.61),
+               c.P(kCx + side * (0.17 + 0.04 * k), 0.67), p.line, p.wl, c.aa);
+  }
+}
+
+// Nose, nasolabial folds (with age) and the mouth: lips tinted towards red, fuller for gender 1.
+void draw_nose_and_mouth(Canvas& c, const SyntheticIdentity& id, const Palette& p, bool lines) {
+  const double cx = kCx;
   const double ny = kEyeY + 0.04;
-  cv::line(img, P(cx, ny), P(cx + 0.015, ny + id.nose_length), shade, L(0.01), aa);
-  cv::ellipse(img, P(cx, ny + id.nose_length), cv::Size(L(0.035), L(0.015)), 0, 0, 180, shade,
-              L(0.008), aa);
-  const double mw = fw * id.mouth_width / 2;
-  if (age > 0.02)
+  cv::line(c.img, c.P(cx, ny), c.P(cx + 0.015, ny + id.nose_length), p.shade, c.L(0.01), c.aa);
+  cv::ellipse(c.img, c.P(cx, ny + id.nose_length), cv::Size(c.L(0.035), c.L(0.015)), 0, 0, 180,
+              p.shade, c.L(0.008), c.aa);
+  const double mw = id.face_width * id.mouth_width / 2;
+  if (lines)
     for (int side : {-1, 1})
-      cv::line(img, P(cx + side * 0.06, ny + id.nose_length),
-               P(cx + side * (mw + 0.03), id.mouth_y + 0.03), line, wl, aa);
+      cv::line(c.img, c.P(cx + side * 0.06, ny + id.nose_length),
+               c.P(cx + side * (mw + 0.03), id.mouth_y + 0.03), p.line, p.wl, c.aa);
+  const cv::Scalar lips = lerp(p.skin, cv::Scalar(60, 60, 170), id.gender == 1 ? 0.6 : 0.35);
+  cv::ellipse(c.img, c.P(cx, id.mouth_y), cv::Size(c.L(mw), c.L(id.gender == 1 ? 0.022 : 0.014)), 0,
+              0, 360, lips, -1, c.aa);
+  cv::line(c.img, c.P(cx - mw, id.mouth_y), c.P(cx + mw, id.mouth_y), p.skin * 0.5, c.L(0.006),
+           c.aa);
+}
 
-  // Mouth: lips tinted towards red; fuller for gender 1.
-  const cv::Scalar lips = lerp(skin, cv::Scalar(60, 60, 170), id.gender == 1 ? 0.6 : 0.35);
-  cv::ellipse(img, P(cx, id.mouth_y), cv::Size(L(mw), L(id.gender == 1 ? 0.022 : 0.014)), 0, 0, 360,
-              lips, -1, aa);
-  cv::line(img, P(cx - mw, id.mouth_y), P(cx + mw, id.mouth_y), skin * 0.5, L(0.006), aa);
-
-  // Small pose jitter: one rotation + translation about the centre, background fills the border.
+// Small pose jitter: one rotation + translation about the centre, background fills the border;
+// then the shrink to `size`.
+cv::Mat pose_and_shrink(const Canvas& c, const SyntheticIdentity& id, int size) {
+  const int S = c.S;
   cv::Mat M = cv::getRotationMatrix2D(cv::Point2f(S / 2.0f, S / 2.0f), id.pose_angle, 1.0);
   M.at<double>(0, 2) += id.pose_dx * S;
   M.at<double>(1, 2) += id.pose_dy * S;
   cv::Mat posed;
-  cv::warpAffine(img, posed, M, img.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, id.background);
+  cv::warpAffine(c.img, posed, M, c.img.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+                 id.background);
   cv::Mat out;
   cv::resize(posed, out, cv::Size(size, size), 0, 0, cv::INTER_AREA);
   return out;
+}
+
+}  // namespace
+
+cv::Mat render_face(const SyntheticIdentity& id, const SyntheticAttributes& attr, int size) {
+  if (size < 16) throw std::invalid_argument("render_face: size must be at least 16 pixels");
+  const double age = std::clamp(static_cast<double>(attr.age), 0.0, 1.0);
+  const double skin_t = std::clamp(static_cast<double>(attr.skin), 0.0, 1.0);
+  const int S = size * 4;
+  Canvas c{S, cv::Mat(S, S, CV_8UC3, id.background)};
+
+  Palette p;
+  p.skin = lerp(kLightSkin, kDarkSkin, skin_t);
+  p.shade = p.skin * 0.8;
+  p.line = p.skin * (1.0 - 0.5 * age);  // wrinkles darken with age
+  // Grey hair: the hair colour moves to grey, strongly and early so small images show it.
+  p.hair = lerp(id.hair_colour, kGreyHair, std::pow(age, 0.8));
+  p.wl = c.L(0.006 + 0.006 * age);
+  const bool lines = age > 0.02;
+
+  draw_head(c, id, p);
+  if (lines) draw_forehead_lines(c, p);
+  draw_eyes(c, id, p, lines);
+  draw_nose_and_mouth(c, id, p, lines);
+  return pose_and_shrink(c, id, size);
 }
 
 void write_synthetic_utkface(const std::string& dir, int n, uint64_t seed, int size) {
