@@ -9,9 +9,11 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <filesystem>
 
+#include "job_files.h"
 #include "output_guard.h"
 #include "text_limits.h"
 #include "train_policy.h"
@@ -460,6 +462,75 @@ Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRe
                           std::to_string(last) + ")");
       d_.queue.wait_for_event(seen, std::chrono::milliseconds(500));
     }
+  });
+}
+
+Status FacecycleService::ListJobFiles(grpc::ServerContext* ctx, const pb::ListJobFilesRequest* req,
+                                      pb::ListJobFilesResponse* resp) {
+  return guarded("ListJobFiles", [&] {
+    User user;
+    JobRecord job;
+    if (auto s = identify(ctx, user); !s.ok()) return s;
+    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+    const std::string dir = job_folder(d_.config.data_dir, job.id);
+    resp->set_job_dir(dir);
+    for (const auto& f : list_job_files(dir)) {
+      auto* o = resp->add_files();
+      o->set_path(f.path);
+      o->set_size(f.size);
+      o->set_modified_ms(f.modified_ms);
+    }
+    return Status::OK;
+  });
+}
+
+Status FacecycleService::FetchJobFile(grpc::ServerContext* ctx, const pb::FetchJobFileRequest* req,
+                                      grpc::ServerWriter<pb::FileChunk>* writer) {
+  return guarded("FetchJobFile", [&] {
+    User user;
+    JobRecord job;
+    if (auto s = identify(ctx, user); !s.ok()) return s;
+    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+    int64_t size = 0;
+    int fd = -1;
+    try {
+      fd = open_job_file(job_folder(d_.config.data_dir, job.id), req->path(), d_.max_fetch_bytes,
+                         size);
+    } catch (const JobFileError& e) {
+      const std::string msg = "job " + std::to_string(job.id) + ": " + clip(e.what(), 1000);
+      if (e.kind == JobFileError::kMissing) return Status(StatusCode::NOT_FOUND, msg);
+      if (e.kind == JobFileError::kTooLarge) return Status(StatusCode::RESOURCE_EXHAUSTED, msg);
+      return Status(StatusCode::PERMISSION_DENIED, msg);
+    }
+    std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
+    // One chunk in memory at a time, so a large model costs the daemon 1 MiB per download.
+    constexpr size_t kChunk = 1 << 20;
+    std::string buf(kChunk, '\0');
+    int64_t offset = 0;
+    Status result = Status::OK;
+    do {
+      if (ctx->IsCancelled()) {
+        result = Status(StatusCode::CANCELLED, "download cancelled");
+        break;
+      }
+      ssize_t n = ::pread(fd, buf.data(), kChunk, offset);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        result = Status(StatusCode::INTERNAL, "cannot read " + clip(req->path()));
+        break;
+      }
+      pb::FileChunk chunk;
+      chunk.set_size(size);
+      chunk.set_offset(offset);
+      chunk.set_data(buf.data(), static_cast<size_t>(n));
+      if (!writer->Write(chunk)) {
+        result = Status(StatusCode::CANCELLED, "the client went away");
+        break;
+      }
+      offset += n;
+      if (n == 0) break;  // shrank since fstat: the client sees fewer bytes than `size`
+    } while (offset < size);
+    return result;
   });
 }
 

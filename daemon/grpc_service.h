@@ -24,6 +24,7 @@ struct ServiceDeps {
   const AllowedRoots& roots;
   WorkerPool* pool = nullptr;  // null in tests without workers
   const std::atomic<bool>* stopping = nullptr;
+  int64_t max_fetch_bytes = int64_t{1} << 30;  // FetchJobFile's cap per file
 };
 
 class FacecycleService final : public facecycle::v1::Facecycle::Service {
@@ -48,6 +49,10 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
                              facecycle::v1::ActivateModelResponse*) override;
   grpc::Status WatchJob(grpc::ServerContext*, const facecycle::v1::WatchJobRequest*,
                         grpc::ServerWriter<facecycle::v1::Event>*) override;
+  grpc::Status ListJobFiles(grpc::ServerContext*, const facecycle::v1::ListJobFilesRequest*,
+                            facecycle::v1::ListJobFilesResponse*) override;
+  grpc::Status FetchJobFile(grpc::ServerContext*, const facecycle::v1::FetchJobFileRequest*,
+                            grpc::ServerWriter<facecycle::v1::FileChunk>*) override;
 
  private:
   grpc::Status identify(grpc::ServerContext* ctx, User& user);

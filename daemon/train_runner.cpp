@@ -45,6 +45,20 @@ bool may_replace_models(const JobRecord& job) {
   return j.is_object() && j.value("may_replace_models", false);
 }
 
+// The installed model (and its card) again under the job's own folder, where `show` names it and
+// FetchJobFile serves it. A hard link costs no space, and when a later job replaces the model
+// by rename, this job's folder still holds the model this job made.
+void keep_in_job_folder(const std::string& installed, const std::string& staged) {
+  auto card = [](const std::string& p) { return fs::path(p).replace_extension(".card.json"); };
+  for (const auto& [from, to] : {std::pair{fs::path(installed), fs::path(staged)},
+                                 std::pair{card(installed), card(staged)}}) {
+    std::error_code ec;
+    fs::create_hard_link(from, to, ec);
+    if (ec) fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);  // another fs
+    if (ec) spdlog::warn("cannot keep {} in the job's folder: {}", to.string(), ec.message());
+  }
+}
+
 }  // namespace
 
 void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces& places,
@@ -69,6 +83,7 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
     staged = path;
     try {
       installed = models.install_model(path, places.models_dir, job.owner, may_replace_models(job));
+      keep_in_job_folder(installed, staged);
       auto name = fs::path(installed).stem().string();
       queue.add_event(
           job_id, "log",

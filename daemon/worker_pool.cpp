@@ -42,9 +42,21 @@ void WorkerPool::start() {
 }
 
 void WorkerPool::cancel_job(int64_t job_id) {
-  std::lock_guard<std::mutex> lk(mu_);
-  for (auto& [key, f] : in_flight_)
-    if (f.job_id == job_id) f.cancel->store(true);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    bool running = false;
+    for (auto& [key, f] : in_flight_)
+      if (f.job_id == job_id) {
+        f.cancel->store(true);
+        running = true;
+      }
+    // The worker whose item of this job ends last writes the job's files (worker_main).
+    if (running) {
+      cancelled_running_.insert(job_id);
+      return;
+    }
+  }
+  end_cancelled_job(job_id);
 }
 
 void WorkerPool::stop() {
@@ -100,10 +112,19 @@ void WorkerPool::worker_main(int n) {
       continue;
     }
     run_claim(*claim, flight, stages, trainer);
-    std::lock_guard<std::mutex> lk(mu_);
-    in_flight_.erase({claim->job.id, claim->item.idx});
-    if (claim->job.kind == "train") --running_train_;
+    if (finish_flight(*claim)) end_cancelled_job(claim->job.id);
   }
+}
+
+bool WorkerPool::finish_flight(const Claim& c) {
+  std::lock_guard<std::mutex> lk(mu_);
+  in_flight_.erase({c.job.id, c.item.idx});
+  if (c.job.kind == "train") --running_train_;
+  if (!cancelled_running_.count(c.job.id)) return false;
+  for (const auto& [key, f] : in_flight_)
+    if (f.job_id == c.job.id) return false;
+  cancelled_running_.erase(c.job.id);
+  return true;
 }
 
 void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages,
@@ -224,37 +245,62 @@ void WorkerPool::finalize_or_keep(int64_t job_id, const json& result) {
   }
 }
 
+json WorkerPool::write_job_files(const JobRecord& job) {
+  json result = json::object();
+  auto items = queue_.items(job.id);
+  json per_item = json::array();
+  for (const auto& it : items)
+    per_item.push_back({{"index", it.idx},
+                        {"input", it.input},
+                        {"output", it.state == "succeeded" ? it.output : ""},
+                        {"state", it.state},
+                        {"error", it.error}});
+  result["items"] = per_item;
+  try {
+    auto sheet = write_contact_sheet(job, items);
+    if (!sheet.empty()) result["contact_sheet"] = sheet;
+  } catch (const std::exception& e) {
+    spdlog::warn("job {}: no contact sheet: {}", job.id, e.what());
+  }
+  try {
+    auto [jsonl, csv] = write_manifests(job, items);
+    result["manifest"] = {{"jsonl", jsonl}, {"csv", csv}};
+  } catch (const std::exception& e) {
+    spdlog::warn("job {}: no manifest: {}", job.id, e.what());
+  }
+  return result;
+}
+
 void WorkerPool::end_job(int64_t job_id) {
   json result = json::object();
   try {
     auto job = queue_.get_job(job_id);
-    if (job && job->kind == "transform") {
-      auto items = queue_.items(job_id);
-      json per_item = json::array();
-      for (const auto& it : items)
-        per_item.push_back({{"index", it.idx},
-                            {"input", it.input},
-                            {"output", it.state == "succeeded" ? it.output : ""},
-                            {"state", it.state},
-                            {"error", it.error}});
-      result["items"] = per_item;
-      try {
-        auto sheet = write_contact_sheet(*job, items);
-        if (!sheet.empty()) result["contact_sheet"] = sheet;
-      } catch (const std::exception& e) {
-        spdlog::warn("job {}: no contact sheet: {}", job_id, e.what());
-      }
-      try {
-        auto [jsonl, csv] = write_manifests(*job, items);
-        result["manifest"] = {{"jsonl", jsonl}, {"csv", csv}};
-      } catch (const std::exception& e) {
-        spdlog::warn("job {}: no manifest: {}", job_id, e.what());
-      }
-    }
+    if (job && job->kind == "transform") result = write_job_files(*job);
   } catch (const std::exception& e) {
     spdlog::error("job {}: {}", job_id, e.what());
   }
   finalize_or_keep(job_id, result);
+}
+
+void WorkerPool::end_cancelled_job(int64_t job_id) {
+  try {
+    auto job = queue_.get_job(job_id);
+    if (!job || job->kind != "transform" || job->state != "cancelled") return;
+    // The job ended at the cancel; its items that finished keep their outputs, and the manifest
+    // and sheet say which they are, as for a job that ran to its end.
+    json result = json::parse(job->result_json.empty() ? "{}" : job->result_json, nullptr, false);
+    if (!result.is_object()) result = json::object();
+    result.update(write_job_files(*job));
+    job = queue_.get_job(job_id);  // the counts after the last in-flight item ended
+    result["summary"] = {{"items_total", job->items_total},
+                         {"items_succeeded", job->items_done},
+                         {"items_failed", job->items_failed},
+                         {"items_cancelled", job->items_cancelled}};
+    queue_.set_result(job_id, result.dump());
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: cancelled, but its manifest and sheet were not recorded: {}", job_id,
+                  e.what());
+  }
 }
 
 }  // namespace fcd

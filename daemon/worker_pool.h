@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,7 +25,9 @@ class WorkerPool {
   ~WorkerPool();
 
   void start();
-  // Flips the cancel flag of the job's in-flight items (the queue has marked the job).
+  // Flips the cancel flag of the job's in-flight items (the queue has marked the job). Once none
+  // of them runs, a transform job's manifest and contact sheet are written (at once when none
+  // ran).
   void cancel_job(int64_t job_id);
   // Stops claiming; running transform items finish, running train items are asked to stop
   // (they checkpoint) and go back to the queue. Blocks until every worker has returned.
@@ -59,6 +62,11 @@ class WorkerPool {
   void finalize_or_keep(int64_t job_id, const nlohmann::json& result);
   void run_claim(const Claim& c, const InFlight& f, class StageCache& stages,
                  std::unique_ptr<fc::Trainer>& trainer);
+  // Unregisters the claim; true when it was the last in-flight item of a cancelled job.
+  bool finish_flight(const Claim& c);
+  // A transform job's contact sheet and manifests; returns their paths and per-item states.
+  nlohmann::json write_job_files(const JobRecord& job);
+  void end_cancelled_job(int64_t job_id);
 
   const Config& config_;
   JobQueue& queue_;
@@ -69,6 +77,7 @@ class WorkerPool {
   std::atomic<bool> stopping_{false};
   std::mutex mu_;  // guards in_flight_ and running_train_, and makes claim+register atomic
   std::map<std::pair<int64_t, int>, InFlight> in_flight_;
+  std::set<int64_t> cancelled_running_;  // cancelled jobs with items still in flight
   int running_train_ = 0;
   std::vector<std::thread> threads_;
   std::mutex pending_mu_;

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -535,4 +536,217 @@ TEST_F(ServiceTest, HealthChecksNamingTheServiceAreServing) {
   EXPECT_EQ(health_status(target, "no.such.Service"), -1);
   fcd::set_serving(*server_, false);
   EXPECT_EQ(health_status(target, "facecycle.v1.Facecycle"), 2);
+}
+
+namespace {
+
+// Every chunk of one FetchJobFile call, concatenated; the status in `status`.
+std::string fetch(pb::Facecycle::Stub& stub, const std::string& token, int64_t job,
+                  const std::string& path, grpc::Status& status, int* chunks = nullptr) {
+  grpc::ClientContext c;
+  if (!token.empty()) c.AddMetadata("authorization", "Bearer " + token);
+  pb::FetchJobFileRequest req;
+  req.set_job_id(job);
+  req.set_path(path);
+  auto reader = stub.FetchJobFile(&c, req);
+  std::string data;
+  pb::FileChunk chunk;
+  int n = 0;
+  while (reader->Read(&chunk)) {
+    EXPECT_EQ(chunk.offset(), static_cast<int64_t>(data.size()));
+    data += chunk.data();
+    ++n;
+  }
+  status = reader->Finish();
+  if (chunks) *chunks = n;
+  return data;
+}
+
+}  // namespace
+
+// A training job's folder, as the trainer and the daemon leave it: samples, curves, the model
+// (and its card) under model/, a checkpoint folder; plus what a folder must never serve.
+TEST_F(ServiceTest, ATrainingJobsFilesReachItsOwnerOverTcpAndNobodyElse) {
+  pool_->stop();  // the job only needs to exist; no trainer runs it
+  int64_t id = queue_->submit("train", "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  const fs::path dir = fs::path(cfg_.data_dir) / "jobs" / std::to_string(id);
+  fs::create_directories(dir / "model");
+  fs::create_directories(dir / "checkpoints");
+  std::string samples(2 * 1024 * 1024 + 123, 's');  // three chunks
+  for (size_t i = 0; i < samples.size(); i += 4096) samples[i] = static_cast<char>(i / 4096);
+  std::ofstream(dir / "samples.png", std::ios::binary) << samples;
+  std::ofstream(dir / "loss_curves.png") << "curves";
+  std::ofstream(dir / "model/mine.pt") << "weights";
+  std::ofstream(dir / "model/mine.card.json") << "{}";
+  std::ofstream(dir / "checkpoints/step_100.pt") << "ckpt";
+  fs::create_symlink(tmp_ / "elsewhere/x.png", dir / "escape.png");
+  fs::create_symlink(cfg_.data_dir, dir / "data");
+
+  pb::ListJobFilesRequest lreq;
+  lreq.set_job_id(id);
+  pb::ListJobFilesResponse listing;
+  ASSERT_TRUE(tcp_->ListJobFiles(ctx(bob_).get(), lreq, &listing).ok());
+  EXPECT_EQ(listing.job_dir(), dir.string());
+  std::vector<std::string> listed;
+  for (const auto& f : listing.files()) listed.push_back(f.path());
+  EXPECT_EQ(listed, (std::vector<std::string>{"loss_curves.png", "model/mine.card.json",
+                                              "model/mine.pt", "samples.png"}))
+      << "top level and model/ only, links left out";
+  EXPECT_EQ(listing.files(3).size(), static_cast<int64_t>(samples.size()));
+
+  grpc::Status st;
+  int chunks = 0;
+  EXPECT_EQ(fetch(*tcp_, bob_, id, "samples.png", st, &chunks), samples);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(chunks, 3) << "streamed in 1 MiB chunks";
+  EXPECT_EQ(fetch(*tcp_, bob_, id, "model/mine.pt", st), "weights");
+  EXPECT_EQ(fetch(*tcp_, bob_, id, "checkpoints/step_100.pt", st), "ckpt")
+      << "unlisted files inside the folder can be fetched by name";
+  EXPECT_EQ(fetch(*tcp_, admin_, id, "loss_curves.png", st), "curves") << "admins may";
+
+  // Another user, or nobody over TCP: the job looks missing, as for GetJob.
+  const std::string eve = auth_->add_token("eve", false);
+  fetch(*tcp_, eve, id, "samples.png", st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  EXPECT_EQ(st.error_message(),
+            "no job " + std::to_string(id) + " of yours (`facecycle jobs` lists them)");
+  EXPECT_EQ(tcp_->ListJobFiles(ctx(eve).get(), lreq, &listing).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  fetch(*tcp_, "", id, "samples.png", st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  fetch(*local_, "", id, "samples.png", st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << "the local user is not bob";
+}
+
+TEST_F(ServiceTest, FetchServesNothingOutsideTheJobsFolder) {
+  pool_->stop();
+  int64_t id = queue_->submit("train", "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  int64_t other = queue_->submit("train", "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  const fs::path dir = fs::path(cfg_.data_dir) / "jobs" / std::to_string(id);
+  const fs::path other_dir = fs::path(cfg_.data_dir) / "jobs" / std::to_string(other);
+  fs::create_directories(dir / "checkpoints");
+  fs::create_directories(other_dir);
+  std::ofstream(other_dir / "samples.png") << "the other job's";
+  fs::create_symlink(tmp_ / "elsewhere/x.png", dir / "escape.png");
+  fs::create_symlink(other_dir, dir / "sibling");
+  ::mkfifo((dir / "pipe").c_str(), 0600);
+  // A sparse file one byte over the cap: refused before a byte is read.
+  std::ofstream(dir / "huge.pt").close();
+  fs::resize_file(dir / "huge.pt", (int64_t{1} << 30) + 1);
+
+  grpc::Status st;
+  const std::vector<std::string> outside{"../" + std::to_string(other) + "/samples.png",
+                                         "../../facecycle.db",
+                                         cfg_.data_dir + "/facecycle.db",
+                                         "/etc/passwd",
+                                         "escape.png",
+                                         "sibling/samples.png",
+                                         "checkpoints",
+                                         "pipe",
+                                         ""};
+  for (const std::string& path : outside) {
+    SCOPED_TRACE(path);
+    EXPECT_EQ(fetch(*tcp_, bob_, id, path, st), "");
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  }
+  fetch(*tcp_, bob_, id, "missing.png", st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  fetch(*tcp_, bob_, id, "huge.pt", st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  EXPECT_NE(st.error_message().find("1073741825 bytes"), std::string::npos) << st.error_message();
+  EXPECT_EQ(fetch(*tcp_, bob_, other, "samples.png", st), "the other job's")
+      << "the same file through its own job";
+}
+
+namespace {
+
+// Polls until the job's result names its manifest (written after its last in-flight item).
+pb::Job wait_for_manifest(pb::Facecycle::Stub& stub, int64_t id) {
+  pb::Job job;
+  for (int i = 0; i < 300; ++i) {
+    grpc::ClientContext c;
+    pb::GetJobRequest g;
+    g.set_job_id(id);
+    if (stub.GetJob(&c, g, &job).ok() && job.result_json().find("manifest") != std::string::npos)
+      return job;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "no manifest after 30 s: " << job.result_json();
+  return job;
+}
+
+}  // namespace
+
+TEST_F(ServiceTest, ACancelledJobGetsItsManifestAndContactSheet) {
+  cv::Mat img(24, 32, CV_8UC3, cv::Scalar(10, 20, 30));
+  fs::create_directories(tmp_ / "photos/c");
+  // Both workers take a and b, then the two slow ones; e and f wait in the queue.
+  for (const char* n : {"a", "b", "slow_c", "slow_d", "slow_e", "slow_f"})
+    cv::imwrite(tmp_ / ("photos/c/" + std::string(n) + ".png"), img);
+  pb::SubmitTransformRequest r;
+  r.add_inputs(tmp_ / "photos/c");
+  r.set_output_dir(tmp_ / "photos/cout");
+  r.set_task("age");
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), r, &resp).ok());
+  const int64_t id = resp.job().id();
+  pb::Job job;
+  for (int i = 0; i < 200 && job.items_done() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pb::GetJobRequest g;
+    g.set_job_id(id);
+    local_->GetJob(ctx().get(), g, &job);
+  }
+  ASSERT_EQ(job.items_done(), 2);
+  pb::CancelJobRequest c;
+  c.set_job_id(id);
+  pb::CancelJobResponse cr;
+  ASSERT_TRUE(local_->CancelJob(ctx().get(), c, &cr).ok());
+
+  job = wait_for_manifest(*local_, id);
+  auto result = nlohmann::json::parse(job.result_json());
+  const std::string csv = result["manifest"]["csv"], jsonl = result["manifest"]["jsonl"];
+  EXPECT_EQ(csv, tmp_ / ("photos/cout/manifest_job" + std::to_string(id) + ".csv"));
+  std::ifstream in(csv);
+  std::vector<std::string> rows;
+  for (std::string l; std::getline(in, l);) rows.push_back(l);
+  ASSERT_EQ(rows.size(), 7u) << "a header and every item, the cancelled ones too";
+  int succeeded = 0, cancelled = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    succeeded += rows[i].find(",succeeded,") != std::string::npos;
+    cancelled += rows[i].find(",cancelled,") != std::string::npos;
+  }
+  EXPECT_GE(succeeded, 2);
+  EXPECT_GE(cancelled, 2) << "slow_e and slow_f never started";
+  EXPECT_EQ(succeeded + cancelled, 6);
+  std::ifstream jl(jsonl);
+  int lines = 0;
+  for (std::string l; std::getline(jl, l);) ++lines;
+  EXPECT_EQ(lines, 6) << "the complete JSONL replaces the rows appended as items ended";
+  ASSERT_TRUE(result.contains("contact_sheet"));
+  EXPECT_TRUE(fs::is_regular_file(result["contact_sheet"].get<std::string>()));
+  EXPECT_EQ(result["summary"]["items_succeeded"], succeeded);
+  EXPECT_EQ(job.state(), pb::JOB_STATE_CANCELLED);
+}
+
+TEST_F(ServiceTest, AJobCancelledBeforeAnyItemRanStillGetsItsManifest) {
+  pool_->stop();  // nothing runs: every item is cancelled while queued
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), transform_request(), &resp).ok());
+  pb::CancelJobRequest c;
+  c.set_job_id(resp.job().id());
+  pb::CancelJobResponse cr;
+  ASSERT_TRUE(local_->CancelJob(ctx().get(), c, &cr).ok());
+  pb::Job job = wait_for_manifest(*local_, resp.job().id());
+  auto result = nlohmann::json::parse(job.result_json());
+  std::ifstream in(result["manifest"]["csv"].get<std::string>());
+  std::string header, row;
+  std::getline(in, header);
+  int rows = 0;
+  while (std::getline(in, row)) {
+    ++rows;
+    EXPECT_NE(row.find(",cancelled,"), std::string::npos) << row;
+  }
+  EXPECT_EQ(rows, 3);
+  EXPECT_FALSE(result.contains("contact_sheet")) << "nothing succeeded, nothing to show";
 }
