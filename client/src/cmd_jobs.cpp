@@ -1,6 +1,7 @@
 // jobs, show, watch, cancel, and following a job to its end.
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.h"
 #include "json_view.h"
@@ -70,10 +71,28 @@ int cmd_jobs(const GlobalOptions& g, const std::string& state, int limit, bool a
 int cmd_show(const GlobalOptions& g, int64_t job_id) {
   Connection conn(g);
   v1::Job job = get_job(conn, job_id, true);
-  if (g.json)
-    std::cout << to_json(job).dump(2) << "\n";
-  else
+  // A training job's results are files in its folder; an older daemon without the call, or a
+  // job that has not made its folder yet, shows none.
+  std::optional<v1::ListJobFilesResponse> files;
+  if (job.kind() == v1::JOB_KIND_TRAIN) {
+    try {
+      files = list_job_files(conn, job_id);
+    } catch (const CliError&) {
+    }
+  }
+  if (g.json) {
+    json out = to_json(job);
+    if (files) {
+      out["job_dir"] = files->job_dir();
+      out["files"] = json::array();
+      for (const auto& f : files->files())
+        out["files"].push_back({{"path", f.path()}, {"size", f.size()}});
+    }
+    std::cout << out.dump(2) << "\n";
+  } else {
     print_job_details(std::cout, job);
+    if (files) print_job_files(std::cout, *files, job_id);
+  }
   return kExitOk;
 }
 

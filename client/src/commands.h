@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ struct TrainOptions {
   bool detach = false;
 };
 
+struct FetchOptions {
+  int64_t job_id = 0;
+  std::vector<std::string> files;  // relative to the job's folder; empty: the usual ones
+  std::string out_dir = ".";
+  bool list = false;
+};
+
 int cmd_health(const GlobalOptions& g);
 int cmd_plugins(const GlobalOptions& g);
 int cmd_models_list(const GlobalOptions& g);
@@ -37,6 +45,12 @@ int cmd_watch(const GlobalOptions& g, int64_t job_id, int64_t after_event_id);
 int cmd_cancel(const GlobalOptions& g, int64_t job_id);
 int cmd_transform(const GlobalOptions& g, const TransformOptions& o);
 int cmd_train(const GlobalOptions& g, const TrainOptions& o);
+int cmd_fetch(const GlobalOptions& g, const FetchOptions& o);
+
+// A training job's folder on the daemon (ListJobFiles), and its lines for `show`.
+facecycle::v1::ListJobFilesResponse list_job_files(Connection& conn, int64_t job_id);
+void print_job_files(std::ostream& out, const facecycle::v1::ListJobFilesResponse& files,
+                     int64_t job_id);
 
 // Shared by transform, train and watch: follow the job to its end, then the exit code.
 int follow_job(Connection& conn, const GlobalOptions& g, const facecycle::v1::Job& job,

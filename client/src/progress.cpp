@@ -23,7 +23,9 @@ int terminal_width() {
   return 80;
 }
 
-void apply(ProgressState& st, const v1::Event& e) {
+}  // namespace
+
+void apply_event(ProgressState& st, const v1::Event& e) {
   switch (e.type()) {
     case v1::EVENT_TYPE_STATE:
       if (e.has_job()) {
@@ -31,12 +33,16 @@ void apply(ProgressState& st, const v1::Event& e) {
         if (e.job().items_total() > 0) st.total = e.job().items_total();
         st.snapshot_done = e.job().items_done();
         st.snapshot_failed = e.job().items_failed();
+        // A training run's last progress event comes before its end (often at the last
+        // evaluation, well short of 1): success is the whole run.
+        if (st.train && e.job().state() == v1::JOB_STATE_SUCCEEDED) st.fraction = 1;
       }
       break;
     case v1::EVENT_TYPE_ITEM:
       if (e.item_state() == v1::JOB_STATE_SUCCEEDED) st.done.insert(e.item_index());
       if (e.item_state() == v1::JOB_STATE_FAILED) st.failed.insert(e.item_index());
-      st.fraction = 0;
+      // Transform: the next item starts at 0. Train: the one item is the run.
+      st.fraction = st.train && e.item_state() == v1::JOB_STATE_SUCCEEDED ? 1 : 0;
       break;
     case v1::EVENT_TYPE_PROGRESS:
       st.fraction = e.fraction();
@@ -49,6 +55,50 @@ void apply(ProgressState& st, const v1::Event& e) {
       break;
   }
 }
+
+void apply_final(ProgressState& st, const v1::Job& job) {
+  st.snapshot_done = job.items_done();
+  st.snapshot_failed = job.items_failed();
+  st.state = state_word(job.state());
+  if (st.train && job.state() == v1::JOB_STATE_SUCCEEDED) st.fraction = 1;
+}
+
+std::string render_bar(const ProgressState& st, int64_t job_id, int width, double elapsed) {
+  std::string tail;
+  double frac;
+  char buf[160];
+  if (st.train) {
+    frac = st.fraction;
+    std::snprintf(buf, sizeof buf, " %3d%%  step %ld", static_cast<int>(frac * 100), st.step);
+    tail = buf;
+    for (const auto& [name, v] : st.losses) {
+      if (name.find("loss") == std::string::npos) continue;
+      std::snprintf(buf, sizeof buf, "  %s %.3f", name.c_str(), v);
+      tail += buf;
+    }
+  } else {
+    int finished = st.n_done() + st.n_failed();
+    frac = st.total > 0 ? (finished + st.fraction) / st.total : 0;
+    int since = finished - std::max(0, st.finished_at_start);
+    double rate = elapsed > 0 ? since / elapsed : 0;
+    std::snprintf(buf, sizeof buf, " %d/%d done  %d failed  %.1f items/s", st.n_done(), st.total,
+                  st.n_failed(), rate);
+    tail = buf;
+    if (rate > 0 && st.total > finished)
+      tail += "  ETA " + format_duration((st.total - finished) / rate);
+  }
+  if (st.train && frac > 0.001 && frac < 1)
+    tail += "  ETA " + format_duration(elapsed / frac * (1 - frac));
+  std::string head = "job " + std::to_string(job_id) + " " + st.state + " ";
+  int bar = std::max(10, std::min(40, width - static_cast<int>(head.size() + tail.size()) - 3));
+  int filled = static_cast<int>(std::clamp(frac, 0.0, 1.0) * bar);
+  std::string line =
+      head + "[" + std::string(filled, '#') + std::string(bar - filled, '.') + "]" + tail;
+  if (static_cast<int>(line.size()) >= width) line.resize(width - 1);
+  return line;
+}
+
+namespace {
 
 void print_summary(const v1::Job& job) {
   std::cout << "job " << job.id() << " " << state_word(job.state()) << ": " << job.items_done()
@@ -65,7 +115,8 @@ void print_summary(const v1::Job& job) {
 // Redraws one line in place, at most ten times a second.
 class BarView : public EventView {
  public:
-  explicit BarView(const v1::Job& job) : train_(job.kind() == v1::JOB_KIND_TRAIN), id_(job.id()) {
+  explicit BarView(const v1::Job& job) : id_(job.id()) {
+    st_.train = job.kind() == v1::JOB_KIND_TRAIN;
     st_.total = job.items_total();
     st_.snapshot_done = job.items_done();
     st_.snapshot_failed = job.items_failed();
@@ -73,7 +124,7 @@ class BarView : public EventView {
   }
 
   void on_event(const v1::Event& e) override {
-    apply(st_, e);
+    apply_event(st_, e);
     if (e.type() == v1::EVENT_TYPE_LOG && (e.level() == "warn" || e.level() == "error")) {
       clear();
       std::cout << e.level() << ": " << e.message() << "\n";
@@ -84,9 +135,7 @@ class BarView : public EventView {
   }
 
   void finish(const v1::Job& job) override {
-    st_.snapshot_done = job.items_done();
-    st_.snapshot_failed = job.items_failed();
-    st_.state = state_word(job.state());
+    apply_final(st_, job);
     draw(std::chrono::steady_clock::now());
     std::cout << "\n";
     print_summary(job);
@@ -98,44 +147,11 @@ class BarView : public EventView {
   void draw(std::chrono::steady_clock::time_point now) {
     last_draw_ = now;
     double elapsed = std::chrono::duration<double>(now - st_.started).count();
-    std::string tail;
-    double frac;
-    char buf[160];
-    if (train_) {
-      frac = st_.fraction;
-      std::snprintf(buf, sizeof buf, " %3d%%  step %ld", static_cast<int>(frac * 100), st_.step);
-      tail = buf;
-      for (const auto& [name, v] : st_.losses) {
-        if (name.find("loss") == std::string::npos) continue;
-        std::snprintf(buf, sizeof buf, "  %s %.3f", name.c_str(), v);
-        tail += buf;
-      }
-    } else {
-      int finished = st_.n_done() + st_.n_failed();
-      frac = st_.total > 0 ? (finished + st_.fraction) / st_.total : 0;
-      int since = finished - std::max(0, st_.finished_at_start);
-      double rate = elapsed > 0 ? since / elapsed : 0;
-      std::snprintf(buf, sizeof buf, " %d/%d done  %d failed  %.1f items/s", st_.n_done(),
-                    st_.total, st_.n_failed(), rate);
-      tail = buf;
-      if (rate > 0 && st_.total > finished)
-        tail += "  ETA " + format_duration((st_.total - finished) / rate);
-    }
-    if (train_ && frac > 0.001 && frac < 1)
-      tail += "  ETA " + format_duration(elapsed / frac * (1 - frac));
-    std::string head = "job " + std::to_string(id_) + " " + st_.state + " ";
-    int width = terminal_width();
-    int bar = std::max(10, std::min(40, width - static_cast<int>(head.size() + tail.size()) - 3));
-    int filled = static_cast<int>(std::clamp(frac, 0.0, 1.0) * bar);
-    std::string line =
-        head + "[" + std::string(filled, '#') + std::string(bar - filled, '.') + "]" + tail;
-    if (static_cast<int>(line.size()) >= width) line.resize(width - 1);
     clear();
-    std::cout << line << std::flush;
+    std::cout << render_bar(st_, id_, terminal_width(), elapsed) << std::flush;
   }
 
   ProgressState st_;
-  bool train_;
   int64_t id_;
   std::chrono::steady_clock::time_point last_draw_{};
 };

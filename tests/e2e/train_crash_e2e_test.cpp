@@ -229,6 +229,26 @@ TEST(TrainCrash, KillNineDuringTrainingResumesFromCheckpointAndFinishes) {
   EXPECT_TRUE(listed) << models.out;
   EXPECT_EQ(job["result"].value("model", ""), model_path) << job["result"].dump();
 
+  // `show` names the job's folder and its files; `fetch` downloads them through the API, the
+  // model being the installed one (kept in the folder as a hard link).
+  RunResult show = d.cli({"show", std::to_string(id)});
+  ASSERT_EQ(show.rc, 0) << show.err;
+  EXPECT_EQ(show.json().value("job_dir", ""), job_dir) << show.out;
+  std::set<std::string> listed_files;
+  for (const auto& f : show.json().value("files", json::array()))
+    listed_files.insert(f.value("path", ""));
+  for (const char* f : {"samples.png", "loss_curves.png", "model/crashy.pt",
+                        "model/crashy.card.json"})
+    EXPECT_TRUE(listed_files.count(f)) << f << " not in " << show.out;
+  RunResult fetched = d.cli({"fetch", std::to_string(id), "--out", t / "got"});
+  ASSERT_EQ(fetched.rc, 0) << fetched.out << fetched.err;
+  EXPECT_EQ(read_file(t / "got/model/crashy.pt"), read_file(model_path));
+  EXPECT_EQ(read_file(t / "got/samples.png"), read_file(job_dir + "/samples.png"));
+  EXPECT_TRUE(fs::exists(t / "got/loss_curves.png"));
+  RunResult again = d.cli({"fetch", std::to_string(id), "--out", t / "got"});
+  EXPECT_NE(again.rc, 0) << "fetch replaces no file";
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+
   // Every event of the job, in order, from the real client.
   RunResult w = d.cli({"watch", std::to_string(id)});
   ASSERT_EQ(w.rc, 0) << w.out << w.err;

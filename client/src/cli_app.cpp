@@ -1,0 +1,158 @@
+#include "cli_app.h"
+
+namespace fcc {
+
+namespace {
+
+const char* kFooter = R"(Server address: --server, else $FACECYCLE_SERVER, else
+unix:$FACECYCLE_DATA_DIR/facecycled.sock (data dir default ~/.local/share/facecycle).
+Token: --token, else $FACECYCLE_TOKEN (make one with `facecycled token add NAME`).
+
+Examples:
+  facecycle health
+  facecycle transform --task age -o out/ photos/           # wait with a progress bar
+  facecycle transform --task race --reverse --format png -o out/ a.jpg b.jpg
+  facecycle --json transform --task age --detach -o out/ photos/   # {"job_id": 7}
+  facecycle watch 7
+  facecycle show 7
+  facecycle cancel 7
+  facecycle train --config configs/train.toml --priority -10
+  facecycle fetch 8 --out run8/          # a training job's samples, curves and model
+  facecycle models activate age-race-v2
+
+Shell completion: `cmake --install` puts it where bash-completion and zsh find it
+(share/bash-completion/completions/facecycle, share/zsh/site-functions/_facecycle); or
+`source <(facecycle completion bash)` in ~/.bashrc, `source <(facecycle completion zsh)` in
+~/.zshrc after compinit.
+
+Exit codes: 0 success; 1 error (reason on stderr); 2 bad command line;
+3 the job ended failed, cancelled, or with failed items; 130 interrupted (Ctrl-C) while
+waiting: the job continues.)";
+
+void add_info_commands(CLI::App& app, CliState& s) {
+  app.add_subcommand("health", "check that the daemon is up; show the active model")->callback([&] {
+    s.action = [&] { return cmd_health(s.g); };
+  });
+  app.add_subcommand("plugins", "list loaded plugins and the files that were refused")
+      ->callback([&] { s.action = [&] { return cmd_plugins(s.g); }; });
+
+  auto* models = app.add_subcommand("models", "list models (default) or activate one");
+  models->require_subcommand(0, 1);
+  models->add_subcommand("list", "list registered models; * marks the active one");
+  auto* activate = models->add_subcommand("activate", "make NAME the model used for new items");
+  activate->add_option("NAME", s.model_name, "model name from `facecycle models`")->required();
+  models->callback([&s, activate] {
+    if (activate->parsed())
+      s.action = [&] { return cmd_models_activate(s.g, s.model_name); };
+    else
+      s.action = [&] { return cmd_models_list(s.g); };
+  });
+}
+
+void add_job_commands(CLI::App& app, CliState& s) {
+  auto* jobs = app.add_subcommand("jobs", "list your jobs, newest first");
+  jobs->add_option("--state", s.state_filter, "only jobs in this state")
+      ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
+  jobs->add_option("--limit", s.limit, "at most this many (default 100)");
+  jobs->add_flag("--all", s.all_users, "everyone's jobs (admin tokens only)");
+  jobs->callback(
+      [&] { s.action = [&] { return cmd_jobs(s.g, s.state_filter, s.limit, s.all_users); }; });
+
+  auto* show = app.add_subcommand(
+      "show", "a job's state, counts, per-item errors and results; a training job's files");
+  show->add_option("ID", s.job_id, "job id")->required()->type_name("ID");
+  show->callback([&] { s.action = [&] { return cmd_show(s.g, s.job_id); }; });
+  auto* watch = app.add_subcommand("watch", "follow a job until it ends");
+  watch->add_option("ID", s.job_id, "job id")->required()->type_name("ID");
+  watch->add_option("--after-event", s.after_event, "only events after this event id");
+  watch->callback([&] { s.action = [&] { return cmd_watch(s.g, s.job_id, s.after_event); }; });
+  auto* cancel = app.add_subcommand("cancel", "cancel a job; finished items keep their outputs");
+  cancel->add_option("ID", s.job_id, "job id")->required()->type_name("ID");
+  cancel->callback([&] { s.action = [&] { return cmd_cancel(s.g, s.job_id); }; });
+
+  auto& f = s.fetch;
+  auto* fetch = app.add_subcommand(
+      "fetch", "download a training job's samples, loss curves and model (also over TCP)");
+  fetch->add_option("ID", f.job_id, "job id")->required()->type_name("ID");
+  fetch->add_option("FILE", f.files,
+                    "files of the job's folder, as `--list` names them (default: samples.png, "
+                    "loss_curves.png and the model with its card)");
+  fetch->add_option("--out", f.out_dir, "folder to write into (default: the current one)")
+      ->type_name("DIR");
+  fetch->add_flag("--list", f.list, "list the job's files with their sizes; download nothing");
+  fetch->callback([&] { s.action = [&] { return cmd_fetch(s.g, s.fetch); }; });
+}
+
+void add_submit_commands(CLI::App& app, CliState& s) {
+  auto& t = s.transform;
+  auto* transform = app.add_subcommand("transform", "edit the faces in photos");
+  // Not a closed list: a generate-<task> plugin adds a task.
+  transform->add_option("--task", t.task, "age | race")->required()->type_name("TASK");
+  transform->add_flag("--reverse", t.reverse,
+                      "the task's other direction (50s->20s, Black->White)");
+  transform->add_flag("--whole-image", t.whole_image,
+                      "each input is one aligned face: no detection");
+  transform->add_flag("--recursive", t.recursive,
+                      "walk sub-folders too; the output folder mirrors the input tree");
+  transform->add_flag("--overwrite", t.overwrite,
+                      "replace outputs your own earlier jobs wrote (never an input)");
+  transform->add_flag("--skip-existing", t.skip_existing,
+                      "skip inputs whose output exists, made by the same model, task and "
+                      "direction");
+  transform->add_option("--format", t.format, "output format")
+      ->check(CLI::IsMember({"png", "jpg", "same"}));
+  transform->add_option("--priority", t.priority, "-100 (background) .. 100 (urgent)")
+      ->check(CLI::Range(-100, 100));
+  transform->add_flag("--detach", t.detach, "print the job id and return at once");
+  transform->add_option("-o,--output", t.output_dir, "folder for the edited photos")
+      ->required()
+      ->type_name("DIR");
+  transform->add_option("INPUT", t.inputs, "image files or folders")->required()->type_name("PATH");
+  transform->callback([&] { s.action = [&] { return cmd_transform(s.g, s.transform); }; });
+
+  auto& tr = s.train;
+  auto* train = app.add_subcommand("train", "train a model from a TOML config");
+  train->add_option("--config", tr.config, "training config file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  train->add_option("--priority", tr.priority, "-100 (background) .. 100 (urgent)")
+      ->check(CLI::Range(-100, 100));
+  train->add_flag("--detach", tr.detach, "print the job id and return at once");
+  train->callback([&] { s.action = [&] { return cmd_train(s.g, s.train); }; });
+}
+
+}  // namespace
+
+std::unique_ptr<CLI::App> make_app(CliState& s) {
+  auto app = std::make_unique<CLI::App>(
+      "facecycle: edit faces with the facecycled daemon (age 20s<->50s, race)", "facecycle");
+  app->footer(kFooter);
+  app->require_subcommand(1);
+  app->fallthrough();  // global options may also follow the subcommand
+  app->option_defaults()->always_capture_default();
+  app->add_option("--server", s.g.server,
+                  "daemon address, e.g. unix:/path/facecycled.sock or host:port");
+  app->add_option("--token", s.g.token, "access token (sent as authorization: Bearer)");
+  app->add_flag("--json", s.g.json, "machine-readable JSON output");
+  app->set_version_flag("--version", "facecycle " FC_VERSION);
+
+  add_info_commands(*app, s);
+  add_job_commands(*app, s);
+  add_submit_commands(*app, s);
+
+  auto* completion =
+      app->add_subcommand("completion", "print the shell completion script (bash or zsh)");
+  completion->add_option("SHELL", s.shell, "bash | zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  CLI::App* root = app.get();
+  completion->callback([&s, root] {
+    s.action = [&s, root] {
+      std::cout << (s.shell == "zsh" ? zsh_completion(*root) : bash_completion(*root));
+      return static_cast<int>(kExitOk);
+    };
+  });
+  return app;
+}
+
+}  // namespace fcc
