@@ -59,6 +59,10 @@ class Connection {
   }
 
  private:
+  static constexpr std::chrono::seconds kReadyTimeout{20};
+  // Fails fast when nothing listens at the address; waits for a listening but busy daemon.
+  void wait_until_ready() const;
+
   std::string address_;
   std::string token_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,6 +1,9 @@
 // The client alone: help, usage errors, and the message when no daemon is there.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <thread>
+
 #include "e2e_support.h"
 
 using namespace fce;
@@ -40,4 +43,32 @@ TEST(Client, ServerFlagBeatsEnvironment) {
   r = run_program({client_binary(), "jobs"},
                   {{"FACECYCLE_SERVER", "unix:" + t.path() + "/env.sock"}});
   EXPECT_NE(r.err.find(t.path() + "/env.sock"), std::string::npos) << r.err;
+}
+
+// Under load a client used to give up after 100 ms without the daemon's HTTP/2 SETTINGS frame
+// (4 of 90 in an attack run). A stopped daemon stands for one too busy to answer for a second:
+// its socket still accepts, and every client must wait for the answer rather than fail.
+TEST(Client, ClientsOfABusyDaemonWaitForTheirAnswers) {
+  TempDir t;
+  Daemon d(t.path(), DaemonOptions::with(1, 0));
+  d.start();
+  d.signal(SIGSTOP);
+  std::vector<Child> clients;
+  for (int i = 0; i < 30; ++i)
+    clients.push_back(spawn({client_binary(), "--server", d.server(), "--json", "jobs"},
+                            t / ("client" + std::to_string(i) + ".out")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  d.signal(SIGCONT);
+  for (auto& c : clients) EXPECT_EQ(c.wait(std::chrono::seconds(120)), 0) << read_file(c.log_path);
+}
+
+TEST(Client, StaleSocketSaysNothingListens) {
+  TempDir t;
+  Daemon d(t.path(), DaemonOptions::with(1, 0));
+  d.start();
+  d.kill9();  // leaves the socket file behind
+  RunResult r = d.cli({"jobs"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("nothing listens there"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("facecycled --data-dir " + d.data_dir()), std::string::npos) << r.err;
 }

@@ -269,6 +269,10 @@ void Daemon::kill9() {
 
 bool Daemon::running() { return child_.running(); }
 
+void Daemon::signal(int sig) {
+  if (running()) kill(child_.pid, sig);
+}
+
 std::string Daemon::log() const { return read_file(log_path_); }
 
 std::string Daemon::db_path() const {

@@ -96,6 +96,7 @@ class Daemon {
   int stop(int sig = SIGTERM, std::chrono::seconds timeout = std::chrono::seconds(30));
   void kill9();
   bool running();
+  void signal(int sig);  // e.g. SIGSTOP/SIGCONT to stand for a daemon too busy to answer
 
   std::string data_dir() const { return data_dir_; }
   std::string config_path() const { return config_path_; }
