@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "auth.h"
+#include "crash_note.h"
 #include "database.h"
 #include "facecycle/core/translator.h"
 #include "grpc_service.h"
@@ -108,7 +109,15 @@ int run_daemon(Config cfg) {
   JobQueue queue(queue_db);
   Auth auth(aux_db);
 
-  auto rec = queue.recover();
+  const std::string crash_note_path = cfg.data_dir + "/crash_note";
+  auto crashed = take_crash_note(crash_note_path);
+  if (crashed)
+    spdlog::warn(
+        "the daemon died of signal {} while job {} item {} ran in that thread; that item "
+        "is counted as its cause",
+        crashed->signal, crashed->job_id, crashed->idx);
+  install_crash_note(crash_note_path);
+  auto rec = queue.recover(crashed);
   if (rec.items_requeued)
     spdlog::warn("{} item(s) were running when the daemon last stopped; re-queued",
                  rec.items_requeued);

@@ -46,6 +46,7 @@ ItemRecord read_item(const Statement& st) {
   it.attempts = static_cast<int>(st.int64(5));
   it.error = st.text(6);
   it.report_json = st.text(7);
+  it.crashes = static_cast<int>(st.int64(8));
   return it;
 }
 
@@ -237,7 +238,8 @@ std::optional<Claim> JobQueue::claim(const std::string& worker, bool allow_train
     Claim c;
     c.job = *job_locked(job_id);
     auto is = db_.prepare(
-        "SELECT job_id, idx, input, output, state, attempts, error, report_json FROM items "
+        "SELECT job_id, idx, input, output, state, attempts, error, report_json, crashes FROM "
+        "items "
         "WHERE job_id = ? AND idx = ?");
     is.bind(1, job_id).bind(2, idx);
     is.step();
@@ -367,7 +369,24 @@ bool JobQueue::cancel_job(int64_t job_id, const std::string& by) {
   return true;
 }
 
-JobQueue::Recovery JobQueue::recover() {
+void JobQueue::blame_crash_locked(const std::optional<CrashedItem>& note) {
+  if (note) {
+    db_.prepare(
+           "UPDATE items SET crashes = crashes + 1 WHERE job_id = ? AND idx = ? AND "
+           "state = 'running'")
+        .bind(1, note->job_id)
+        .bind(2, note->idx)
+        .run();
+    return;
+  }
+  // No note: a crash by kill -9 or the OOM killer, or one the handler could not record. It is
+  // blamed on an item only when that item was alone in flight.
+  db_.exec(
+      "UPDATE items SET crashes = crashes + 1 WHERE state = 'running' AND "
+      "(SELECT COUNT(*) FROM items WHERE state = 'running') = 1");
+}
+
+JobQueue::Recovery JobQueue::recover(const std::optional<CrashedItem>& note) {
   Recovery r;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -385,6 +404,7 @@ JobQueue::Recovery JobQueue::recover() {
           db_.prepare("SELECT job_id, COUNT(*) FROM items WHERE state = 'running' GROUP BY job_id");
       while (st.step()) requeued.emplace_back(st.int64(0), static_cast<int>(st.int64(1)));
     }
+    blame_crash_locked(note);
     db_.exec("UPDATE items SET state = 'queued', claimed_by = '' WHERE state = 'running'");
     for (auto [job_id, n] : requeued) {
       r.items_requeued += n;
@@ -425,7 +445,8 @@ std::optional<JobRecord> JobQueue::get_job(int64_t id) {
 std::vector<ItemRecord> JobQueue::items(int64_t job_id) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(
-      "SELECT job_id, idx, input, output, state, attempts, error, report_json FROM items WHERE "
+      "SELECT job_id, idx, input, output, state, attempts, error, report_json, crashes FROM items "
+      "WHERE "
       "job_id = ? ORDER BY idx");
   st.bind(1, job_id);
   std::vector<ItemRecord> out;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "crash_note.h"
 #include "database.h"
 
 namespace fcd {
@@ -45,6 +46,7 @@ struct ItemRecord {
   std::string input, output, state;
   int attempts = 0;
   std::string error, report_json;
+  int crashes = 0;  // crashes this item plausibly caused (see crash_note.h)
 };
 
 struct EventRecord {
@@ -96,8 +98,9 @@ class JobQueue {
     std::vector<int64_t> open_jobs;         // queued/running after recovery
   };
   // At start-up: items left running by a crash go back to queued (or cancelled, for cancelled
-  // jobs); jobs with nothing started go back to queued.
-  Recovery recover();
+  // jobs); jobs with nothing started go back to queued. The crash is counted against the item
+  // the crash note names, else against an item only when it was the only one running.
+  Recovery recover(const std::optional<CrashedItem>& note = std::nullopt);
 
   std::optional<JobRecord> get_job(int64_t id);
   std::vector<ItemRecord> items(int64_t job_id);
@@ -124,6 +127,7 @@ class JobQueue {
   int64_t event_locked(int64_t job_id, const std::string& type, const nlohmann::json& payload);
   void state_event_locked(int64_t job_id, const std::string& message);
   void published();  // wakes watchers after a commit
+  void blame_crash_locked(const std::optional<CrashedItem>& note);
 
   Database& db_;
   std::mutex mu_;  // one writer at a time on the shared connection

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "crash_note.h"
 #include "job_artifacts.h"
 #include "train_runner.h"
 #include "transform_runner.h"
@@ -17,7 +18,8 @@ using nlohmann::json;
 
 namespace {
 // A transform item claimed this often never finished: it probably takes the daemon down.
-constexpr int kMaxTransformAttempts = 3;
+// Crashes an item may plausibly cause (crash_note.h) before it fails instead of running again.
+constexpr int kMaxItemCrashes = 3;
 // How often a refused database write (disk full, I/O error) is tried again.
 constexpr int kRetryPendingMs = 1000;
 
@@ -162,9 +164,10 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   std::string error;
   json report = json::object();
   try {
-    if (c.job.kind == "transform" && c.item.attempts > kMaxTransformAttempts)
-      throw std::runtime_error("the daemon stopped " + std::to_string(c.item.attempts - 1) +
-                               " times while running this item; giving up on it");
+    if (c.job.kind == "transform" && c.item.crashes >= kMaxItemCrashes)
+      throw std::runtime_error("this item crashed the daemon " + std::to_string(c.item.crashes) +
+                               " times; giving up on it (the daemon log has the signal)");
+    CurrentItem blame_me(job_id, idx);
     if (c.job.kind == "train") {
       if (!trainer) trainer = plugins_.create_trainer(kTrainerPlugin);
       run_train_item(c, *trainer, {config_.data_dir, config_.models_dir, roots_}, queue_, models_,
