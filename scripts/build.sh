@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Configures and builds facecycle into ./build (Release).
+#   scripts/build.sh              # everything: daemon, client, plugins, tools, tests, benchmarks
+#   scripts/build.sh --runtime    # only what the quick start runs: daemon, client and plugins
 set -euo pipefail
 cd "$(dirname "$0")/.."
+targets=()
+if [ "${1:-}" = "--runtime" ]; then
+  # Tests and benchmarks are most of the compile time; the test command builds them itself.
+  targets=(--target facecycled facecycle detect crop composite generate-age generate-race train)
+fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)"
+cmake --build build -j"$(nproc)" "${targets[@]}"

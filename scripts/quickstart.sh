@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 done
 
 bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/build.sh --runtime
 
 if [ ${#photos[@]} -eq 0 ]; then
   sample=$(python3 -c 'import skimage, os; print(os.path.join(os.path.dirname(skimage.__file__), "data", "astronaut.png"))' 2>/dev/null \
