@@ -127,7 +127,7 @@ int run_daemon(Config cfg) {
   unfinished.insert(unfinished.end(), rec.jobs_to_finalize.begin(), rec.jobs_to_finalize.end());
   for (auto id : unfinished) {
     auto j = queue.get_job(id);
-    if (j && j->kind == "transform" && !j->output_dir.empty()) {
+    if (j && j->kind == JobKind::kTransform && !j->output_dir.empty()) {
       int n = remove_stale_temp_files(j->output_dir);
       if (n) spdlog::info("job {}: removed {} half-written temporary file(s)", id, n);
     }
@@ -209,8 +209,8 @@ int run_daemon(Config cfg) {
     heartbeat.expires_after(std::chrono::seconds(60));
     heartbeat.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      spdlog::debug("running items: {} transform, {} train", queue.count_running("transform"),
-                    queue.count_running("train"));
+      spdlog::debug("running items: {} transform, {} train",
+                    queue.count_running(JobKind::kTransform), queue.count_running(JobKind::kTrain));
       tick();
     });
   };

@@ -15,6 +15,7 @@
 
 #include "job_files.h"
 #include "output_guard.h"
+#include "proto_enums.h"
 #include "text_limits.h"
 #include "train_policy.h"
 #include "train_runner.h"
@@ -55,43 +56,11 @@ Status check_priority(int p) {
   return Status::OK;
 }
 
-pb::JobKind kind_from_string(const std::string& s) {
-  if (s == "transform") return pb::JOB_KIND_TRANSFORM;
-  if (s == "train") return pb::JOB_KIND_TRAIN;
-  return pb::JOB_KIND_UNSPECIFIED;
-}
-
-std::string state_to_string(pb::JobState s) {
-  switch (s) {
-    case pb::JOB_STATE_QUEUED:
-      return "queued";
-    case pb::JOB_STATE_RUNNING:
-      return "running";
-    case pb::JOB_STATE_SUCCEEDED:
-      return "succeeded";
-    case pb::JOB_STATE_FAILED:
-      return "failed";
-    case pb::JOB_STATE_CANCELLED:
-      return "cancelled";
-    default:
-      return "";
-  }
-}
-
-pb::EventType event_type_from_string(const std::string& s) {
-  if (s == "state") return pb::EVENT_TYPE_STATE;
-  if (s == "progress") return pb::EVENT_TYPE_PROGRESS;
-  if (s == "log") return pb::EVENT_TYPE_LOG;
-  if (s == "metric") return pb::EVENT_TYPE_METRIC;
-  if (s == "item") return pb::EVENT_TYPE_ITEM;
-  return pb::EVENT_TYPE_UNSPECIFIED;
-}
-
 void fill_item(const ItemRecord& r, pb::Item* out) {
   out->set_index(r.idx);
   out->set_input(r.input);
   out->set_output(r.output);
-  out->set_state(job_state_from_string(r.state));
+  out->set_state(to_proto(r.state));
   out->set_attempts(r.attempts);
   out->set_error(r.error);
   out->set_report_json(r.report_json);
@@ -117,6 +86,14 @@ pb::Model to_proto(const ModelInfo& m, const ModelRegistry& reg) {
 
 bool is_unix_peer(const std::string& peer) { return peer.rfind("unix", 0) == 0; }
 
+// The event that ends a watch: a state change whose job snapshot is terminal.
+bool is_terminal_state_event(const EventRecord& e) {
+  if (e.type != EventType::kState || !e.payload.is_object() || !e.payload.contains("job"))
+    return false;
+  auto state = fc::enum_from_string<JobState>(e.payload["job"].value("state", ""));
+  return state && is_terminal(*state);
+}
+
 }  // namespace
 
 void set_serving(grpc::Server& server, bool serving) {
@@ -126,19 +103,10 @@ void set_serving(grpc::Server& server, bool serving) {
   health->SetServingStatus(serving);
 }
 
-pb::JobState job_state_from_string(const std::string& s) {
-  if (s == "queued") return pb::JOB_STATE_QUEUED;
-  if (s == "running") return pb::JOB_STATE_RUNNING;
-  if (s == "succeeded") return pb::JOB_STATE_SUCCEEDED;
-  if (s == "failed") return pb::JOB_STATE_FAILED;
-  if (s == "cancelled") return pb::JOB_STATE_CANCELLED;
-  return pb::JOB_STATE_UNSPECIFIED;
-}
-
 void fill_job(const JobRecord& r, pb::Job* out) {
   out->set_id(r.id);
-  out->set_kind(kind_from_string(r.kind));
-  out->set_state(job_state_from_string(r.state));
+  out->set_kind(to_proto(r.kind));
+  out->set_state(to_proto(r.state));
   out->set_owner(r.owner);
   out->set_priority(r.priority);
   out->set_created_ms(r.created_ms);
@@ -163,7 +131,7 @@ void fill_event(const EventRecord& e, pb::Event* out) {
   out->set_id(e.id);
   out->set_job_id(e.job_id);
   out->set_time_ms(e.time_ms);
-  out->set_type(event_type_from_string(e.type));
+  out->set_type(to_proto(e.type));
   const json& p = e.payload.is_object() ? e.payload : json::object();
   out->set_item_index(p.value("item_index", -1));
   out->set_fraction(p.value("fraction", 0.0));
@@ -172,13 +140,11 @@ void fill_event(const EventRecord& e, pb::Event* out) {
   out->set_metric_value(p.value("metric_value", 0.0));
   out->set_metric_step(p.value("metric_step", int64_t{0}));
   out->set_level(p.value("level", ""));
-  out->set_item_state(job_state_from_string(p.value("item_state", "")));
+  out->set_item_state(proto_from_name<ItemState>(p.value("item_state", "")));
   if (p.contains("job") && p["job"].is_object()) {
     const auto& j = p["job"];
     JobRecord r;
     r.id = j.value("id", int64_t{0});
-    r.kind = j.value("kind", "");
-    r.state = j.value("state", "");
     r.owner = j.value("owner", "");
     r.priority = j.value("priority", 0);
     r.output_dir = j.value("output_dir", "");
@@ -191,6 +157,9 @@ void fill_event(const EventRecord& e, pb::Event* out) {
     r.items_failed = j.value("items_failed", 0);
     r.items_cancelled = j.value("items_cancelled", 0);
     fill_job(r, out->mutable_job());
+    // Spelled as job_to_json stored them; a name this build does not know stays UNSPECIFIED.
+    out->mutable_job()->set_kind(proto_from_name<JobKind>(j.value("kind", "")));
+    out->mutable_job()->set_state(proto_from_name<JobState>(j.value("state", "")));
   }
 }
 
@@ -248,8 +217,8 @@ Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
     check_existing_outputs(plan, spec, user.name, model ? model->card().name : "", d_.queue);
     create_output_dir(plan, d_.roots);
     spec.output_dir = plan.output_dir;
-    int64_t id = d_.queue.submit("transform", user.name, req->priority(), spec.to_json().dump(),
-                                 plan.output_dir, plan.items);
+    int64_t id = d_.queue.submit(JobKind::kTransform, user.name, req->priority(),
+                                 spec.to_json().dump(), plan.output_dir, plan.items);
     spdlog::info("job {} (transform, {} items) submitted by {}", id, plan.items.size(), user.name);
     fill_job(*d_.queue.get_job(id), resp->mutable_job());
     for (const auto& w : plan.warnings) resp->add_warnings(w);
@@ -291,8 +260,8 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
                  {"config_path", req->config_path()},
                  {"may_replace_models", can_manage_models(user)}};
     int64_t id =
-        d_.queue.submit("train", user.name, req->priority(), request.dump(), d_.config.models_dir,
-                        {{req->config_path(), d_.config.models_dir}});
+        d_.queue.submit(JobKind::kTrain, user.name, req->priority(), request.dump(),
+                        d_.config.models_dir, {{req->config_path(), d_.config.models_dir}});
     spdlog::info("job {} (train) submitted by {}", id, user.name);
     fill_job(*d_.queue.get_job(id), resp->mutable_job());
     return Status::OK;
@@ -341,7 +310,8 @@ Status FacecycleService::ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRe
     int limit = req->limit() > 0 ? std::min(req->limit(), 10000) : 100;
     // Admins list everyone's jobs only when they ask; anyone else always gets their own.
     bool everyone = user.is_admin && req->all_users();
-    auto jobs = d_.queue.list_jobs(everyone ? "" : user.name, state_to_string(req->state()), limit);
+    auto jobs =
+        d_.queue.list_jobs(everyone ? "" : user.name, from_proto<JobState>(req->state()), limit);
     for (const auto& j : jobs) fill_job(j, resp->add_jobs());
     return Status::OK;
   });
@@ -358,7 +328,7 @@ Status FacecycleService::CancelJob(grpc::ServerContext* ctx, const pb::CancelJob
       auto now = d_.queue.get_job(job.id);
       return Status(StatusCode::FAILED_PRECONDITION,
                     "job " + std::to_string(job.id) + " has already ended (" +
-                        (now ? now->state : job.state) + "); nothing to cancel");
+                        enum_name(now ? now->state : job.state) + "); nothing to cancel");
     }
     if (d_.pool) d_.pool->cancel_job(job.id);
     spdlog::info("job {} cancelled by {}", job.id, user.name);
@@ -445,14 +415,12 @@ Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRe
         fill_event(e, &out);
         if (!writer->Write(out)) return Status(StatusCode::CANCELLED, "watcher went away");
         last = e.id;
-        if (e.type == "state" && e.payload.is_object() && e.payload.contains("job") &&
-            is_terminal_state(e.payload["job"].value("state", "")))
-          return Status::OK;
+        if (is_terminal_state_event(e)) return Status::OK;
       }
       if (!events.empty()) continue;
       // Resumed after the terminal event: nothing more will come.
       auto now = d_.queue.get_job(job.id);
-      if (!now || is_terminal_state(now->state)) {
+      if (!now || is_terminal(now->state)) {
         if (d_.queue.events_after(job.id, last, 1).empty()) return Status::OK;
         continue;
       }

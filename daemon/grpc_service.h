@@ -70,7 +70,6 @@ void set_serving(grpc::Server& server, bool serving);
 
 // Conversions, shared with tests.
 void fill_job(const JobRecord& r, facecycle::v1::Job* out);
-facecycle::v1::JobState job_state_from_string(const std::string& s);
 void fill_event(const EventRecord& e, facecycle::v1::Event* out);
 
 }  // namespace fcd

@@ -83,8 +83,8 @@ json manifest_row(const JobRecord& job, const ItemRecord& item) {
            {"job_created_ms", job.created_ms},
            {"index", item.idx},
            {"input", item.input},
-           {"output", item.state == "succeeded" ? item.output : ""},
-           {"state", skipped ? "skipped" : item.state},
+           {"output", item.state == ItemState::kSucceeded ? item.output : ""},
+           {"state", skipped ? "skipped" : enum_name(item.state)},
            {"error", skipped ? report.value("skipped", "") : item.error},
            {"faces_found", report.contains("faces_found") ? report["faces_found"] : json()},
            {"faces_edited", report.contains("faces_edited") ? report["faces_edited"] : json()},
@@ -95,9 +95,7 @@ json manifest_row(const JobRecord& job, const ItemRecord& item) {
 
 void append_manifest_row(const JobRecord& job, ItemRecord item, ItemOutcome outcome,
                          const std::string& error, const std::string& report_json) {
-  item.state = outcome == ItemOutcome::kSucceeded ? "succeeded"
-               : outcome == ItemOutcome::kFailed  ? "failed"
-                                                  : "cancelled";
+  item.state = item_state(outcome);
   item.error = error;
   item.report_json = report_json;
   try {
@@ -190,7 +188,7 @@ std::string write_contact_sheet(const JobRecord& job, const std::vector<ItemReco
   const std::string how = spec.task + (spec.reverse ? " reverse" : " forward");
   std::vector<const ItemRecord*> done;
   for (const auto& it : items)
-    if (it.state == "succeeded") done.push_back(&it);
+    if (it.state == ItemState::kSucceeded) done.push_back(&it);
   std::vector<cv::Mat> rows;
   int width = 0;
   for (size_t i : spread(done.size(), kSheetPairs)) {

@@ -6,18 +6,41 @@ using nlohmann::json;
 
 namespace {
 
-const char* kJobSelect =
+// A state or kind as an SQL literal, spelled by its name table (plain words: nothing to escape).
+template <typename E>
+std::string lit(E v) {
+  return "'" + enum_name(v) + "'";
+}
+
+// "('a', 'b')", for IN.
+template <typename E>
+std::string lits(std::initializer_list<E> vs) {
+  std::string out;
+  for (E v : vs) out += (out.empty() ? "(" : ", ") + lit(v);
+  return out + ")";
+}
+
+const std::string kTerminalJobStates =
+    lits({JobState::kSucceeded, JobState::kFailed, JobState::kCancelled});
+const std::string kOpenJobStates = lits({JobState::kQueued, JobState::kRunning});
+
+const std::string kJobSelect =
     "SELECT j.id, j.kind, j.state, j.owner, j.priority, j.request_json, j.output_dir, "
     "j.result_json, j.error, j.created_ms, j.started_ms, j.finished_ms, COUNT(i.idx), "
-    "SUM(i.state = 'succeeded'), SUM(i.state = 'failed'), SUM(i.state = 'cancelled'), "
-    "SUM(i.state = 'running'), SUM(i.state = 'queued') "
-    "FROM jobs j LEFT JOIN items i ON i.job_id = j.id ";
+    "SUM(i.state = " +
+    lit(ItemState::kSucceeded) + "), SUM(i.state = " + lit(ItemState::kFailed) +
+    "), SUM(i.state = " + lit(ItemState::kCancelled) +
+    "), SUM(i.state = " + lit(ItemState::kRunning) + "), SUM(i.state = " + lit(ItemState::kQueued) +
+    ") FROM jobs j LEFT JOIN items i ON i.job_id = j.id ";
+
+const std::string kItemSelect =
+    "SELECT job_id, idx, input, output, state, attempts, error, report_json, crashes FROM items ";
 
 JobRecord read_job(const Statement& st) {
   JobRecord j;
   j.id = st.int64(0);
-  j.kind = st.text(1);
-  j.state = st.text(2);
+  j.kind = parse_stored<JobKind>(st.text(1));
+  j.state = parse_stored<JobState>(st.text(2));
   j.owner = st.text(3);
   j.priority = static_cast<int>(st.int64(4));
   j.request_json = st.text(5);
@@ -42,7 +65,7 @@ ItemRecord read_item(const Statement& st) {
   it.idx = static_cast<int>(st.int64(1));
   it.input = st.text(2);
   it.output = st.text(3);
-  it.state = st.text(4);
+  it.state = parse_stored<ItemState>(st.text(4));
   it.attempts = static_cast<int>(st.int64(5));
   it.error = st.text(6);
   it.report_json = st.text(7);
@@ -50,27 +73,12 @@ ItemRecord read_item(const Statement& st) {
   return it;
 }
 
-const char* outcome_state(ItemOutcome o) {
-  switch (o) {
-    case ItemOutcome::kSucceeded:
-      return "succeeded";
-    case ItemOutcome::kFailed:
-      return "failed";
-    default:
-      return "cancelled";
-  }
-}
-
 }  // namespace
-
-bool is_terminal_state(const std::string& s) {
-  return s == "succeeded" || s == "failed" || s == "cancelled";
-}
 
 json job_to_json(const JobRecord& j) {
   return {{"id", j.id},
-          {"kind", j.kind},
-          {"state", j.state},
+          {"kind", enum_name(j.kind)},
+          {"state", enum_name(j.state)},
           {"owner", j.owner},
           {"priority", j.priority},
           {"output_dir", j.output_dir},
@@ -127,17 +135,17 @@ void JobQueue::wait_for_work(std::chrono::milliseconds timeout) {
 }
 
 std::optional<JobRecord> JobQueue::job_locked(int64_t id) {
-  auto st = db_.prepare(std::string(kJobSelect) + "WHERE j.id = ? GROUP BY j.id");
+  auto st = db_.prepare(kJobSelect + "WHERE j.id = ? GROUP BY j.id");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_job(st);
 }
 
-int64_t JobQueue::event_locked(int64_t job_id, const std::string& type, const json& payload) {
+int64_t JobQueue::event_locked(int64_t job_id, EventType type, const json& payload) {
   db_.prepare("INSERT INTO events (job_id, time_ms, type, payload_json) VALUES (?, ?, ?, ?)")
       .bind(1, job_id)
       .bind(2, now_ms())
-      .bind(3, type)
+      .bind(3, enum_name(type))
       .bind(4, payload.dump())
       .run();
   return db_.last_insert_id();
@@ -146,10 +154,10 @@ int64_t JobQueue::event_locked(int64_t job_id, const std::string& type, const js
 void JobQueue::state_event_locked(int64_t job_id, const std::string& message) {
   auto j = job_locked(job_id);
   if (!j) return;
-  event_locked(job_id, "state", {{"message", message}, {"job", job_to_json(*j)}});
+  event_locked(job_id, EventType::kState, {{"message", message}, {"job", job_to_json(*j)}});
 }
 
-int64_t JobQueue::add_event(int64_t job_id, const std::string& type, const json& payload) {
+int64_t JobQueue::add_event(int64_t job_id, EventType type, const json& payload) {
   int64_t id;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -163,7 +171,7 @@ int64_t JobQueue::add_event(int64_t job_id, const std::string& type, const json&
   return id;
 }
 
-int64_t JobQueue::submit(const std::string& kind, const std::string& owner, int priority,
+int64_t JobQueue::submit(JobKind kind, const std::string& owner, int priority,
                          const std::string& request_json, const std::string& output_dir,
                          const std::vector<NewItem>& items) {
   int64_t id;
@@ -172,23 +180,23 @@ int64_t JobQueue::submit(const std::string& kind, const std::string& owner, int 
     Transaction tx(db_);
     db_.prepare(
            "INSERT INTO jobs (kind, state, owner, priority, request_json, output_dir, "
-           "created_ms) VALUES (?, 'queued', ?, ?, ?, ?, ?)")
-        .bind(1, kind)
-        .bind(2, owner)
-        .bind(3, priority)
-        .bind(4, request_json)
-        .bind(5, output_dir)
-        .bind(6, now_ms())
+           "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, enum_name(kind))
+        .bind(2, enum_name(JobState::kQueued))
+        .bind(3, owner)
+        .bind(4, priority)
+        .bind(5, request_json)
+        .bind(6, output_dir)
+        .bind(7, now_ms())
         .run();
     id = db_.last_insert_id();
     for (size_t i = 0; i < items.size(); ++i) {
-      db_.prepare(
-             "INSERT INTO items (job_id, idx, input, output, state) VALUES (?, ?, ?, ?, "
-             "'queued')")
+      db_.prepare("INSERT INTO items (job_id, idx, input, output, state) VALUES (?, ?, ?, ?, ?)")
           .bind(1, id)
           .bind(2, static_cast<int64_t>(i))
           .bind(3, items[i].input)
           .bind(4, items[i].output)
+          .bind(5, enum_name(ItemState::kQueued))
           .run();
     }
     state_event_locked(id, "queued with " + std::to_string(items.size()) + " item(s)");
@@ -207,40 +215,42 @@ std::optional<Claim> JobQueue::claim(const std::string& worker, bool allow_train
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
-    std::string kinds = allow_train && allow_transform ? "('transform', 'train')"
-                        : allow_train                  ? "('train')"
-                                                       : "('transform')";
+    std::string kinds = allow_train && allow_transform
+                            ? lits({JobKind::kTransform, JobKind::kTrain})
+                        : allow_train ? lits({JobKind::kTrain})
+                                      : lits({JobKind::kTransform});
     auto st = db_.prepare(
         "SELECT i.job_id, i.idx FROM items i JOIN jobs j ON j.id = i.job_id "
-        "WHERE i.state = 'queued' AND j.state IN ('queued', 'running') AND j.kind IN " +
-        kinds + " ORDER BY j.priority DESC, j.id ASC, i.idx ASC LIMIT 1");
+        "WHERE i.state = " +
+        lit(ItemState::kQueued) + " AND j.state IN " + kOpenJobStates + " AND j.kind IN " + kinds +
+        " ORDER BY j.priority DESC, j.id ASC, i.idx ASC LIMIT 1");
     if (!st.step()) return std::nullopt;
     int64_t job_id = st.int64(0);
     int idx = static_cast<int>(st.int64(1));
     db_.prepare(
-           "UPDATE items SET state = 'running', attempts = attempts + 1, claimed_by = ?, "
+           "UPDATE items SET state = ?, attempts = attempts + 1, claimed_by = ?, "
            "claimed_ms = ?, error = '' WHERE job_id = ? AND idx = ?")
-        .bind(1, worker)
-        .bind(2, now_ms())
-        .bind(3, job_id)
-        .bind(4, idx)
+        .bind(1, enum_name(ItemState::kRunning))
+        .bind(2, worker)
+        .bind(3, now_ms())
+        .bind(4, job_id)
+        .bind(5, idx)
         .run();
     db_.prepare(
-           "UPDATE jobs SET state = 'running', started_ms = CASE started_ms WHEN 0 THEN ? ELSE "
-           "started_ms END WHERE id = ? AND state = 'queued'")
-        .bind(1, now_ms())
-        .bind(2, job_id)
+           "UPDATE jobs SET state = ?, started_ms = CASE started_ms WHEN 0 THEN ? ELSE "
+           "started_ms END WHERE id = ? AND state = ?")
+        .bind(1, enum_name(JobState::kRunning))
+        .bind(2, now_ms())
+        .bind(3, job_id)
+        .bind(4, enum_name(JobState::kQueued))
         .run();
     if (db_.changes() > 0) {
-      state_event_locked(job_id, "running");
+      state_event_locked(job_id, enum_name(JobState::kRunning));
       started = true;
     }
     Claim c;
     c.job = *job_locked(job_id);
-    auto is = db_.prepare(
-        "SELECT job_id, idx, input, output, state, attempts, error, report_json, crashes FROM "
-        "items "
-        "WHERE job_id = ? AND idx = ?");
+    auto is = db_.prepare(kItemSelect + "WHERE job_id = ? AND idx = ?");
     is.bind(1, job_id).bind(2, idx);
     is.step();
     c.item = read_item(is);
@@ -257,23 +267,24 @@ bool JobQueue::finish_item(int64_t job_id, int idx, ItemOutcome outcome, const s
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
-    const char* state = outcome_state(outcome);
+    const std::string state = enum_name(item_state(outcome));
     db_.prepare(
            "UPDATE items SET state = ?, error = ?, report_json = ?, finished_ms = ?, "
-           "claimed_by = '' WHERE job_id = ? AND idx = ? AND state = 'running'")
+           "claimed_by = '' WHERE job_id = ? AND idx = ? AND state = ?")
         .bind(1, state)
         .bind(2, error)
         .bind(3, report_json)
         .bind(4, now_ms())
         .bind(5, job_id)
         .bind(6, idx)
+        .bind(7, enum_name(ItemState::kRunning))
         .run();
     if (db_.changes() == 0) return false;  // not ours any more (e.g. recovered elsewhere)
     json payload{{"item_index", idx}, {"item_state", state}, {"message", error}};
     if (!report_json.empty()) payload["report"] = json::parse(report_json, nullptr, false);
-    event_locked(job_id, "item", payload);
+    event_locked(job_id, EventType::kItem, payload);
     auto job = job_locked(job_id);
-    last = job && !is_terminal_state(job->state) && job->items_queued + job->items_running == 0;
+    last = job && !is_terminal(job->state) && job->items_queued + job->items_running == 0;
     tx.commit();
   }
   published();
@@ -285,12 +296,14 @@ void JobQueue::release_item(int64_t job_id, int idx, const std::string& why) {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
     db_.prepare(
-           "UPDATE items SET state = 'queued', claimed_by = '' WHERE job_id = ? AND idx = ? "
-           "AND state = 'running'")
-        .bind(1, job_id)
-        .bind(2, idx)
+           "UPDATE items SET state = ?, claimed_by = '' WHERE job_id = ? AND idx = ? "
+           "AND state = ?")
+        .bind(1, enum_name(ItemState::kQueued))
+        .bind(2, job_id)
+        .bind(3, idx)
+        .bind(4, enum_name(ItemState::kRunning))
         .run();
-    event_locked(job_id, "log",
+    event_locked(job_id, EventType::kLog,
                  {{"item_index", idx}, {"level", "info"}, {"message", "item re-queued: " + why}});
     tx.commit();
   }
@@ -303,15 +316,15 @@ void JobQueue::finalize_job(int64_t job_id, json result) {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
     auto job = job_locked(job_id);
-    if (!job || is_terminal_state(job->state)) return;
+    if (!job || is_terminal(job->state)) return;
     if (job->items_queued + job->items_running > 0) return;  // not done yet
     bool all_failed = job->items_done == 0 && job->items_failed > 0;
-    std::string state = all_failed ? "failed" : "succeeded";
+    const std::string state = enum_name(all_failed ? JobState::kFailed : JobState::kSucceeded);
     std::string error;
     if (all_failed) {
       auto st = db_.prepare(
-          "SELECT error FROM items WHERE job_id = ? AND state = 'failed' ORDER BY idx LIMIT 1");
-      st.bind(1, job_id);
+          "SELECT error FROM items WHERE job_id = ? AND state = ? ORDER BY idx LIMIT 1");
+      st.bind(1, job_id).bind(2, enum_name(ItemState::kFailed));
       std::string first = st.step() ? st.text(0) : "";
       error = job->items_total == 1 ? first
                                     : "all " + std::to_string(job->items_total) +
@@ -350,17 +363,18 @@ bool JobQueue::cancel_job(int64_t job_id, const std::string& by) {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
     auto job = job_locked(job_id);
-    if (!job || is_terminal_state(job->state)) return false;
-    db_.prepare(
-           "UPDATE items SET state = 'cancelled', finished_ms = ? WHERE job_id = ? AND state = "
-           "'queued'")
-        .bind(1, now_ms())
-        .bind(2, job_id)
-        .run();
-    db_.prepare("UPDATE jobs SET state = 'cancelled', error = ?, finished_ms = ? WHERE id = ?")
-        .bind(1, "cancelled by " + by)
+    if (!job || is_terminal(job->state)) return false;
+    db_.prepare("UPDATE items SET state = ?, finished_ms = ? WHERE job_id = ? AND state = ?")
+        .bind(1, enum_name(ItemState::kCancelled))
         .bind(2, now_ms())
         .bind(3, job_id)
+        .bind(4, enum_name(ItemState::kQueued))
+        .run();
+    db_.prepare("UPDATE jobs SET state = ?, error = ?, finished_ms = ? WHERE id = ?")
+        .bind(1, enum_name(JobState::kCancelled))
+        .bind(2, "cancelled by " + by)
+        .bind(3, now_ms())
+        .bind(4, job_id)
         .run();
     state_event_locked(job_id, "cancelled by " + by);
     tx.commit();
@@ -373,17 +387,71 @@ void JobQueue::blame_crash_locked(const std::optional<CrashedItem>& note) {
   if (note) {
     db_.prepare(
            "UPDATE items SET crashes = crashes + 1 WHERE job_id = ? AND idx = ? AND "
-           "state = 'running'")
+           "state = ?")
         .bind(1, note->job_id)
         .bind(2, note->idx)
+        .bind(3, enum_name(ItemState::kRunning))
         .run();
     return;
   }
   // No note: a crash by kill -9 or the OOM killer, or one the handler could not record. It is
   // blamed on an item only when that item was alone in flight.
-  db_.exec(
-      "UPDATE items SET crashes = crashes + 1 WHERE state = 'running' AND "
-      "(SELECT COUNT(*) FROM items WHERE state = 'running') = 1");
+  const std::string running = lit(ItemState::kRunning);
+  db_.exec("UPDATE items SET crashes = crashes + 1 WHERE state = " + running +
+           " AND (SELECT COUNT(*) FROM items WHERE state = " + running + ") = 1");
+}
+
+int JobQueue::requeue_items_locked(const std::optional<CrashedItem>& note) {
+  const std::string running = lit(ItemState::kRunning);
+  // Items of jobs that ended while they ran: they end too.
+  db_.prepare(
+         "UPDATE items SET state = ?, claimed_by = '', finished_ms = ? WHERE state = " + running +
+         " AND job_id IN (SELECT id FROM jobs WHERE state IN " + kTerminalJobStates + ")")
+      .bind(1, enum_name(ItemState::kCancelled))
+      .bind(2, now_ms())
+      .run();
+  std::vector<std::pair<int64_t, int>> requeued;
+  {
+    auto st = db_.prepare("SELECT job_id, COUNT(*) FROM items WHERE state = " + running +
+                          " GROUP BY job_id");
+    while (st.step()) requeued.emplace_back(st.int64(0), static_cast<int>(st.int64(1)));
+  }
+  blame_crash_locked(note);
+  db_.prepare("UPDATE items SET state = ?, claimed_by = '' WHERE state = " + running)
+      .bind(1, enum_name(ItemState::kQueued))
+      .run();
+  int total = 0;
+  for (auto [job_id, n] : requeued) {
+    total += n;
+    event_locked(
+        job_id, EventType::kLog,
+        {{"item_index", -1},
+         {"level", "warn"},
+         {"message", std::to_string(n) + " item(s) re-queued: the daemon stopped while they ran"}});
+  }
+  return total;
+}
+
+void JobQueue::reopen_jobs_locked(Recovery& r) {
+  auto st = db_.prepare(kJobSelect + "WHERE j.state IN " + kOpenJobStates +
+                        " GROUP BY j.id ORDER BY j.id");
+  std::vector<JobRecord> open;
+  while (st.step()) open.push_back(read_job(st));
+  for (const auto& j : open) {
+    if (j.items_queued + j.items_running == 0) {
+      r.jobs_to_finalize.push_back(j.id);
+      continue;
+    }
+    r.open_jobs.push_back(j.id);
+    // A running job with nothing finished yet is simply queued again.
+    if (j.state == JobState::kRunning && j.items_done + j.items_failed + j.items_cancelled == 0) {
+      db_.prepare("UPDATE jobs SET state = ? WHERE id = ?")
+          .bind(1, enum_name(JobState::kQueued))
+          .bind(2, j.id)
+          .run();
+      state_event_locked(j.id, "queued again after a daemon restart");
+    }
+  }
 }
 
 JobQueue::Recovery JobQueue::recover(const std::optional<CrashedItem>& note) {
@@ -391,45 +459,8 @@ JobQueue::Recovery JobQueue::recover(const std::optional<CrashedItem>& note) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
-    // Items of jobs that ended while they ran: they end too.
-    db_.prepare(
-           "UPDATE items SET state = 'cancelled', claimed_by = '', finished_ms = ? "
-           "WHERE state = 'running' AND job_id IN (SELECT id FROM jobs WHERE state IN "
-           "('succeeded', 'failed', 'cancelled'))")
-        .bind(1, now_ms())
-        .run();
-    std::vector<std::pair<int64_t, int>> requeued;
-    {
-      auto st =
-          db_.prepare("SELECT job_id, COUNT(*) FROM items WHERE state = 'running' GROUP BY job_id");
-      while (st.step()) requeued.emplace_back(st.int64(0), static_cast<int>(st.int64(1)));
-    }
-    blame_crash_locked(note);
-    db_.exec("UPDATE items SET state = 'queued', claimed_by = '' WHERE state = 'running'");
-    for (auto [job_id, n] : requeued) {
-      r.items_requeued += n;
-      event_locked(job_id, "log",
-                   {{"item_index", -1},
-                    {"level", "warn"},
-                    {"message",
-                     std::to_string(n) + " item(s) re-queued: the daemon stopped while they ran"}});
-    }
-    // A running job with nothing finished yet is simply queued again.
-    auto st = db_.prepare(std::string(kJobSelect) +
-                          "WHERE j.state IN ('queued', 'running') GROUP BY j.id ORDER BY j.id");
-    std::vector<JobRecord> open;
-    while (st.step()) open.push_back(read_job(st));
-    for (const auto& j : open) {
-      if (j.items_queued + j.items_running == 0) {
-        r.jobs_to_finalize.push_back(j.id);
-        continue;
-      }
-      r.open_jobs.push_back(j.id);
-      if (j.state == "running" && j.items_done + j.items_failed + j.items_cancelled == 0) {
-        db_.prepare("UPDATE jobs SET state = 'queued' WHERE id = ?").bind(1, j.id).run();
-        state_event_locked(j.id, "queued again after a daemon restart");
-      }
-    }
+    r.items_requeued = requeue_items_locked(note);
+    reopen_jobs_locked(r);
     tx.commit();
   }
   published();
@@ -444,23 +475,21 @@ std::optional<JobRecord> JobQueue::get_job(int64_t id) {
 
 std::vector<ItemRecord> JobQueue::items(int64_t job_id) {
   std::lock_guard<std::mutex> lk(mu_);
-  auto st = db_.prepare(
-      "SELECT job_id, idx, input, output, state, attempts, error, report_json, crashes FROM items "
-      "WHERE "
-      "job_id = ? ORDER BY idx");
+  auto st = db_.prepare(kItemSelect + "WHERE job_id = ? ORDER BY idx");
   st.bind(1, job_id);
   std::vector<ItemRecord> out;
   while (st.step()) out.push_back(read_item(st));
   return out;
 }
 
-std::vector<JobRecord> JobQueue::list_jobs(const std::string& owner, const std::string& state,
+std::vector<JobRecord> JobQueue::list_jobs(const std::string& owner, std::optional<JobState> state,
                                            int limit) {
   std::lock_guard<std::mutex> lk(mu_);
-  auto st = db_.prepare(std::string(kJobSelect) +
+  auto st = db_.prepare(kJobSelect +
                         "WHERE (? = '' OR j.owner = ?) AND (? = '' OR j.state = ?) "
                         "GROUP BY j.id ORDER BY j.id DESC LIMIT ?");
-  st.bind(1, owner).bind(2, owner).bind(3, state).bind(4, state).bind(5, limit);
+  const std::string state_name = state ? enum_name(*state) : "";
+  st.bind(1, owner).bind(2, owner).bind(3, state_name).bind(4, state_name).bind(5, limit);
   std::vector<JobRecord> out;
   while (st.step()) out.push_back(read_job(st));
   return out;
@@ -474,12 +503,12 @@ void JobQueue::set_result(int64_t job_id, const std::string& result_json) {
       .run();
 }
 
-int JobQueue::count_running(const std::string& kind) {
+int JobQueue::count_running(JobKind kind) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(
-      "SELECT COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.state = 'running' AND "
+      "SELECT COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.state = ? AND "
       "j.kind = ?");
-  st.bind(1, kind);
+  st.bind(1, enum_name(ItemState::kRunning)).bind(2, enum_name(kind));
   st.step();
   return static_cast<int>(st.int64(0));
 }
@@ -489,8 +518,11 @@ std::vector<std::string> JobQueue::output_reports(const std::string& owner,
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(
       "SELECT i.report_json FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.output = ? AND "
-      "i.state = 'succeeded' AND j.kind = 'transform' AND j.owner = ? ORDER BY i.job_id DESC");
-  st.bind(1, output).bind(2, owner);
+      "i.state = ? AND j.kind = ? AND j.owner = ? ORDER BY i.job_id DESC");
+  st.bind(1, output)
+      .bind(2, enum_name(ItemState::kSucceeded))
+      .bind(3, enum_name(JobKind::kTransform))
+      .bind(4, owner);
   std::vector<std::string> out;
   while (st.step()) out.push_back(st.text(0));
   return out;
@@ -508,7 +540,7 @@ std::vector<EventRecord> JobQueue::events_after(int64_t job_id, int64_t after_id
     e.id = st.int64(0);
     e.job_id = st.int64(1);
     e.time_ms = st.int64(2);
-    e.type = st.text(3);
+    e.type = parse_stored<EventType>(st.text(3));
     e.payload = json::parse(st.text(4), nullptr, false);
     out.push_back(std::move(e));
   }

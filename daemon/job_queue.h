@@ -16,63 +16,18 @@
 
 #include "crash_note.h"
 #include "database.h"
+#include "job_records.h"
 
 namespace fcd {
 
-// Job and item states as stored: queued | running | succeeded | failed | cancelled.
-bool is_terminal_state(const std::string& state);
-
-constexpr int kMinPriority = -100;
-constexpr int kMaxPriority = 100;
-
-struct JobRecord {
-  int64_t id = 0;
-  std::string kind;  // transform | train
-  std::string state;
-  std::string owner;
-  int priority = 0;
-  std::string request_json;
-  std::string output_dir;
-  std::string result_json;
-  std::string error;
-  int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
-  int items_total = 0, items_done = 0, items_failed = 0, items_cancelled = 0;
-  int items_running = 0, items_queued = 0;
-};
-
-struct ItemRecord {
-  int64_t job_id = 0;
-  int idx = 0;
-  std::string input, output, state;
-  int attempts = 0;
-  std::string error, report_json;
-  int crashes = 0;  // crashes this item plausibly caused (see crash_note.h)
-};
-
-struct EventRecord {
-  int64_t id = 0, job_id = 0, time_ms = 0;
-  std::string type;  // state | progress | log | metric | item
-  nlohmann::json payload;
-};
-
-struct NewItem {
-  std::string input, output;
-};
-
-struct Claim {
-  JobRecord job;
-  ItemRecord item;
-};
-
-enum class ItemOutcome { kSucceeded, kFailed, kCancelled };
-
-nlohmann::json job_to_json(const JobRecord& j);  // snapshot stored with state events
+// The snapshot stored with state events: kind and state spelled by their name tables.
+nlohmann::json job_to_json(const JobRecord& j);
 
 class JobQueue {
  public:
   explicit JobQueue(Database& db);
 
-  int64_t submit(const std::string& kind, const std::string& owner, int priority,
+  int64_t submit(JobKind kind, const std::string& owner, int priority,
                  const std::string& request_json, const std::string& output_dir,
                  const std::vector<NewItem>& items);
 
@@ -104,15 +59,16 @@ class JobQueue {
 
   std::optional<JobRecord> get_job(int64_t id);
   std::vector<ItemRecord> items(int64_t job_id);
-  // owner empty = every owner; state empty = every state; newest first.
-  std::vector<JobRecord> list_jobs(const std::string& owner, const std::string& state, int limit);
+  // owner empty = every owner; no state = every state; newest first.
+  std::vector<JobRecord> list_jobs(const std::string& owner, std::optional<JobState> state,
+                                   int limit);
   void set_result(int64_t job_id, const std::string& result_json);
-  int count_running(const std::string& kind);
+  int count_running(JobKind kind);
   // The report_json of every succeeded transform item of `owner`'s jobs that wrote `output`
   // (what --overwrite checks a file against before replacing it).
   std::vector<std::string> output_reports(const std::string& owner, const std::string& output);
 
-  int64_t add_event(int64_t job_id, const std::string& type, const nlohmann::json& payload);
+  int64_t add_event(int64_t job_id, EventType type, const nlohmann::json& payload);
   std::vector<EventRecord> events_after(int64_t job_id, int64_t after_id, int limit);
   // Blocks until an event newer than after_id exists (any job) or the timeout passes.
   void wait_for_event(int64_t after_id, std::chrono::milliseconds timeout);
@@ -124,10 +80,14 @@ class JobQueue {
 
  private:
   std::optional<JobRecord> job_locked(int64_t id);
-  int64_t event_locked(int64_t job_id, const std::string& type, const nlohmann::json& payload);
+  int64_t event_locked(int64_t job_id, EventType type, const nlohmann::json& payload);
   void state_event_locked(int64_t job_id, const std::string& message);
   void published();  // wakes watchers after a commit
   void blame_crash_locked(const std::optional<CrashedItem>& note);
+  // recover()'s halves: items left running go back to queued (returns how many); open jobs are
+  // sorted into those to finalize and those to run, a running job with nothing ended re-queued.
+  int requeue_items_locked(const std::optional<CrashedItem>& note);
+  void reopen_jobs_locked(Recovery& r);
 
   Database& db_;
   std::mutex mu_;  // one writer at a time on the shared connection

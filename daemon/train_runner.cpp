@@ -76,7 +76,7 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
   std::string staged, installed, refused;
   fc::TrainHooks hooks;
   hooks.metric = [&](const std::string& name, double value, long step) {
-    queue.add_event(job_id, "metric",
+    queue.add_event(job_id, EventType::kMetric,
                     {{"metric_name", name}, {"metric_value", value}, {"metric_step", step}});
   };
   hooks.model_ready = [&](const std::string& path) {
@@ -86,12 +86,12 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
       keep_in_job_folder(installed, staged);
       auto name = fs::path(installed).stem().string();
       queue.add_event(
-          job_id, "log",
+          job_id, EventType::kLog,
           {{"level", "info"},
            {"message", "model " + name + " is ready: facecycle models activate " + name}});
     } catch (const std::exception& e) {
       refused = e.what();
-      queue.add_event(job_id, "log", {{"level", "error"}, {"message", refused}});
+      queue.add_event(job_id, EventType::kLog, {{"level", "error"}, {"message", refused}});
     }
   };
   hooks.result = [&](const std::string& text) {

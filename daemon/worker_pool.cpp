@@ -24,11 +24,11 @@ constexpr int kMaxItemCrashes = 3;
 constexpr int kRetryPendingMs = 1000;
 
 // Log and progress events are for watchers; failing to store one must not fail the item.
-void add_event_or_log(JobQueue& queue, int64_t job_id, const std::string& type, const json& p) {
+void add_event_or_log(JobQueue& queue, int64_t job_id, EventType type, const json& p) {
   try {
     queue.add_event(job_id, type, p);
   } catch (const std::exception& e) {
-    spdlog::warn("job {}: {} event not stored: {}", job_id, type, e.what());
+    spdlog::warn("job {}: {} event not stored: {}", job_id, enum_name(type), e.what());
   }
 }
 }  // namespace
@@ -70,7 +70,7 @@ void WorkerPool::stop() {
   {
     std::lock_guard<std::mutex> lk(mu_);
     for (auto& [key, f] : in_flight_) {
-      if (f.kind != "train") continue;
+      if (f.kind != JobKind::kTrain) continue;
       f.shutdown->store(true);
       f.cancel->store(true);
     }
@@ -104,7 +104,7 @@ void WorkerPool::worker_main(int n) {
         flight = {claim->job.id, claim->job.kind, std::make_shared<std::atomic<bool>>(false),
                   std::make_shared<std::atomic<bool>>(false)};
         in_flight_[{claim->job.id, claim->item.idx}] = flight;
-        if (claim->job.kind == "train") ++running_train_;
+        if (claim->job.kind == JobKind::kTrain) ++running_train_;
       }
     } catch (const std::exception& e) {
       spdlog::error("worker {}: cannot claim work: {}", name, e.what());
@@ -121,7 +121,7 @@ void WorkerPool::worker_main(int n) {
 bool WorkerPool::finish_flight(const Claim& c) {
   std::lock_guard<std::mutex> lk(mu_);
   in_flight_.erase({c.job.id, c.item.idx});
-  if (c.job.kind == "train") --running_train_;
+  if (c.job.kind == JobKind::kTrain) --running_train_;
   if (!cancelled_running_.count(c.job.id)) return false;
   for (const auto& [key, f] : in_flight_)
     if (f.job_id == c.job.id) return false;
@@ -143,7 +143,7 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
         static_cast<spdlog::level::level_enum>(std::clamp(static_cast<int>(level), 0, 3) + 1),
         "job {} item {}: {}", job_id, idx, msg);
     if (level != fc::LogLevel::kDebug)
-      add_event_or_log(queue_, job_id, "log",
+      add_event_or_log(queue_, job_id, EventType::kLog,
                        {{"item_index", idx}, {"level", lv}, {"message", msg}});
   };
   // Progress is stored as events: keep it to a few per item.
@@ -156,7 +156,7 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
       return;
     last_time = now;
     last_fraction = fraction;
-    add_event_or_log(queue_, job_id, "progress",
+    add_event_or_log(queue_, job_id, EventType::kProgress,
                      {{"item_index", idx}, {"fraction", fraction}, {"message", msg}});
   };
 
@@ -164,11 +164,11 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   std::string error;
   json report = json::object();
   try {
-    if (c.job.kind == "transform" && c.item.crashes >= kMaxItemCrashes)
+    if (c.job.kind == JobKind::kTransform && c.item.crashes >= kMaxItemCrashes)
       throw std::runtime_error("this item crashed the daemon " + std::to_string(c.item.crashes) +
                                " times; giving up on it (the daemon log has the signal)");
     CurrentItem blame_me(job_id, idx);
-    if (c.job.kind == "train") {
+    if (c.job.kind == JobKind::kTrain) {
       if (!trainer) trainer = plugins_.create_trainer(kTrainerPlugin);
       run_train_item(c, *trainer, {config_.data_dir, config_.models_dir, roots_}, queue_, models_,
                      ctx);
@@ -192,14 +192,14 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
     return;
   }
   bool cancelled = f.cancel->load() || report.value("cancelled", false);
-  if (cancelled && !(outcome == ItemOutcome::kSucceeded && c.job.kind == "transform" &&
+  if (cancelled && !(outcome == ItemOutcome::kSucceeded && c.job.kind == JobKind::kTransform &&
                      report.contains("output"))) {
     outcome = ItemOutcome::kCancelled;
-    error = "cancelled";
+    error = enum_name(ItemState::kCancelled);
   }
   if (outcome == ItemOutcome::kFailed)
     spdlog::warn("job {} item {} failed: {}", job_id, idx, error);
-  if (c.job.kind == "transform")
+  if (c.job.kind == JobKind::kTransform)
     append_manifest_row(c.job, c.item, outcome, error,
                         outcome == ItemOutcome::kSucceeded ? report.dump() : "");
   record_end(
@@ -255,8 +255,8 @@ json WorkerPool::write_job_files(const JobRecord& job) {
   for (const auto& it : items)
     per_item.push_back({{"index", it.idx},
                         {"input", it.input},
-                        {"output", it.state == "succeeded" ? it.output : ""},
-                        {"state", it.state},
+                        {"output", it.state == ItemState::kSucceeded ? it.output : ""},
+                        {"state", enum_name(it.state)},
                         {"error", it.error}});
   result["items"] = per_item;
   try {
@@ -278,7 +278,7 @@ void WorkerPool::end_job(int64_t job_id) {
   json result = json::object();
   try {
     auto job = queue_.get_job(job_id);
-    if (job && job->kind == "transform") result = write_job_files(*job);
+    if (job && job->kind == JobKind::kTransform) result = write_job_files(*job);
   } catch (const std::exception& e) {
     spdlog::error("job {}: {}", job_id, e.what());
   }
@@ -288,7 +288,7 @@ void WorkerPool::end_job(int64_t job_id) {
 void WorkerPool::end_cancelled_job(int64_t job_id) {
   try {
     auto job = queue_.get_job(job_id);
-    if (!job || job->kind != "transform" || job->state != "cancelled") return;
+    if (!job || job->kind != JobKind::kTransform || job->state != JobState::kCancelled) return;
     // The job ended at the cancel; its items that finished keep their outputs, and the manifest
     // and sheet say which they are, as for a job that ran to its end.
     json result = json::parse(job->result_json.empty() ? "{}" : job->result_json, nullptr, false);

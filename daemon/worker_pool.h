@@ -39,7 +39,7 @@ class WorkerPool {
  private:
   struct InFlight {
     int64_t job_id;
-    std::string kind;
+    JobKind kind = JobKind::kTransform;
     std::shared_ptr<std::atomic<bool>> cancel;
     std::shared_ptr<std::atomic<bool>> shutdown;  // set: release instead of cancel
   };

@@ -8,7 +8,11 @@
 
 namespace {
 
+using fcd::EventType;
 using fcd::ItemOutcome;
+using fcd::ItemState;
+using fcd::JobKind;
+using fcd::JobState;
 
 class JobQueueTest : public ::testing::Test {
  protected:
@@ -19,7 +23,7 @@ class JobQueueTest : public ::testing::Test {
     fcd::apply_migrations(*db_);
     queue_ = std::make_unique<fcd::JobQueue>(*db_);
   }
-  int64_t submit(int priority, int n, const std::string& kind = "transform",
+  int64_t submit(int priority, int n, JobKind kind = JobKind::kTransform,
                  const std::string& owner = "ann") {
     std::vector<fcd::NewItem> items;
     for (int i = 0; i < n; ++i) items.push_back({"in" + std::to_string(i), "out"});
@@ -30,7 +34,7 @@ class JobQueueTest : public ::testing::Test {
     EXPECT_TRUE(c);
     return c ? *c : fcd::Claim{};
   }
-  std::string state(int64_t job) { return queue_->get_job(job)->state; }
+  JobState state(int64_t job) { return queue_->get_job(job)->state; }
 
   fcd_test::TempDir dir_;
   std::unique_ptr<fcd::Database> db_;
@@ -50,19 +54,19 @@ TEST_F(JobQueueTest, HigherPriorityFirstThenFifo) {
 
 TEST_F(JobQueueTest, ClaimStartsJobAndCompletionFinishesIt) {
   int64_t job = submit(0, 2);
-  EXPECT_EQ(state(job), "queued");
+  EXPECT_EQ(state(job), JobState::kQueued);
   auto c1 = claim();
-  EXPECT_EQ(c1.item.state, "running");
+  EXPECT_EQ(c1.item.state, ItemState::kRunning);
   EXPECT_EQ(c1.item.attempts, 1);
-  EXPECT_EQ(state(job), "running");
+  EXPECT_EQ(state(job), JobState::kRunning);
   EXPECT_FALSE(queue_->finish_item(job, 0, ItemOutcome::kSucceeded, "", R"({"faces_found":1})"));
   auto c2 = claim();
   EXPECT_TRUE(queue_->finish_item(job, 1, ItemOutcome::kSucceeded, "", "{}"))
       << "closing the last item must tell the caller to finalize";
-  EXPECT_EQ(state(job), "running");
+  EXPECT_EQ(state(job), JobState::kRunning);
   queue_->finalize_job(job, {{"extra", 1}});
   auto j = *queue_->get_job(job);
-  EXPECT_EQ(j.state, "succeeded");
+  EXPECT_EQ(j.state, JobState::kSucceeded);
   EXPECT_EQ(j.items_done, 2);
   EXPECT_GT(j.finished_ms, 0);
   auto result = nlohmann::json::parse(j.result_json);
@@ -79,7 +83,7 @@ TEST_F(JobQueueTest, AllItemsFailedMeansJobFailed) {
   EXPECT_TRUE(queue_->finish_item(job, 1, ItemOutcome::kFailed, "no such file", ""));
   queue_->finalize_job(job);
   auto j = *queue_->get_job(job);
-  EXPECT_EQ(j.state, "failed");
+  EXPECT_EQ(j.state, JobState::kFailed);
   EXPECT_EQ(j.items_failed, 2);
   EXPECT_NE(j.error.find("not an image"), std::string::npos) << j.error;
   auto items = queue_->items(job);
@@ -94,7 +98,7 @@ TEST_F(JobQueueTest, SomeItemsFailedMeansSucceededWithCount) {
   queue_->finish_item(job, 2, ItemOutcome::kSucceeded, "", "{}");
   queue_->finalize_job(job);
   auto j = *queue_->get_job(job);
-  EXPECT_EQ(j.state, "succeeded");
+  EXPECT_EQ(j.state, JobState::kSucceeded);
   EXPECT_EQ(j.items_failed, 1);
   auto summary = nlohmann::json::parse(j.result_json)["summary"];
   EXPECT_NE(summary.value("note", "").find("1 of 3 items failed"), std::string::npos);
@@ -104,13 +108,13 @@ TEST_F(JobQueueTest, CancelEndsQueuedItemsAndStopsClaims) {
   int64_t job = submit(0, 3);
   auto running = claim();
   EXPECT_TRUE(queue_->cancel_job(job, "ann"));
-  EXPECT_EQ(state(job), "cancelled");
+  EXPECT_EQ(state(job), JobState::kCancelled);
   EXPECT_FALSE(queue_->claim("w", true, true)) << "a cancelled job's items must not be claimed";
   // The in-flight item reports back later; the job stays cancelled.
   EXPECT_FALSE(
       queue_->finish_item(job, running.item.idx, ItemOutcome::kCancelled, "cancelled", ""));
   auto j = *queue_->get_job(job);
-  EXPECT_EQ(j.state, "cancelled");
+  EXPECT_EQ(j.state, JobState::kCancelled);
   EXPECT_EQ(j.items_cancelled, 3);
   EXPECT_FALSE(queue_->cancel_job(job, "ann")) << "cancelling an ended job is refused";
 }
@@ -121,8 +125,8 @@ TEST_F(JobQueueTest, FinishedItemsStayFinishedWhenCancelled) {
   queue_->finish_item(job, 0, ItemOutcome::kSucceeded, "", "{}");
   queue_->cancel_job(job, "ann");
   auto items = queue_->items(job);
-  EXPECT_EQ(items[0].state, "succeeded");
-  EXPECT_EQ(items[1].state, "cancelled");
+  EXPECT_EQ(items[0].state, ItemState::kSucceeded);
+  EXPECT_EQ(items[1].state, ItemState::kCancelled);
 }
 
 TEST_F(JobQueueTest, CrashRecoveryRequeuesRunningItemsAndCompletesEachOnce) {
@@ -134,10 +138,10 @@ TEST_F(JobQueueTest, CrashRecoveryRequeuesRunningItemsAndCompletesEachOnce) {
   auto rec = queue_->recover();
   EXPECT_EQ(rec.items_requeued, 1);
   auto items = queue_->items(job);
-  EXPECT_EQ(items[0].state, "succeeded");
-  EXPECT_EQ(items[1].state, "queued");
+  EXPECT_EQ(items[0].state, ItemState::kSucceeded);
+  EXPECT_EQ(items[1].state, ItemState::kQueued);
   EXPECT_EQ(items[1].attempts, 1);
-  EXPECT_EQ(state(job), "running") << "a job with finished items stays running";
+  EXPECT_EQ(state(job), JobState::kRunning) << "a job with finished items stays running";
 
   auto again = claim();
   EXPECT_EQ(again.item.idx, 1);
@@ -149,7 +153,7 @@ TEST_F(JobQueueTest, CrashRecoveryRequeuesRunningItemsAndCompletesEachOnce) {
   EXPECT_FALSE(queue_->finish_item(job, 1, ItemOutcome::kFailed, "late", ""));
   queue_->finalize_job(job);
   auto j = *queue_->get_job(job);
-  EXPECT_EQ(j.state, "succeeded");
+  EXPECT_EQ(j.state, JobState::kSucceeded);
   EXPECT_EQ(j.items_done, 3);
 }
 
@@ -158,7 +162,7 @@ TEST_F(JobQueueTest, RecoveryPutsUnstartedJobBackToQueued) {
   claim();
   open();
   queue_->recover();
-  EXPECT_EQ(state(job), "queued");
+  EXPECT_EQ(state(job), JobState::kQueued);
 }
 
 TEST_F(JobQueueTest, RecoveryFinalizesJobsWhoseItemsAllEnded) {
@@ -169,7 +173,7 @@ TEST_F(JobQueueTest, RecoveryFinalizesJobsWhoseItemsAllEnded) {
   auto rec = queue_->recover();
   ASSERT_EQ(rec.jobs_to_finalize.size(), 1u);
   queue_->finalize_job(rec.jobs_to_finalize[0]);
-  EXPECT_EQ(state(job), "succeeded");
+  EXPECT_EQ(state(job), JobState::kSucceeded);
 }
 
 TEST_F(JobQueueTest, RecoveryCancelsInFlightItemsOfCancelledJobs) {
@@ -178,21 +182,21 @@ TEST_F(JobQueueTest, RecoveryCancelsInFlightItemsOfCancelledJobs) {
   queue_->cancel_job(job, "ann");
   open();
   EXPECT_EQ(queue_->recover().items_requeued, 0);
-  EXPECT_EQ(queue_->items(job)[0].state, "cancelled");
+  EXPECT_EQ(queue_->items(job)[0].state, ItemState::kCancelled);
 }
 
 TEST_F(JobQueueTest, ReleaseHandsAnItemBack) {
-  int64_t job = submit(0, 1, "train");
+  int64_t job = submit(0, 1, JobKind::kTrain);
   claim();
   queue_->release_item(job, 0, "stopping");
   auto items = queue_->items(job);
-  EXPECT_EQ(items[0].state, "queued");
-  EXPECT_EQ(state(job), "running");
+  EXPECT_EQ(items[0].state, ItemState::kQueued);
+  EXPECT_EQ(state(job), JobState::kRunning);
 }
 
 TEST_F(JobQueueTest, TrainItemsOnlyWhenAllowed) {
-  int64_t train = submit(10, 1, "train");
-  int64_t transform = submit(0, 1, "transform");
+  int64_t train = submit(10, 1, JobKind::kTrain);
+  int64_t transform = submit(0, 1, JobKind::kTransform);
   auto c = queue_->claim("w", /*allow_train=*/false, true);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->job.id, transform);
@@ -200,22 +204,22 @@ TEST_F(JobQueueTest, TrainItemsOnlyWhenAllowed) {
   auto t = queue_->claim("w", true, true);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->job.id, train);
-  EXPECT_EQ(queue_->count_running("train"), 1);
+  EXPECT_EQ(queue_->count_running(JobKind::kTrain), 1);
 }
 
 TEST_F(JobQueueTest, EventsAreOrderedAndResumable) {
   int64_t job = submit(0, 1);
   int64_t other = submit(0, 1);
   claim();
-  queue_->add_event(job, "metric", {{"metric_name", "loss"}, {"metric_value", 0.5}});
+  queue_->add_event(job, EventType::kMetric, {{"metric_name", "loss"}, {"metric_value", 0.5}});
   queue_->finish_item(job, 0, ItemOutcome::kSucceeded, "", "{}");
   queue_->finalize_job(job);
   auto all = queue_->events_after(job, 0, 100);
   ASSERT_GE(all.size(), 5u);  // queued, running, metric, item, succeeded
   for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].id, all[i - 1].id);
   for (const auto& e : all) EXPECT_EQ(e.job_id, job);
-  EXPECT_EQ(all.front().type, "state");
-  EXPECT_EQ(all.back().type, "state");
+  EXPECT_EQ(all.front().type, EventType::kState);
+  EXPECT_EQ(all.back().type, EventType::kState);
   EXPECT_EQ(all.back().payload["job"]["state"], "succeeded");
   // Resuming after the third event gives exactly the rest.
   auto rest = queue_->events_after(job, all[2].id, 100);
@@ -225,13 +229,13 @@ TEST_F(JobQueueTest, EventsAreOrderedAndResumable) {
 }
 
 TEST_F(JobQueueTest, ListJobsFiltersByOwnerAndState) {
-  submit(0, 1, "transform", "ann");
-  int64_t b = submit(0, 1, "transform", "bob");
-  EXPECT_EQ(queue_->list_jobs("", "", 10).size(), 2u);
-  auto bobs = queue_->list_jobs("bob", "", 10);
+  submit(0, 1, JobKind::kTransform, "ann");
+  int64_t b = submit(0, 1, JobKind::kTransform, "bob");
+  EXPECT_EQ(queue_->list_jobs("", std::nullopt, 10).size(), 2u);
+  auto bobs = queue_->list_jobs("bob", std::nullopt, 10);
   ASSERT_EQ(bobs.size(), 1u);
   EXPECT_EQ(bobs[0].id, b);
-  EXPECT_EQ(queue_->list_jobs("", "running", 10).size(), 0u);
+  EXPECT_EQ(queue_->list_jobs("", JobState::kRunning, 10).size(), 0u);
 }
 
 }  // namespace

@@ -439,14 +439,16 @@ TEST_F(ServiceTest, AnItemEndTheDatabaseRefusedIsRecordedWhenWritesWorkAgain) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     return done();
   };
-  ASSERT_TRUE(wait_for([&] { return item_state() == "running"; }, 5000));
+  ASSERT_TRUE(wait_for([&] { return item_state() == fcd::ItemState::kRunning; }, 5000));
   db_->exec("PRAGMA query_only = 1");  // as a full disk: reads work, every write fails
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the stage ends meanwhile
-  EXPECT_EQ(item_state(), "running");
+  EXPECT_EQ(item_state(), fcd::ItemState::kRunning);
   db_->exec("PRAGMA query_only = 0");
-  EXPECT_TRUE(wait_for([&] { return item_state() == "succeeded"; }, 5000)) << item_state();
-  EXPECT_TRUE(wait_for([&] { return queue_->get_job(id)->state == "succeeded"; }, 5000))
-      << queue_->get_job(id)->state;
+  EXPECT_TRUE(wait_for([&] { return item_state() == fcd::ItemState::kSucceeded; }, 5000))
+      << fcd::enum_name(item_state());
+  EXPECT_TRUE(
+      wait_for([&] { return queue_->get_job(id)->state == fcd::JobState::kSucceeded; }, 5000))
+      << fcd::enum_name(queue_->get_job(id)->state);
 }
 
 // Values quoted in errors are clipped: a 100 KB value used to come back whole in every message.
@@ -568,7 +570,8 @@ std::string fetch(pb::Facecycle::Stub& stub, const std::string& token, int64_t j
 // (and its card) under model/, a checkpoint folder; plus what a folder must never serve.
 TEST_F(ServiceTest, ATrainingJobsFilesReachItsOwnerOverTcpAndNobodyElse) {
   pool_->stop();  // the job only needs to exist; no trainer runs it
-  int64_t id = queue_->submit("train", "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  int64_t id =
+      queue_->submit(fcd::JobKind::kTrain, "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
   const fs::path dir = fs::path(cfg_.data_dir) / "jobs" / std::to_string(id);
   fs::create_directories(dir / "model");
   fs::create_directories(dir / "checkpoints");
@@ -620,8 +623,10 @@ TEST_F(ServiceTest, ATrainingJobsFilesReachItsOwnerOverTcpAndNobodyElse) {
 
 TEST_F(ServiceTest, FetchServesNothingOutsideTheJobsFolder) {
   pool_->stop();
-  int64_t id = queue_->submit("train", "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
-  int64_t other = queue_->submit("train", "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  int64_t id =
+      queue_->submit(fcd::JobKind::kTrain, "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  int64_t other =
+      queue_->submit(fcd::JobKind::kTrain, "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
   const fs::path dir = fs::path(cfg_.data_dir) / "jobs" / std::to_string(id);
   const fs::path other_dir = fs::path(cfg_.data_dir) / "jobs" / std::to_string(other);
   fs::create_directories(dir / "checkpoints");
