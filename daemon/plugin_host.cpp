@@ -41,6 +41,49 @@ void PluginHost::load_dirs(const std::vector<std::string>& dirs) {
   }
 }
 
+namespace {
+
+// Why a plugin's info cannot be used, or "" when it can. abi_version is checked first: with
+// another version, the rest of the struct may be laid out differently.
+std::string info_refusal(const FacecyclePluginInfo* info) {
+  if (!info) return "entry point returned no plugin info";
+  if (info->abi_version != FACECYCLE_PLUGIN_ABI_VERSION)
+    return "ABI version " + std::to_string(info->abi_version) + ", this daemon needs " +
+           std::to_string(FACECYCLE_PLUGIN_ABI_VERSION) +
+           ": rebuild the plugin against this facecycle";
+  const std::string build = info->build ? info->build : "";
+  if (build != FACECYCLE_PLUGIN_BUILD)
+    return "built with " + (build.empty() ? std::string("an undeclared toolchain") : build) +
+           ", this daemon with " + FACECYCLE_PLUGIN_BUILD +
+           ": plugins share C++ objects (std::function, cv::Mat, shared_ptr) with the daemon, so "
+           "rebuild the plugin with the same compiler, standard library and OpenCV major version";
+  if (!info->name || !*info->name) return "plugin has no name";
+  const std::string name = info->name;
+  auto kind = static_cast<fc::PluginKind>(info->kind);
+  if (kind != fc::PluginKind::kStage && kind != fc::PluginKind::kTrainer)
+    return "unknown plugin kind " + std::to_string(info->kind);
+  if ((kind == fc::PluginKind::kStage && !info->create_stage) ||
+      (kind == fc::PluginKind::kTrainer && !info->create_trainer))
+    return "plugin '" + name + "' has no factory for its kind";
+  if (info->task && (kind != fc::PluginKind::kStage || !*info->task))
+    return "plugin '" + name + "' declares a task, which only a stage may, and not an empty one";
+  return "";
+}
+
+// Calls the entry point; a throw becomes `error`.
+const FacecyclePluginInfo* call_entry(FacecyclePluginEntryFn entry, std::string& error) {
+  try {
+    return entry();
+  } catch (const std::exception& e) {
+    error = std::string("entry point threw: ") + e.what();
+  } catch (...) {
+    error = "entry point threw";
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void PluginHost::load_file(const std::string& path) {
   void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) {
@@ -56,48 +99,38 @@ void PluginHost::load_file(const std::string& path) {
     dlclose(h);
     return;
   }
-  const FacecyclePluginInfo* info = nullptr;
-  try {
-    info = entry();
-  } catch (const std::exception& e) {
-    refuse(path, std::string("entry point threw: ") + e.what());
-    return;
-  } catch (...) {
-    refuse(path, "entry point threw");
-    return;
-  }
+  std::string error;
+  const FacecyclePluginInfo* info = call_entry(entry, error);
+  if (!error.empty()) return refuse(path, error);
   handles_.push_back(h);  // from here on, code of this library may be referenced
-  if (!info) return refuse(path, "entry point returned no plugin info");
-  if (info->abi_version != FACECYCLE_PLUGIN_ABI_VERSION)
-    return refuse(path, "ABI version " + std::to_string(info->abi_version) +
-                            ", this daemon needs " + std::to_string(FACECYCLE_PLUGIN_ABI_VERSION) +
-                            ": rebuild the plugin against this facecycle");
-  if (!info->name || !*info->name) return refuse(path, "plugin has no name");
-  std::string name = info->name;
-  auto kind = static_cast<fc::PluginKind>(info->kind);
-  if (kind != fc::PluginKind::kStage && kind != fc::PluginKind::kTrainer)
-    return refuse(path, "unknown plugin kind " + std::to_string(info->kind));
-  if ((kind == fc::PluginKind::kStage && !info->create_stage) ||
-      (kind == fc::PluginKind::kTrainer && !info->create_trainer))
-    return refuse(path, "plugin '" + name + "' has no factory for its kind");
+  if (auto why = info_refusal(info); !why.empty()) return refuse(path, why);
+  const std::string name = info->name;
   if (auto* other = find(name))
     return refuse(path, "plugin name '" + name + "' is already taken by " + other->file);
-  // Build one instance now so a factory that throws (bad [plugins.NAME] settings, a missing
-  // model file) is refused at start-up rather than failing every item later.
-  try {
-    auto cfg = config_for(name);
-    if (kind == fc::PluginKind::kStage)
-      delete info->create_stage(cfg);
-    else
-      delete info->create_trainer(cfg);
-  } catch (const std::exception& e) {
-    return refuse(path, "plugin '" + name + "' failed to start: " + e.what());
-  } catch (...) {
-    return refuse(path, "plugin '" + name + "' failed to start");
-  }
-  plugins_.push_back({name, kind, info->description ? info->description : "", path, info});
+  if (auto why = try_instance(*info); !why.empty()) return refuse(path, why);
+  auto kind = static_cast<fc::PluginKind>(info->kind);
+  plugins_.push_back({name, kind, info->description ? info->description : "",
+                      info->task ? info->task : "", path, info});
   spdlog::info("plugin {} ({}) loaded from {}", name,
                kind == fc::PluginKind::kStage ? "stage" : "trainer", path);
+}
+
+std::string PluginHost::try_instance(const FacecyclePluginInfo& info) const {
+  // Build one instance now so a factory that throws (bad [plugins.NAME] settings, a missing
+  // model file) is refused at start-up rather than failing every item later.
+  const std::string name = info.name;
+  try {
+    auto cfg = config_for(name);
+    if (static_cast<fc::PluginKind>(info.kind) == fc::PluginKind::kStage)
+      delete info.create_stage(cfg);
+    else
+      delete info.create_trainer(cfg);
+  } catch (const std::exception& e) {
+    return "plugin '" + name + "' failed to start: " + e.what();
+  } catch (...) {
+    return "plugin '" + name + "' failed to start";
+  }
+  return "";
 }
 
 const PluginEntry* PluginHost::find(const std::string& name) const {

@@ -14,6 +14,7 @@ struct PluginEntry {
   std::string name;
   fc::PluginKind kind;
   std::string description;
+  std::string task;  // the task a stage serves (FacecyclePluginInfo::task), or empty
   std::string file;
   const FacecyclePluginInfo* info = nullptr;
 };
@@ -46,6 +47,8 @@ class PluginHost {
  private:
   void refuse(const std::string& file, const std::string& reason);
   fc::PluginConfig config_for(const std::string& name) const;
+  // "" when an instance can be made with the plugin's config, else why not.
+  std::string try_instance(const FacecyclePluginInfo& info) const;
 
   std::map<std::string, fc::PluginConfig> configs_;
   std::vector<PluginEntry> plugins_;

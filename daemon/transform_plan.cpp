@@ -37,13 +37,28 @@ TransformSpec TransformSpec::from_json(const json& j) {
   return s;
 }
 
-std::vector<std::string> pipeline_for(const Config& config, const PluginHost& plugins,
-                                      const std::string& task, bool whole_image) {
+namespace {
+
+// The tasks the loaded stages declare, in load order, for messages.
+std::string known_tasks(const PluginHost& plugins) {
+  std::vector<std::string> tasks;
+  for (const auto& p : plugins.plugins())
+    if (!p.task.empty() && std::find(tasks.begin(), tasks.end(), p.task) == tasks.end())
+      tasks.push_back(p.task);
+  std::string out;
+  for (const auto& t : tasks) out += (out.empty() ? "" : ", ") + t;
+  return out.empty() ? "none loaded" : out;
+}
+
+}  // namespace
+
+Pipeline pipeline_for(const Config& config, const PluginHost& plugins, const std::string& task,
+                      bool whole_image) {
   const std::string key = whole_image ? "whole_image" : "transform";
   auto it = config.pipelines.find(key);
   if (it == config.pipelines.end() || it->second.empty())
     throw InvalidRequest("no pipeline '" + key + "' is configured ([pipelines] " + key + ")");
-  std::vector<std::string> stages;
+  Pipeline out;
   for (auto name : it->second) {
     bool templated = false;
     if (auto pos = name.find("{task}"); pos != std::string::npos) {
@@ -52,20 +67,25 @@ std::vector<std::string> pipeline_for(const Config& config, const PluginHost& pl
     }
     const auto* p = plugins.find(name);
     if (!p || p->kind != fc::PluginKind::kStage) {
-      if (templated) {
-        std::string known;
-        for (const auto& q : plugins.plugins())
-          if (q.name.rfind("generate-", 0) == 0)
-            known += (known.empty() ? "" : ", ") + q.name.substr(9);
+      if (templated)
         throw InvalidRequest("unknown task '" + clip(task) + "' (no stage plugin '" + clip(name) +
-                             "'); known tasks: " + (known.empty() ? "none loaded" : known));
-      }
+                             "'); known tasks: " + known_tasks(plugins));
       throw InvalidRequest("the '" + key + "' pipeline needs stage '" + name +
                            "', which is not loaded (see `facecycle plugins`)");
     }
-    stages.push_back(name);
+    // What a stage serves is what it declares, whatever its name says.
+    if (templated && p->task != task)
+      throw InvalidRequest("unknown task '" + clip(task) + "' (stage plugin '" + clip(name) +
+                           "' declares " +
+                           (p->task.empty() ? std::string("no task") : "task '" + p->task + "'") +
+                           "); known tasks: " + known_tasks(plugins));
+    if (!p->task.empty() && p->task != task)
+      throw InvalidRequest("the '" + key + "' pipeline's stage '" + name + "' serves task '" +
+                           p->task + "', not '" + clip(task) + "' ([pipelines] " + key + ")");
+    out.translates = out.translates || !p->task.empty();
+    out.stages.push_back(name);
   }
-  return stages;
+  return out;
 }
 
 namespace {

@@ -41,10 +41,16 @@ struct TransformPlan {
   std::vector<std::string> warnings;  // inputs dropped, with reasons
 };
 
+struct Pipeline {
+  std::vector<std::string> stages;
+  bool translates = false;  // a stage serves the task: the item needs a model that knows it
+};
+
 // The stages for a request: the configured pipeline with "{task}" replaced. Throws
-// InvalidRequest for an unknown task (no such generate-TASK plugin) or a missing stage.
-std::vector<std::string> pipeline_for(const Config& config, const PluginHost& plugins,
-                                      const std::string& task, bool whole_image);
+// InvalidRequest for an unknown task (no stage of that name, or one that does not declare the
+// task through the plugin ABI) or a missing stage.
+Pipeline pipeline_for(const Config& config, const PluginHost& plugins, const std::string& task,
+                      bool whole_image);
 
 // Validates everything and expands folders; throws InvalidRequest when no item remains.
 // Creates nothing: a refused request must not leave an empty output folder behind.

@@ -64,6 +64,19 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
   return sha;
 }
 
+// Before decoding: a model that was not trained for the task fails every photo, with or without
+// faces, naming the tasks it knows. A card without conditions leaves that to its translator.
+void check_model_knows(const fc::FaceTranslator* model, const TransformSpec& spec) {
+  if (!model) throw std::runtime_error(kNoModelMessage);
+  const fc::ModelCard& card = model->card();
+  if (card.conditions.empty()) return;
+  try {
+    card.condition_id(spec.task, spec.reverse);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+}
+
 }  // namespace
 
 json run_transform_item(const Claim& claim, const Config& config, const PluginHost& plugins,
@@ -80,10 +93,8 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
   } catch (const PathError& e) {
     throw std::runtime_error(e.what());
   }
-  auto pipeline = pipeline_for(config, plugins, spec.task, spec.whole_image);
-
-  for (const auto& name : pipeline)
-    if (name.rfind("generate-", 0) == 0 && !ctx.model) throw std::runtime_error(kNoModelMessage);
+  const Pipeline pipeline = pipeline_for(config, plugins, spec.task, spec.whole_image);
+  if (pipeline.translates) check_model_knows(ctx.model.get(), spec);
   const std::string model = ctx.model ? ctx.model->card().name : "";
   // Fails fast, before decoding, when the output is someone else's.
   if (check_existing_output(output, input, claim, spec, model, queue) == ExistingOutput::kSkip)
@@ -104,20 +115,21 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
   item.image = decoded.bgr;
   item.model_name = model;
 
-  for (const auto& name : pipeline) {
+  for (const auto& name : pipeline.stages) {
     if (ctx.is_cancelled()) return {{"cancelled", true}};
     stages.get(name).process(item, ctx);
   }
   if (ctx.is_cancelled()) return {{"cancelled", true}};
   if (item.result.empty())
-    throw std::runtime_error("the pipeline (" + pipeline.front() + " ...) produced no image");
+    throw std::runtime_error("the pipeline (" + pipeline.stages.front() +
+                             " ...) produced no image");
 
   const std::string sha = publish_output(item, input, claim, spec, queue);
 
   json report = face_report(item.faces);
   report["output"] = output;
   report["sha256"] = sha;
-  report["stages"] = pipeline;
+  report["stages"] = pipeline.stages;
   if (!item.model_name.empty()) report["model"] = item.model_name;
   for (const auto& [k, v] : item.report) report[k] = v;
   return report;

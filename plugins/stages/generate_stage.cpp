@@ -1,4 +1,5 @@
-// Stages "generate-age" and "generate-race": one source, compiled with FC_TASK set.
+// Stages "generate-age" and "generate-race": one source, compiled with FC_TASK set. Each declares
+// its task through the plugin ABI, so the daemon never reads a task out of a plugin's name.
 #include "stage_config.h"
 
 #ifndef FC_TASK
@@ -7,6 +8,9 @@
 
 namespace fc::stages {
 
+constexpr const char* kTask = FC_TASK;
+constexpr const char* kName = "generate-" FC_TASK;
+
 class GenerateStage : public Stage {
  public:
   explicit GenerateStage(const PluginConfig&) {}
@@ -14,9 +18,10 @@ class GenerateStage : public Stage {
   void process(PhotoItem& item, HostContext& ctx) override {
     if (!ctx.model)
       throw std::runtime_error(
-          std::string("generate-") + FC_TASK +
+          std::string(kName) +
           ": no model is loaded — activate one with `facecycle models activate NAME`");
     if (ctx.is_cancelled()) throw std::runtime_error("cancelled");
+    check_task(item, ctx.model->card());
     std::vector<Face*> todo;
     std::vector<cv::Mat> crops;
     for (auto& f : item.faces)
@@ -27,17 +32,28 @@ class GenerateStage : public Stage {
     item.model_name = ctx.model->card().name;
     if (crops.empty()) return;
     // One call for the whole photo: the shared translator batches across items and jobs.
-    std::vector<cv::Mat> out = ctx.model->translate(crops, FC_TASK, item.reverse);
+    std::vector<cv::Mat> out = ctx.model->translate(crops, kTask, item.reverse);
     if (out.size() != crops.size())
       throw std::runtime_error("the model returned " + std::to_string(out.size()) + " faces for " +
                                std::to_string(crops.size()));
     for (size_t i = 0; i < todo.size(); ++i) todo[i]->generated = out[i];
     if (ctx.progress) ctx.progress(1.0, std::to_string(crops.size()) + " faces translated");
   }
+
+ private:
+  // Checked before any work, so a photo without faces fails the same way as one with faces:
+  // a pipeline that picked the wrong stage, or a model that was not trained for this task.
+  static void check_task(const PhotoItem& item, const ModelCard& card) {
+    if (!item.task.empty() && item.task != kTask)
+      throw std::runtime_error(std::string(kName) + " serves task '" + kTask +
+                               "', but the item asks for '" + item.task + "'");
+    // A card without conditions (a test double) leaves the choice to its translator.
+    if (!card.conditions.empty()) card.condition_id(kTask, item.reverse);  // throws, naming tasks
+  }
 };
 
 }  // namespace fc::stages
 
-FACECYCLE_STAGE_PLUGIN("generate-" FC_TASK,
-                       "Translates every face crop with the resident model (task " FC_TASK ")",
-                       fc::stages::GenerateStage)
+FACECYCLE_TASK_STAGE_PLUGIN("generate-" FC_TASK, FC_TASK,
+                            "Translates every face crop with the resident model (task " FC_TASK ")",
+                            fc::stages::GenerateStage)

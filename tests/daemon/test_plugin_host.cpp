@@ -38,6 +38,42 @@ TEST(PluginHost, LoadsGoodPluginsAndRefusesBadOnesWithReasons) {
   EXPECT_NE(thr.find("refusing to start on purpose"), std::string::npos) << thr;
 }
 
+TEST(PluginHost, APluginBuiltWithAnotherToolchainIsRefusedNamingBoth) {
+  fcd::PluginHost host;
+  host.load_file(FC_WRONG_BUILD_TEST_PLUGIN);
+  EXPECT_TRUE(host.plugins().empty());
+  ASSERT_EQ(host.refused().size(), 1u);
+  const std::string build = host.refused()[0].reason;
+  EXPECT_NE(build.find("built with othercc-1 otherlib-1 opencv-0, this daemon with " +
+                       std::string(FACECYCLE_PLUGIN_BUILD)),
+            std::string::npos)
+      << build;
+  EXPECT_NE(build.find("same compiler, standard library and OpenCV major version"),
+            std::string::npos)
+      << build;
+}
+
+TEST(PluginHost, OurBuildTagNamesCompilerStandardLibraryAndOpenCv) {
+  const std::string tag = FACECYCLE_PLUGIN_BUILD;
+  EXPECT_TRUE(tag.rfind("gcc-", 0) == 0 || tag.rfind("clang-", 0) == 0) << tag;
+  EXPECT_TRUE(tag.find(" libstdc++-") != std::string::npos ||
+              tag.find(" libc++-") != std::string::npos)
+      << tag;
+  EXPECT_NE(tag.find(" opencv-" + std::to_string(CV_VERSION_MAJOR)), std::string::npos) << tag;
+}
+
+// The generate stages are one source built twice; each declares its task through the ABI.
+TEST(PluginHost, GenerateStagesDeclareTheirTasks) {
+  fcd::PluginHost host;
+  host.load_file(std::string(FC_PLUGIN_DIR) + "/generate-age.so");
+  host.load_file(std::string(FC_PLUGIN_DIR) + "/generate-race.so");
+  host.load_file(kDir + "/daemon_test_good_stage.so");
+  ASSERT_TRUE(host.refused().empty()) << host.refused()[0].reason;
+  EXPECT_EQ(host.find("generate-age")->task, "age");
+  EXPECT_EQ(host.find("generate-race")->task, "race");
+  EXPECT_EQ(host.find("daemon-test-good")->task, "") << "a stage for every task declares none";
+}
+
 TEST(PluginHost, NotASharedLibraryIsRefused) {
   fcd_test::TempDir dir;
   std::ofstream(dir / "garbage.so") << "not an ELF file";

@@ -1,9 +1,10 @@
 // The facecycle stage-plugin ABI: the one public header a plugin needs.
 //
 // A plugin is a shared library exporting `facecycle_plugin_entry` (extern "C"), which returns a
-// PluginInfo. The daemon refuses a plugin whose abi_version differs from
-// FACECYCLE_PLUGIN_ABI_VERSION. Plugins and daemon are built with the same compiler and standard
-// library, so C++ types cross the boundary; the version number guards their layout.
+// FacecyclePluginInfo. C++ types (std::function, std::string, cv::Mat, shared_ptr) cross the
+// boundary, so a plugin must be built with the daemon's compiler, standard library and OpenCV
+// major version (docs/ARCHITECTURE.md, "The plugin ABI"). The host checks both halves at load:
+// abi_version guards this header's layout, `build` the toolchain (FACECYCLE_PLUGIN_BUILD).
 #pragma once
 
 #include <atomic>
@@ -16,8 +17,32 @@
 
 #include "facecycle/core/translator.h"
 
-#define FACECYCLE_PLUGIN_ABI_VERSION 1
+// 2: `build` and `task` added to FacecyclePluginInfo.
+#define FACECYCLE_PLUGIN_ABI_VERSION 2
 #define FACECYCLE_PLUGIN_ENTRY_SYMBOL "facecycle_plugin_entry"
+
+#define FACECYCLE_STR_(x) #x
+#define FACECYCLE_STR(x) FACECYCLE_STR_(x)
+// What must match between plugin and daemon besides this header, spelled at each one's compile
+// time: compiler family and major version, standard library with its release and (libstdc++)
+// dual-ABI setting, and OpenCV major version.
+#if defined(__clang__)
+#define FACECYCLE_BUILD_COMPILER "clang-" FACECYCLE_STR(__clang_major__)
+#elif defined(__GNUC__)
+#define FACECYCLE_BUILD_COMPILER "gcc-" FACECYCLE_STR(__GNUC__)
+#else
+#define FACECYCLE_BUILD_COMPILER "unknown-compiler"
+#endif
+#if defined(_LIBCPP_VERSION)
+#define FACECYCLE_BUILD_STDLIB "libc++-" FACECYCLE_STR(_LIBCPP_VERSION)
+#elif defined(_GLIBCXX_RELEASE)
+#define FACECYCLE_BUILD_STDLIB \
+  "libstdc++-" FACECYCLE_STR(_GLIBCXX_RELEASE) "-cxx11abi" FACECYCLE_STR(_GLIBCXX_USE_CXX11_ABI)
+#else
+#define FACECYCLE_BUILD_STDLIB "unknown-stdlib"
+#endif
+#define FACECYCLE_PLUGIN_BUILD \
+  FACECYCLE_BUILD_COMPILER " " FACECYCLE_BUILD_STDLIB " opencv-" FACECYCLE_STR(CV_VERSION_MAJOR)
 
 namespace fc {
 
@@ -106,10 +131,14 @@ class Trainer {
 
 extern "C" {
 struct FacecyclePluginInfo {
-  int abi_version;
+  int abi_version;          // first in every version: the host reads it before trusting the rest
+  const char* build;        // FACECYCLE_PLUGIN_BUILD as the plugin was compiled
   const char* name;         // e.g. "detect", "generate-age"
   int kind;                 // fc::PluginKind
   const char* description;  // one line for `facecycle plugins`
+  // The task a stage serves ("age"), checked against the request and the model card; nullptr
+  // for stages that work for every task (detect, crop, composite) and for trainers.
+  const char* task;
   // Exactly one factory is set, matching kind. A factory may throw; the host then refuses the
   // plugin with the message.
   fc::Stage* (*create_stage)(const fc::PluginConfig& config);
@@ -118,29 +147,32 @@ struct FacecyclePluginInfo {
 typedef const FacecyclePluginInfo* (*FacecyclePluginEntryFn)();
 }
 
-// Defines the entry point for a stage plugin class with a (const PluginConfig&) constructor.
-#define FACECYCLE_STAGE_PLUGIN(NAME, DESCRIPTION, CLASS)                       \
-  extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo* \
-  facecycle_plugin_entry() {                                                   \
-    static const FacecyclePluginInfo info{                                     \
-        FACECYCLE_PLUGIN_ABI_VERSION,                                          \
-        NAME,                                                                  \
-        static_cast<int>(fc::PluginKind::kStage),                              \
-        DESCRIPTION,                                                           \
-        [](const fc::PluginConfig& c) -> fc::Stage* { return new CLASS(c); },  \
-        nullptr};                                                              \
-    return &info;                                                              \
+#define FACECYCLE_PLUGIN_ENTRY_(NAME, KIND, DESCRIPTION, TASK, STAGE_FACTORY, TRAINER_FACTORY) \
+  extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo*                 \
+  facecycle_plugin_entry() {                                                                   \
+    static const FacecyclePluginInfo info{FACECYCLE_PLUGIN_ABI_VERSION,                        \
+                                          FACECYCLE_PLUGIN_BUILD,                              \
+                                          NAME,                                                \
+                                          static_cast<int>(KIND),                              \
+                                          DESCRIPTION,                                         \
+                                          TASK,                                                \
+                                          STAGE_FACTORY,                                       \
+                                          TRAINER_FACTORY};                                    \
+    return &info;                                                                              \
   }
 
-#define FACECYCLE_TRAINER_PLUGIN(NAME, DESCRIPTION, CLASS)                       \
-  extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo*   \
-  facecycle_plugin_entry() {                                                     \
-    static const FacecyclePluginInfo info{                                       \
-        FACECYCLE_PLUGIN_ABI_VERSION,                                            \
-        NAME,                                                                    \
-        static_cast<int>(fc::PluginKind::kTrainer),                              \
-        DESCRIPTION,                                                             \
-        nullptr,                                                                 \
-        [](const fc::PluginConfig& c) -> fc::Trainer* { return new CLASS(c); }}; \
-    return &info;                                                                \
-  }
+// Defines the entry point for a stage plugin class with a (const PluginConfig&) constructor.
+#define FACECYCLE_STAGE_PLUGIN(NAME, DESCRIPTION, CLASS)  \
+  FACECYCLE_PLUGIN_ENTRY_(                                \
+      NAME, fc::PluginKind::kStage, DESCRIPTION, nullptr, \
+      [](const fc::PluginConfig& c) -> fc::Stage* { return new CLASS(c); }, nullptr)
+
+// The same for a stage that serves one task, e.g. ("generate-age", "age", ...).
+#define FACECYCLE_TASK_STAGE_PLUGIN(NAME, TASK, DESCRIPTION, CLASS) \
+  FACECYCLE_PLUGIN_ENTRY_(                                          \
+      NAME, fc::PluginKind::kStage, DESCRIPTION, TASK,              \
+      [](const fc::PluginConfig& c) -> fc::Stage* { return new CLASS(c); }, nullptr)
+
+#define FACECYCLE_TRAINER_PLUGIN(NAME, DESCRIPTION, CLASS)                               \
+  FACECYCLE_PLUGIN_ENTRY_(NAME, fc::PluginKind::kTrainer, DESCRIPTION, nullptr, nullptr, \
+                          [](const fc::PluginConfig& c) -> fc::Trainer* { return new CLASS(c); })
