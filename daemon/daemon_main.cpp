@@ -89,26 +89,22 @@ int add_token_command(const Config& config, const std::string& user, bool admin)
   return 0;
 }
 
-int run_daemon(Config cfg) {
-  make_private_dir(cfg.data_dir);
-  // One daemon per data dir: two would both recover and claim the same items.
+namespace {
+
+// One daemon per data dir: two would both recover and claim the same items. Returns false, having
+// said why, when another daemon holds the lock; the lock lasts until the process exits.
+bool lock_data_dir(const Config& cfg) {
   std::string lock_path = cfg.data_dir + "/facecycled.lock";
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    std::cerr << "facecycled: another facecycled is already using " << cfg.data_dir << " (lock "
-              << lock_path << "); stop it first or use another --data-dir\n";
-    return 1;
-  }
-  setup_logging(cfg.log_level, cfg.data_dir + "/facecycled.log");
-  spdlog::info("facecycled starting: data dir {}", cfg.data_dir);
+  if (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX | LOCK_NB) == 0) return true;
+  std::cerr << "facecycled: another facecycled is already using " << cfg.data_dir << " (lock "
+            << lock_path << "); stop it first or use another --data-dir\n";
+  return false;
+}
 
-  Database queue_db(db_path(cfg));
-  int applied = apply_migrations(queue_db);
-  if (applied) spdlog::info("applied {} schema migration(s)", applied);
-  Database aux_db(db_path(cfg));  // auth and models: their own connection and transactions
-  JobQueue queue(queue_db);
-  Auth auth(aux_db);
-
+// Puts the queue back in order after the last stop, however it ended, and arms the crash note
+// for this run.
+JobQueue::Recovery recover_queue(const Config& cfg, JobQueue& queue) {
   const std::string crash_note_path = cfg.data_dir + "/crash_note";
   auto crashed = take_crash_note(crash_note_path);
   if (crashed)
@@ -132,7 +128,10 @@ int run_daemon(Config cfg) {
       if (n) spdlog::info("job {}: removed {} half-written temporary file(s)", id, n);
     }
   }
+  return rec;
+}
 
+AllowedRoots allowed_roots(const Config& cfg) {
   AllowedRoots roots;
   roots.add(cfg.data_dir);
   for (const auto& r : cfg.allowed_roots) {
@@ -140,13 +139,10 @@ int run_daemon(Config cfg) {
     if (!fs::is_directory(r, ec)) spdlog::warn("allowed root {} is not a folder; ignored", r);
     roots.add(r);
   }
+  return roots;
+}
 
-  if (cfg.plugin_dirs.empty()) cfg.plugin_dirs = default_plugin_dirs();
-  PluginHost plugins(cfg.plugin_configs);
-  plugins.load_dirs(cfg.plugin_dirs);
-  spdlog::info("{} plugin(s) loaded, {} refused", plugins.plugins().size(),
-               plugins.refused().size());
-
+fc::TranslatorOptions translator_options(const Config& cfg) {
   fc::TranslatorOptions topts;
   topts.device = cfg.device;
   topts.precision = cfg.precision;
@@ -155,23 +151,16 @@ int run_daemon(Config cfg) {
   topts.max_batch = cfg.max_batch;
   topts.max_wait_ms = cfg.max_wait_ms;
   topts.keep_detail = cfg.keep_detail;
-  std::vector<std::string> model_dirs{cfg.models_dir};
-  if (*FC_SHIPPED_MODELS_DIR) model_dirs.push_back(FC_SHIPPED_MODELS_DIR);
-  make_private_dir(cfg.models_dir);
-  ModelRegistry models(aux_db, model_dirs,
-                       [topts](const std::string& p) { return fc::load_translator(p, topts); });
-  models.activate_initial(cfg.active_model, FC_SHIPPED_MODELS_DIR);
+  return topts;
+}
 
-  WorkerPool pool(cfg, queue, plugins, models, roots);
-  for (auto id : rec.jobs_to_finalize) pool.end_job(id);
-  std::atomic<bool> stopping{false};
-  FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
-
+// Null, having logged why, when the address is taken or malformed.
+std::unique_ptr<grpc::Server> start_server(const Config& cfg, FacecycleService& service) {
   std::string sock = unix_path(cfg.listen);
   if (!sock.empty()) {
     if (unix_socket_in_use(sock)) {
       spdlog::error("another facecycled is already listening on {}", cfg.listen);
-      return 1;
+      return nullptr;
     }
     fs::remove(sock);  // left over from a crash
   }
@@ -188,14 +177,16 @@ int run_daemon(Config cfg) {
         "cannot listen on {}: the address is in use or malformed (use --listen "
         "unix:PATH or HOST:PORT)",
         cfg.listen);
-    return 1;
+    return nullptr;
   }
   set_serving(*server, true);
   if (!sock.empty()) ::chmod(sock.c_str(), 0600);  // only this account is "local"
-  pool.start();
-  spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);
+  return server;
+}
 
-  // Signals and the periodic status line on one Asio loop; see grpc_service.cpp.
+// Signals and the periodic status line on one Asio loop (see grpc_service.cpp); returns at
+// SIGINT or SIGTERM with `stopping` set.
+void run_until_signal(JobQueue& queue, std::atomic<bool>& stopping) {
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -216,10 +207,11 @@ int run_daemon(Config cfg) {
   };
   tick();
   io.run();
+}
 
-  set_serving(*server, false);
-  // A plugin that ignores the cancel flag must not keep the daemon alive forever. Leaving with
-  // items still running is safe: they are re-queued at the next start, as after a kill -9.
+// A plugin that ignores the cancel flag must not keep the daemon alive forever. Leaving with
+// items still running is safe: they are re-queued at the next start, as after a kill -9.
+void drain_workers(WorkerPool& pool) {
   std::promise<void> drained;
   auto drained_future = drained.get_future();
   std::thread drainer([&] {
@@ -236,8 +228,53 @@ int run_daemon(Config cfg) {
     std::_Exit(0);
   }
   drainer.join();
+}
+
+}  // namespace
+
+int run_daemon(Config cfg) {
+  make_private_dir(cfg.data_dir);
+  if (!lock_data_dir(cfg)) return 1;
+  setup_logging(cfg.log_level, cfg.data_dir + "/facecycled.log");
+  spdlog::info("facecycled starting: data dir {}", cfg.data_dir);
+
+  Database queue_db(db_path(cfg));
+  int applied = apply_migrations(queue_db);
+  if (applied) spdlog::info("applied {} schema migration(s)", applied);
+  Database aux_db(db_path(cfg));  // auth and models: their own connection and transactions
+  JobQueue queue(queue_db);
+  Auth auth(aux_db);
+  const auto rec = recover_queue(cfg, queue);
+  const AllowedRoots roots = allowed_roots(cfg);
+
+  if (cfg.plugin_dirs.empty()) cfg.plugin_dirs = default_plugin_dirs();
+  PluginHost plugins(cfg.plugin_configs);
+  plugins.load_dirs(cfg.plugin_dirs);
+  spdlog::info("{} plugin(s) loaded, {} refused", plugins.plugins().size(),
+               plugins.refused().size());
+
+  std::vector<std::string> model_dirs{cfg.models_dir};
+  if (*FC_SHIPPED_MODELS_DIR) model_dirs.push_back(FC_SHIPPED_MODELS_DIR);
+  make_private_dir(cfg.models_dir);
+  ModelRegistry models(aux_db, model_dirs, [topts = translator_options(cfg)](const std::string& p) {
+    return fc::load_translator(p, topts);
+  });
+  models.activate_initial(cfg.active_model, FC_SHIPPED_MODELS_DIR);
+
+  WorkerPool pool(cfg, queue, plugins, models, roots);
+  for (auto id : rec.jobs_to_finalize) pool.end_job(id);
+  std::atomic<bool> stopping{false};
+  FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
+  auto server = start_server(cfg, service);
+  if (!server) return 1;
+  pool.start();
+  spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);
+
+  run_until_signal(queue, stopping);
+  set_serving(*server, false);
+  drain_workers(pool);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  if (!sock.empty()) fs::remove(sock);
+  if (std::string sock = unix_path(cfg.listen); !sock.empty()) fs::remove(sock);
   spdlog::info("facecycled stopped");
   spdlog::shutdown();
   return 0;
