@@ -17,18 +17,18 @@
 #include <iostream>
 #include <thread>
 
-#include "auth.h"
-#include "crash_note.h"
-#include "database.h"
 #include "facecycle/core/translator.h"
-#include "grpc_service.h"
-#include "job_queue.h"
 #include "logging.h"
-#include "migrations.h"
-#include "model_registry.h"
+#include "models/model_registry.h"
+#include "models/plugin_host.h"
 #include "paths.h"
-#include "plugin_host.h"
-#include "worker_pool.h"
+#include "service/auth.h"
+#include "service/grpc_service.h"
+#include "store/database.h"
+#include "store/job_queue.h"
+#include "store/migrations.h"
+#include "workers/crash_note.h"
+#include "workers/worker_pool.h"
 
 #ifndef FC_SHIPPED_MODELS_DIR
 #define FC_SHIPPED_MODELS_DIR ""

@@ -11,7 +11,7 @@ foreach(f ${sql_files})
   string(APPEND body "      {${version}, \"${name}\", R\"fcsql(${sql})fcsql\"},\n")
 endforeach()
 file(WRITE ${OUT}.new "// Generated from schema/*.sql by daemon/embed_schema.cmake. Do not edit.
-#include \"migrations.h\"
+#include \"store/migrations.h\"
 
 namespace fcd {
 const std::vector<Migration>& embedded_migrations() {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "auth.h"
-#include "migrations.h"
+#include "service/auth.h"
+#include "store/migrations.h"
 #include "temp_dir.h"
 
 namespace {

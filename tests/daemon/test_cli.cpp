@@ -11,8 +11,8 @@
 #include <fstream>
 #include <thread>
 
-#include "auth.h"
-#include "database.h"
+#include "service/auth.h"
+#include "store/database.h"
 #include "temp_dir.h"
 
 namespace {

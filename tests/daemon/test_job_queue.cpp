@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "job_queue.h"
-#include "migrations.h"
+#include "store/job_queue.h"
+#include "store/migrations.h"
 #include "temp_dir.h"
 
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "database.h"
-#include "migrations.h"
+#include "store/database.h"
+#include "store/migrations.h"
 #include "temp_dir.h"
 
 namespace {

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "migrations.h"
-#include "model_registry.h"
+#include "models/model_registry.h"
+#include "store/migrations.h"
 #include "temp_dir.h"
 
 namespace {

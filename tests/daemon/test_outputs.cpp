@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "input_walk.h"
-#include "publish.h"
 #include "temp_dir.h"
+#include "workers/input_walk.h"
+#include "workers/publish.h"
 
 namespace {
 

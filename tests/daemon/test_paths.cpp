@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "database.h"
 #include "paths.h"
+#include "store/database.h"
 #include "temp_dir.h"
 
 namespace {

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "plugin_host.h"
+#include "models/plugin_host.h"
 #include "temp_dir.h"
 
 namespace {

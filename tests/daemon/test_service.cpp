@@ -12,12 +12,12 @@
 #include <set>
 #include <thread>
 
-#include "auth.h"
 #include "facecycle/core/image_io.h"
-#include "grpc_service.h"
-#include "migrations.h"
+#include "service/auth.h"
+#include "service/grpc_service.h"
+#include "store/migrations.h"
 #include "temp_dir.h"
-#include "transform_plan.h"
+#include "workers/transform_plan.h"
 
 namespace {
 

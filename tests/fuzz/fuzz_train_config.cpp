@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "service/train_policy.h"
 #include "train_config.h"
-#include "train_policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

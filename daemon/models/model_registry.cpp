@@ -1,0 +1,213 @@
+#include "models/model_registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+#include "text_limits.h"
+
+namespace fcd {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string card_path(const std::string& model_path) {
+  return fs::path(model_path).replace_extension(".card.json").string();
+}
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+// rename(), or copy and remove when the two lie on different file systems.
+void move_file(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (!ec) return;
+  const std::string tmp = to + ".installing";  // a reader never sees half a file
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+  fs::rename(tmp, to);
+  fs::remove(from, ec);
+}
+}  // namespace
+
+ModelRegistry::ModelRegistry(Database& db, std::vector<std::string> dirs, TranslatorLoader loader)
+    : db_(db), dirs_(std::move(dirs)), loader_(std::move(loader)) {}
+
+std::string ModelRegistry::register_model(const std::string& path) {
+  std::error_code ec;
+  auto abs = fs::absolute(path).lexically_normal();
+  if (!fs::is_regular_file(abs, ec)) throw std::runtime_error("model file " + path + " is missing");
+  if (!fs::is_regular_file(card_path(abs.string()), ec))
+    throw std::runtime_error("model " + path + " has no card " + card_path(abs.string()));
+  std::string name = abs.stem().string();
+  db_.prepare(
+         "INSERT INTO models (name, path, registered_ms) VALUES (?, ?, ?) "
+         "ON CONFLICT(name) DO UPDATE SET path = excluded.path")
+      .bind(1, name)
+      .bind(2, abs.string())
+      .bind(3, now_ms())
+      .run();
+  return name;
+}
+
+std::optional<std::string> ModelRegistry::owner_of(const std::string& name) {
+  auto st = db_.prepare("SELECT owner FROM models WHERE name = ?");
+  st.bind(1, name);
+  if (st.step()) return st.text(0);
+  std::error_code ec;
+  for (const auto& d : dirs_)
+    if (fs::exists(fs::path(d) / (name + ".pt"), ec)) return std::string();
+  return std::nullopt;
+}
+
+std::string ModelRegistry::install_model(const std::string& staged_path,
+                                         const std::string& into_dir, const std::string& owner,
+                                         bool may_replace) {
+  std::lock_guard<std::mutex> lk(install_mu_);
+  const fs::path staged = fs::absolute(staged_path).lexically_normal();
+  const std::string name = staged.stem().string();
+  // The destination file counts too: a restart's scan() would register it under this name.
+  std::optional<std::string> had = owner_of(name);
+  std::error_code ec;
+  const fs::path dest = fs::path(into_dir) / (name + ".pt");
+  if (!had && fs::exists(dest, ec)) had = std::string();
+  if (had && *had != owner && !may_replace)
+    throw std::runtime_error("model name '" + name + "' belongs to " +
+                             (had->empty() ? std::string("the daemon (a shipped model)") : *had) +
+                             "; only an admin may replace it. The trained model stays at " +
+                             staged.string() + ": retrain with another model_name");
+  if (!fs::is_regular_file(card_path(staged.string()), ec))
+    throw std::runtime_error("model " + staged.string() + " has no card");
+  fs::create_directories(into_dir);
+  // Card first: a model file without its card is never registered by scan().
+  move_file(card_path(staged.string()), card_path(dest.string()));
+  move_file(staged.string(), dest.string());
+  db_.prepare(
+         "INSERT INTO models (name, path, registered_ms, owner) VALUES (?, ?, ?, ?) "
+         "ON CONFLICT(name) DO UPDATE SET path = excluded.path, owner = excluded.owner")
+      .bind(1, name)
+      .bind(2, fs::absolute(dest).lexically_normal().string())
+      .bind(3, now_ms())
+      .bind(4, owner)
+      .run();
+  return dest.string();
+}
+
+void ModelRegistry::scan() {
+  // Later dirs first so that earlier ones win a name clash.
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    std::error_code ec;
+    if (!fs::is_directory(*it, ec)) continue;
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(*it, ec))
+      if (e.path().extension() == ".pt") found.push_back(e.path().string());
+    std::sort(found.begin(), found.end());
+    for (const auto& f : found) {
+      try {
+        register_model(f);
+      } catch (const std::exception& e) {
+        spdlog::warn("model {} skipped: {}", f, e.what());
+      }
+    }
+  }
+}
+
+std::vector<ModelInfo> ModelRegistry::list() {
+  std::vector<ModelInfo> out;
+  auto st = db_.prepare("SELECT name, path, registered_ms, active FROM models ORDER BY name");
+  std::string active = active_name();
+  while (st.step()) {
+    ModelInfo m{st.text(0), st.text(1), st.int64(2), false, ""};
+    m.active = !active.empty() ? m.name == active : st.int64(3) != 0;
+    m.card_json = read_text(card_path(m.path));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::optional<ModelInfo> ModelRegistry::find(const std::string& name) {
+  for (auto& m : list())
+    if (m.name == name) return m;
+  return std::nullopt;
+}
+
+ModelInfo ModelRegistry::activate(const std::string& name) {
+  std::lock_guard<std::mutex> load_lock(activate_mu_);
+  auto m = find(name);
+  if (!m) {
+    scan();  // a model copied in since start-up
+    m = find(name);
+  }
+  if (!m) {
+    std::string names;
+    for (const auto& x : list()) names += (names.empty() ? "" : ", ") + x.name;
+    throw std::invalid_argument("unknown model '" + clip(name) + "'; known: " +
+                                (names.empty() ? "none (train one with facecycle train)" : names));
+  }
+  if (!loader_) throw std::runtime_error("this daemon cannot load models");
+  auto translator = loader_(m->path);  // slow; items keep using the old one meanwhile
+  if (!translator) throw std::runtime_error("loading model " + m->path + " returned nothing");
+  const std::string where = translator->device() + " in " + translator->precision();
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    current_ = std::move(translator);
+    active_ = name;
+  }
+  Transaction tx(db_);
+  db_.exec("UPDATE models SET active = 0");
+  db_.prepare("UPDATE models SET active = 1 WHERE name = ?").bind(1, name).run();
+  tx.commit();
+  spdlog::info("model {} is active ({}) on {}", name, m->path, where);
+  m->active = true;
+  return *m;
+}
+
+void ModelRegistry::activate_initial(const std::string& preferred, const std::string& fallback) {
+  scan();
+  std::vector<std::string> candidates;
+  if (!preferred.empty()) candidates.push_back(preferred);
+  {
+    auto st = db_.prepare("SELECT name FROM models WHERE active = 1");
+    if (st.step()) candidates.push_back(st.text(0));
+  }
+  auto all = list();
+  // The shipped folder names its default in DEFAULT (one line); the others follow by name.
+  if (!fallback.empty()) {
+    std::ifstream def(fs::path(fallback) / "DEFAULT");
+    std::string name;
+    if (def && std::getline(def, name) && !name.empty()) candidates.push_back(name);
+  }
+  for (const auto& m : all)
+    if (!fallback.empty() && fs::path(m.path).parent_path() == fs::path(fallback))
+      candidates.push_back(m.name);
+  for (const auto& m : all) candidates.push_back(m.name);  // e.g. only a trained one exists
+  for (const auto& c : candidates) {
+    try {
+      activate(c);
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("cannot activate model {}: {}", c, e.what());
+    }
+  }
+  spdlog::warn("{}", kNoModelMessage);
+}
+
+std::shared_ptr<fc::FaceTranslator> ModelRegistry::current() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return current_;
+}
+
+std::string ModelRegistry::active_name() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return active_;
+}
+
+}  // namespace fcd

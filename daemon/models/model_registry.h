@@ -1,0 +1,74 @@
+// Known models (NAME.pt with NAME.card.json beside it) and the one resident generator.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "facecycle/core/translator.h"
+#include "store/database.h"
+
+namespace fcd {
+
+using TranslatorLoader =
+    std::function<std::shared_ptr<fc::FaceTranslator>(const std::string& model_path)>;
+
+struct ModelInfo {
+  std::string name, path;
+  int64_t registered_ms = 0;
+  bool active = false;
+  std::string card_json;  // empty when the card cannot be read
+};
+
+inline const char* kNoModelMessage =
+    "no model is active: train one (facecycle train) or activate one (facecycle models "
+    "activate NAME)";
+
+class ModelRegistry {
+ public:
+  // dirs: searched in order; the first holding a name wins.
+  ModelRegistry(Database& db, std::vector<std::string> dirs, TranslatorLoader loader);
+
+  void scan();                                          // registers every NAME.pt with a card
+  std::string register_model(const std::string& path);  // returns the name; throws without card
+
+  // Who owns the model called `name`: its trainer, "" for one found in a models folder (shipped
+  // or copied in: admins only), nullopt when there is no such model.
+  std::optional<std::string> owner_of(const std::string& name);
+  // Moves a trained model (NAME.pt and NAME.card.json, written elsewhere) into `into_dir` and
+  // registers it for `owner`. Refuses (std::runtime_error, nothing moved) when NAME exists and
+  // belongs to someone else, unless `may_replace` (admins). Returns the installed path.
+  std::string install_model(const std::string& staged_path, const std::string& into_dir,
+                            const std::string& owner, bool may_replace);
+  const std::vector<std::string>& dirs() const { return dirs_; }
+  std::vector<ModelInfo> list();
+
+  // Loads `name` and makes it the resident model. In-flight items keep the instance they took.
+  // Throws std::invalid_argument (unknown name) or std::runtime_error (load failed).
+  ModelInfo activate(const std::string& name);
+  // Start-up choice: `preferred` (config), else the stored active one, else the model named in
+  // `fallback_dir`/DEFAULT, else the first model in `fallback_dir` (the shipped ones), else any
+  // registered one. Never throws; without a model the daemon still runs and transform items fail
+  // with kNoModelMessage.
+  void activate_initial(const std::string& preferred, const std::string& fallback_dir);
+
+  std::shared_ptr<fc::FaceTranslator> current() const;
+  std::string active_name() const;
+
+ private:
+  std::optional<ModelInfo> find(const std::string& name);
+
+  Database& db_;
+  std::vector<std::string> dirs_;
+  TranslatorLoader loader_;
+  std::mutex activate_mu_;  // one load at a time
+  std::mutex install_mu_;   // ownership check and move of one trained model at a time
+  mutable std::mutex mu_;   // guards the two below
+  std::shared_ptr<fc::FaceTranslator> current_;
+  std::string active_;
+};
+
+}  // namespace fcd

@@ -1,0 +1,75 @@
+// The facecycle.v1.Facecycle gRPC service.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "config.h"
+#include "facecycle/v1/facecycle.grpc.pb.h"
+#include "models/model_registry.h"
+#include "models/plugin_host.h"
+#include "paths.h"
+#include "service/auth.h"
+#include "store/job_queue.h"
+#include "workers/worker_pool.h"
+
+namespace fcd {
+
+struct ServiceDeps {
+  const Config& config;
+  JobQueue& queue;
+  Auth& auth;
+  const PluginHost& plugins;
+  ModelRegistry& models;
+  const AllowedRoots& roots;
+  WorkerPool* pool = nullptr;  // null in tests without workers
+  const std::atomic<bool>* stopping = nullptr;
+  int64_t max_fetch_bytes = int64_t{1} << 30;  // FetchJobFile's cap per file
+};
+
+class FacecycleService final : public facecycle::v1::Facecycle::Service {
+ public:
+  explicit FacecycleService(ServiceDeps deps) : d_(deps) {}
+
+  grpc::Status SubmitTransform(grpc::ServerContext*, const facecycle::v1::SubmitTransformRequest*,
+                               facecycle::v1::SubmitResponse*) override;
+  grpc::Status SubmitTrain(grpc::ServerContext*, const facecycle::v1::SubmitTrainRequest*,
+                           facecycle::v1::SubmitResponse*) override;
+  grpc::Status GetJob(grpc::ServerContext*, const facecycle::v1::GetJobRequest*,
+                      facecycle::v1::Job*) override;
+  grpc::Status ListJobs(grpc::ServerContext*, const facecycle::v1::ListJobsRequest*,
+                        facecycle::v1::ListJobsResponse*) override;
+  grpc::Status CancelJob(grpc::ServerContext*, const facecycle::v1::CancelJobRequest*,
+                         facecycle::v1::CancelJobResponse*) override;
+  grpc::Status ListPlugins(grpc::ServerContext*, const facecycle::v1::ListPluginsRequest*,
+                           facecycle::v1::ListPluginsResponse*) override;
+  grpc::Status ListModels(grpc::ServerContext*, const facecycle::v1::ListModelsRequest*,
+                          facecycle::v1::ListModelsResponse*) override;
+  grpc::Status ActivateModel(grpc::ServerContext*, const facecycle::v1::ActivateModelRequest*,
+                             facecycle::v1::ActivateModelResponse*) override;
+  grpc::Status WatchJob(grpc::ServerContext*, const facecycle::v1::WatchJobRequest*,
+                        grpc::ServerWriter<facecycle::v1::Event>*) override;
+  grpc::Status ListJobFiles(grpc::ServerContext*, const facecycle::v1::ListJobFilesRequest*,
+                            facecycle::v1::ListJobFilesResponse*) override;
+  grpc::Status FetchJobFile(grpc::ServerContext*, const facecycle::v1::FetchJobFileRequest*,
+                            grpc::ServerWriter<facecycle::v1::FileChunk>*) override;
+
+ private:
+  grpc::Status identify(grpc::ServerContext* ctx, User& user);
+  // The job when `user` may see it; NOT_FOUND / PERMISSION_DENIED otherwise.
+  grpc::Status accessible_job(const User& user, int64_t id, JobRecord& job);
+  grpc::Status check_train_policy(const User& user, const facecycle::v1::SubmitTrainRequest& req);
+
+  ServiceDeps d_;
+};
+
+// Health: the server-wide status ("") and the service's own name, which probes such as
+// `grpc_health_probe -service facecycle.v1.Facecycle` ask for (they got NOT_FOUND). Needs
+// grpc::EnableDefaultHealthCheckService(true) before the server was built.
+void set_serving(grpc::Server& server, bool serving);
+
+// Conversions, shared with tests.
+void fill_job(const JobRecord& r, facecycle::v1::Job* out);
+void fill_event(const EventRecord& e, facecycle::v1::Event* out);
+
+}  // namespace fcd

@@ -1,0 +1,93 @@
+#include "service/train_policy.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+#include "facecycle/core/toml_limits.h"
+#include "text_limits.h"
+
+namespace fcd {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+  throw std::invalid_argument(key + ": " + why);
+}
+
+// Mirrors resolve_path in plugins/train/trainer.cpp, so the daemon checks the path the
+// trainer will open.
+std::string resolve_like_trainer(const std::string& p, const std::string& config_path) {
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  fs::path base =
+      config_path.empty() ? fs::current_path() : fs::absolute(config_path).parent_path();
+  return (base / p).lexically_normal().string();
+}
+
+std::string string_at(const toml::table& root, const char* dotted, const std::string& def) {
+  const toml::node* n = root.at_path(dotted).node();
+  if (!n) return def;
+  if (!n->is_string()) bad(dotted, "expected a string");
+  return *n->value<std::string>();
+}
+
+}  // namespace
+
+TrainConfigFacts read_train_config_facts(const std::string& text, const std::string& config_path) {
+  if (auto why = fc::toml_limits_problem(text); !why.empty())
+    throw std::invalid_argument("the training config was refused: " + why);
+  toml::table root;
+  try {
+    root = toml::parse(text, config_path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream s;
+    s << (config_path.empty() ? "config" : clip(config_path)) << ":" << e.source().begin.line << ":"
+      << e.source().begin.column << ": " << e.description();
+    throw std::invalid_argument(s.str());
+  }
+  TrainConfigFacts f;
+  f.model_name = string_at(root, "model_name", kDefaultTrainedModelName);
+  static const std::regex plain(R"([A-Za-z0-9][A-Za-z0-9._-]{0,127})");
+  if (!std::regex_match(f.model_name, plain))
+    bad("model_name", "\"" + clip(f.model_name) +
+                          "\" must be a plain name: letters, digits, '.', '_' and '-', at most "
+                          "128, not starting with '.'");
+  for (const char* key : {"data.dir", "warm_start", "eval.judge_path"}) {
+    std::string p = string_at(root, key, "");
+    if (!p.empty()) f.read_paths.emplace_back(key, resolve_like_trainer(p, config_path));
+  }
+  return f;
+}
+
+void check_train_paths(const TrainConfigFacts& facts, const AllowedRoots& roots,
+                       const std::vector<std::string>& model_dirs) {
+  AllowedRoots readable = roots;
+  for (const auto& d : model_dirs) readable.add(d);
+  for (const auto& [key, path] : facts.read_paths) {
+    try {
+      if (key == "data.dir")
+        roots.check_read_dir(path);
+      else
+        readable.check_read(path);
+    } catch (const PathError& e) {
+      bad(key, clip(e.what(), 1000));
+    }
+  }
+}
+
+std::string model_name_refusal(const std::string& name, const User& user, ModelRegistry& models) {
+  if (can_manage_models(user)) return {};
+  auto owner = models.owner_of(name);
+  if (!owner || *owner == user.name) return {};
+  return "model_name: a model called '" + name + "' already exists and belongs to " +
+         (owner->empty() ? std::string("the daemon (shipped or installed by an admin)") : *owner) +
+         "; only an admin may replace it, since activating it changes every user's results. "
+         "Choose another model_name";
+}
+
+}  // namespace fcd

@@ -1,0 +1,550 @@
+#include "store/job_queue.h"
+
+namespace fcd {
+
+using nlohmann::json;
+
+namespace {
+
+// A state or kind as an SQL literal, spelled by its name table (plain words: nothing to escape).
+template <typename E>
+std::string lit(E v) {
+  return "'" + enum_name(v) + "'";
+}
+
+// "('a', 'b')", for IN.
+template <typename E>
+std::string lits(std::initializer_list<E> vs) {
+  std::string out;
+  for (E v : vs) out += (out.empty() ? "(" : ", ") + lit(v);
+  return out + ")";
+}
+
+const std::string kTerminalJobStates =
+    lits({JobState::kSucceeded, JobState::kFailed, JobState::kCancelled});
+const std::string kOpenJobStates = lits({JobState::kQueued, JobState::kRunning});
+
+const std::string kJobSelect =
+    "SELECT j.id, j.kind, j.state, j.owner, j.priority, j.request_json, j.output_dir, "
+    "j.result_json, j.error, j.created_ms, j.started_ms, j.finished_ms, COUNT(i.idx), "
+    "SUM(i.state = " +
+    lit(ItemState::kSucceeded) + "), SUM(i.state = " + lit(ItemState::kFailed) +
+    "), SUM(i.state = " + lit(ItemState::kCancelled) +
+    "), SUM(i.state = " + lit(ItemState::kRunning) + "), SUM(i.state = " + lit(ItemState::kQueued) +
+    ") FROM jobs j LEFT JOIN items i ON i.job_id = j.id ";
+
+const std::string kItemSelect =
+    "SELECT job_id, idx, input, output, state, attempts, error, report_json, crashes FROM items ";
+
+JobRecord read_job(const Statement& st) {
+  JobRecord j;
+  j.id = st.int64(0);
+  j.kind = parse_stored<JobKind>(st.text(1));
+  j.state = parse_stored<JobState>(st.text(2));
+  j.owner = st.text(3);
+  j.priority = static_cast<int>(st.int64(4));
+  j.request_json = st.text(5);
+  j.output_dir = st.text(6);
+  j.result_json = st.text(7);
+  j.error = st.text(8);
+  j.created_ms = st.int64(9);
+  j.started_ms = st.int64(10);
+  j.finished_ms = st.int64(11);
+  j.items_total = static_cast<int>(st.int64(12));
+  j.items_done = static_cast<int>(st.int64(13));
+  j.items_failed = static_cast<int>(st.int64(14));
+  j.items_cancelled = static_cast<int>(st.int64(15));
+  j.items_running = static_cast<int>(st.int64(16));
+  j.items_queued = static_cast<int>(st.int64(17));
+  return j;
+}
+
+ItemRecord read_item(const Statement& st) {
+  ItemRecord it;
+  it.job_id = st.int64(0);
+  it.idx = static_cast<int>(st.int64(1));
+  it.input = st.text(2);
+  it.output = st.text(3);
+  it.state = parse_stored<ItemState>(st.text(4));
+  it.attempts = static_cast<int>(st.int64(5));
+  it.error = st.text(6);
+  it.report_json = st.text(7);
+  it.crashes = static_cast<int>(st.int64(8));
+  return it;
+}
+
+}  // namespace
+
+json job_to_json(const JobRecord& j) {
+  return {{"id", j.id},
+          {"kind", enum_name(j.kind)},
+          {"state", enum_name(j.state)},
+          {"owner", j.owner},
+          {"priority", j.priority},
+          {"output_dir", j.output_dir},
+          {"error", j.error},
+          {"created_ms", j.created_ms},
+          {"started_ms", j.started_ms},
+          {"finished_ms", j.finished_ms},
+          {"items_total", j.items_total},
+          {"items_done", j.items_done},
+          {"items_failed", j.items_failed},
+          {"items_cancelled", j.items_cancelled}};
+}
+
+JobQueue::JobQueue(Database& db) : db_(db) { last_event_ = last_event_id(); }
+
+int64_t JobQueue::last_event_id() {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto st = db_.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
+  st.step();
+  return st.int64(0);
+}
+
+void JobQueue::published() {
+  int64_t last = last_event_id();
+  {
+    std::lock_guard<std::mutex> lk(ev_mu_);
+    last_event_ = std::max(last_event_, last);
+  }
+  ev_cv_.notify_all();
+}
+
+void JobQueue::wait_for_event(int64_t after_id, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(ev_mu_);
+  ev_cv_.wait_for(lk, timeout, [&] { return last_event_ > after_id; });
+}
+
+int64_t JobQueue::published_event_id() {
+  std::lock_guard<std::mutex> lk(ev_mu_);
+  return last_event_;
+}
+
+void JobQueue::notify_work() {
+  {
+    std::lock_guard<std::mutex> lk(work_mu_);
+    ++work_seq_;
+  }
+  work_cv_.notify_all();
+}
+
+void JobQueue::wait_for_work(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(work_mu_);
+  uint64_t seen = work_seq_;
+  work_cv_.wait_for(lk, timeout, [&] { return work_seq_ != seen; });
+}
+
+std::optional<JobRecord> JobQueue::job_locked(int64_t id) {
+  auto st = db_.prepare(kJobSelect + "WHERE j.id = ? GROUP BY j.id");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_job(st);
+}
+
+int64_t JobQueue::event_locked(int64_t job_id, EventType type, const json& payload) {
+  db_.prepare("INSERT INTO events (job_id, time_ms, type, payload_json) VALUES (?, ?, ?, ?)")
+      .bind(1, job_id)
+      .bind(2, now_ms())
+      .bind(3, enum_name(type))
+      .bind(4, payload.dump())
+      .run();
+  return db_.last_insert_id();
+}
+
+void JobQueue::state_event_locked(int64_t job_id, const std::string& message) {
+  auto j = job_locked(job_id);
+  if (!j) return;
+  event_locked(job_id, EventType::kState, {{"message", message}, {"job", job_to_json(*j)}});
+}
+
+int64_t JobQueue::add_event(int64_t job_id, EventType type, const json& payload) {
+  int64_t id;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    id = event_locked(job_id, type, payload);
+  }
+  {
+    std::lock_guard<std::mutex> lk(ev_mu_);
+    last_event_ = std::max(last_event_, id);
+  }
+  ev_cv_.notify_all();
+  return id;
+}
+
+int64_t JobQueue::submit(JobKind kind, const std::string& owner, int priority,
+                         const std::string& request_json, const std::string& output_dir,
+                         const std::vector<NewItem>& items) {
+  int64_t id;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    db_.prepare(
+           "INSERT INTO jobs (kind, state, owner, priority, request_json, output_dir, "
+           "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, enum_name(kind))
+        .bind(2, enum_name(JobState::kQueued))
+        .bind(3, owner)
+        .bind(4, priority)
+        .bind(5, request_json)
+        .bind(6, output_dir)
+        .bind(7, now_ms())
+        .run();
+    id = db_.last_insert_id();
+    for (size_t i = 0; i < items.size(); ++i) {
+      db_.prepare("INSERT INTO items (job_id, idx, input, output, state) VALUES (?, ?, ?, ?, ?)")
+          .bind(1, id)
+          .bind(2, static_cast<int64_t>(i))
+          .bind(3, items[i].input)
+          .bind(4, items[i].output)
+          .bind(5, enum_name(ItemState::kQueued))
+          .run();
+    }
+    state_event_locked(id, "queued with " + std::to_string(items.size()) + " item(s)");
+    tx.commit();
+  }
+  published();
+  notify_work();
+  return id;
+}
+
+std::optional<Claim> JobQueue::claim(const std::string& worker, bool allow_train,
+                                     bool allow_transform) {
+  if (!allow_train && !allow_transform) return std::nullopt;
+  std::optional<Claim> out;
+  bool started = false;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    std::string kinds = allow_train && allow_transform
+                            ? lits({JobKind::kTransform, JobKind::kTrain})
+                        : allow_train ? lits({JobKind::kTrain})
+                                      : lits({JobKind::kTransform});
+    auto st = db_.prepare(
+        "SELECT i.job_id, i.idx FROM items i JOIN jobs j ON j.id = i.job_id "
+        "WHERE i.state = " +
+        lit(ItemState::kQueued) + " AND j.state IN " + kOpenJobStates + " AND j.kind IN " + kinds +
+        " ORDER BY j.priority DESC, j.id ASC, i.idx ASC LIMIT 1");
+    if (!st.step()) return std::nullopt;
+    int64_t job_id = st.int64(0);
+    int idx = static_cast<int>(st.int64(1));
+    db_.prepare(
+           "UPDATE items SET state = ?, attempts = attempts + 1, claimed_by = ?, "
+           "claimed_ms = ?, error = '' WHERE job_id = ? AND idx = ?")
+        .bind(1, enum_name(ItemState::kRunning))
+        .bind(2, worker)
+        .bind(3, now_ms())
+        .bind(4, job_id)
+        .bind(5, idx)
+        .run();
+    db_.prepare(
+           "UPDATE jobs SET state = ?, started_ms = CASE started_ms WHEN 0 THEN ? ELSE "
+           "started_ms END WHERE id = ? AND state = ?")
+        .bind(1, enum_name(JobState::kRunning))
+        .bind(2, now_ms())
+        .bind(3, job_id)
+        .bind(4, enum_name(JobState::kQueued))
+        .run();
+    if (db_.changes() > 0) {
+      state_event_locked(job_id, enum_name(JobState::kRunning));
+      started = true;
+    }
+    Claim c;
+    c.job = *job_locked(job_id);
+    auto is = db_.prepare(kItemSelect + "WHERE job_id = ? AND idx = ?");
+    is.bind(1, job_id).bind(2, idx);
+    is.step();
+    c.item = read_item(is);
+    tx.commit();
+    out = std::move(c);
+  }
+  if (started) published();
+  return out;
+}
+
+bool JobQueue::finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
+                           const std::string& report_json) {
+  bool last = false;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    const std::string state = enum_name(item_state(outcome));
+    db_.prepare(
+           "UPDATE items SET state = ?, error = ?, report_json = ?, finished_ms = ?, "
+           "claimed_by = '' WHERE job_id = ? AND idx = ? AND state = ?")
+        .bind(1, state)
+        .bind(2, error)
+        .bind(3, report_json)
+        .bind(4, now_ms())
+        .bind(5, job_id)
+        .bind(6, idx)
+        .bind(7, enum_name(ItemState::kRunning))
+        .run();
+    if (db_.changes() == 0) return false;  // not ours any more (e.g. recovered elsewhere)
+    json payload{{"item_index", idx}, {"item_state", state}, {"message", error}};
+    if (!report_json.empty()) payload["report"] = json::parse(report_json, nullptr, false);
+    event_locked(job_id, EventType::kItem, payload);
+    auto job = job_locked(job_id);
+    last = job && !is_terminal(job->state) && job->items_queued + job->items_running == 0;
+    tx.commit();
+  }
+  published();
+  return last;
+}
+
+void JobQueue::release_item(int64_t job_id, int idx, const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    db_.prepare(
+           "UPDATE items SET state = ?, claimed_by = '' WHERE job_id = ? AND idx = ? "
+           "AND state = ?")
+        .bind(1, enum_name(ItemState::kQueued))
+        .bind(2, job_id)
+        .bind(3, idx)
+        .bind(4, enum_name(ItemState::kRunning))
+        .run();
+    event_locked(job_id, EventType::kLog,
+                 {{"item_index", idx}, {"level", "info"}, {"message", "item re-queued: " + why}});
+    tx.commit();
+  }
+  published();
+  notify_work();
+}
+
+void JobQueue::finalize_job(int64_t job_id, json result) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    auto job = job_locked(job_id);
+    if (!job || is_terminal(job->state)) return;
+    if (job->items_queued + job->items_running > 0) return;  // not done yet
+    bool all_failed = job->items_done == 0 && job->items_failed > 0;
+    const std::string state = enum_name(all_failed ? JobState::kFailed : JobState::kSucceeded);
+    std::string error;
+    if (all_failed) {
+      auto st = db_.prepare(
+          "SELECT error FROM items WHERE job_id = ? AND state = ? ORDER BY idx LIMIT 1");
+      st.bind(1, job_id).bind(2, enum_name(ItemState::kFailed));
+      std::string first = st.step() ? st.text(0) : "";
+      error = job->items_total == 1 ? first
+                                    : "all " + std::to_string(job->items_total) +
+                                          " items failed; first error: " + first;
+    }
+    // Keep what the job stored while running (e.g. a trainer's evaluation).
+    json merged = json::parse(job->result_json.empty() ? "{}" : job->result_json, nullptr, false);
+    if (!merged.is_object()) merged = json::object();
+    if (result.is_object()) merged.update(result);
+    result = std::move(merged);
+    json summary{{"items_total", job->items_total},
+                 {"items_succeeded", job->items_done},
+                 {"items_failed", job->items_failed},
+                 {"items_cancelled", job->items_cancelled}};
+    if (!all_failed && job->items_failed > 0)
+      summary["note"] = std::to_string(job->items_failed) + " of " +
+                        std::to_string(job->items_total) +
+                        " items failed; see the items for their errors";
+    result["summary"] = summary;
+    db_.prepare(
+           "UPDATE jobs SET state = ?, error = ?, result_json = ?, finished_ms = ? WHERE id = ?")
+        .bind(1, state)
+        .bind(2, error)
+        .bind(3, result.dump())
+        .bind(4, now_ms())
+        .bind(5, job_id)
+        .run();
+    state_event_locked(job_id, state);
+    tx.commit();
+  }
+  published();
+}
+
+bool JobQueue::cancel_job(int64_t job_id, const std::string& by) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    auto job = job_locked(job_id);
+    if (!job || is_terminal(job->state)) return false;
+    db_.prepare("UPDATE items SET state = ?, finished_ms = ? WHERE job_id = ? AND state = ?")
+        .bind(1, enum_name(ItemState::kCancelled))
+        .bind(2, now_ms())
+        .bind(3, job_id)
+        .bind(4, enum_name(ItemState::kQueued))
+        .run();
+    db_.prepare("UPDATE jobs SET state = ?, error = ?, finished_ms = ? WHERE id = ?")
+        .bind(1, enum_name(JobState::kCancelled))
+        .bind(2, "cancelled by " + by)
+        .bind(3, now_ms())
+        .bind(4, job_id)
+        .run();
+    state_event_locked(job_id, "cancelled by " + by);
+    tx.commit();
+  }
+  published();
+  return true;
+}
+
+void JobQueue::blame_crash_locked(const std::optional<CrashedItem>& note) {
+  if (note) {
+    db_.prepare(
+           "UPDATE items SET crashes = crashes + 1 WHERE job_id = ? AND idx = ? AND "
+           "state = ?")
+        .bind(1, note->job_id)
+        .bind(2, note->idx)
+        .bind(3, enum_name(ItemState::kRunning))
+        .run();
+    return;
+  }
+  // No note: a crash by kill -9 or the OOM killer, or one the handler could not record. It is
+  // blamed on an item only when that item was alone in flight.
+  const std::string running = lit(ItemState::kRunning);
+  db_.exec("UPDATE items SET crashes = crashes + 1 WHERE state = " + running +
+           " AND (SELECT COUNT(*) FROM items WHERE state = " + running + ") = 1");
+}
+
+int JobQueue::requeue_items_locked(const std::optional<CrashedItem>& note) {
+  const std::string running = lit(ItemState::kRunning);
+  // Items of jobs that ended while they ran: they end too.
+  db_.prepare(
+         "UPDATE items SET state = ?, claimed_by = '', finished_ms = ? WHERE state = " + running +
+         " AND job_id IN (SELECT id FROM jobs WHERE state IN " + kTerminalJobStates + ")")
+      .bind(1, enum_name(ItemState::kCancelled))
+      .bind(2, now_ms())
+      .run();
+  std::vector<std::pair<int64_t, int>> requeued;
+  {
+    auto st = db_.prepare("SELECT job_id, COUNT(*) FROM items WHERE state = " + running +
+                          " GROUP BY job_id");
+    while (st.step()) requeued.emplace_back(st.int64(0), static_cast<int>(st.int64(1)));
+  }
+  blame_crash_locked(note);
+  db_.prepare("UPDATE items SET state = ?, claimed_by = '' WHERE state = " + running)
+      .bind(1, enum_name(ItemState::kQueued))
+      .run();
+  int total = 0;
+  for (auto [job_id, n] : requeued) {
+    total += n;
+    event_locked(
+        job_id, EventType::kLog,
+        {{"item_index", -1},
+         {"level", "warn"},
+         {"message", std::to_string(n) + " item(s) re-queued: the daemon stopped while they ran"}});
+  }
+  return total;
+}
+
+void JobQueue::reopen_jobs_locked(Recovery& r) {
+  auto st = db_.prepare(kJobSelect + "WHERE j.state IN " + kOpenJobStates +
+                        " GROUP BY j.id ORDER BY j.id");
+  std::vector<JobRecord> open;
+  while (st.step()) open.push_back(read_job(st));
+  for (const auto& j : open) {
+    if (j.items_queued + j.items_running == 0) {
+      r.jobs_to_finalize.push_back(j.id);
+      continue;
+    }
+    r.open_jobs.push_back(j.id);
+    // A running job with nothing finished yet is simply queued again.
+    if (j.state == JobState::kRunning && j.items_done + j.items_failed + j.items_cancelled == 0) {
+      db_.prepare("UPDATE jobs SET state = ? WHERE id = ?")
+          .bind(1, enum_name(JobState::kQueued))
+          .bind(2, j.id)
+          .run();
+      state_event_locked(j.id, "queued again after a daemon restart");
+    }
+  }
+}
+
+JobQueue::Recovery JobQueue::recover(const std::optional<CrashedItem>& note) {
+  Recovery r;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    r.items_requeued = requeue_items_locked(note);
+    reopen_jobs_locked(r);
+    tx.commit();
+  }
+  published();
+  notify_work();
+  return r;
+}
+
+std::optional<JobRecord> JobQueue::get_job(int64_t id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  return job_locked(id);
+}
+
+std::vector<ItemRecord> JobQueue::items(int64_t job_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto st = db_.prepare(kItemSelect + "WHERE job_id = ? ORDER BY idx");
+  st.bind(1, job_id);
+  std::vector<ItemRecord> out;
+  while (st.step()) out.push_back(read_item(st));
+  return out;
+}
+
+std::vector<JobRecord> JobQueue::list_jobs(const std::string& owner, std::optional<JobState> state,
+                                           int limit) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto st = db_.prepare(kJobSelect +
+                        "WHERE (? = '' OR j.owner = ?) AND (? = '' OR j.state = ?) "
+                        "GROUP BY j.id ORDER BY j.id DESC LIMIT ?");
+  const std::string state_name = state ? enum_name(*state) : "";
+  st.bind(1, owner).bind(2, owner).bind(3, state_name).bind(4, state_name).bind(5, limit);
+  std::vector<JobRecord> out;
+  while (st.step()) out.push_back(read_job(st));
+  return out;
+}
+
+void JobQueue::set_result(int64_t job_id, const std::string& result_json) {
+  std::lock_guard<std::mutex> lk(mu_);
+  db_.prepare("UPDATE jobs SET result_json = ? WHERE id = ?")
+      .bind(1, result_json)
+      .bind(2, job_id)
+      .run();
+}
+
+int JobQueue::count_running(JobKind kind) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto st = db_.prepare(
+      "SELECT COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.state = ? AND "
+      "j.kind = ?");
+  st.bind(1, enum_name(ItemState::kRunning)).bind(2, enum_name(kind));
+  st.step();
+  return static_cast<int>(st.int64(0));
+}
+
+std::vector<std::string> JobQueue::output_reports(const std::string& owner,
+                                                  const std::string& output) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto st = db_.prepare(
+      "SELECT i.report_json FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.output = ? AND "
+      "i.state = ? AND j.kind = ? AND j.owner = ? ORDER BY i.job_id DESC");
+  st.bind(1, output)
+      .bind(2, enum_name(ItemState::kSucceeded))
+      .bind(3, enum_name(JobKind::kTransform))
+      .bind(4, owner);
+  std::vector<std::string> out;
+  while (st.step()) out.push_back(st.text(0));
+  return out;
+}
+
+std::vector<EventRecord> JobQueue::events_after(int64_t job_id, int64_t after_id, int limit) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto st = db_.prepare(
+      "SELECT id, job_id, time_ms, type, payload_json FROM events WHERE job_id = ? AND id > ? "
+      "ORDER BY id LIMIT ?");
+  st.bind(1, job_id).bind(2, after_id).bind(3, limit);
+  std::vector<EventRecord> out;
+  while (st.step()) {
+    EventRecord e;
+    e.id = st.int64(0);
+    e.job_id = st.int64(1);
+    e.time_ms = st.int64(2);
+    e.type = parse_stored<EventType>(st.text(3));
+    e.payload = json::parse(st.text(4), nullptr, false);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace fcd

@@ -1,0 +1,33 @@
+// The files a transform job writes next to its outputs: a before/after contact sheet and a
+// manifest (JSONL with one row per item as items finish, rewritten complete when the job ends,
+// and a CSV then). Their names carry the job id (contact_sheet_job<N>.png, manifest_job<N>.jsonl
+// and .csv) and they replace nothing: a name some other file holds gets a suffix (-2, -3, ...).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "store/job_queue.h"
+
+namespace fcd {
+
+// One manifest row: input, output, state (skipped for --skip-existing), error, faces found and
+// edited when known, the output's SHA-256 and the model.
+nlohmann::json manifest_row(const JobRecord& job, const ItemRecord& item);
+
+// Appends the row of an item that just ended to the job's JSONL manifest. Never throws: a
+// manifest problem is logged and must not fail the item.
+void append_manifest_row(const JobRecord& job, ItemRecord item, ItemOutcome outcome,
+                         const std::string& error, const std::string& report_json);
+
+// Writes the complete JSONL and the CSV manifest; returns {jsonl path, csv path}.
+std::pair<std::string, std::string> write_manifests(const JobRecord& job,
+                                                    const std::vector<ItemRecord>& items);
+
+// Writes the contact sheet: up to 16 succeeded items sampled evenly across the job, each pair
+// labelled with its file name, task and direction, 256 px high. Returns its path, or empty
+// when there was nothing to show.
+std::string write_contact_sheet(const JobRecord& job, const std::vector<ItemRecord>& items);
+
+}  // namespace fcd

@@ -1,0 +1,39 @@
+// Which existing files a transform job may replace. The rule: none it did not write itself.
+// --overwrite extends it to files the same user's earlier jobs wrote (proved by the SHA-256 the
+// queue recorded for them), never to an input of the job; --skip-existing keeps an output
+// already made by the same model, task and direction.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "store/job_queue.h"
+#include "workers/transform_plan.h"
+
+namespace fcd {
+
+// The metadata every output carries to name the job item that wrote it; the creation time
+// tells this job from one with the same id in an older database.
+std::map<std::string, std::string> origin_metadata(const JobRecord& job, int idx);
+// True when the file's metadata names this job's item `idx` (an earlier attempt of it).
+bool written_by_item(const std::string& path, const JobRecord& job, int idx);
+// True when the file holds exactly what a succeeded item of one of `owner`'s transform jobs
+// wrote to this path.
+bool written_by_owner(JobQueue& queue, const std::string& owner, const std::string& path);
+// True when the file's metadata says `model` made it with this task and direction.
+bool same_edit(const std::string& path, const std::string& model, const std::string& task,
+               bool reverse);
+
+// At submit: throws InvalidRequest when planned outputs exist and the flags do not allow them,
+// naming the first few and the flags. `model` is the active model's name (--skip-existing).
+void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,
+                            const std::string& owner, const std::string& model, JobQueue& queue);
+
+enum class ExistingOutput { kAbsent, kReplaceable, kSkip };
+// At run time, before any work, for one item's output. Throws std::runtime_error (the item's
+// error) when the output exists and may not be replaced.
+ExistingOutput check_existing_output(const std::string& output, const std::string& input,
+                                     const Claim& claim, const TransformSpec& spec,
+                                     const std::string& model, JobQueue& queue);
+
+}  // namespace fcd

@@ -1,0 +1,138 @@
+#include "workers/transform_runner.h"
+
+#include <filesystem>
+#include <opencv2/core.hpp>
+
+#include "facecycle/core/image_io.h"
+#include "models/model_registry.h"
+#include "workers/output_guard.h"
+#include "workers/publish.h"
+#include "workers/transform_plan.h"
+
+namespace fcd {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fc::Stage& StageCache::get(const std::string& name) {
+  auto it = stages_.find(name);
+  if (it == stages_.end()) it = stages_.emplace(name, host_.create_stage(name)).first;
+  return *it->second;
+}
+
+namespace {
+
+json face_report(const std::vector<fc::Face>& faces) {
+  json skipped = json::array();
+  int edited = 0;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    if (!faces[i].skipped.empty())
+      skipped.push_back({{"face", i}, {"reason", faces[i].skipped}});
+    else if (!faces[i].generated.empty())
+      ++edited;
+  }
+  return {{"faces_found", faces.size()}, {"faces_edited", edited}, {"faces_skipped", skipped}};
+}
+
+// Encodes with the metadata, then puts the file in place without replacing anything the item
+// may not replace. Returns the SHA-256 of what was written.
+std::string publish_output(const fc::PhotoItem& item, const std::string& input, const Claim& claim,
+                           const TransformSpec& spec, JobQueue& queue) {
+  const std::string& output = item.output_path;
+  std::string ext = fs::path(output).extension().string();
+  std::string fmt = ext == ".jpg" || ext == ".jpeg" ? "jpg" : "png";
+  // A photo the pipeline left pixel-identical (e.g. no face found) is not marked as edited.
+  const bool unchanged = item.result.size() == item.image.size() &&
+                         item.result.type() == item.image.type() &&
+                         cv::norm(item.result, item.image, cv::NORM_INF) == 0;
+  std::map<std::string, std::string> meta = origin_metadata(claim.job, claim.item.idx);
+  meta["facecycle"] = unchanged ? "unchanged" : "machine-edited";
+  meta["task"] = spec.task;
+  meta["direction"] = spec.reverse ? "reverse" : "forward";
+  if (!item.model_name.empty()) meta["model"] = item.model_name;
+  std::string sha;
+  publish_file(
+      output,
+      [&](const std::string& staging) {
+        fc::write_image_atomic(staging, item.result, fmt, meta);
+        sha = sha256_file(staging);
+      },
+      [&](const std::string& existing) {  // throws, with the reason, when it may not
+        return check_existing_output(existing, input, claim, spec, item.model_name, queue) ==
+               ExistingOutput::kReplaceable;
+      });
+  return sha;
+}
+
+// Before decoding: a model that was not trained for the task fails every photo, with or without
+// faces, naming the tasks it knows. A card without conditions leaves that to its translator.
+void check_model_knows(const fc::FaceTranslator* model, const TransformSpec& spec) {
+  if (!model) throw std::runtime_error(kNoModelMessage);
+  const fc::ModelCard& card = model->card();
+  if (card.conditions.empty()) return;
+  try {
+    card.condition_id(spec.task, spec.reverse);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+}
+
+}  // namespace
+
+json run_transform_item(const Claim& claim, const Config& config, const PluginHost& plugins,
+                        const AllowedRoots& roots, StageCache& stages, fc::HostContext& ctx,
+                        JobQueue& queue) {
+  auto spec = TransformSpec::from_json(json::parse(claim.job.request_json));
+  // Checked again at run time: a symlink may have been swapped in since submission.
+  std::string input, output;
+  try {
+    input = roots.check_read(claim.item.input);
+    // A --recursive job's sub-folders are made when their first item runs.
+    roots.check_output_dir(fs::path(claim.item.output).parent_path().string());
+    output = roots.check_write(claim.item.output);
+  } catch (const PathError& e) {
+    throw std::runtime_error(e.what());
+  }
+  const Pipeline pipeline = pipeline_for(config, plugins, spec.task, spec.whole_image);
+  if (pipeline.translates) check_model_knows(ctx.model.get(), spec);
+  const std::string model = ctx.model ? ctx.model->card().name : "";
+  // Fails fast, before decoding, when the output is someone else's.
+  if (check_existing_output(output, input, claim, spec, model, queue) == ExistingOutput::kSkip)
+    return {
+        {"output", output},
+        {"skipped", "the output exists, made by " + model + " with the same task and direction"},
+        {"sha256", sha256_file(output)},
+        {"model", model}};
+
+  fc::PhotoItem item;
+  item.input_path = input;
+  item.output_path = output;
+  item.task = spec.task;
+  item.reverse = spec.reverse;
+  item.whole_image = spec.whole_image;
+  item.format = spec.format.empty() ? "same" : spec.format;
+  auto decoded = fc::read_image(input);  // throws fc::ImageError with a clear message
+  item.image = decoded.bgr;
+  item.model_name = model;
+
+  for (const auto& name : pipeline.stages) {
+    if (ctx.is_cancelled()) return {{"cancelled", true}};
+    stages.get(name).process(item, ctx);
+  }
+  if (ctx.is_cancelled()) return {{"cancelled", true}};
+  if (item.result.empty())
+    throw std::runtime_error("the pipeline (" + pipeline.stages.front() +
+                             " ...) produced no image");
+
+  const std::string sha = publish_output(item, input, claim, spec, queue);
+
+  json report = face_report(item.faces);
+  report["output"] = output;
+  report["sha256"] = sha;
+  report["stages"] = pipeline.stages;
+  if (!item.model_name.empty()) report["model"] = item.model_name;
+  for (const auto& [k, v] : item.report) report[k] = v;
+  return report;
+}
+
+}  // namespace fcd

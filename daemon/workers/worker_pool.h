@@ -1,0 +1,87 @@
+// Worker threads: each claims an item, runs it with its own stage instances, records the end.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config.h"
+#include "models/model_registry.h"
+#include "models/plugin_host.h"
+#include "paths.h"
+#include "store/job_queue.h"
+
+namespace fcd {
+
+class WorkerPool {
+ public:
+  WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins, ModelRegistry& models,
+             const AllowedRoots& roots);
+  ~WorkerPool();
+
+  void start();
+  // Flips the cancel flag of the job's in-flight items (the queue has marked the job). Once none
+  // of them runs, a transform job's manifest and contact sheet are written (at once when none
+  // ran).
+  void cancel_job(int64_t job_id);
+  // Stops claiming; running transform items finish, running train items are asked to stop
+  // (they checkpoint) and go back to the queue. Blocks until every worker has returned.
+  void stop();
+  // Writes a transform job's per-item summary and contact sheet, then finalizes it. Also used at
+  // start-up for jobs whose last item ended just before a crash.
+  void end_job(int64_t job_id);
+
+ private:
+  struct InFlight {
+    int64_t job_id;
+    JobKind kind = JobKind::kTransform;
+    std::shared_ptr<std::atomic<bool>> cancel;
+    std::shared_ptr<std::atomic<bool>> shutdown;  // set: release instead of cancel
+  };
+
+  // An item's end (or a job's finalisation, idx < 0) that the database refused, e.g. a full
+  // disk: kept and retried, so the item does not stay `running` until the next restart.
+  struct PendingEnd {
+    int64_t job_id;
+    int idx;
+    ItemOutcome outcome;
+    std::string error, report_json;
+    int retries = 0;  // for the log: the first failure and every 60th are reported
+  };
+
+  void worker_main(int n);
+  // Records an item's end, or keeps it for a retry; ends the job when it was the last item.
+  void record_end(const PendingEnd& e);
+  // Retries what could not be recorded. True when nothing is left waiting.
+  bool retry_pending();
+  void finalize_or_keep(int64_t job_id, const nlohmann::json& result);
+  void run_claim(const Claim& c, const InFlight& f, class StageCache& stages,
+                 std::unique_ptr<fc::Trainer>& trainer);
+  // Unregisters the claim; true when it was the last in-flight item of a cancelled job.
+  bool finish_flight(const Claim& c);
+  // A transform job's contact sheet and manifests; returns their paths and per-item states.
+  nlohmann::json write_job_files(const JobRecord& job);
+  void end_cancelled_job(int64_t job_id);
+
+  const Config& config_;
+  JobQueue& queue_;
+  PluginHost& plugins_;
+  ModelRegistry& models_;
+  const AllowedRoots& roots_;
+
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;  // guards in_flight_ and running_train_, and makes claim+register atomic
+  std::map<std::pair<int64_t, int>, InFlight> in_flight_;
+  std::set<int64_t> cancelled_running_;  // cancelled jobs with items still in flight
+  int running_train_ = 0;
+  std::vector<std::thread> threads_;
+  std::mutex pending_mu_;
+  std::vector<PendingEnd> pending_;
+};
+
+}  // namespace fcd
