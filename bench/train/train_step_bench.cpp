@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
     torch::Tensor real_B = torch::rand({batch, 3, size, size}) * 2 - 1;
     for (auto& p : dp) p.set_requires_grad(false);
     opt_G.zero_grad();
-    fc::train::CycleImages im;
-    fc::train::GLoss g = fc::train::compute_g_loss(G, D_A, D_B, real_A, real_B, 0, 1, w, &im);
+    fc::train::GLoss g = fc::train::compute_g_loss({G, D_A, D_B}, {real_A, real_B, 0, 1}, w);
+    const fc::train::CycleImages& im = g.images;
     g.total.backward();
     opt_G.step();
     for (auto& p : dp) p.set_requires_grad(true);

@@ -6,9 +6,10 @@ torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target) {
   return torch::mse_loss(prediction, torch::full_like(prediction, target));
 }
 
-GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscriminator& D_B,
-                     const torch::Tensor& real_A, const torch::Tensor& real_B, int64_t cond_AB,
-                     int64_t cond_BA, const LossWeights& w, CycleImages* images) {
+GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights& w) {
+  const torch::Tensor& real_A = batch.real_A;
+  const torch::Tensor& real_B = batch.real_B;
+  const int64_t cond_AB = batch.cond_AB, cond_BA = batch.cond_BA;
   const int64_t nA = real_A.size(0), nB = real_B.size(0);
   const bool identity = w.identity > 0;
   auto conds = [](std::initializer_list<std::pair<int64_t, int64_t>> parts) {
@@ -22,8 +23,9 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
       identity ? torch::cat({real_A, real_B, real_B, real_A}) : torch::cat({real_A, real_B});
   torch::Tensor c1 = identity ? conds({{nA, cond_AB}, {nB, cond_BA}, {nB, cond_AB}, {nA, cond_BA}})
                               : conds({{nA, cond_AB}, {nB, cond_BA}});
-  torch::Tensor y1 = G->forward(x1, c1);
-  CycleImages im;
+  torch::Tensor y1 = nets.G->forward(x1, c1);
+  GLoss g;
+  CycleImages& im = g.images;
   im.fake_B = y1.narrow(0, 0, nA);
   im.fake_A = y1.narrow(0, nA, nB);
   if (identity) {
@@ -33,15 +35,14 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
   // Pass 2: rec_A = G_B(fake_B), rec_B = G_A(fake_A)
   torch::Tensor fakes = torch::cat({im.fake_B, im.fake_A});
   if (w.cycle_noise > 0) fakes = fakes + torch::randn_like(fakes) * w.cycle_noise;
-  torch::Tensor y2 = G->forward(fakes, conds({{nA, cond_BA}, {nB, cond_AB}}));
+  torch::Tensor y2 = nets.G->forward(fakes, conds({{nA, cond_BA}, {nB, cond_AB}}));
   im.rec_A = y2.narrow(0, 0, nA);
   im.rec_B = y2.narrow(0, nA, nB);
 
-  torch::Tensor loss_G_A = lsgan_loss(D_A->forward(im.fake_B), 1.f) * w.gan;
-  torch::Tensor loss_G_B = lsgan_loss(D_B->forward(im.fake_A), 1.f) * w.gan;
+  torch::Tensor loss_G_A = lsgan_loss(nets.D_A->forward(im.fake_B), 1.f) * w.gan;
+  torch::Tensor loss_G_B = lsgan_loss(nets.D_B->forward(im.fake_A), 1.f) * w.gan;
   torch::Tensor loss_cycle_A = torch::l1_loss(im.rec_A, real_A) * w.cycle;
   torch::Tensor loss_cycle_B = torch::l1_loss(im.rec_B, real_B) * w.cycle;
-  GLoss g;
   g.total = loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B;
   if (identity) {
     torch::Tensor loss_idt_A = torch::l1_loss(im.idt_A, real_B) * w.identity;
@@ -54,7 +55,6 @@ GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscrimin
   g.loss_G_B = loss_G_B.item<double>();
   g.loss_cycle_A = loss_cycle_A.item<double>();
   g.loss_cycle_B = loss_cycle_B.item<double>();
-  if (images) *images = im;
   return g;
 }
 

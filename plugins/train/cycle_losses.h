@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "facecycle/core/networks.h"
+#include "train_choices.h"
 
 namespace fc::train {
 
@@ -36,6 +37,21 @@ struct CycleImages {
   torch::Tensor fake_B, fake_A, rec_A, rec_B, idt_A, idt_B;
 };
 
+// The networks the generator objective reads. Module holders share their module, so this is a
+// cheap handle, not a copy of the weights.
+struct CycleNets {
+  ResnetGenerator G;
+  PatchDiscriminator D_A;  // judges domain B (fake_B vs real_B)
+  PatchDiscriminator D_B;  // judges domain A
+};
+
+// One batch of each domain and the condition ids of the task's two directions.
+struct CycleBatch {
+  torch::Tensor real_A, real_B;
+  int64_t cond_AB = 0;  // G_A: A -> B
+  int64_t cond_BA = 1;  // G_B: B -> A
+};
+
 struct GLoss {
   torch::Tensor total;                        // differentiable sum
   double loss_G_A = 0, loss_G_B = 0;          // LSGAN, generator side
@@ -43,6 +59,7 @@ struct GLoss {
   double loss_idt_A = 0, loss_idt_B = 0;      // weighted L1
   double loss_cls = 0;                        // weighted domain classification of the fakes
   double loss_colour = 0;                     // weighted colour shift (TaskConfig::keep_colour)
+  CycleImages images;
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };
 
@@ -52,14 +69,9 @@ torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target);
 // Runs the generator on both domains (fake, reconstruction, identity) in two batched calls and
 // returns the generator objective. Instance norm works per sample, so batching A and B images
 // under different conditions gives the same result as separate calls.
-GLoss compute_g_loss(ResnetGenerator& G, PatchDiscriminator& D_A, PatchDiscriminator& D_B,
-                     const torch::Tensor& real_A, const torch::Tensor& real_B, int64_t cond_AB,
-                     int64_t cond_BA, const LossWeights& w, CycleImages* images);
-
-// What the domain classifier sees. kGrey: luminance only (replicated to 3 channels). UTKFace's
-// older faces are redder on average, so a colour classifier rewards a red cast as "older"; a grey
-// one must find age in shape and texture (wrinkles, grey hair, sagging) instead.
-enum class ClassifierInput { kColour, kGrey };
+// The adversarial, cycle and identity terms only (w.domain_cls is the caller's: it needs the
+// task's classifier).
+GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights& w);
 
 // 0.5 * (BCE(C(side_A), A) + BCE(C(side_B), B)) for a domain classifier C whose per-patch logit
 // says "domain B". On real faces it trains C (StarGAN's L_cls^r); on fakes (fake_A, fake_B) it is

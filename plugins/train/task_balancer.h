@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "train_choices.h"
+
 namespace fc::train {
 
 // fixed: steps in proportion to the weights, interleaved deterministically (smooth weighted
@@ -15,7 +17,7 @@ namespace fc::train {
 // that lags gets more steps; `min_share` keeps every task training.
 class TaskBalancer {
  public:
-  enum class Mode { kFixed, kAdaptive };
+  using Mode = BalanceMode;
 
   TaskBalancer(std::vector<std::string> tasks, std::vector<double> weights, Mode mode,
                double ema = 0.95, double min_share = 0.2);

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "data/domains.h"
+#include "facecycle/core/generator_options.h"
+#include "train_choices.h"
 
 namespace fc::train {
 
@@ -16,10 +18,16 @@ namespace fc::train {
 struct TaskConfig {
   std::string name;     // "age", "race"
   TaskDomains domains;  // label filters a, b, restrict and the domain names
+  // What the task edits (`kind`). A race task's a and b each name one race, which the judge
+  // reads as race_a() and race_b().
+  TaskKind kind = TaskKind::kAge;
   double weight = 1.0;  // fixed balancing weight
   // Weight of the colour-shift penalty on this task's fakes (cycle_losses.h: colour_shift_loss);
   // for tasks whose attribute is not a colour, such as age. 0 = off.
   double keep_colour = 0.0;
+
+  int race_a() const { return domains.a.races.at(0); }
+  int race_b() const { return domains.b.races.at(0); }
 };
 
 // One progressive stage: images of `size` pixels, `steps` optimiser steps of `batch` pairs.
@@ -45,10 +53,10 @@ struct TrainConfig {
   // networks
   int g_width = 32;
   int g_blocks = 6;
-  std::string conditioning = "cin";      // cin | channel4
-  std::string upsample = "resize_conv";  // resize_conv | resize_conv_bilinear | transposed
-  bool upsample_given = false;           // set in the file: a warm start switches to it
-  std::string output = "image";          // image | residual (networks.h; warm starts convert)
+  Conditioning conditioning = Conditioning::kCondInstanceNorm;
+  Upsampling upsample = Upsampling::kResizeConv;
+  bool upsample_given = false;     // set in the file: a warm start switches to it
+  Output output = Output::kImage;  // warm starts convert image to residual
   // Decay of an exponential moving average of G's weights, which is what checkpoints evaluate
   // and the model file holds (0: off, the raw weights). GAN generators swing from step to step;
   // the average keeps what they share (Karras et al., used by stargan-v2 at 0.999).
@@ -56,14 +64,14 @@ struct TrainConfig {
   int d_width = 64;
 
   // losses
-  std::string loss_preset = "paper";  // paper | original
+  LossPreset loss_preset = LossPreset::kPaper;
   double lambda_cycle = 10.0;
   double lambda_identity = 5.0;  // absolute weight of the identity L1 (paper: 0.5 x cycle)
   double lambda_gan = 1.0;
   double cycle_noise = 0.0;  // std of the noise on fakes before reconstruction (cycle_losses.h)
   double d_source_negatives = 0.0;  // weight of real source faces as D negatives (cycle_losses.h)
   double lambda_cls = 0.0;          // StarGAN domain classification of the fakes (cycle_losses.h)
-  bool cls_grey = false;            // the classifier sees luminance only (ClassifierInput::kGrey)
+  ClassifierInput cls_input = ClassifierInput::kColour;
 
   // optimiser
   double lr = 2e-4;
@@ -73,9 +81,9 @@ struct TrainConfig {
   int pool_size = 50;
 
   // balancing
-  std::string balance_mode = "fixed";  // fixed | adaptive
-  double adaptive_ema = 0.95;          // smoothing of the per-task losses the adaptive mode reads
-  double adaptive_min_share = 0.2;     // no task gets less than this share of the steps
+  BalanceMode balance_mode = BalanceMode::kFixed;
+  double adaptive_ema = 0.95;       // smoothing of the per-task losses the adaptive mode reads
+  double adaptive_min_share = 0.2;  // no task gets less than this share of the steps
 
   std::vector<StageConfig> stages;
 
@@ -93,14 +101,16 @@ struct TrainConfig {
   int sample_faces = 4;     // held-out faces on the sample sheet
 
   int threads = 2;
-  // fp32 | bf16: bf16 runs the forward passes under CPU autocast (weights, gradients and Adam
-  // stay fp32); about 1.7x faster on AVX512-BF16 CPUs (docs/BENCHMARKS.md).
-  std::string precision = "fp32";
+  // bf16 runs the forward passes under CPU autocast (weights, gradients and Adam stay fp32);
+  // about 1.7x faster on AVX512-BF16 CPUs (docs/BENCHMARKS.md).
+  Precision precision = Precision::kFp32;
   std::string warm_start;  // a model .pt to start the generator from
   std::string model_name = "facecycle";
   int log_every = 1;  // emit per-step metrics every N steps
 
   int total_steps() const;
+  // The generator these settings build, with one condition per task direction.
+  GeneratorOptions generator_options() const;
 };
 
 // Parses and validates; throws std::invalid_argument naming the key, e.g.

@@ -18,7 +18,9 @@ GLoss run(Nets& n, double noise, CycleImages* im) {
   const auto a = torch::rand({2, 3, 32, 32}) * 2 - 1, b = torch::rand({2, 3, 32, 32}) * 2 - 1;
   LossWeights w;
   w.cycle_noise = noise;
-  return compute_g_loss(n.G, n.D_A, n.D_B, a, b, 0, 1, w, im);
+  GLoss g = compute_g_loss({n.G, n.D_A, n.D_B}, {a, b, 0, 1}, w);
+  *im = g.images;
+  return g;
 }
 
 }  // namespace

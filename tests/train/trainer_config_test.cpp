@@ -7,7 +7,9 @@
 
 #include "train_config.h"
 
+using fc::train::ClassifierInput;
 using fc::train::parse_train_config;
+using fc::train::TaskKind;
 
 namespace {
 
@@ -58,11 +60,13 @@ TEST(TrainerConfig, DefaultsFollowThePaper) {
   EXPECT_EQ(c.tasks[0].domains.restrict.races, std::vector<int>{0});
   EXPECT_TRUE(c.synthetic);
   EXPECT_EQ(c.synthetic_n, 100);
-  EXPECT_EQ(c.precision, "fp32");
+  EXPECT_EQ(fc::enum_name(c.precision), "fp32");
 }
 
 TEST(TrainerConfig, PrecisionIsFp32OrBf16) {
-  EXPECT_EQ(parse_train_config("precision = \"bf16\"\n" + std::string(kMinimal)).precision, "bf16");
+  EXPECT_EQ(
+      fc::enum_name(parse_train_config("precision = \"bf16\"\n" + std::string(kMinimal)).precision),
+      "bf16");
   EXPECT_NE(error_for("precision = \"fp16\"\n" + std::string(kMinimal)).find("precision"),
             std::string::npos);
 }
@@ -80,7 +84,7 @@ TEST(TrainerConfig, UpsampleIsMarkedWhenTheFileSetsIt) {
   EXPECT_FALSE(parse_train_config(kMinimal).upsample_given);
   auto c = parse_train_config(with("[generator]\nupsample = \"resize_conv_bilinear\"\n"));
   EXPECT_TRUE(c.upsample_given);
-  EXPECT_EQ(c.upsample, "resize_conv_bilinear");
+  EXPECT_EQ(fc::enum_name(c.upsample), "resize_conv_bilinear");
 }
 
 TEST(TrainerConfig, CycleNoiseIsOffUnlessSet) {
@@ -103,11 +107,29 @@ TEST(TrainerConfig, DomainClassifierAndEmaAreOffUnlessSet) {
   EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).lambda_cls, 0.0);
   EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).g_ema, 0.0);
   EXPECT_DOUBLE_EQ(parse_train_config(with("[losses]\nlambda_cls = 2\n")).lambda_cls, 2.0);
-  EXPECT_FALSE(parse_train_config(kMinimal).cls_grey);
-  EXPECT_TRUE(parse_train_config(with("[losses]\ncls_input = \"grey\"\n")).cls_grey);
+  EXPECT_EQ(parse_train_config(kMinimal).cls_input, ClassifierInput::kColour);
+  EXPECT_EQ(parse_train_config(with("[losses]\ncls_input = \"grey\"\n")).cls_input,
+            ClassifierInput::kGrey);
   EXPECT_NE(error_for(with("[losses]\ncls_input = \"gray\"\n")).find("losses.cls_input"),
             std::string::npos);
   EXPECT_NE(error_for(with("[generator]\nema = 1.5\n")).find("generator.ema"), std::string::npos);
+}
+
+// A task declares what it edits; configs without `kind` keep what their filters meant.
+TEST(TrainerConfig, TaskKindIsDeclaredOrFollowsTheFilters) {
+  auto c = parse_train_config(kMinimal);
+  EXPECT_EQ(c.tasks[0].kind, TaskKind::kAge);
+  EXPECT_EQ(c.tasks[1].kind, TaskKind::kRace);
+  auto d = parse_train_config(std::string(kMinimal) + "[tasks.tone]\nkind = \"age\"\n" +
+                              "a = {race = [0]}\nb = {race = [1]}\n");
+  EXPECT_EQ(d.tasks[2].kind, TaskKind::kAge);
+  EXPECT_NE(error_for(with("[tasks.old]\nkind = \"race\"\na = {age = [50, 59]}\n"
+                           "b = {age = [20, 29]}\n"))
+                .find("tasks.old.kind"),
+            std::string::npos);
+  EXPECT_NE(error_for(with("[tasks.x]\nkind = \"hair\"\na = {race = [0]}\nb = {race = [1]}\n"))
+                .find("tasks.x.kind"),
+            std::string::npos);
 }
 
 // Issue 12: a 50,000-part dotted key or header overflowed toml++'s stack (SIGSEGV).
@@ -162,7 +184,7 @@ TEST(TrainerConfig, ShippedConfigsParse) {
   std::stringstream s;
   s << in.rdbuf();
   auto c = parse_train_config(s.str());
-  EXPECT_EQ(c.conditioning, "channel4");
-  EXPECT_EQ(c.loss_preset, "original");
+  EXPECT_EQ(fc::enum_name(c.conditioning), "channel4");
+  EXPECT_EQ(fc::enum_name(c.loss_preset), "original");
   EXPECT_EQ(c.tasks.size(), 2u);
 }

@@ -1,6 +1,5 @@
 #include "eval/attribute_judge.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -40,15 +39,6 @@ struct JudgeNetImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x) { return head(features->forward(x)); }
 };
 TORCH_MODULE(JudgeNet);
-
-// Keeps torch's intra-op thread count for a scope.
-struct ThreadScope {
-  int saved;
-  explicit ThreadScope(int n) : saved(at::get_num_threads()) {
-    if (n > 0) at::set_num_threads(n);
-  }
-  ~ThreadScope() { at::set_num_threads(saved); }
-};
 
 torch::Tensor to_size(const torch::Tensor& x, int size) {
   if (x.size(2) == size && x.size(3) == size) return x;
@@ -169,26 +159,13 @@ torch::Tensor load_face_tensor(const std::vector<FaceRecord>& records, int size,
   return to_float(load_uint8(records, size, threads));
 }
 
-AttributeJudge train_judge(const std::vector<FaceRecord>& train_all,
-                           const std::vector<FaceRecord>& heldout_all, const JudgeOptions& o,
-                           std::function<void(std::string, double, long)> metric) {
-  if (train_all.empty()) throw std::invalid_argument("train_judge: no training images");
-  for (const auto& r : train_all)
-    if (r.race >= o.race_classes)
-      throw std::invalid_argument("train_judge: race " + std::to_string(r.race) + " of " + r.path +
-                                  " is outside race_classes=" + std::to_string(o.race_classes));
-  ThreadScope threads(o.threads);
-  torch::manual_seed(o.seed);
-  AttributeJudge judge;
-  judge.options = o;
-  judge.nets = make_nets(o);
-  auto& nets = *judge.nets;
+namespace {
 
-  const auto train = capped(train_all, o.max_images, seed_of(o.seed, 1));
-  const auto heldout = capped(heldout_all, o.max_images / 2, seed_of(o.seed, 2));
-  const torch::Tensor images = load_uint8(train, o.size, o.threads);
-  const torch::Tensor ages = labels(train, true), races = labels(train, false);
+using MetricFn = std::function<void(std::string, double, long)>;
 
+// Adam on both networks over random batches of the decoded images, half of them mirrored.
+void fit(AttributeJudge::Nets& nets, const torch::Tensor& images, const torch::Tensor& ages,
+         const torch::Tensor& races, const JudgeOptions& o, const MetricFn& metric) {
   torch::optim::Adam opt_age(nets.age->parameters(), torch::optim::AdamOptions(o.lr));
   torch::optim::Adam opt_race(nets.race->parameters(), torch::optim::AdamOptions(o.lr));
   nets.age->train();
@@ -225,41 +202,66 @@ AttributeJudge train_judge(const std::vector<FaceRecord>& train_all,
       window = 0;
     }
   }
+}
 
-  // Held-out accuracy, in batches.
+// Held-out age error and race accuracy, in batches, into judge.metrics.
+void measure_heldout(AttributeJudge& judge, const std::vector<FaceRecord>& heldout,
+                     const MetricFn& metric) {
+  const JudgeOptions& o = judge.options;
+  const torch::Tensor h = load_uint8(heldout, o.size, o.threads);
+  const torch::Tensor hages = labels(heldout, true) * 100.0, hraces = labels(heldout, false);
+  std::vector<torch::Tensor> pa, pl;
+  for (int64_t i = 0; i < h.size(0); i += 64) {
+    torch::Tensor x = to_float(h.slice(0, i, std::min<int64_t>(i + 64, h.size(0))));
+    pa.push_back(judge.age(x));
+    pl.push_back(judge.race_logits(x));
+  }
+  const torch::Tensor age_pred = torch::cat(pa), logits = torch::cat(pl);
+  const double mae = (age_pred - hages).abs().mean().item<double>();
+  const double acc = logits.argmax(1).eq(hraces).to(torch::kFloat32).mean().item<double>();
+  // White vs Black among faces labelled White or Black: the race task's two domains.
+  const torch::Tensor wb = hraces.le(1);
+  double wb_acc = -1;
+  if (wb.sum().item<int64_t>() > 0)
+    wb_acc = logits.slice(1, 0, 2)
+                 .argmax(1)
+                 .eq(hraces)
+                 .masked_select(wb)
+                 .to(torch::kFloat32)
+                 .mean()
+                 .item<double>();
+  judge.metrics["heldout_age_mae"] = mae;
+  judge.metrics["heldout_race_accuracy"] = acc;
+  judge.metrics["heldout_white_black_accuracy"] = wb_acc;
+  if (metric) {
+    metric("judge/heldout_age_mae", mae, o.steps);
+    metric("judge/heldout_race_accuracy", acc, o.steps);
+  }
+}
+
+}  // namespace
+
+AttributeJudge train_judge(const std::vector<FaceRecord>& train_all,
+                           const std::vector<FaceRecord>& heldout_all, const JudgeOptions& o,
+                           std::function<void(std::string, double, long)> metric) {
+  if (train_all.empty()) throw std::invalid_argument("train_judge: no training images");
+  for (const auto& r : train_all)
+    if (r.race >= o.race_classes)
+      throw std::invalid_argument("train_judge: race " + std::to_string(r.race) + " of " + r.path +
+                                  " is outside race_classes=" + std::to_string(o.race_classes));
+  torch::manual_seed(o.seed);
+  AttributeJudge judge;
+  judge.options = o;
+  judge.nets = make_nets(o);
+
+  const auto train = capped(train_all, o.max_images, seed_of(o.seed, 1));
+  const auto heldout = capped(heldout_all, o.max_images / 2, seed_of(o.seed, 2));
+  const torch::Tensor images = load_uint8(train, o.size, o.threads);
+  fit(*judge.nets, images, labels(train, true), labels(train, false), o, metric);
+
   judge.metrics = {
       {"train_images", train.size()}, {"heldout_images", heldout.size()}, {"steps", o.steps}};
-  if (!heldout.empty()) {
-    const torch::Tensor h = load_uint8(heldout, o.size, o.threads);
-    const torch::Tensor hages = labels(heldout, true) * 100.0, hraces = labels(heldout, false);
-    std::vector<torch::Tensor> pa, pl;
-    for (int64_t i = 0; i < h.size(0); i += 64) {
-      torch::Tensor x = to_float(h.slice(0, i, std::min<int64_t>(i + 64, h.size(0))));
-      pa.push_back(judge.age(x));
-      pl.push_back(judge.race_logits(x));
-    }
-    const torch::Tensor age_pred = torch::cat(pa), logits = torch::cat(pl);
-    const double mae = (age_pred - hages).abs().mean().item<double>();
-    const double acc = logits.argmax(1).eq(hraces).to(torch::kFloat32).mean().item<double>();
-    // White vs Black among faces labelled White or Black: the race task's two domains.
-    const torch::Tensor wb = hraces.le(1);
-    double wb_acc = -1;
-    if (wb.sum().item<int64_t>() > 0)
-      wb_acc = logits.slice(1, 0, 2)
-                   .argmax(1)
-                   .eq(hraces)
-                   .masked_select(wb)
-                   .to(torch::kFloat32)
-                   .mean()
-                   .item<double>();
-    judge.metrics["heldout_age_mae"] = mae;
-    judge.metrics["heldout_race_accuracy"] = acc;
-    judge.metrics["heldout_white_black_accuracy"] = wb_acc;
-    if (metric) {
-      metric("judge/heldout_age_mae", mae, o.steps);
-      metric("judge/heldout_race_accuracy", acc, o.steps);
-    }
-  }
+  if (!heldout.empty()) measure_heldout(judge, heldout, metric);
   return judge;
 }
 

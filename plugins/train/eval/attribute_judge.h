@@ -22,7 +22,7 @@ struct JudgeOptions {
   int batch = 32;
   double lr = 1e-3;
   uint64_t seed = 1;
-  int threads = 2;        // torch intra-op threads while training
+  int threads = 2;        // decoding threads; torch runs at the caller's count (use_torch_threads)
   int max_images = 6000;  // cap on the training images decoded into memory (0: all)
   int race_classes = 5;   // UTKFace: 0 White, 1 Black, 2 Asian, 3 Indian, 4 Others
 };

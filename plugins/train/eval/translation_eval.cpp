@@ -2,9 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "eval/texture_metrics.h"
+#include "train_choices.h"
 
 namespace fc::train {
 namespace {
@@ -45,11 +47,12 @@ nlohmann::json direction(const TaskHeldout& t, bool reverse, const TranslateFn& 
     j["texture"] = compare_texture(tr.out, target_real).to_json();
     j["texture_source"] = compare_texture(src, target_real).to_json();  // real vs real
   }
-  if (t.attribute == "age") {
+  const std::optional<TaskKind> kind = enum_from_string<TaskKind>(t.attribute);
+  if (kind == TaskKind::kAge) {
     j["judged_age_before"] = avg(judge.age(src));
     j["judged_age_after"] = avg(judge.age(tr.out));
     if (have_real) j["judged_age_target_real"] = avg(judge.age(target_real));
-  } else if (t.attribute == "race") {
+  } else if (kind == TaskKind::kRace) {
     const int target = reverse ? t.race_a : t.race_b;
     auto frac = [&](const torch::Tensor& x) {
       return avg(judge.race_logits(x).argmax(1).eq(target));
@@ -61,7 +64,7 @@ nlohmann::json direction(const TaskHeldout& t, bool reverse, const TranslateFn& 
     if (have_real) j["p_target_real"] = avg(judge.race_prob(target_real, target));
   } else {
     throw std::invalid_argument("evaluate_translation: task " + t.task + " has attribute '" +
-                                t.attribute + "'; expected \"age\" or \"race\"");
+                                t.attribute + "'; expected one of " + enum_choices<TaskKind>());
   }
   return j;
 }

@@ -16,7 +16,7 @@ namespace fc::train {
 // Held-out images of one task's two domains.
 struct TaskHeldout {
   std::string task;       // key in the output JSON, e.g. "age"
-  std::string attribute;  // what the judge reads: "age" | "race"
+  std::string attribute;  // what the judge reads: a TaskKind's name, "age" | "race"
   std::string a_name, b_name;
   int forward_cond = 0;        // condition id A->B
   int reverse_cond = 1;        // condition id B->A

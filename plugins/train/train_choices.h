@@ -1,0 +1,53 @@
+// The trainer's own choices and their spellings in configs and cards (enum_names.h). The
+// generator's choices (conditioning, upsample, output, precision) are generator_options.h's.
+// No torch.
+#pragma once
+
+#include <utility>
+
+#include "facecycle/core/enum_names.h"
+
+namespace fc::train {
+
+// How the balancer splits the steps between tasks (task_balancer.h).
+enum class BalanceMode { kFixed, kAdaptive };
+
+// paper: the CycleGAN paper's lambda_cycle = 10. original: 5, the original age/race work's
+// trade of cycle consistency for stronger edits (train_config.cpp).
+enum class LossPreset { kPaper, kOriginal };
+
+// What the domain classifier sees. kGrey: luminance only (replicated to 3 channels). UTKFace's
+// older faces are redder on average, so a colour classifier rewards a red cast as "older"; a grey
+// one must find age in shape and texture (wrinkles, grey hair, sagging) instead.
+enum class ClassifierInput { kColour, kGrey };
+
+// The attribute a task edits, which the attribute judge reads when evaluating it: the judged
+// age, or the probability of the target domain's race.
+enum class TaskKind { kAge, kRace };
+
+}  // namespace fc::train
+
+namespace fc {
+
+template <>
+struct EnumNames<train::BalanceMode> {
+  static constexpr std::pair<train::BalanceMode, const char*> table[] = {
+      {train::BalanceMode::kFixed, "fixed"}, {train::BalanceMode::kAdaptive, "adaptive"}};
+};
+template <>
+struct EnumNames<train::LossPreset> {
+  static constexpr std::pair<train::LossPreset, const char*> table[] = {
+      {train::LossPreset::kPaper, "paper"}, {train::LossPreset::kOriginal, "original"}};
+};
+template <>
+struct EnumNames<train::ClassifierInput> {
+  static constexpr std::pair<train::ClassifierInput, const char*> table[] = {
+      {train::ClassifierInput::kColour, "colour"}, {train::ClassifierInput::kGrey, "grey"}};
+};
+template <>
+struct EnumNames<train::TaskKind> {
+  static constexpr std::pair<train::TaskKind, const char*> table[] = {
+      {train::TaskKind::kAge, "age"}, {train::TaskKind::kRace, "race"}};
+};
+
+}  // namespace fc

@@ -1,0 +1,151 @@
+#include "train_step.h"
+
+#include <ATen/autocast_mode.h>
+
+namespace fc::train {
+namespace {
+
+// CPU autocast to bf16 for the forward passes of one step (thread-local state).
+class Bf16Autocast {
+ public:
+  explicit Bf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool on_;
+};
+
+// While G learns, the discriminators and the classifier are frozen so that no gradients are
+// spent on them.
+void set_requires_grad(TaskState& t, bool on) {
+  for (auto* m : {t.D_A.ptr().get(), t.D_B.ptr().get(), t.C ? t.C.ptr().get() : nullptr})
+    if (m)
+      for (auto& p : m->parameters()) p.set_requires_grad(on);
+}
+
+// The generator objective: CycleGAN's adversarial, cycle and identity terms, plus the task's
+// colour-shift penalty and StarGAN's classification of the fakes when they are on.
+GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
+                          const TaskData& task, const StepSettings& st) {
+  Bf16Autocast autocast(st.bf16);
+  GLoss g = compute_g_loss({s.G, t.D_A, t.D_B}, batch, st.weights);
+  const CycleImages& im = g.images;
+  if (task.cfg.keep_colour > 0) {
+    torch::Tensor tint = 0.5 * (colour_shift_loss(batch.real_A, im.fake_B) +
+                                colour_shift_loss(batch.real_B, im.fake_A));
+    g.total = g.total + tint * task.cfg.keep_colour;
+    g.loss_colour = tint.item<double>() * task.cfg.keep_colour;
+  }
+  if (t.C) {
+    torch::Tensor cls =
+        domain_cls_loss(t.C, im.fake_A, im.fake_B, st.cls_input) * st.weights.domain_cls;
+    g.total = g.total + cls;
+    g.loss_cls = cls.item<double>();
+  }
+  return g;
+}
+
+void update_ema(TrainState& s, double decay) {
+  if (!s.G_ema) return;
+  torch::NoGradGuard no_grad;
+  auto dst = s.G_ema->parameters();
+  auto src = s.G->parameters();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].lerp_(src[i], 1.0 - decay);
+}
+
+GLoss backward_G(TrainState& s, TaskState& t, const CycleBatch& batch, const TaskData& task,
+                 const StepSettings& st) {
+  set_requires_grad(t, false);
+  s.optG->zero_grad();
+  GLoss g = generator_objective(s, t, batch, task, st);
+  g.total.backward();
+  if (st.bf16) {  // the pools and checkpoints keep fp32 images
+    g.images.fake_A = g.images.fake_A.to(torch::kFloat);
+    g.images.fake_B = g.images.fake_B.to(torch::kFloat);
+  }
+  s.optG->step();
+  set_requires_grad(t, true);
+  update_ema(s, st.g_ema);
+  return g;
+}
+
+struct DLoss {
+  torch::Tensor loss_D_A, loss_D_B, loss_C;  // loss_C: undefined without a classifier
+};
+
+// The discriminators learn from pooled fakes (a history of G's outputs, Shrivastava et al.);
+// the classifier from real faces only, so that the generator cannot teach it its own shortcuts.
+DLoss backward_D(TaskState& t, const CycleBatch& batch, const CycleImages& im,
+                 const StepSettings& st) {
+  t.optD->zero_grad();
+  if (t.optC) t.optC->zero_grad();
+  DLoss d;
+  {
+    Bf16Autocast autocast(st.bf16);
+    const double neg = st.weights.d_source_negatives;
+    d.loss_D_A =
+        compute_d_loss(t.D_A, batch.real_B, t.pool_fake_B->query(im.fake_B), batch.real_A, neg);
+    d.loss_D_B =
+        compute_d_loss(t.D_B, batch.real_A, t.pool_fake_A->query(im.fake_A), batch.real_B, neg);
+    if (t.C) d.loss_C = domain_cls_loss(t.C, batch.real_A, batch.real_B, st.cls_input);
+  }
+  torch::Tensor all = d.loss_D_A + d.loss_D_B;
+  if (d.loss_C.defined()) all = all + d.loss_C;
+  all.backward();
+  t.optD->step();
+  if (t.optC) t.optC->step();
+  return d;
+}
+
+StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
+  StepLosses l;
+  l.loss_G = g.total.item<double>();
+  l.loss_G_A = g.loss_G_A;
+  l.loss_G_B = g.loss_G_B;
+  l.loss_cycle_A = g.loss_cycle_A;
+  l.loss_cycle_B = g.loss_cycle_B;
+  l.loss_idt_A = g.loss_idt_A;
+  l.loss_idt_B = g.loss_idt_B;
+  l.loss_D_A = d.loss_D_A.item<double>();
+  l.loss_D_B = d.loss_D_B.item<double>();
+  if (task.cfg.keep_colour > 0) l.loss_colour = g.loss_colour;
+  if (d.loss_C.defined()) {
+    l.loss_cls_fake = g.loss_cls;
+    l.loss_cls_real = d.loss_C.item<double>();
+  }
+  return l;
+}
+
+}  // namespace
+
+StepSettings step_settings(const TrainConfig& cfg) {
+  StepSettings st;
+  st.weights = {cfg.lambda_gan,  cfg.lambda_cycle,       cfg.lambda_identity,
+                cfg.cycle_noise, cfg.d_source_negatives, cfg.lambda_cls};
+  st.cls_input = cfg.cls_input;
+  st.bf16 = cfg.precision == Precision::kBf16;
+  st.g_ema = cfg.g_ema;
+  return st;
+}
+
+StepLosses optimize_parameters(TrainState& s, TaskState& t, const TaskData& task,
+                               const StepSettings& st) {
+  CycleBatch batch;
+  batch.real_A = t.loader_A->next();
+  batch.real_B = t.loader_B->next();
+  batch.cond_AB = task.cond_AB;
+  batch.cond_BA = task.cond_BA;
+  const GLoss g = backward_G(s, t, batch, task, st);
+  const DLoss d = backward_D(t, batch, g.images, st);
+  return losses_of(g, d, task);
+}
+
+}  // namespace fc::train

@@ -1,0 +1,27 @@
+// One optimisation step of one task, in the order of pytorch-CycleGAN's optimize_parameters:
+// G_A and G_B first, then D_A and D_B on pooled fakes.
+#pragma once
+
+#include "cycle_losses.h"
+#include "loss_recorder.h"
+#include "task_data.h"
+#include "train_state.h"
+
+namespace fc::train {
+
+// What a step reads from the config.
+struct StepSettings {
+  LossWeights weights;
+  ClassifierInput cls_input = ClassifierInput::kColour;
+  bool bf16 = false;  // forward passes under CPU autocast
+  double g_ema = 0;   // decay of the EMA generator (0: none)
+};
+
+StepSettings step_settings(const TrainConfig& cfg);
+
+// Draws a batch from each of the task's loaders and updates G (and G_ema), then the task's
+// discriminators and classifier. The learning rates are the caller's.
+StepLosses optimize_parameters(TrainState& s, TaskState& t, const TaskData& task,
+                               const StepSettings& settings);
+
+}  // namespace fc::train
