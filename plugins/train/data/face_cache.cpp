@@ -3,12 +3,26 @@
 #include <algorithm>
 #include <opencv2/imgproc.hpp>
 
+#include "data/packed_faces.h"
 #include "facecycle/core/image_io.h"
 
 namespace fc::train {
+namespace {
+
+cv::Mat decode_face(const std::string& path) {
+  const torch::Tensor rgb = packed_face_rgb(path);
+  if (!rgb.defined()) return fc::read_image(path).bgr;
+  const cv::Mat view(static_cast<int>(rgb.size(0)), static_cast<int>(rgb.size(1)), CV_8UC3,
+                     rgb.data_ptr());
+  cv::Mat bgr;
+  cv::cvtColor(view, bgr, cv::COLOR_RGB2BGR);  // copies out of the shared pack
+  return bgr;
+}
+
+}  // namespace
 
 cv::Mat load_square_face(const std::string& path, int side) {
-  cv::Mat bgr = fc::read_image(path).bgr;
+  cv::Mat bgr = decode_face(path);
   const int s = std::min(bgr.cols, bgr.rows);
   cv::Mat square = bgr(cv::Rect((bgr.cols - s) / 2, (bgr.rows - s) / 2, s, s));
   cv::Mat out;

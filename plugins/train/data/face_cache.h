@@ -8,8 +8,9 @@
 
 namespace fc::train {
 
-// Reads an image (fc::read_image: throws fc::ImageError naming the file), centre-crops it to a
-// square and resizes it to side x side (INTER_AREA), BGR CV_8UC3.
+// Reads an image (fc::read_image: throws fc::ImageError naming the file; a face pack's PACK/NAME
+// comes from the pack), centre-crops it to a square and resizes it to side x side (INTER_AREA),
+// BGR CV_8UC3.
 cv::Mat load_square_face(const std::string& path, int side);
 
 // Thread-safe: concurrent get() calls may decode the same file twice, never corrupt the cache.

@@ -78,35 +78,62 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   if (!out) throw std::runtime_error("could not write " + path);
 }
 
-NamedTensors read_safetensors(const std::string& path,
-                              std::map<std::string, std::string>* metadata) {
-  std::ifstream in(path, std::ios::binary);
+namespace {
+
+struct Header {
+  nlohmann::json json;
+  uint64_t length = 0;  // of the JSON text
+  uint64_t file_size = 0;
+};
+
+Header read_header(std::ifstream& in, const std::string& path) {
   if (!in) throw std::runtime_error(path + ": cannot open");
+  Header h;
   in.seekg(0, std::ios::end);
-  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  h.file_size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
-  const uint64_t hlen = read_header_length(in);
-  if (hlen == 0 || hlen > kMaxHeader || 8 + hlen > file_size)
+  h.length = read_header_length(in);
+  if (h.length == 0 || h.length > kMaxHeader || 8 + h.length > h.file_size)
     throw std::runtime_error(path + ": not a safetensors file (header length " +
-                             std::to_string(hlen) + ", file " + std::to_string(file_size) + ")");
-  std::string h(hlen, '\0');
-  in.read(h.data(), static_cast<std::streamsize>(hlen));
-  nlohmann::json header;
+                             std::to_string(h.length) + ", file " + std::to_string(h.file_size) +
+                             ")");
+  std::string text(h.length, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(h.length));
   try {
-    header = nlohmann::json::parse(h);
+    h.json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(path + ": bad safetensors header: " + e.what());
   }
-  if (!header.is_object()) throw std::runtime_error(path + ": safetensors header is no object");
-  if (metadata && header.contains("__metadata__")) {
-    try {
-      *metadata = header["__metadata__"].get<std::map<std::string, std::string>>();
-    } catch (const nlohmann::json::exception& e) {
-      throw std::runtime_error(path + ": bad __metadata__ (string values only): " + e.what());
-    }
+  if (!h.json.is_object()) throw std::runtime_error(path + ": safetensors header is no object");
+  return h;
+}
+
+std::map<std::string, std::string> metadata_of(const Header& h, const std::string& path) {
+  if (!h.json.contains("__metadata__")) return {};
+  try {
+    return h.json["__metadata__"].get<std::map<std::string, std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": bad __metadata__ (string values only): " + e.what());
   }
-  const uint64_t data_size = file_size - 8 - hlen;
-  std::vector<std::pair<uint64_t, std::pair<std::string, torch::Tensor>>> found;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return metadata_of(read_header(in, path), path);
+}
+
+NamedTensors read_safetensors(const std::string& path,
+                              std::map<std::string, std::string>* metadata) {
+  std::ifstream in(path, std::ios::binary);
+  const Header head = read_header(in, path);
+  if (metadata) *metadata = metadata_of(head, path);
+  const nlohmann::json& header = head.json;
+  const uint64_t hlen = head.length;
+  const uint64_t data_size = head.file_size - 8 - hlen;
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<std::string, torch::Tensor>>>
+      found;
   for (const auto& [name, e] : header.items()) {
     if (name == "__metadata__") continue;
     try {
@@ -120,14 +147,15 @@ NamedTensors read_safetensors(const std::string& path,
       in.seekg(static_cast<std::streamoff>(8 + hlen + off[0]));
       if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(bytes)))
         throw std::runtime_error("truncated data");
-      found.push_back({off[0], {name, t}});
+      found.push_back({{off[0], off[1]}, {name, t}});
     } catch (const nlohmann::json::exception& ex) {
       throw std::runtime_error(path + ": tensor '" + name + "': " + ex.what());
     } catch (const std::runtime_error& ex) {
       throw std::runtime_error(path + ": tensor '" + name + "': " + ex.what());
     }
   }
-  // The JSON object is read back sorted by name; file order is what the writer chose.
+  // The JSON object is read back sorted by name; file order is what the writer chose. By
+  // (start, end), an empty tensor sorts before one that starts where it does.
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   NamedTensors out;
