@@ -1,11 +1,13 @@
 // Model files: save -> load round trip, and cards that do not match the weights.
 #include <gtest/gtest.h>
+#include <torch/serialize.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "facecycle/core/model_file.h"
+#include "facecycle/core/safetensors.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -97,6 +99,33 @@ TEST(ModelFile, ResidualOutputRoundTripsAndOldCardsReadAsImage) {
   EXPECT_EQ(fc::enum_name(fc::ModelCard::from_json(j).output), "image");
   j["output"] = "delta";
   EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
+}
+
+// Model files are safetensors so that LibTorch 1.13 and 2.x read each other's (docs/GPU.md);
+// the torch::save archives written before still load, to the same outputs.
+TEST(ModelFile, WritesSafetensorsAndStillReadsArchives) {
+  TempDir dir;
+  const auto model = (dir.path / "m.pt").string();
+  fc::write_seeded_model(model, small(), 32, 13, "formats");
+  EXPECT_TRUE(fc::looks_like_safetensors(model));
+  const auto card = nlohmann::json::parse(std::ifstream(fc::card_path_for(model)));
+  EXPECT_EQ(card.value("weights_format", ""), "safetensors");
+  auto loaded = fc::load_model(model, torch::kCPU);
+
+  const auto archive_model = (dir.path / "old.pt").string();
+  torch::serialize::OutputArchive archive;
+  for (const auto& p : loaded.generator->named_parameters()) archive.write(p.key(), p.value());
+  for (const auto& b : loaded.generator->named_buffers()) archive.write(b.key(), b.value(), true);
+  archive.save_to(archive_model);
+  fs::copy_file(fc::card_path_for(model), fc::card_path_for(archive_model));
+  auto old = fc::load_model(archive_model, torch::kCPU);
+  for (int c = 0; c < 4; ++c)
+    EXPECT_TRUE(torch::equal(forward(loaded.generator, c), forward(old.generator, c))) << c;
+
+  std::ofstream(model, std::ios::trunc) << "neither format";
+  EXPECT_NE(load_error(model).find("neither safetensors nor a readable torch archive"),
+            std::string::npos)
+      << load_error(model);
 }
 
 TEST(ModelFile, SeededModelsAreDeterministic) {

@@ -1,13 +1,19 @@
-// NAME.pt (flat torch::save archive: one entry per parameter/buffer name) + NAME.card.json.
+// NAME.pt + NAME.card.json. The .pt is written as safetensors (one entry per parameter/buffer
+// name), which LibTorch 1.13 and 2.x both read through our own reader; flat torch::save archives
+// from before are still read. The name stays .pt: the registry and clients find models by it.
 #include "facecycle/core/model_file.h"
 
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+
+#include "facecycle/core/safetensors.h"
 
 namespace fc {
 
@@ -57,6 +63,45 @@ std::string explain_mismatch(const std::string& key, const torch::Tensor& expect
   return os.str();
 }
 
+// The weights of a model file, either layout: safetensors, or a flat torch::save archive (the
+// files written before safetensors; LibTorch versions may not read each other's archives).
+class WeightsSource {
+ public:
+  explicit WeightsSource(const std::string& path) {
+    try {
+      if (looks_like_safetensors(path)) {
+        for (auto& [k, t] : read_safetensors(path)) tensors_[k] = t;
+        return;
+      }
+      archive_.emplace();
+      archive_->load_from(path);
+    } catch (const c10::Error& e) {
+      throw std::runtime_error(
+          "model file " + path +
+          " is neither safetensors nor a readable torch archive: " + e.what_without_backtrace());
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("model file " + path + " is not readable: " + e.what());
+    }
+  }
+  std::vector<std::string> keys() {
+    if (archive_) return archive_->keys();
+    std::vector<std::string> k;
+    for (const auto& kv : tensors_) k.push_back(kv.first);
+    return k;
+  }
+  bool read(const std::string& key, torch::Tensor& t, bool is_buffer) {
+    if (archive_) return archive_->try_read(key, t, is_buffer);
+    auto it = tensors_.find(key);
+    if (it == tensors_.end()) return false;
+    t = it->second;
+    return true;
+  }
+
+ private:
+  std::optional<torch::serialize::InputArchive> archive_;
+  std::map<std::string, torch::Tensor> tensors_;
+};
+
 }  // namespace
 
 void save_model(const std::string& model_path, ResnetGenerator& generator, const ModelCard& card) {
@@ -66,23 +111,24 @@ void save_model(const std::string& model_path, ResnetGenerator& generator, const
     throw std::invalid_argument("save_model: card lists " + std::to_string(full.conditions.size()) +
                                 " conditions but the generator has " +
                                 std::to_string(generator->options().num_conditions));
-  torch::serialize::OutputArchive archive;
-  for (const auto& p : generator->named_parameters())
-    archive.write(p.key(), p.value().detach().to(torch::kCPU).contiguous());
-  for (const auto& b : generator->named_buffers())
-    archive.write(b.key(), b.value().to(torch::kCPU).contiguous(), /*is_buffer=*/true);
+  NamedTensors weights;
+  for (const auto& p : generator->named_parameters()) weights.emplace_back(p.key(), p.value());
+  for (const auto& b : generator->named_buffers()) weights.emplace_back(b.key(), b.value());
+  nlohmann::json card_json = full.to_json();
+  card_json["weights_format"] = kWeightsFormat;  // for readers of the card alone
 
   const std::string card_path = card_path_for(model_path);
   const std::string tmp_pt = temp_name(model_path), tmp_card = temp_name(card_path);
   try {
-    archive.save_to(tmp_pt);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error("could not write model file " + model_path + ": " +
-                             e.what_without_backtrace() + " (does its folder exist?)");
+    write_safetensors(tmp_pt, weights, {{"format", "pt"}, {"model", full.name}});
+  } catch (const std::runtime_error& e) {
+    std::remove(tmp_pt.c_str());
+    throw std::runtime_error("could not write model file " + model_path + ": " + e.what() +
+                             " (does its folder exist?)");
   }
   {
     std::ofstream out(tmp_card);
-    out << full.to_json().dump(2) << "\n";
+    out << card_json.dump(2) << "\n";
     if (!out) {
       std::remove(tmp_pt.c_str());
       throw std::runtime_error("could not write " + tmp_card);
@@ -110,19 +156,13 @@ LoadedModel load_model(const std::string& model_path, const torch::Device& devic
   }
   out.generator = ResnetGenerator(out.card.generator_options());
 
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(model_path);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error("model file " + model_path +
-                             " is not a readable torch archive: " + e.what_without_backtrace());
-  }
-  const auto keys = archive.keys();
+  WeightsSource weights(model_path);
+  const auto keys = weights.keys();
   std::set<std::string> unused(keys.begin(), keys.end());
   torch::NoGradGuard no_grad;
   auto load_one = [&](const std::string& key, torch::Tensor& target, bool is_buffer) {
     torch::Tensor t;
-    if (!archive.try_read(key, t, is_buffer))
+    if (!weights.read(key, t, is_buffer))
       throw std::runtime_error(
           "model " + model_path + " does not match its card: tensor '" + key +
           "' is missing from the weights (card: width " + std::to_string(out.card.width) +

@@ -1,5 +1,6 @@
-// Model files: NAME.pt (a torch::save archive of the generator's parameters and buffers) with
-// NAME.card.json beside it.
+// Model files: NAME.pt (the generator's parameters and buffers) with NAME.card.json beside it.
+// The .pt is written as safetensors (facecycle/core/safetensors.h), so a model trained with one
+// LibTorch version loads with another (docs/GPU.md); torch::save archives are still read.
 #pragma once
 
 #include <string>
@@ -9,9 +10,13 @@
 
 namespace fc {
 
+// The card's "weights_format" for files save_model writes; cards without it came with archives.
+inline constexpr const char* kWeightsFormat = "safetensors";
+
 std::string card_path_for(const std::string& model_path);  // NAME.pt -> NAME.card.json
 
-// Writes both files through temporary names and renames them into place.
+// Writes both files through temporary names and renames them into place; the weights as
+// safetensors, the card with "weights_format" added.
 void save_model(const std::string& model_path, ResnetGenerator& generator, const ModelCard& card);
 
 struct LoadedModel {
