@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "facecycle/plugin.h"
+#include "facecycle/train_api.h"
 #include "train_config.h"
 
 namespace fc::train {
