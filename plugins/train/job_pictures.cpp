@@ -1,27 +1,21 @@
 #include "job_pictures.h"
 
 #include <filesystem>
-#include <opencv2/imgproc.hpp>
 
 #include "eval/attribute_judge.h"
-#include "facecycle/core/image_io.h"
 
 namespace fs = std::filesystem;
 
 namespace fc::train {
 namespace {
 
-// [-1,1] RGB tensor [3,H,W] -> BGR CV_8UC3
-cv::Mat to_bgr(const torch::Tensor& t) {
-  torch::Tensor u8 = ((t.detach().clamp(-1, 1) + 1) * 127.5)
-                         .round()
-                         .to(torch::kUInt8)
-                         .permute({1, 2, 0})
-                         .contiguous();
-  cv::Mat rgb(static_cast<int>(u8.size(0)), static_cast<int>(u8.size(1)), CV_8UC3, u8.data_ptr());
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  return bgr;
+// [-1,1] RGB tensor [3,H,W] -> [H,W,3] uint8 RGB on the CPU
+torch::Tensor to_rgb8(const torch::Tensor& t) {
+  return ((t.detach().to(torch::kCPU, torch::kFloat32).clamp(-1, 1) + 1) * 127.5)
+      .round()
+      .to(torch::kUInt8)
+      .permute({1, 2, 0})
+      .contiguous();
 }
 
 std::vector<FaceRecord> sample_faces(const TaskData& t0, int n) {
@@ -41,8 +35,7 @@ torch::Tensor cond_for(const TaskData& t, bool reverse) {
 
 void write_loss_curves(const std::string& job_dir, const LossHistory& history, long step) {
   if (history.empty()) return;
-  write_image_atomic((fs::path(job_dir) / "loss_curves.png").string(), plot_loss_curves(history),
-                     "png", {{"step", std::to_string(step)}});
+  write_loss_curves_png((fs::path(job_dir) / "loss_curves.png").string(), history, step);
 }
 
 void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
@@ -53,7 +46,7 @@ void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
   if (faces.empty()) return;
   torch::NoGradGuard no_grad;
   torch::Tensor x = load_face_tensor(faces, settings.size, settings.threads);
-  std::vector<std::vector<cv::Mat>> rows(tasks.size() + 2);
+  std::vector<std::vector<torch::Tensor>> rows(tasks.size() + 2);
   std::vector<std::string> labels = {"input"};
   for (auto& t : tasks) labels.push_back(t.cfg.name);
   labels.push_back(t0.cfg.name + " cycle");
@@ -61,18 +54,17 @@ void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
   G->eval();
   for (size_t i = 0; i < faces.size(); ++i) {
     torch::Tensor xi = x.narrow(0, i, 1);
-    rows[0].push_back(to_bgr(xi[0]));
+    rows[0].push_back(to_rgb8(xi[0]));
     for (size_t k = 0; k < tasks.size(); ++k) {
       const bool rev = tasks[k].cfg.domains.b.matches(faces[i]);
-      rows[k + 1].push_back(to_bgr(G->forward(xi, cond_for(tasks[k], rev))[0]));
+      rows[k + 1].push_back(to_rgb8(G->forward(xi, cond_for(tasks[k], rev))[0]));
     }
     const bool rev = t0.cfg.domains.b.matches(faces[i]);
     torch::Tensor there = G->forward(xi, cond_for(t0, rev));
-    rows.back().push_back(to_bgr(G->forward(there, cond_for(t0, !rev))[0]));
+    rows.back().push_back(to_rgb8(G->forward(there, cond_for(t0, !rev))[0]));
   }
   if (was_training) G->train();
-  write_image_atomic((fs::path(job_dir) / "samples.png").string(), make_sample_sheet(rows, labels),
-                     "png", {{"step", std::to_string(step)}});
+  write_sample_sheet_png((fs::path(job_dir) / "samples.png").string(), rows, labels, step);
 }
 
 }  // namespace fc::train

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "facecycle/core/image_io.h"
+
 namespace fc::train {
 namespace {
 
@@ -54,9 +56,9 @@ void draw_panel(
   }
 }
 
-}  // namespace
-
-cv::Mat plot_loss_curves(const LossHistory& history, int panel_width, int panel_height) {
+// BGR CV_8UC3
+cv::Mat plot_loss_curves(const LossHistory& history, int panel_width = 640,
+                         int panel_height = 240) {
   std::map<std::string,
            std::vector<std::pair<std::string, const std::vector<std::pair<long, double>>*>>>
       panels;
@@ -77,8 +79,9 @@ cv::Mat plot_loss_curves(const LossHistory& history, int panel_width, int panel_
   return out;
 }
 
+// rows[r][c]: BGR images of equal size; each row starts with its label. BGR CV_8UC3.
 cv::Mat make_sample_sheet(const std::vector<std::vector<cv::Mat>>& rows,
-                          const std::vector<std::string>& labels, int cell) {
+                          const std::vector<std::string>& labels, int cell = 96) {
   const int label_w = 80, pad = 2;
   size_t cols = 0;
   for (auto& r : rows) cols = std::max(cols, r.size());
@@ -97,6 +100,30 @@ cv::Mat make_sample_sheet(const std::vector<std::vector<cv::Mat>>& rows,
     }
   }
   return out;
+}
+
+cv::Mat to_bgr(const torch::Tensor& rgb) {
+  const torch::Tensor c = rgb.contiguous();
+  const cv::Mat view(static_cast<int>(c.size(0)), static_cast<int>(c.size(1)), CV_8UC3,
+                     c.data_ptr());
+  cv::Mat bgr;
+  cv::cvtColor(view, bgr, cv::COLOR_RGB2BGR);  // copies out of the tensor
+  return bgr;
+}
+
+}  // namespace
+
+void write_loss_curves_png(const std::string& path, const LossHistory& history, long step) {
+  write_image_atomic(path, plot_loss_curves(history), "png", {{"step", std::to_string(step)}});
+}
+
+void write_sample_sheet_png(const std::string& path,
+                            const std::vector<std::vector<torch::Tensor>>& rows,
+                            const std::vector<std::string>& labels, long step) {
+  std::vector<std::vector<cv::Mat>> bgr(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r)
+    for (const auto& face : rows[r]) bgr[r].push_back(to_bgr(face));
+  write_image_atomic(path, make_sample_sheet(bgr, labels), "png", {{"step", std::to_string(step)}});
 }
 
 }  // namespace fc::train

@@ -1,9 +1,12 @@
-// The pictures a training job leaves in its job dir (OpenCV only): loss curves and the sample
-// sheet of fixed held-out faces.
+// The pictures a training job leaves in its job dir: loss curves and the sample sheet of fixed
+// held-out faces. train_plots.cpp draws them with OpenCV (titles, legends, row labels);
+// train_plots_torch.cpp, in the LibTorch-only build, writes the same layout without text, the
+// names going into the PNG's tEXt chunks instead.
 #pragma once
 
+#include <torch/types.h>
+
 #include <map>
-#include <opencv2/core.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,12 +14,15 @@
 namespace fc::train {
 
 // name -> (step, value) points, e.g. "age/loss_G". Names are grouped into one panel per prefix
-// before the '/', each line in its own colour with a legend. BGR CV_8UC3.
+// before the '/', each line in its own colour with a legend.
 using LossHistory = std::map<std::string, std::vector<std::pair<long, double>>>;
-cv::Mat plot_loss_curves(const LossHistory& history, int panel_width = 640, int panel_height = 240);
 
-// rows[r][c]: BGR images of equal size; each row starts with its label. BGR CV_8UC3.
-cv::Mat make_sample_sheet(const std::vector<std::vector<cv::Mat>>& rows,
-                          const std::vector<std::string>& labels, int cell = 96);
+// Both write a PNG through a temporary name, with the step in its metadata.
+void write_loss_curves_png(const std::string& path, const LossHistory& history, long step);
+
+// rows[r][c]: [H, W, 3] uint8 RGB faces of equal size; labels[r] names row r.
+void write_sample_sheet_png(const std::string& path,
+                            const std::vector<std::vector<torch::Tensor>>& rows,
+                            const std::vector<std::string>& labels, long step);
 
 }  // namespace fc::train

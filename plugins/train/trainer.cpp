@@ -12,10 +12,13 @@
 
 #include "checkpoint_io.h"
 #include "data/domains.h"
+#include "data/packed_faces.h"
 #include "data/utkface.h"
 #include "eval/attribute_judge.h"
 #include "facecycle/core/model_file.h"
-#include "facecycle/core/synthetic_faces.h"
+#if FACECYCLE_HAVE_OPENCV
+#include "facecycle/core/synthetic_faces.h"  // data.synthetic draws faces with OpenCV
+#endif
 #include "facecycle/core/torch_threads.h"
 #include "job_evaluation.h"
 #include "job_pictures.h"
@@ -125,7 +128,11 @@ void TrainingRun::prepare_data() {
     if (!fs::exists(done)) {
       log(LogLevel::kInfo, "writing " + std::to_string(cfg_.synthetic_n) + " synthetic faces");
       int side = std::max(64, schedule_.stage(schedule_.num_stages() - 1).size);
+#if FACECYCLE_HAVE_OPENCV
       write_synthetic_utkface(data_dir_, cfg_.synthetic_n, cfg_.synthetic_seed, side);
+#else
+      (void)side;  // load_request_config has refused data.synthetic already
+#endif
       std::ofstream(done) << "ok\n";
     }
   } else {
@@ -430,11 +437,18 @@ void TrainingRun::run() {
 
 TrainConfig load_request_config(const TrainRequest& req) {
   TrainConfig cfg = parse_train_config(req.config_toml, req.config_path);
+#if !FACECYCLE_HAVE_OPENCV
+  if (cfg.synthetic)
+    throw std::invalid_argument(
+        "data.synthetic: this LibTorch-only build cannot draw synthetic faces; give data.dir a "
+        "face pack (scripts/pack_utkface.py --faces)");
+#endif
   if (!cfg.synthetic) {
     std::string dir = resolve_path(cfg.data_dir, req);
-    if (!fs::is_directory(dir))
+    if (!fs::is_directory(dir) && !is_face_pack(dir))
       throw std::invalid_argument("data.dir: " + dir +
-                                  " is not a folder; point it at UTKFace-style images");
+                                  " is neither a folder nor a face pack; point it at UTKFace-style "
+                                  "images");
   }
   if (!cfg.warm_start.empty() && !fs::exists(resolve_path(cfg.warm_start, req)))
     throw std::invalid_argument("warm_start: " + resolve_path(cfg.warm_start, req) +

@@ -5,7 +5,6 @@
 #include <exception>
 #include <map>
 #include <numeric>
-#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 #include <thread>
 
@@ -20,20 +19,14 @@ int cache_side(const LoaderOptions& o) {
   return std::max(o.size, std::min(2 * o.size, 128));
 }
 
-// One augmented sample: flip + scale/translate in one warpAffine at cache resolution, then an
-// area resize to the output size (no aliasing when the cache is larger).
-cv::Mat augment(const cv::Mat& src, const LoaderOptions& o, SeededRng& rng) {
-  const bool flip = rng.uniform() < 0.5;
-  const double s = 1.0 + rng.uniform(-o.scale_jitter, o.scale_jitter);
-  const double tx = rng.uniform(-o.translate_jitter, o.translate_jitter) * src.cols;
-  const double ty = rng.uniform(-o.translate_jitter, o.translate_jitter) * src.rows;
-  const double f = flip ? -s : s;
-  // dst = A (p - c) + c + t, pixel centres at integer coordinates: flip maps x -> (W-1) - x.
-  const double cc = (src.cols - 1) / 2.0;
-  cv::Mat M = (cv::Mat_<double>(2, 3) << f, 0, cc - f * cc + tx, 0, s, cc - s * cc + ty);
-  cv::Mat warped;
-  cv::warpAffine(src, warped, M, src.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT101);
-  return warped;
+// One augmentation draw, in the order the RNG has always been read (runs resume exactly).
+Jitter draw_jitter(const LoaderOptions& o, int side, SeededRng& rng) {
+  Jitter j;
+  j.flip = rng.uniform() < 0.5;
+  j.scale = 1.0 + rng.uniform(-o.scale_jitter, o.scale_jitter);
+  j.tx = rng.uniform(-o.translate_jitter, o.translate_jitter) * side;
+  j.ty = rng.uniform(-o.translate_jitter, o.translate_jitter) * side;
+  return j;
 }
 
 }  // namespace
@@ -80,22 +73,17 @@ struct BatchLoader::Impl {
     for (int j = 0; j < B; ++j) {
       const int64_t item = k * B + j;
       const uint32_t index = (*permutation(item / n))[item % n];
-      const cv::Mat& src = cache.get(index);
+      const torch::Tensor& src = cache.get(index);
       SeededRng rng(seed_of(o.seed, static_cast<uint64_t>(k), static_cast<uint64_t>(j)));
-      cv::Mat img = o.augment ? augment(src, o, rng) : src;
-      cv::Mat sized;
-      if (img.cols != S)
-        cv::resize(img, sized, cv::Size(S, S), 0, 0,
-                   img.cols > S ? cv::INTER_AREA : cv::INTER_LINEAR);
-      else
-        sized = img;
+      Jitter jitter;
+      if (o.augment) jitter = draw_jitter(o, static_cast<int>(src.size(0)), rng);
+      const torch::Tensor sized = jitter_and_resize(src, o.augment ? &jitter : nullptr, S);
+      const uint8_t* rgb = sized.data_ptr<uint8_t>();
       float* plane = data + static_cast<int64_t>(j) * 3 * S * S;
-      for (int y = 0; y < S; ++y) {
-        const cv::Vec3b* row = sized.ptr<cv::Vec3b>(y);
+      for (int y = 0; y < S; ++y)
         for (int x = 0; x < S; ++x)
-          for (int ch = 0; ch < 3; ++ch)  // BGR -> RGB planes
-            plane[(2 - ch) * S * S + y * S + x] = row[x][ch] / 127.5f - 1.0f;
-      }
+          for (int ch = 0; ch < 3; ++ch)
+            plane[ch * S * S + y * S + x] = rgb[(y * S + x) * 3 + ch] / 127.5f - 1.0f;
     }
     return out;
   }

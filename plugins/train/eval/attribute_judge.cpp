@@ -52,20 +52,13 @@ torch::Tensor to_size(const torch::Tensor& x, int size) {
 torch::Tensor load_uint8(const std::vector<FaceRecord>& records, int size, int threads) {
   const int64_t n = static_cast<int64_t>(records.size());
   torch::Tensor out = torch::empty({n, 3, size, size}, torch::kUInt8);
-  uint8_t* data = out.data_ptr<uint8_t>();
   std::atomic<int64_t> next{0};
   std::exception_ptr err;
   std::mutex err_mu;
   auto work = [&] {
     for (int64_t i; (i = next++) < n;) {
       try {
-        cv::Mat img = load_square_face(records[i].path, size);
-        uint8_t* plane = data + i * 3 * size * size;
-        for (int y = 0; y < size; ++y) {
-          const cv::Vec3b* row = img.ptr<cv::Vec3b>(y);
-          for (int x = 0; x < size; ++x)
-            for (int c = 0; c < 3; ++c) plane[(2 - c) * size * size + y * size + x] = row[x][c];
-        }
+        out[i].copy_(load_square_face(records[i].path, size).permute({2, 0, 1}));
       } catch (...) {
         std::lock_guard<std::mutex> lock(err_mu);
         if (!err) err = std::current_exception();
