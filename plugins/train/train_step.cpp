@@ -1,6 +1,7 @@
 #include "train_step.h"
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 namespace fc::train {
 namespace {
@@ -10,16 +11,27 @@ class Bf16Autocast {
  public:
   explicit Bf16Autocast(bool on) : on_(on) {
     if (!on_) return;
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    enable(true);
   }
   ~Bf16Autocast() {
     if (!on_) return;
-    at::autocast::set_cpu_enabled(false);
+    enable(false);
     at::autocast::clear_cache();
   }
 
  private:
+  // LibTorch 2.4 replaced the per-device calls (deprecated there, perhaps gone later) with
+  // device-type arguments; Debian's 1.13 has only the old ones.
+  static void enable(bool on) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCPU, on);
+    if (on) at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+#else
+    at::autocast::set_cpu_enabled(on);
+    if (on) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+#endif
+  }
+
   bool on_;
 };
 
