@@ -13,7 +13,13 @@ small enough to travel (at most 64 MiB go along with a GPU run).
 metadata. C++ reads it without OpenCV, so `data.dir` can name it on a LibTorch-only build. It is
 raw (1.2 GB at 128 px), so it is made on the GPU host from the .tar.gz (Pillow is there).
 SRC may be a folder of chips or a .tar.gz made by this script. Malformed names are skipped and
-counted, as the trainer does; --limit keeps the first N names (rehearsals).
+counted, as the trainer does; --limit keeps the first N names (rehearsals). --ages and --races
+keep only the faces the tasks can use, so that 128 px fits in what travels:
+
+  scripts/pack_utkface.py --size 128 --quality 80 --ages 18-60 --races 0,1 \
+      ../shared/data/utkface .gpu-deps/utkface-128.tar.gz          # 9,470 faces, ~27 MiB
+
+A subset splits held-out faces differently from a run on the whole folder (same seed).
 """
 import argparse
 import io
@@ -24,13 +30,16 @@ import struct
 import sys
 import tarfile
 
-from PIL import Image
+try:
+    from PIL import Image
+except ImportError:  # --fake needs no Pillow
+    Image = None
 
 LABELLED = re.compile(r"^(\d+)_([01])_([0-4])_\d+\.jpg\.chip\.jpg$")
 FACE_PACK_FORMAT = "facecycle-faces-1"
 
 
-def chips(src, limit):
+def chips(src, limit, ages=None, races=None):
     """Yields (name, opener) for every labelled chip in a folder or a .tar.gz, sorted by name."""
     if os.path.isdir(src):
         names = sorted(os.listdir(src))
@@ -42,7 +51,13 @@ def chips(src, limit):
         found = [(os.path.basename(m.name), (lambda m=m: tar.extractfile(m))) for m in members]
     good = [(n, o) for n, o in found if LABELLED.match(n) and int(n.split("_")[0]) <= 120]
     skipped = len([n for n, _ in found if n.endswith(".jpg")]) - len(good)
-    return (good[:limit] if limit else good), skipped
+    if ages:
+        good = [(n, o) for n, o in good if ages[0] <= int(n.split("_")[0]) <= ages[1]]
+    if races:
+        good = [(n, o) for n, o in good if int(n.split("_")[2]) in races]
+    if limit:  # evenly spaced, so that every age is still there (names start with the age)
+        good = good[::max(1, len(good) // limit)][:limit]
+    return good, skipped
 
 
 def square(im, size):
@@ -98,6 +113,24 @@ def write_faces(good, out, size):
     os.replace(out + ".tmp", out)
 
 
+def write_fake(n, out, size):
+    """A face pack of n noise images with valid names (ages 18-60, races 0-1), for rehearsals
+    on machines without the data set."""
+    import random
+    rng = random.Random(1)
+    names = sorted(f"{18 + (i * 7) % 43}_{i % 2}_{(i // 2) % 2}_2017010100{i:05d}.jpg.chip.jpg"
+                   for i in range(n))
+    header = safetensors_header(names, size)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+        for _ in names:
+            f.write(bytes(rng.randrange(256) for _ in range(size * size * 3)))
+        for name in names:
+            age, gender, race = LABELLED.match(name).groups()
+            f.write(struct.pack("<3i", int(age), int(gender), int(race)))
+    print(f"{out}: {n} noise faces at {size} px")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -107,8 +140,16 @@ def main():
     p.add_argument("--size", type=int, default=96, help="side in px (default 96)")
     p.add_argument("--quality", type=int, default=85, help="JPEG quality (default 85)")
     p.add_argument("--limit", type=int, default=0, help="keep only the first N faces")
+    p.add_argument("--ages", help="keep ages LO-HI only, e.g. 18-60")
+    p.add_argument("--races", help="keep these race codes only, e.g. 0,1")
+    p.add_argument("--fake", type=int, default=0,
+                   help="write a face pack of N noise faces instead (SRC is ignored)")
     a = p.parse_args()
-    good, skipped = chips(a.src, a.limit)
+    if a.fake:
+        return write_fake(a.fake, a.out, a.size)
+    ages = [int(v) for v in a.ages.split("-")] if a.ages else None
+    races = {int(v) for v in a.races.split(",")} if a.races else None
+    good, skipped = chips(a.src, a.limit, ages, races)
     if a.faces:
         write_faces(good, a.out, a.size)
     else:

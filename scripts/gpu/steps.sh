@@ -1,0 +1,93 @@
+# The steps of scripts/gpu/run.sh (sourced there; it sets MODE, BIN, OUT, WORK, PY, DEVICE and the
+# sizes). Each step logs to $OUT/run.log and calls fail on a failed check rather than exiting,
+# so that one bad step still leaves the others' results.
+
+# The face pack: made here from the carried JPEG tar (Pillow is on the GPU host), or in a
+# rehearsal from ../shared's UTKFace, or noise faces where that is missing (CI).
+make_data() {
+  DATA=$WORK/faces-$SIZE.faces
+  [ -f "$DATA" ] && return 0
+  local src=.gpu-deps/utkface-128.tar.gz pack=(scripts/pack_utkface.py --faces --size "$SIZE")
+  if [ "$MODE" = gpu ]; then
+    $PY "${pack[@]}" "$src" "$DATA" >>"$OUT/run.log" 2>&1
+  elif [ -d ../shared/data/utkface ]; then
+    $PY "${pack[@]}" --ages 18-60 --races 0,1 --limit 600 ../shared/data/utkface "$DATA" \
+      >>"$OUT/run.log" 2>&1
+  else
+    $PY "${pack[@]}" --fake 400 - "$DATA" >>"$OUT/run.log" 2>&1
+  fi
+}
+
+# write_config NAME SIZE STEPS BATCH EVAL CHECKPOINT -> $WORK/NAME.toml
+write_config() {
+  sed -e "s|@NAME@|$1|; s|@SIZE@|$2|; s|@STEPS@|$3|; s|@BATCH@|$4|; s|@EVAL@|$5|" \
+    -e "s|@CHECKPOINT@|$6|; s|@DATA@|$DATA|; s|@THREADS@|$THREADS|; s|@WORKERS@|2|" \
+    -e "s|@PRECISION@|fp32|; s|@WIDTH@|$WIDTH|; s|@BLOCKS@|$BLOCKS|; s|@DWIDTH@|$DWIDTH|" \
+    -e "s|@JUDGE_STEPS@|$JUDGE_STEPS|; s|@EVAL_FACES@|$EVAL_FACES|" \
+    scripts/gpu/train.toml.in >"$WORK/$1.toml"
+}
+
+compare_step() {
+  log "compare: the same weights on the CPU and on $DEVICE"
+  if "$BIN/fc-gpu-bench" --compare --device "$DEVICE" "${NET[@]}" "${COMPARE[@]}" \
+    --out "$OUT/compare.json" >/dev/null 2>>"$OUT/run.log"; then
+    log "compare passed: $($PY -c 'import json,sys; c=json.load(open(sys.argv[1]))["compare"]; print("fp32 max|d|", c["fp32_vs_cpu"]["max_abs"], "bf16 PSNR", round(c["bf16_vs_cpu_fp32"]["psnr_db"], 1), "dB")' "$OUT/compare.json")"
+  else
+    fail "compare (see compare.json)"
+  fi
+}
+
+# A few steps with the loss check of scripts/gpu/check_losses.py; its rate sizes the long run.
+smoke_step() {
+  make_data || { fail "face pack"; return; }
+  log "smoke: $SMOKE_STEPS steps at $SIZE px, batch $BATCH, from $(basename "$DATA")"
+  write_config smoke "$SIZE" "$SMOKE_STEPS" "$BATCH" false "$SMOKE_STEPS"
+  rm -rf "$WORK/smoke"
+  if ! timeout 600 "$BIN/fc-train" --config "$WORK/smoke.toml" --job-dir "$WORK/smoke" \
+    >>"$OUT/run.log" 2>"$WORK/smoke.log"; then
+    tail -20 "$WORK/smoke.log" >>"$OUT/run.log"
+    fail "smoke training"
+    return
+  fi
+  if $PY scripts/gpu/check_losses.py "$WORK/smoke/metrics.jsonl" "$SMOKE_STEPS" \
+    >"$WORK/smoke-check.json" 2>>"$OUT/run.log"; then
+    log "loss check passed: $(cat "$WORK/smoke-check.json")"
+  else
+    fail "loss check: $(cat "$WORK/smoke-check.json")"
+  fi
+}
+
+bench_step() {
+  log "bench: generator faces/s on $DEVICE"
+  "$BIN/fc-gpu-bench" --bench --device "$DEVICE" "${NET[@]}" "${BENCH[@]}" \
+    --out "$OUT/bench.json" >/dev/null 2>"$WORK/bench.log" || fail "bench"
+  $PY scripts/gpu/bench_table.py "$OUT/bench.json" >>"$OUT/run.log" 2>&1
+}
+
+# Trains for the time left (at most LONG_S: 8 minutes on the GPU host), sized by the smoke run's seconds per step, with
+# a hard stop; eval is off (its judge would take GPU minutes): fc-eval re-derives it afterwards.
+train_step() {
+  local left=$((TOTAL_S - $(elapsed) - 45)) budget steps
+  budget=$((left < LONG_S ? left : LONG_S))
+  local s_per_step
+  s_per_step=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["s_per_step"])' \
+    "$WORK/smoke-check.json" 2>/dev/null) || { fail "no smoke rate; long run skipped"; return; }
+  steps=$($PY -c "print(max(10, int(0.8 * $budget / $s_per_step)))")
+  [ "$budget" -lt 10 ] && { fail "only ${budget}s left; long run skipped"; return; }
+  log "train: $steps steps at $SIZE px, batch $BATCH (${s_per_step}s/step, ${budget}s budget)"
+  write_config facecycle-gpu-$SIZE "$SIZE" "$steps" "$BATCH" false $((steps / 4 + 1))
+  rm -rf "$WORK/train"
+  timeout -s TERM $((budget + 60)) "$BIN/fc-train" --config "$WORK/facecycle-gpu-$SIZE.toml" \
+    --job-dir "$WORK/train" >>"$OUT/run.log" 2>"$WORK/train.log"
+  local rc=$?
+  tail -5 "$WORK/train.log" >>"$OUT/run.log"
+  [ $rc -eq 0 ] || fail "long run exited $rc"
+  local model=$WORK/train/facecycle-gpu-$SIZE.pt
+  [ -f "$model" ] && cp "$model" "$OUT/model.pt" &&
+    cp "${model%.pt}.card.json" "$OUT/model.card.json" || fail "no model written"
+  for f in samples.png loss_curves.png; do cp "$WORK/train/$f" "$OUT/" 2>/dev/null; done
+  $PY scripts/gpu/check_losses.py "$WORK/train/metrics.jsonl" "$steps" \
+    --config "$WORK/facecycle-gpu-$SIZE.toml" >"$OUT/summary.json" \
+    2>>"$OUT/run.log" || fail "long run's losses"
+  cp "$WORK/facecycle-gpu-$SIZE.toml" "$WORK/train/" 2>/dev/null
+}
