@@ -78,12 +78,13 @@ std::string CheckpointIO::save(long step,
   return path;
 }
 
-bool CheckpointIO::load_latest(torch::serialize::InputArchive* archive, std::string* path) const {
+bool CheckpointIO::load_latest(torch::serialize::InputArchive* archive, std::string* path,
+                               const torch::Device& device) const {
   auto all = list();
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
     try {
       torch::serialize::InputArchive a;
-      a.load_from(*it);
+      a.load_from(*it, device);
       read_json(a, "state");  // proves the archive reads back
       *archive = std::move(a);
       if (path) *path = *it;

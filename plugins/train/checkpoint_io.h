@@ -24,8 +24,10 @@ class CheckpointIO {
   // Deletes temporary files left by a crash during save; returns how many.
   int remove_temp_files() const;
   // Opens the newest checkpoint that reads back completely (it must hold the "state" entry);
-  // a damaged newest one is skipped for the one before. False when there is none.
-  bool load_latest(torch::serialize::InputArchive* archive, std::string* path) const;
+  // a damaged newest one is skipped for the one before. False when there is none. Its tensors
+  // are read onto `device` (the networks' device).
+  bool load_latest(torch::serialize::InputArchive* archive, std::string* path,
+                   const torch::Device& device = torch::kCPU) const;
 
  private:
   std::string dir_;

@@ -12,9 +12,10 @@ GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights&
   const int64_t cond_AB = batch.cond_AB, cond_BA = batch.cond_BA;
   const int64_t nA = real_A.size(0), nB = real_B.size(0);
   const bool identity = w.identity > 0;
-  auto conds = [](std::initializer_list<std::pair<int64_t, int64_t>> parts) {
+  const auto long_on = torch::TensorOptions().dtype(torch::kLong).device(real_A.device());
+  auto conds = [&](std::initializer_list<std::pair<int64_t, int64_t>> parts) {
     std::vector<torch::Tensor> c;
-    for (auto [n, id] : parts) c.push_back(torch::full({n}, id, torch::kLong));
+    for (auto [n, id] : parts) c.push_back(torch::full({n}, id, long_on));
     return torch::cat(c);
   };
 

@@ -40,7 +40,9 @@ nlohmann::json evaluate_generator(ResnetGenerator G, const std::vector<TaskData>
   const bool was_training = G->is_training();
   G->eval();
   TranslateFn fn = [G](const torch::Tensor& x, int cond) mutable {
-    return G->forward(x, torch::full({x.size(0)}, int64_t(cond), torch::kLong));
+    const torch::Device device = G->parameters().front().device();  // the judge's x is on the CPU
+    return G->forward(x.to(device), torch::full({x.size(0)}, int64_t(cond),
+                                                torch::TensorOptions(torch::kLong).device(device)));
   };
   nlohmann::json r = evaluate_translation(fn, held, judge);
   if (was_training) G->train();

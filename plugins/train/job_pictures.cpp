@@ -27,8 +27,9 @@ std::vector<FaceRecord> sample_faces(const TaskData& t0, int n) {
   return faces;
 }
 
-torch::Tensor cond_for(const TaskData& t, bool reverse) {
-  return torch::full({1}, int64_t(reverse ? t.cond_BA : t.cond_AB), torch::kLong);
+torch::Tensor cond_for(const TaskData& t, bool reverse, const torch::Device& device) {
+  return torch::full({1}, int64_t(reverse ? t.cond_BA : t.cond_AB),
+                     torch::TensorOptions(torch::kLong).device(device));
 }
 
 }  // namespace
@@ -45,7 +46,8 @@ void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
   const std::vector<FaceRecord> faces = sample_faces(t0, settings.faces);
   if (faces.empty()) return;
   torch::NoGradGuard no_grad;
-  torch::Tensor x = load_face_tensor(faces, settings.size, settings.threads);
+  const torch::Device device = G->parameters().front().device();
+  torch::Tensor x = load_face_tensor(faces, settings.size, settings.threads).to(device);
   std::vector<std::vector<torch::Tensor>> rows(tasks.size() + 2);
   std::vector<std::string> labels = {"input"};
   for (auto& t : tasks) labels.push_back(t.cfg.name);
@@ -57,11 +59,11 @@ void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
     rows[0].push_back(to_rgb8(xi[0]));
     for (size_t k = 0; k < tasks.size(); ++k) {
       const bool rev = tasks[k].cfg.domains.b.matches(faces[i]);
-      rows[k + 1].push_back(to_rgb8(G->forward(xi, cond_for(tasks[k], rev))[0]));
+      rows[k + 1].push_back(to_rgb8(G->forward(xi, cond_for(tasks[k], rev, device))[0]));
     }
     const bool rev = t0.cfg.domains.b.matches(faces[i]);
-    torch::Tensor there = G->forward(xi, cond_for(t0, rev));
-    rows.back().push_back(to_rgb8(G->forward(there, cond_for(t0, !rev))[0]));
+    torch::Tensor there = G->forward(xi, cond_for(t0, rev, device));
+    rows.back().push_back(to_rgb8(G->forward(there, cond_for(t0, !rev, device))[0]));
   }
   if (was_training) G->train();
   write_sample_sheet_png((fs::path(job_dir) / "samples.png").string(), rows, labels, step);

@@ -6,10 +6,11 @@
 namespace fc::train {
 namespace {
 
-// CPU autocast to bf16 for the forward passes of one step (thread-local state).
+// Autocast to bf16 for the forward passes of one step, on the networks' device type
+// (thread-local state).
 class Bf16Autocast {
  public:
-  explicit Bf16Autocast(bool on) : on_(on) {
+  Bf16Autocast(bool on, const torch::Device& device) : on_(on), cuda_(device.is_cuda()) {
     if (!on_) return;
     enable(true);
   }
@@ -22,17 +23,23 @@ class Bf16Autocast {
  private:
   // LibTorch 2.4 replaced the per-device calls (deprecated there, perhaps gone later) with
   // device-type arguments; Debian's 1.13 has only the old ones.
-  static void enable(bool on) {
+  void enable(bool on) const {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCPU, on);
-    if (on) at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+    const at::DeviceType type = cuda_ ? at::kCUDA : at::kCPU;
+    at::autocast::set_autocast_enabled(type, on);
+    if (on) at::autocast::set_autocast_dtype(type, at::kBFloat16);
 #else
-    at::autocast::set_cpu_enabled(on);
-    if (on) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    if (cuda_) {
+      at::autocast::set_enabled(on);
+      if (on) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    } else {
+      at::autocast::set_cpu_enabled(on);
+      if (on) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    }
 #endif
   }
 
-  bool on_;
+  bool on_, cuda_;
 };
 
 // While G learns, the discriminators and the classifier are frozen so that no gradients are
@@ -47,7 +54,7 @@ void set_requires_grad(TaskState& t, bool on) {
 // colour-shift penalty and StarGAN's classification of the fakes when they are on.
 GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
                           const TaskData& task, const StepSettings& st) {
-  Bf16Autocast autocast(st.bf16);
+  Bf16Autocast autocast(st.bf16, st.device);
   GLoss g = compute_g_loss({s.G, t.D_A, t.D_B}, batch, st.weights);
   const CycleImages& im = g.images;
   if (task.cfg.keep_colour > 0) {
@@ -101,7 +108,7 @@ DLoss backward_D(TaskState& t, const CycleBatch& batch, const CycleImages& im,
   if (t.optC) t.optC->zero_grad();
   DLoss d;
   {
-    Bf16Autocast autocast(st.bf16);
+    Bf16Autocast autocast(st.bf16, st.device);
     const double neg = st.weights.d_source_negatives;
     d.loss_D_A =
         compute_d_loss(t.D_A, batch.real_B, t.pool_fake_B->query(im.fake_B), batch.real_A, neg);
@@ -145,14 +152,15 @@ StepSettings step_settings(const TrainConfig& cfg) {
   st.cls_input = cfg.cls_input;
   st.bf16 = cfg.precision == Precision::kBf16;
   st.g_ema = cfg.g_ema;
+  st.device = cfg.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   return st;
 }
 
 StepLosses optimize_parameters(TrainState& s, TaskState& t, const TaskData& task,
                                const StepSettings& st) {
   CycleBatch batch;
-  batch.real_A = t.loader_A->next();
-  batch.real_B = t.loader_B->next();
+  batch.real_A = t.loader_A->next().to(st.device);
+  batch.real_B = t.loader_B->next().to(st.device);
   batch.cond_AB = task.cond_AB;
   batch.cond_BA = task.cond_BA;
   const GLoss g = backward_G(s, t, batch, task, st);

@@ -13,8 +13,9 @@ namespace fc::train {
 struct StepSettings {
   LossWeights weights;
   ClassifierInput cls_input = ClassifierInput::kColour;
-  bool bf16 = false;  // forward passes under CPU autocast
-  double g_ema = 0;   // decay of the EMA generator (0: none)
+  bool bf16 = false;                   // forward passes under autocast (CPU or CUDA, as the device)
+  double g_ema = 0;                    // decay of the EMA generator (0: none)
+  torch::Device device = torch::kCPU;  // the networks'; batches are moved there
 };
 
 StepSettings step_settings(const TrainConfig& cfg);

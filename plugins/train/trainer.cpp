@@ -77,6 +77,7 @@ class TrainingRun {
     // The one place the trainer sets torch's threads: every step, the judge and the
     // evaluations run on this thread.
     use_torch_threads(cfg_.threads);
+    device_ = step_settings(cfg_).device;
   }
 
   void run();
@@ -111,6 +112,7 @@ class TrainingRun {
   HostContext& ctx_;
   TrainHooks& hooks_;
   TrainConfig cfg_;
+  torch::Device device_ = torch::kCPU;  // the networks'; set from cfg_.device
   ProgressiveSchedule schedule_;
   std::string data_dir_;
   std::vector<FaceRecord> train_records_, heldout_records_;
@@ -216,9 +218,11 @@ void TrainingRun::build_generator() {
   } else {
     G = make_seeded_generator(o, cfg_.seed);
   }
+  G->to(device_);
   G->train();
   if (cfg_.g_ema > 0) {
     state_.G_ema = ResnetGenerator(G->options());
+    state_.G_ema->to(device_);
     torch::NoGradGuard no_grad;
     auto dst = state_.G_ema->parameters();
     auto src = G->parameters();
@@ -250,12 +254,15 @@ void TrainingRun::build_discriminators(TaskState& t, int layers) {
   d.layers = layers;
   t.D_A = PatchDiscriminator(d);
   t.D_B = PatchDiscriminator(d);
+  t.D_A->to(device_);
+  t.D_B->to(device_);
   std::vector<torch::Tensor> params = t.D_A->parameters();
   for (auto& p : t.D_B->parameters()) params.push_back(p);
   t.optD = make_adam(params, cfg_);
   t.d_layers = layers;
   if (cfg_.lambda_cls > 0) {
     t.C = PatchDiscriminator(d);
+    t.C->to(device_);
     t.optC = make_adam(t.C->parameters(), cfg_);
   }
 }
@@ -329,7 +336,7 @@ bool TrainingRun::resume() {
     log(LogLevel::kWarn, "removed " + std::to_string(stale) + " half-written checkpoint(s)");
   torch::serialize::InputArchive a;
   std::string path;
-  if (!ckpt_->load_latest(&a, &path)) return false;
+  if (!ckpt_->load_latest(&a, &path, device_)) return false;
   for (auto& t : state_.tasks) t.d_layers = 0;
   enter_stage(TrainState::saved_stage(a), false);
   state_.load(a);
@@ -437,6 +444,10 @@ void TrainingRun::run() {
 
 TrainConfig load_request_config(const TrainRequest& req) {
   TrainConfig cfg = parse_train_config(req.config_toml, req.config_path);
+  if (cfg.device == "cuda" && !torch::cuda::is_available())
+    throw std::invalid_argument(
+        "device: \"cuda\" but this LibTorch sees no CUDA device (a CPU-only build, or no GPU); "
+        "use device = \"cpu\"");
 #if !FACECYCLE_HAVE_OPENCV
   if (cfg.synthetic)
     throw std::invalid_argument(
