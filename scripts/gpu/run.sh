@@ -35,6 +35,7 @@ if [ "$MODE" = gpu ]; then
   COMPARE=(--compare-size 128)
   TOTAL_S=${TOTAL_S:-840}  # of the 15 minutes: the rest is the machine's start and the copies
   SIZE=128 BATCH=16 THREADS=$JOBS WIDTH=32 BLOCKS=6 DWIDTH=64 JUDGE_STEPS=1000 EVAL_FACES=64
+  TRAIN_DEVICE=cuda TRAIN_PRECISION=bf16 WORKERS=8
   SMOKE_STEPS=30 LONG_S=480
 else
   PY=${PY:-/usr/bin/python3}  # Debian's, which has Pillow
@@ -47,6 +48,7 @@ else
   COMPARE=(--compare-size 32)
   TOTAL_S=${TOTAL_S:-600}
   SIZE=32 BATCH=4 THREADS=2 WIDTH=8 BLOCKS=1 DWIDTH=8 JUDGE_STEPS=20 EVAL_FACES=8
+  TRAIN_DEVICE=${TRAIN_DEVICE:-cpu} TRAIN_PRECISION=${TRAIN_PRECISION:-fp32} WORKERS=2
   SMOKE_STEPS=12 LONG_S=15
 fi
 : >"$OUT/run.log"

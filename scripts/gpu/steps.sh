@@ -21,8 +21,9 @@ make_data() {
 # write_config NAME SIZE STEPS BATCH EVAL CHECKPOINT -> $WORK/NAME.toml
 write_config() {
   sed -e "s|@NAME@|$1|; s|@SIZE@|$2|; s|@STEPS@|$3|; s|@BATCH@|$4|; s|@EVAL@|$5|" \
-    -e "s|@CHECKPOINT@|$6|; s|@DATA@|$DATA|; s|@THREADS@|$THREADS|; s|@WORKERS@|2|" \
-    -e "s|@PRECISION@|fp32|; s|@WIDTH@|$WIDTH|; s|@BLOCKS@|$BLOCKS|; s|@DWIDTH@|$DWIDTH|" \
+    -e "s|@CHECKPOINT@|$6|; s|@DATA@|$DATA|; s|@THREADS@|$THREADS|; s|@WORKERS@|$WORKERS|" \
+    -e "s|@DEVICE@|$TRAIN_DEVICE|; s|@PRECISION@|$TRAIN_PRECISION|" \
+    -e "s|@WIDTH@|$WIDTH|; s|@BLOCKS@|$BLOCKS|; s|@DWIDTH@|$DWIDTH|" \
     -e "s|@JUDGE_STEPS@|$JUDGE_STEPS|; s|@EVAL_FACES@|$EVAL_FACES|" \
     scripts/gpu/train.toml.in >"$WORK/$1.toml"
 }
@@ -38,22 +39,34 @@ compare_step() {
 }
 
 # A few steps with the loss check of scripts/gpu/check_losses.py; its rate sizes the long run.
+# On the GPU host the trainer runs on CUDA in bf16; if that fails, the steps run again on the
+# CPU (fp32), so the long run still happens and run.log holds the CUDA error.
 smoke_step() {
   make_data || { fail "face pack"; return; }
-  log "smoke: $SMOKE_STEPS steps at $SIZE px, batch $BATCH, from $(basename "$DATA")"
+  smoke_on "$TRAIN_DEVICE" "$TRAIN_PRECISION" && return
+  if [ "$TRAIN_DEVICE" != cpu ]; then
+    TRAIN_DEVICE=cpu TRAIN_PRECISION=fp32
+    log "falling back to training on the CPU"
+    smoke_on cpu fp32 || STATUS=1
+  fi
+}
+
+smoke_on() {
+  log "smoke: $SMOKE_STEPS steps at $SIZE px, batch $BATCH, $1 $2, from $(basename "$DATA")"
   write_config smoke "$SIZE" "$SMOKE_STEPS" "$BATCH" false "$SMOKE_STEPS"
   rm -rf "$WORK/smoke"
   if ! timeout 600 "$BIN/fc-train" --config "$WORK/smoke.toml" --job-dir "$WORK/smoke" \
     >>"$OUT/run.log" 2>"$WORK/smoke.log"; then
     tail -20 "$WORK/smoke.log" >>"$OUT/run.log"
-    fail "smoke training"
-    return
+    fail "smoke training on $1"
+    return 1
   fi
   if $PY scripts/gpu/check_losses.py "$WORK/smoke/metrics.jsonl" "$SMOKE_STEPS" \
     >"$WORK/smoke-check.json" 2>>"$OUT/run.log"; then
-    log "loss check passed: $(cat "$WORK/smoke-check.json")"
+    log "loss check passed on $1: $(cat "$WORK/smoke-check.json")"
   else
-    fail "loss check: $(cat "$WORK/smoke-check.json")"
+    fail "loss check on $1: $(cat "$WORK/smoke-check.json")"
+    return 1
   fi
 }
 
@@ -74,7 +87,8 @@ train_step() {
     "$WORK/smoke-check.json" 2>/dev/null) || { fail "no smoke rate; long run skipped"; return; }
   steps=$($PY -c "print(max(10, int(0.8 * $budget / $s_per_step)))")
   [ "$budget" -lt 10 ] && { fail "only ${budget}s left; long run skipped"; return; }
-  log "train: $steps steps at $SIZE px, batch $BATCH (${s_per_step}s/step, ${budget}s budget)"
+  log "train: $steps steps at $SIZE px, batch $BATCH, $TRAIN_DEVICE $TRAIN_PRECISION" \
+    "(${s_per_step}s/step, ${budget}s budget)"
   write_config facecycle-gpu-$SIZE "$SIZE" "$steps" "$BATCH" false $((steps / 4 + 1))
   rm -rf "$WORK/train"
   timeout -s TERM $((budget + 60)) "$BIN/fc-train" --config "$WORK/facecycle-gpu-$SIZE.toml" \
