@@ -77,12 +77,26 @@ TEST(Safetensors, RefusesBrokenFilesWithTheReason) {
   EXPECT_NE(message("PK\3\4zipfile").find("not a safetensors file"), std::string::npos);
   EXPECT_NE(message(spec_file(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
                               std::string(8, '\0')))
-                .find("do not fit"),
+                .find("larger than the file"),
             std::string::npos);
   EXPECT_NE(message(spec_file(R"({"x":{"dtype":"Q7","shape":[1],"data_offsets":[0,1]}})", "a"))
                 .find("unsupported dtype"),
             std::string::npos);
   EXPECT_NE(message(spec_file("{not json", "")).find("bad safetensors header"), std::string::npos);
+  // Offsets that disagree with a shape that does fit, and shapes checked before allocating.
+  EXPECT_NE(message(spec_file(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}})",
+                              std::string(8, '\0')))
+                .find("do not fit"),
+            std::string::npos);
+  EXPECT_NE(message(spec_file(R"({"x":{"dtype":"F32","shape":[1099511627776,1099511627776],)"
+                              R"("data_offsets":[0,8]}})",
+                              std::string(8, '\0')))
+                .find("larger than the file"),
+            std::string::npos);
+  EXPECT_NE(message(spec_file(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})",
+                              std::string(8, '\0')))
+                .find("negative dimension"),
+            std::string::npos);
   EXPECT_FALSE(fc::looks_like_safetensors(path + ".missing"));
   fs::remove(path);
 }

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <optional>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -73,7 +73,7 @@ class WeightsSource {
         for (auto& [k, t] : read_safetensors(path)) tensors_[k] = t;
         return;
       }
-      archive_.emplace();
+      archive_ = std::make_unique<torch::serialize::InputArchive>();
       archive_->load_from(path);
     } catch (const c10::Error& e) {
       throw std::runtime_error(
@@ -98,7 +98,7 @@ class WeightsSource {
   }
 
  private:
-  std::optional<torch::serialize::InputArchive> archive_;
+  std::unique_ptr<torch::serialize::InputArchive> archive_;  // (clang rejects optional of it)
   std::map<std::string, torch::Tensor> tensors_;
 };
 

@@ -36,6 +36,22 @@ torch::ScalarType dtype_of(const std::string& name) {
   throw std::runtime_error("unsupported dtype '" + name + "'");
 }
 
+// Bytes of a tensor of this shape, or a runtime_error when a dimension is negative or the size
+// exceeds `limit` (the data section), overflow included.
+uint64_t byte_size(const std::vector<int64_t>& shape, size_t element, uint64_t limit) {
+  for (int64_t d : shape)
+    if (d < 0) throw std::runtime_error("negative dimension in shape");
+  if (std::count(shape.begin(), shape.end(), 0)) return 0;
+  uint64_t n = element;
+  for (int64_t d : shape) {
+    if (n > limit / static_cast<uint64_t>(d))
+      throw std::runtime_error("shape is larger than the file's data");
+    n *= static_cast<uint64_t>(d);
+  }
+  if (n > limit) throw std::runtime_error("shape is larger than the file's data");
+  return n;
+}
+
 // The header limit keeps a corrupt length from asking for gigabytes.
 constexpr uint64_t kMaxHeader = 64ull << 20;
 
@@ -140,10 +156,11 @@ NamedTensors read_safetensors(const std::string& path,
       const auto type = dtype_of(e.at("dtype").get<std::string>());
       const auto shape = e.at("shape").get<std::vector<int64_t>>();
       const auto off = e.at("data_offsets").get<std::vector<uint64_t>>();
-      torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(type));
-      const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
+      // Checked before allocating, so a corrupt shape cannot ask for terabytes.
+      const uint64_t bytes = byte_size(shape, c10::elementSize(type), data_size);
       if (off.size() != 2 || off[0] > off[1] || off[1] > data_size || off[1] - off[0] != bytes)
         throw std::runtime_error("data_offsets do not fit the shape or the file");
+      torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(type));
       in.seekg(static_cast<std::streamoff>(8 + hlen + off[0]));
       if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(bytes)))
         throw std::runtime_error("truncated data");
