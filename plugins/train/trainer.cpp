@@ -140,7 +140,7 @@ void TrainingRun::prepare_data() {
   } else {
     data_dir_ = resolve_path(cfg_.data_dir, req_);
   }
-  ScanResult scan = scan_utkface(data_dir_);
+  ScanResult scan = scan_faces(data_dir_);
   if (scan.malformed)
     log(LogLevel::kWarn, std::to_string(scan.malformed) + " files in " + data_dir_ +
                              " have no AGE_GENDER_RACE name and are skipped, e.g. " +

@@ -48,7 +48,7 @@ TEST(PackedFaces, ScanListsThePackLikeAFolder) {
   write_pack(pack, kNames, kLabels, 8);
   EXPECT_TRUE(is_face_pack(pack));
   EXPECT_FALSE(is_face_pack(dir.path.string()));
-  const ScanResult scan = scan_utkface(pack);
+  const ScanResult scan = scan_faces(pack);
   ASSERT_EQ(scan.records.size(), 3u);
   EXPECT_EQ(scan.records[1].path, (fs::path(pack) / kNames[1]).string());
   EXPECT_EQ(scan.records[1].age, 35);

@@ -104,6 +104,10 @@ ScanResult scan_face_pack(const std::string& path) {
   return result;
 }
 
+ScanResult scan_faces(const std::string& dir_or_pack) {
+  return is_face_pack(dir_or_pack) ? scan_face_pack(dir_or_pack) : scan_utkface(dir_or_pack);
+}
+
 torch::Tensor packed_face_rgb(const std::string& path) {
   const fs::path p(path);
   const std::string parent = p.parent_path().string();

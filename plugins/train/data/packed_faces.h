@@ -39,6 +39,9 @@ std::shared_ptr<const FacePack> open_face_pack(const std::string& path);
 // The pack's faces as scan_utkface lists a folder's: sorted by name, path = PACK/NAME.
 ScanResult scan_face_pack(const std::string& path);
 
+// data.dir as the trainer reads it: a face pack, else a folder (scan_utkface).
+ScanResult scan_faces(const std::string& dir_or_pack);
+
 // For PACK/NAME, the face as an [H, W, 3] uint8 RGB tensor (a view into the pack); an undefined
 // tensor when the parent of path is not a face pack. Throws when the pack lacks NAME.
 torch::Tensor packed_face_rgb(const std::string& path);

@@ -5,8 +5,6 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "data/packed_faces.h"
-
 namespace fc::train {
 namespace {
 
@@ -60,7 +58,6 @@ bool parse_utkface_name(const std::string& file_name, FaceRecord* out) {
 ScanResult scan_utkface(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (is_face_pack(dir)) return scan_face_pack(dir);
   if (!fs::is_directory(dir, ec))
     throw std::runtime_error("UTKFace folder not found: " + dir +
                              " (point data.utkface_dir at the folder of *.jpg.chip.jpg files)");

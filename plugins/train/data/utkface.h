@@ -27,8 +27,8 @@ struct ScanResult {
 };
 
 // Lists dir (not recursive) for *.jpg / *.png files. Deterministic. Throws
-// std::runtime_error when dir does not exist. A face pack (data/packed_faces.h) in place of the
-// folder lists its faces the same way.
+// std::runtime_error when dir does not exist. No torch here (the train_config fuzzer builds
+// it); scan_faces (data/packed_faces.h) also takes a face pack.
 ScanResult scan_utkface(const std::string& dir);
 
 }  // namespace fc::train
