@@ -54,6 +54,21 @@ json item_named(const json& job, const std::string& name) {
   return json::object();
 }
 
+// `kills` times: waits until `in_flight` items of the job run, then kill -9s and restarts.
+void kill_nine_while_running(Daemon& d, long long id, int in_flight, int kills) {
+  for (int kill = 0; kill < kills; ++kill) {
+    json job;
+    for (int i = 0; i < 300 && running_items(job) < in_flight; ++i) {
+      job = d.cli({"show", std::to_string(id)}).json();
+      if (running_items(job) < in_flight)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(running_items(job), in_flight) << job.dump(2);
+    d.kill9();
+    d.start();
+  }
+}
+
 long long submit(Daemon& d, const std::string& in, const std::string& out) {
   RunResult r = d.cli({"transform", "--task", "age", "--detach", "-o", out, in});
   EXPECT_EQ(r.rc, 0) << r.err << d.log();
@@ -92,16 +107,7 @@ TEST(CrashBlame, KillNineWithTwoItemsInFlightCountsAgainstNeither) {
   d.start();
   long long id = submit(d, t / "in", t / "out");
   // Four kills: one more than an item may crash the daemon.
-  for (int kill = 0; kill < 4; ++kill) {
-    json job;
-    for (int i = 0; i < 300 && running_items(job) < 2; ++i) {
-      job = d.cli({"show", std::to_string(id)}).json();
-      if (running_items(job) < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_EQ(running_items(job), 2) << job.dump(2);
-    d.kill9();
-    d.start();
-  }
+  ASSERT_NO_FATAL_FAILURE(kill_nine_while_running(d, id, 2, 4));
   int restarts = 0;
   json job = run_to_the_end(d, id, &restarts);
   EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
@@ -114,16 +120,7 @@ TEST(CrashBlame, KillNineWithOneItemInFlightCountsAgainstIt) {
   write_png_set(t / "in", 1);
   d.start();
   long long id = submit(d, t / "in", t / "out");
-  for (int kill = 0; kill < 3; ++kill) {
-    json job;
-    for (int i = 0; i < 300 && running_items(job) < 1; ++i) {
-      job = d.cli({"show", std::to_string(id)}).json();
-      if (running_items(job) < 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_EQ(running_items(job), 1) << job.dump(2);
-    d.kill9();
-    d.start();
-  }
+  ASSERT_NO_FATAL_FAILURE(kill_nine_while_running(d, id, 1, 3));
   int restarts = 0;
   json job = run_to_the_end(d, id, &restarts);
   EXPECT_EQ(job["items_failed"], 1) << job.dump(2);

@@ -237,8 +237,8 @@ TEST(TrainCrash, KillNineDuringTrainingResumesFromCheckpointAndFinishes) {
   std::set<std::string> listed_files;
   for (const auto& f : show.json().value("files", json::array()))
     listed_files.insert(f.value("path", ""));
-  for (const char* f : {"samples.png", "loss_curves.png", "model/crashy.pt",
-                        "model/crashy.card.json"})
+  for (const char* f :
+       {"samples.png", "loss_curves.png", "model/crashy.pt", "model/crashy.card.json"})
     EXPECT_TRUE(listed_files.count(f)) << f << " not in " << show.out;
   RunResult fetched = d.cli({"fetch", std::to_string(id), "--out", t / "got"});
   ASSERT_EQ(fetched.rc, 0) << fetched.out << fetched.err;
