@@ -16,7 +16,6 @@
 
 #include "store/database.h"
 #include "store/job_records.h"
-#include "workers/crash_note.h"
 
 namespace fcd {
 

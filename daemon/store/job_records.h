@@ -119,6 +119,13 @@ struct ItemRecord {
   int crashes = 0;  // crashes this item plausibly caused (see crash_note.h)
 };
 
+// The item a fatal signal hit, as the crash note (workers/crash_note.h) recorded it.
+struct CrashedItem {
+  int64_t job_id = 0;
+  int idx = 0;
+  int signal = 0;
+};
+
 struct EventRecord {
   int64_t id = 0, job_id = 0, time_ms = 0;
   EventType type = EventType::kLog;

@@ -8,13 +8,9 @@
 #include <optional>
 #include <string>
 
-namespace fcd {
+#include "store/job_records.h"  // CrashedItem
 
-struct CrashedItem {
-  int64_t job_id = 0;
-  int idx = 0;
-  int signal = 0;
-};
+namespace fcd {
 
 // Installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that write the note to
 // `path` and then die of the same signal. Call once, before the workers start.
