@@ -117,6 +117,10 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
       c.log_level = check_choice(get_string(node, origin, key), origin, key, kLevels);
     else if (key == "train_concurrency")
       c.train_concurrency = get_int(node, origin, key, 1, 64);
+    else if (key == "max_user_priority")
+      c.max_user_priority = get_int(node, origin, key, -100, 100);
+    else if (key == "max_running_per_user")
+      c.max_running_per_user = get_int(node, origin, key, 0, 100000);
     else if (key == "max_batch")
       c.max_batch = get_int(node, origin, key, 1, 1024);
     else if (key == "max_wait_ms")
@@ -152,7 +156,8 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
           origin + ": unknown key '" + clip(key) +
           "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
           "device, precision, threads, models_dir, active_model, log_level, "
-          "train_concurrency, max_batch, max_wait_ms, keep_detail, [pipelines], [plugins.NAME])");
+          "train_concurrency, max_user_priority, max_running_per_user, max_batch, max_wait_ms, "
+          "keep_detail, [pipelines], [plugins.NAME])");
     }
   }
   return c;
@@ -195,6 +200,10 @@ void finalize_config(Config& c) {
   if (c.workers < 1) throw ConfigError("settings: key 'workers' must be at least 1");
   if (c.train_concurrency < 1)
     throw ConfigError("settings: key 'train_concurrency' must be at least 1");
+  if (c.max_user_priority < -100 || c.max_user_priority > 100)
+    throw ConfigError("settings: key 'max_user_priority' must be between -100 and 100");
+  if (c.max_running_per_user < 0)
+    throw ConfigError("settings: key 'max_running_per_user' must be 0 (no cap) or more");
 }
 
 }  // namespace fcd

@@ -28,6 +28,10 @@ struct Config {
   std::string active_model;                // empty: the registry's choice
   std::string log_level = "info";
   int train_concurrency = 1;
+  // Sharing one daemon (store/fair_share.h). Above max_user_priority only admins and the local
+  // user may submit; max_running_per_user caps each owner's running items (0 = no cap).
+  int max_user_priority = 0;
+  int max_running_per_user = 0;
   int max_batch = 16;
   int max_wait_ms = 5;
   bool keep_detail = true;  // fc::TranslatorOptions::keep_detail

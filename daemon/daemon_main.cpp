@@ -242,7 +242,7 @@ int run_daemon(Config cfg) {
   int applied = apply_migrations(queue_db);
   if (applied) spdlog::info("applied {} schema migration(s)", applied);
   Database aux_db(db_path(cfg));  // auth and models: their own connection and transactions
-  JobQueue queue(queue_db);
+  JobQueue queue(queue_db, FairShareLimits{cfg.max_running_per_user});
   Auth auth(aux_db);
   const auto rec = recover_queue(cfg, queue);
   const AllowedRoots roots = allowed_roots(cfg);

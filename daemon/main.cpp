@@ -1,6 +1,7 @@
 // facecycled: the facecycle daemon. See --help.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
 
 #include "config.h"
 #include "daemon_main.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   std::string data_dir, listen, config_file, device, precision, log_level;
   std::vector<std::string> allow, plugin_dirs;
   int workers = 0;
+  std::optional<int> max_user_priority, max_running_per_user;
   app.add_option("--data-dir", data_dir,
                  "state, logs and outputs (default: $FACECYCLE_DATA_DIR or "
                  "~/.local/share/facecycle)");
@@ -32,6 +34,13 @@ int main(int argc, char** argv) {
       ->take_all();
   app.add_option("--workers", workers, "items processed at once (default 2)")
       ->check(CLI::Range(1, 256));
+  app.add_option("--max-user-priority", max_user_priority,
+                 "the highest priority a non-admin may submit with (default 0); admins and "
+                 "the local user may go up to 100")
+      ->check(CLI::Range(-100, 100));
+  app.add_option("--max-running-per-user", max_running_per_user,
+                 "items one user may have running at once (default 0: no cap)")
+      ->check(CLI::Range(0, 100000));
   app.add_option("--device", device, "cpu | cuda | auto (default auto)")
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   app.add_option("--precision", precision,
@@ -61,6 +70,8 @@ int main(int argc, char** argv) {
       cfg.allowed_roots.insert(cfg.allowed_roots.end(), allow.begin(), allow.end());
     if (!plugin_dirs.empty()) cfg.plugin_dirs = plugin_dirs;
     if (workers > 0) cfg.workers = workers;
+    if (max_user_priority) cfg.max_user_priority = *max_user_priority;
+    if (max_running_per_user) cfg.max_running_per_user = *max_running_per_user;
     if (!device.empty()) cfg.device = device;
     if (!precision.empty()) cfg.precision = precision;
     if (!log_level.empty()) cfg.log_level = log_level;

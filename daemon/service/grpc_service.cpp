@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "service/job_files.h"
+#include "service/priority_policy.h"
 #include "service/proto_enums.h"
 #include "service/train_policy.h"
 #include "text_limits.h"
@@ -47,13 +48,16 @@ Status guarded(const char* rpc, F&& body) {
   }
 }
 
-Status check_priority(int p) {
-  if (p < kMinPriority || p > kMaxPriority)
-    return Status(StatusCode::INVALID_ARGUMENT,
-                  "priority " + std::to_string(p) + " is out of range: use " +
-                      std::to_string(kMinPriority) + " (background) to " +
-                      std::to_string(kMaxPriority) + " (urgent); 0 is normal");
-  return Status::OK;
+Status priority_status(int priority, const User& user, int cap) {
+  auto check = check_priority(priority, user, cap);
+  switch (check.verdict) {
+    case PriorityVerdict::kOutOfRange:
+      return Status(StatusCode::INVALID_ARGUMENT, check.message);
+    case PriorityVerdict::kAboveCap:
+      return Status(StatusCode::PERMISSION_DENIED, check.message);
+    default:
+      return Status::OK;
+  }
 }
 
 void fill_item(const ItemRecord& r, pb::Item* out) {
@@ -201,7 +205,8 @@ Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
   return guarded("SubmitTransform", [&] {
     User user;
     if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = check_priority(req->priority()); !s.ok()) return s;
+    if (auto s = priority_status(req->priority(), user, d_.config.max_user_priority); !s.ok())
+      return s;
     TransformSpec spec;
     spec.inputs.assign(req->inputs().begin(), req->inputs().end());
     spec.output_dir = req->output_dir();
@@ -231,7 +236,8 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
   return guarded("SubmitTrain", [&] {
     User user;
     if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = check_priority(req->priority()); !s.ok()) return s;
+    if (auto s = priority_status(req->priority(), user, d_.config.max_user_priority); !s.ok())
+      return s;
     if (req->config_toml().empty())
       return Status(StatusCode::INVALID_ARGUMENT,
                     "the training config is empty: pass a TOML file (see configs/)");

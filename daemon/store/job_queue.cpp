@@ -92,7 +92,9 @@ json job_to_json(const JobRecord& j) {
           {"items_cancelled", j.items_cancelled}};
 }
 
-JobQueue::JobQueue(Database& db) : db_(db) { last_event_ = last_event_id(); }
+JobQueue::JobQueue(Database& db, FairShareLimits limits) : db_(db), limits_(limits) {
+  last_event_ = last_event_id();
+}
 
 int64_t JobQueue::last_event_id() {
   std::lock_guard<std::mutex> lk(mu_);
@@ -207,6 +209,39 @@ int64_t JobQueue::submit(JobKind kind, const std::string& owner, int priority,
   return id;
 }
 
+std::optional<std::pair<int64_t, int>> JobQueue::pick_item_locked(bool allow_train,
+                                                                  bool allow_transform) {
+  std::string kinds = allow_train && allow_transform ? lits({JobKind::kTransform, JobKind::kTrain})
+                      : allow_train                  ? lits({JobKind::kTrain})
+                                                     : lits({JobKind::kTransform});
+  const std::string queued = lit(ItemState::kQueued), running = lit(ItemState::kRunning);
+  // One row per (priority, owner): the owner's oldest job there with a queued item. Few rows,
+  // however many items are queued.
+  auto st = db_.prepare(
+      "WITH busy AS (SELECT j.owner, COUNT(*) AS n FROM items i JOIN jobs j ON j.id = i.job_id "
+      "WHERE i.state = " +
+      running +
+      " GROUP BY j.owner) "
+      "SELECT j.priority, j.owner, MIN(j.id), COALESCE(b.n, 0) FROM jobs j "
+      "LEFT JOIN busy b ON b.owner = j.owner WHERE j.state IN " +
+      kOpenJobStates + " AND j.kind IN " + kinds +
+      " AND EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id AND i.state = " + queued +
+      ") GROUP BY j.priority, j.owner");
+  std::vector<ClaimCandidate> candidates;
+  while (st.step())
+    candidates.push_back(
+        {static_cast<int>(st.int64(0)), st.text(1), st.int64(2), static_cast<int>(st.int64(3))});
+  auto pick = pick_fair(candidates, turns_, limits_);
+  if (!pick) return std::nullopt;
+  const ClaimCandidate& c = candidates[*pick];
+  auto item = db_.prepare("SELECT idx FROM items WHERE job_id = ? AND state = " + queued +
+                          " ORDER BY idx LIMIT 1");
+  item.bind(1, c.job_id);
+  if (!item.step()) return std::nullopt;
+  turns_.served(c.owner);
+  return std::make_pair(c.job_id, static_cast<int>(item.int64(0)));
+}
+
 std::optional<Claim> JobQueue::claim(const std::string& worker, bool allow_train,
                                      bool allow_transform) {
   if (!allow_train && !allow_transform) return std::nullopt;
@@ -215,18 +250,9 @@ std::optional<Claim> JobQueue::claim(const std::string& worker, bool allow_train
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
-    std::string kinds = allow_train && allow_transform
-                            ? lits({JobKind::kTransform, JobKind::kTrain})
-                        : allow_train ? lits({JobKind::kTrain})
-                                      : lits({JobKind::kTransform});
-    auto st = db_.prepare(
-        "SELECT i.job_id, i.idx FROM items i JOIN jobs j ON j.id = i.job_id "
-        "WHERE i.state = " +
-        lit(ItemState::kQueued) + " AND j.state IN " + kOpenJobStates + " AND j.kind IN " + kinds +
-        " ORDER BY j.priority DESC, j.id ASC, i.idx ASC LIMIT 1");
-    if (!st.step()) return std::nullopt;
-    int64_t job_id = st.int64(0);
-    int idx = static_cast<int>(st.int64(1));
+    auto picked = pick_item_locked(allow_train, allow_transform);
+    if (!picked) return std::nullopt;
+    auto [job_id, idx] = *picked;
     db_.prepare(
            "UPDATE items SET state = ?, attempts = attempts + 1, claimed_by = ?, "
            "claimed_ms = ?, error = '' WHERE job_id = ? AND idx = ?")

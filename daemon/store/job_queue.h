@@ -2,7 +2,8 @@
 //
 // Every state change is one transaction, so a kill -9 at any moment leaves a consistent queue:
 // items that were running go back to queued at the next start (recover()), finished items stay
-// finished. Jobs run in priority order (higher first), FIFO within a priority.
+// finished. Jobs run in priority order (higher first); within a priority, owners take turns
+// (store/fair_share.h) and each owner's jobs run FIFO.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "store/database.h"
+#include "store/fair_share.h"
 #include "store/job_records.h"
 
 namespace fcd {
@@ -24,13 +26,14 @@ nlohmann::json job_to_json(const JobRecord& j);
 
 class JobQueue {
  public:
-  explicit JobQueue(Database& db);
+  explicit JobQueue(Database& db, FairShareLimits limits = {});
 
   int64_t submit(JobKind kind, const std::string& owner, int priority,
                  const std::string& request_json, const std::string& output_dir,
                  const std::vector<NewItem>& items);
 
-  // Takes the next queued item (and starts its job). Train items only when allow_train.
+  // Takes the next queued item (and starts its job). Train items only when allow_train. None
+  // when nothing is queued, or every owner with queued work is at max_running_per_user.
   std::optional<Claim> claim(const std::string& worker, bool allow_train, bool allow_transform);
 
   // Records an item's end. Returns true when it closed the job's last open item of a job that
@@ -79,6 +82,8 @@ class JobQueue {
 
  private:
   std::optional<JobRecord> job_locked(int64_t id);
+  // The queued item the next claim takes (fair_share.h): job id and index.
+  std::optional<std::pair<int64_t, int>> pick_item_locked(bool allow_train, bool allow_transform);
   int64_t event_locked(int64_t job_id, EventType type, const nlohmann::json& payload);
   void state_event_locked(int64_t job_id, const std::string& message);
   void published();  // wakes watchers after a commit
@@ -89,7 +94,9 @@ class JobQueue {
   void reopen_jobs_locked(Recovery& r);
 
   Database& db_;
-  std::mutex mu_;  // one writer at a time on the shared connection
+  const FairShareLimits limits_;
+  OwnerTurns turns_;  // guarded by mu_
+  std::mutex mu_;     // one writer at a time on the shared connection
   std::mutex ev_mu_;
   std::condition_variable ev_cv_;
   int64_t last_event_ = 0;

@@ -177,4 +177,15 @@ TEST(Config, FinalizeFillsDefaultsUnderTheDataDir) {
   EXPECT_EQ(c.models_dir, "/srv/fc/models");
 }
 
+TEST(Config, SharingKeysHaveSafeDefaultsAndRanges) {
+  auto c = fcd::parse_config("", "empty.toml");
+  EXPECT_EQ(c.max_user_priority, 0);
+  EXPECT_EQ(c.max_running_per_user, 0) << "no cap unless configured";
+  c = fcd::parse_config("max_user_priority = 20\nmax_running_per_user = 4\n", "t.toml");
+  EXPECT_EQ(c.max_user_priority, 20);
+  EXPECT_EQ(c.max_running_per_user, 4);
+  EXPECT_THROW(fcd::parse_config("max_user_priority = 101\n", "t.toml"), fcd::ConfigError);
+  EXPECT_THROW(fcd::parse_config("max_running_per_user = -1\n", "t.toml"), fcd::ConfigError);
+}
+
 }  // namespace

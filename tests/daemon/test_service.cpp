@@ -222,6 +222,25 @@ TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithAdvice) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(ServiceTest, OnlyAdminsAndTheLocalUserMaySubmitAboveThePriorityCap) {
+  auto r = transform_request();
+  r.set_priority(100);
+  pb::SubmitResponse resp;
+  auto s = tcp_->SubmitTransform(ctx(bob_).get(), r, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("--priority 0 or lower"), std::string::npos)
+      << s.error_message();
+  r.set_priority(0);
+  EXPECT_TRUE(tcp_->SubmitTransform(ctx(bob_).get(), r, &resp).ok());
+  r.set_priority(100);
+  r.set_output_dir(tmp_ / "photos/out2");
+  s = tcp_->SubmitTransform(ctx(admin_).get(), r, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.job().priority(), 100);
+  r.set_output_dir(tmp_ / "photos/out3");
+  EXPECT_TRUE(local_->SubmitTransform(ctx().get(), r, &resp).ok());
+}
+
 TEST_F(ServiceTest, TcpNeedsAValidToken) {
   pb::ListJobsRequest req;
   pb::ListJobsResponse resp;
