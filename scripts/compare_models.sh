@@ -4,7 +4,7 @@
 # (whole-image mode, fp32) and the CLI.
 #   scripts/compare_models.sh OUT.png TASK [--reverse] MODEL...
 # e.g. scripts/compare_models.sh docs/model/compare_age.png age facecycle-utk-v4 facecycle-utk-v5
-# Needs ../shared (UTKFace) and a build in ./build.
+# Needs ../shared (UTKFace) and a build in ./build (or FC_BIN=DIR with facecycled and facecycle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1 task=$2
@@ -13,15 +13,16 @@ reverse=()
 if [ "${1:-}" = --reverse ]; then reverse=(--reverse); shift; fi
 models=("$@")
 [ ${#models[@]} -ge 1 ] || { sed -n 2,7p "$0"; exit 2; }
+bin=${FC_BIN:-build/bin}
 shared=$(realpath ../shared)
 utk=$shared/data/utkface
 work=$(mktemp -d /tmp/fc-compare-XXXXXX)
-build/bin/facecycled --data-dir "$work/data" --precision fp32 --allow "$shared/data" \
+"$bin/facecycled" --data-dir "$work/data" --precision fp32 --allow "$shared/data" \
   >"$work/daemon.out" 2>&1 &
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null || true; rm -rf "$work"' EXIT
 export FACECYCLE_SERVER="unix:$work/data/facecycled.sock"
-for _ in $(seq 1 100); do build/bin/facecycle health >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 100); do "$bin/facecycle" health >/dev/null 2>&1 && break; sleep 0.2; done
 
 case "$task ${reverse[*]}" in
   "age ") sel=(--race 0 --age 20 29) ;;
@@ -32,8 +33,8 @@ case "$task ${reverse[*]}" in
 esac
 mapfile -t faces < <(python3 scripts/heldout_faces.py "$utk" "${sel[@]}" --n 6)
 for m in "${models[@]}"; do
-  build/bin/facecycle models activate "$m" >/dev/null
-  build/bin/facecycle transform --task "$task" "${reverse[@]}" --whole-image --format png \
+  "$bin/facecycle" models activate "$m" >/dev/null
+  "$bin/facecycle" transform --task "$task" "${reverse[@]}" --whole-image --format png \
     -o "$work/data/out/$m" "${faces[@]}" >/dev/null
 done
 /usr/bin/python3 - "$out" "$work/data/out" "${models[@]}" -- "${faces[@]}" <<'EOF'

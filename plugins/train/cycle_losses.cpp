@@ -74,6 +74,14 @@ torch::Tensor colour_shift_loss(const torch::Tensor& source, const torch::Tensor
   return (mean_chroma(fake) - mean_chroma(source)).abs().mean();
 }
 
+torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tensor& fake) {
+  torch::Tensor change = fake - source;
+  torch::Tensor blurred =
+      torch::avg_pool2d(torch::reflection_pad2d(change, {1, 1, 1, 1}), /*kernel_size=*/3,
+                        /*stride=*/1);
+  return (change - blurred).abs().mean();
+}
+
 torch::Tensor to_grey3(const torch::Tensor& rgb) {
   torch::Tensor y = rgb.select(1, 0) * 0.299 + rgb.select(1, 1) * 0.587 + rgb.select(1, 2) * 0.114;
   return y.unsqueeze(1).expand({-1, 3, -1, -1});

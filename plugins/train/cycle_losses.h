@@ -59,6 +59,7 @@ struct GLoss {
   double loss_idt_A = 0, loss_idt_B = 0;      // weighted L1
   double loss_cls = 0;                        // weighted domain classification of the fakes
   double loss_colour = 0;                     // weighted colour shift (TaskConfig::keep_colour)
+  double loss_smooth = 0;                     // weighted change detail (TaskConfig::smooth_change)
   CycleImages images;
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };
@@ -85,6 +86,13 @@ torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A
 // the area it covers. UTKFace's older faces are redder on average, so an age edit learns a pink
 // cast unless this costs something.
 torch::Tensor colour_shift_loss(const torch::Tensor& source, const torch::Tensor& fake);
+
+// Mean absolute high-frequency part of the change from source to fake: the change minus its 3x3
+// box blur. A smooth change (a shade, greying hair, a darker skin) costs little; a change that
+// alternates from pixel to pixel costs its full amplitude. A generator pushed by a luminance-only
+// classifier learned to draw horizontal pink-and-green stripes that the classifier reads as
+// forehead lines (v9); the adversarial loss did not stop them.
+torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tensor& fake);
 
 // RGB [N,3,H,W] images (the loaders' order) to their luminance (ITU-R BT.601), replicated to 3
 // channels.

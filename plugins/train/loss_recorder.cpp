@@ -27,6 +27,7 @@ void LossRecorder::record(const std::string& task, long done, const StepLosses& 
         {"loss_D", l.loss_D()},
     };
     if (l.loss_colour) points.push_back({"loss_colour", *l.loss_colour});
+    if (l.loss_smooth) points.push_back({"loss_smooth", *l.loss_smooth});
     if (l.loss_cls_fake) points.push_back({"loss_cls_fake", *l.loss_cls_fake});
     if (l.loss_cls_real) points.push_back({"loss_cls_real", *l.loss_cls_real});
     for (auto& [n, v] : points) metric(p + n, v, done);

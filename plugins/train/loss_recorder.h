@@ -22,6 +22,7 @@ struct StepLosses {
   double loss_idt_A = 0, loss_idt_B = 0;
   double loss_D_A = 0, loss_D_B = 0;
   std::optional<double> loss_colour;    // when the task's keep_colour is on
+  std::optional<double> loss_smooth;    // when the task's smooth_change is on
   std::optional<double> loss_cls_fake;  // when the domain classifier is on: G's term
   std::optional<double> loss_cls_real;  // and the classifier's own, on real faces
   double loss_D() const { return 0.5 * (loss_D_A + loss_D_B); }

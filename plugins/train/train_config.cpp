@@ -66,6 +66,7 @@ TaskConfig parse_task(const std::string& name, const toml::table& t) {
   task.kind = parse_task_kind(r, task.domains);
   task.weight = r.number("weight", 1.0, 0.0, 1e6);
   task.keep_colour = r.number("keep_colour", 0.0, 0.0, 1000.0);
+  task.smooth_change = r.number("smooth_change", 0.0, 0.0, 1000.0);
   r.finish();
   return task;
 }

@@ -25,6 +25,9 @@ struct TaskConfig {
   // Weight of the colour-shift penalty on this task's fakes (cycle_losses.h: colour_shift_loss);
   // for tasks whose attribute is not a colour, such as age. 0 = off.
   double keep_colour = 0.0;
+  // Weight of the penalty on the high-frequency part of each fake's change (cycle_losses.h:
+  // change_detail_loss), against drawn stripes and blotches. 0 = off.
+  double smooth_change = 0.0;
 
   int race_a() const { return domains.a.races.at(0); }
   int race_b() const { return domains.b.races.at(0); }

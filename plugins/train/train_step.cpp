@@ -51,7 +51,8 @@ void set_requires_grad(TaskState& t, bool on) {
 }
 
 // The generator objective: CycleGAN's adversarial, cycle and identity terms, plus the task's
-// colour-shift penalty and StarGAN's classification of the fakes when they are on.
+// colour-shift and change-detail penalties and StarGAN's classification of the fakes when they are
+// on.
 GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
                           const TaskData& task, const StepSettings& st) {
   Bf16Autocast autocast(st.bf16, st.device);
@@ -62,6 +63,12 @@ GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
                                 colour_shift_loss(batch.real_B, im.fake_A));
     g.total = g.total + tint * task.cfg.keep_colour;
     g.loss_colour = tint.item<double>() * task.cfg.keep_colour;
+  }
+  if (task.cfg.smooth_change > 0) {
+    torch::Tensor detail = 0.5 * (change_detail_loss(batch.real_A, im.fake_B) +
+                                  change_detail_loss(batch.real_B, im.fake_A));
+    g.total = g.total + detail * task.cfg.smooth_change;
+    g.loss_smooth = detail.item<double>() * task.cfg.smooth_change;
   }
   if (t.C) {
     torch::Tensor cls =
@@ -136,6 +143,7 @@ StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
   l.loss_D_A = d.loss_D_A.item<double>();
   l.loss_D_B = d.loss_D_B.item<double>();
   if (task.cfg.keep_colour > 0) l.loss_colour = g.loss_colour;
+  if (task.cfg.smooth_change > 0) l.loss_smooth = g.loss_smooth;
   if (d.loss_C.defined()) {
     l.loss_cls_fake = g.loss_cls;
     l.loss_cls_real = d.loss_C.item<double>();

@@ -23,7 +23,8 @@ json tasks_json(const TrainedRun& r) {
                          {"heldout_a", t.held_a.size()},
                          {"heldout_b", t.held_b.size()},
                          {"steps", r.state.balancer->steps()[i]},
-                         {"keep_colour", t.cfg.keep_colour}};
+                         {"keep_colour", t.cfg.keep_colour},
+                         {"smooth_change", t.cfg.smooth_change}};
   }
   return tasks;
 }

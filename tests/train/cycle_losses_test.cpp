@@ -131,3 +131,19 @@ TEST(CycleLosses, ColourShiftCostsATintNotALocalOrLuminanceChange) {
   EXPECT_NEAR(colour_shift_loss(src, local).item<double>(), tint / 5, 1e-4);
   EXPECT_NEAR(colour_shift_loss(src, brighter).item<double>(), 0.0, 1e-5);
 }
+
+// Stripes one pixel high cost nearly their whole amplitude; a change of the same amplitude that
+// is constant (a shade) or varies slowly (a gradient over the face) costs close to nothing.
+TEST(CycleLosses, ChangeDetailCostsStripesNotSmoothChanges) {
+  torch::manual_seed(7);
+  const auto src = torch::rand({2, 3, 24, 24}) * 0.6 - 0.3;
+  const auto rows = torch::arange(24).view({1, 1, 24, 1}).to(torch::kFloat);
+  const auto stripes = src + 0.1 * (rows.remainder(2) * 2 - 1);  // +-0.1, alternate rows
+  const auto shade = src - 0.1;
+  const auto gradient = src + 0.1 * (rows / 23 * 2 - 1);
+  EXPECT_NEAR(change_detail_loss(src, src).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(change_detail_loss(src, shade).item<double>(), 0.0, 1e-5);
+  const double striped = change_detail_loss(src, stripes).item<double>();
+  EXPECT_GT(striped, 0.08);
+  EXPECT_LT(change_detail_loss(src, gradient).item<double>(), striped / 20);
+}
