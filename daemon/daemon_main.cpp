@@ -78,17 +78,6 @@ std::vector<std::string> default_plugin_dirs() {
   return {FC_INSTALL_PLUGIN_DIR};
 }
 
-int add_token_command(const Config& config, const std::string& user, bool admin) {
-  make_private_dir(config.data_dir);
-  Database db(db_path(config));
-  apply_migrations(db);
-  Auth auth(db);
-  std::cout << auth.add_token(user, admin) << "\n";
-  std::cerr << "token for " << user << (admin ? " (admin)" : "")
-            << " created; it is shown only once. Clients send it as FACECYCLE_TOKEN.\n";
-  return 0;
-}
-
 namespace {
 
 // One daemon per data dir: two would both recover and claim the same items. Returns false, having

@@ -11,9 +11,6 @@ namespace fcd {
 // Blocks until SIGTERM/SIGINT, then drains and returns the exit status.
 int run_daemon(Config config);
 
-// `facecycled token add NAME`: prints a new token for NAME.
-int add_token_command(const Config& config, const std::string& user, bool admin);
-
 // <dir of this executable>/../plugins when it exists (the build tree), else the install location.
 std::vector<std::string> default_plugin_dirs();
 

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "daemon_main.h"
+#include "token_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -53,12 +54,23 @@ int main(int argc, char** argv) {
   auto* token = app.add_subcommand("token", "manage API tokens for TCP clients");
   token->require_subcommand(1);
   auto* add = token->add_subcommand("add", "create a token for user NAME and print it once");
-  std::string user;
-  bool admin = false;
+  std::string user, expires, revoke_what;
+  bool admin = false, as_json = false;
   add->add_option("NAME", user, "user name")->required();
   add->add_flag("--admin", admin, "the user may see and cancel every job");
-  add->add_option("--data-dir", data_dir, "the daemon's data dir");
-  add->add_option("--config", config_file, "TOML settings file");
+  add->add_option("--expires", expires,
+                  "the token stops working after this long: 30d, 12h, 90m, 45s (default: never)");
+  auto* list = token->add_subcommand(
+      "list", "show each token's id, user, creation, last use, expiry and state (never a token)");
+  list->add_flag("--json", as_json, "print JSON");
+  auto* revoke = token->add_subcommand(
+      "revoke", "revoke token ID, or every token of USER; it stops working at once");
+  revoke->add_option("ID|USER", revoke_what, "a token id from `token list`, or a user name")
+      ->required();
+  for (auto* sub : {add, list, revoke}) {
+    sub->add_option("--data-dir", data_dir, "the daemon's data dir");
+    sub->add_option("--config", config_file, "TOML settings file");
+  }
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -76,7 +88,9 @@ int main(int argc, char** argv) {
     if (!precision.empty()) cfg.precision = precision;
     if (!log_level.empty()) cfg.log_level = log_level;
     fcd::finalize_config(cfg);
-    if (*add) return fcd::add_token_command(cfg, user, admin);
+    if (*add) return fcd::add_token_command(cfg, user, admin, expires);
+    if (*list) return fcd::list_tokens_command(cfg, as_json);
+    if (*revoke) return fcd::revoke_token_command(cfg, revoke_what);
     return fcd::run_daemon(cfg);
   } catch (const fcd::ConfigError& e) {
     std::cerr << "facecycled: " << e.what() << "\n";

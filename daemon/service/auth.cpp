@@ -2,12 +2,56 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <ctime>
 #include <stdexcept>
 
 #include "hex.h"
+#include "text_limits.h"
 
 namespace fcd {
+
+namespace {
+
+// Last use is for the admin's listing; a write per call would contend with the job queue's.
+constexpr int64_t kTouchEveryMs = 60 * 1000;
+
+const char* kTokenSelect =
+    "SELECT t.id, t.user, u.is_admin, t.created_ms, t.last_used_ms, t.expires_ms, t.revoked_ms "
+    "FROM tokens t JOIN users u ON u.name = t.user ";
+
+TokenInfo read_token(const Statement& st, int64_t now) {
+  TokenInfo t;
+  t.id = st.int64(0);
+  t.user = st.text(1);
+  t.is_admin = st.int64(2) != 0;
+  t.created_ms = st.int64(3);
+  t.last_used_ms = st.int64(4);
+  t.expires_ms = st.int64(5);
+  t.revoked_ms = st.int64(6);
+  t.state = token_state(t.expires_ms, t.revoked_ms, now);
+  return t;
+}
+
+bool all_digits(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+const char* kAskForANewOne = ": ask the daemon's admin for a new one (facecycled token add NAME)";
+
+std::string refusal(const TokenInfo& t) {
+  const std::string which = "token " + std::to_string(t.id) + " of " + t.user;
+  if (t.state == TokenState::kRevoked)
+    return which + " was revoked at " + local_time_text(t.revoked_ms) + kAskForANewOne;
+  return which + " expired at " + local_time_text(t.expires_ms) + kAskForANewOne;
+}
+
+}  // namespace
 
 std::string sha256_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -23,11 +67,26 @@ std::string new_token() {
   return "fc_" + to_hex(buf, sizeof buf);
 }
 
-std::string Auth::add_token(const std::string& user, bool admin) {
+std::string local_time_text(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string Auth::add_token(const std::string& user, bool admin, int64_t expires_ms) {
   if (user.empty() || user == kLocalUser)
     throw std::invalid_argument("user name must be non-empty and not '" + std::string(kLocalUser) +
                                 "'");
+  // `token revoke ID|USER` tells them apart by this.
+  if (all_digits(user))
+    throw std::invalid_argument("user name '" + clip(user) +
+                                "' is all digits, which `token revoke` reads as a token id: "
+                                "add a letter");
   std::string token = new_token();
+  std::lock_guard<std::mutex> lk(mu_);
   Transaction tx(db_);
   db_.prepare("INSERT OR IGNORE INTO users (name, is_admin, created_ms) VALUES (?, ?, ?)")
       .bind(1, user)
@@ -35,23 +94,81 @@ std::string Auth::add_token(const std::string& user, bool admin) {
       .bind(3, now_ms())
       .run();
   if (admin) db_.prepare("UPDATE users SET is_admin = 1 WHERE name = ?").bind(1, user).run();
-  db_.prepare("INSERT INTO tokens (user, sha256, created_ms) VALUES (?, ?, ?)")
+  db_.prepare("INSERT INTO tokens (user, sha256, created_ms, expires_ms) VALUES (?, ?, ?, ?)")
       .bind(1, user)
       .bind(2, sha256_hex(token))
       .bind(3, now_ms())
+      .bind(4, expires_ms)
       .run();
   tx.commit();
   return token;
 }
 
-std::optional<User> Auth::user_for_token(const std::string& token) {
-  if (token.empty()) return std::nullopt;
-  auto st = db_.prepare(
-      "SELECT u.name, u.is_admin FROM tokens t JOIN users u ON u.name = t.user WHERE t.sha256 = "
-      "?");
+TokenCheck Auth::check_token(const std::string& token, bool touch) {
+  if (token.empty()) return {std::nullopt, "no token"};
+  std::lock_guard<std::mutex> lk(mu_);
+  const int64_t now = now_ms();
+  auto st = db_.prepare(std::string(kTokenSelect) + "WHERE t.sha256 = ?");
   st.bind(1, sha256_hex(token));
-  if (!st.step()) return std::nullopt;
-  return User{st.text(0), st.int64(1) != 0};
+  if (!st.step())
+    return {std::nullopt,
+            "unknown token: ask the daemon's admin for one (facecycled token add NAME)"};
+  const TokenInfo t = read_token(st, now);
+  if (t.state != TokenState::kActive) return {std::nullopt, refusal(t)};
+  if (touch && now - t.last_used_ms >= kTouchEveryMs) {
+    try {
+      db_.prepare("UPDATE tokens SET last_used_ms = ? WHERE id = ?")
+          .bind(1, now)
+          .bind(2, t.id)
+          .run();
+    } catch (const DbError& e) {  // a busy or full database must not lock users out
+      spdlog::warn("token {}: last use not recorded: {}", t.id, e.what());
+    }
+  }
+  return {User{t.user, t.is_admin}, ""};
+}
+
+std::vector<TokenInfo> Auth::select_tokens(const std::string& where, const std::string& arg) {
+  auto st = db_.prepare(std::string(kTokenSelect) + where + " ORDER BY t.id");
+  if (!arg.empty()) st.bind(1, arg);
+  std::vector<TokenInfo> out;
+  const int64_t now = now_ms();
+  while (st.step()) out.push_back(read_token(st, now));
+  return out;
+}
+
+std::vector<TokenInfo> Auth::list_tokens() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return select_tokens("", "");
+}
+
+std::vector<TokenInfo> Auth::revoke(const std::string& id_or_user) {
+  std::lock_guard<std::mutex> lk(mu_);
+  const bool by_id = all_digits(id_or_user);
+  auto found = select_tokens(by_id ? "WHERE t.id = ?" : "WHERE t.user = ?", id_or_user);
+  std::vector<TokenInfo> live;
+  for (const auto& t : found)
+    if (t.state != TokenState::kRevoked) live.push_back(t);
+  if (live.empty()) {
+    const std::string what =
+        by_id ? "no token " + id_or_user : "no token of user '" + clip(id_or_user) + "'";
+    if (found.empty())
+      throw std::invalid_argument(what + ": `facecycled token list` shows the tokens");
+    throw std::invalid_argument((by_id ? "token " + id_or_user : "every token of " + id_or_user) +
+                                " is already revoked; nothing to do");
+  }
+  Transaction tx(db_);
+  const int64_t now = now_ms();
+  for (auto& t : live) {
+    db_.prepare("UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0")
+        .bind(1, now)
+        .bind(2, t.id)
+        .run();
+    t.revoked_ms = now;
+    t.state = TokenState::kRevoked;
+  }
+  tx.commit();
+  return live;
 }
 
 std::string bearer_token(const std::string& header) {

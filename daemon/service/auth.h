@@ -1,9 +1,14 @@
-// Users and bearer tokens. Only the SHA-256 of a token is stored.
+// Users and bearer tokens. Only the SHA-256 of a token is stored. A token can expire and be
+// revoked; both take effect at the next check, which every RPC makes (and open WatchJob streams
+// make again while they run).
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "service/token_records.h"
 #include "store/database.h"
 
 namespace fcd {
@@ -19,15 +24,32 @@ inline const char* kLocalUser = "local";
 std::string sha256_hex(const std::string& data);
 std::string new_token();  // "fc_" + 64 random hex digits
 
+// A token's check: the user when it is active, else why not and what to do.
+struct TokenCheck {
+  std::optional<User> user;
+  std::string refusal;
+};
+
 class Auth {
  public:
   explicit Auth(Database& db) : db_(db) {}
-  // Creates the user when missing (admin flag set when `admin`), returns a new token.
-  std::string add_token(const std::string& user, bool admin);
-  std::optional<User> user_for_token(const std::string& token);
+  // Creates the user when missing (admin flag set when `admin`), returns a new token. A token
+  // with expires_ms > 0 stops working then (Unix ms).
+  std::string add_token(const std::string& user, bool admin, int64_t expires_ms = 0);
+  // Records the use (at most once a minute per token) unless `touch` is false.
+  TokenCheck check_token(const std::string& token, bool touch = true);
+  std::optional<User> user_for_token(const std::string& token) { return check_token(token).user; }
+
+  std::vector<TokenInfo> list_tokens();
+  // Revokes token ID (all digits) or every live token of user NAME; returns those revoked.
+  // Throws std::invalid_argument, saying what to do, when there is nothing to revoke.
+  std::vector<TokenInfo> revoke(const std::string& id_or_user);
 
  private:
+  std::vector<TokenInfo> select_tokens(const std::string& where, const std::string& arg);
+
   Database& db_;
+  std::mutex mu_;  // its statements and transactions, on a connection other threads share
 };
 
 // Who may see, watch or cancel a job: its owner and admins.
@@ -41,5 +63,8 @@ inline bool can_manage_models(const User& u) { return u.is_admin || u.name == kL
 
 // The token in an "authorization" header value "Bearer TOKEN"; empty when absent/malformed.
 std::string bearer_token(const std::string& header);
+
+// A Unix-ms time as local "YYYY-MM-DD HH:MM:SS", for messages and listings.
+std::string local_time_text(int64_t ms);
 
 }  // namespace fcd

@@ -90,6 +90,13 @@ pb::Model to_proto(const ModelInfo& m, const ModelRegistry& reg) {
 
 bool is_unix_peer(const std::string& peer) { return peer.rfind("unix", 0) == 0; }
 
+std::string request_token(grpc::ServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return {};
+  return bearer_token(std::string(it->second.data(), it->second.size()));
+}
+
 // The event that ends a watch: a state change whose job snapshot is terminal.
 bool is_terminal_state_event(const EventRecord& e) {
   if (e.type != EventType::kState || !e.payload.is_object() || !e.payload.contains("job"))
@@ -168,16 +175,11 @@ void fill_event(const EventRecord& e, pb::Event* out) {
 }
 
 Status FacecycleService::identify(grpc::ServerContext* ctx, User& user) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find("authorization");
-  std::string token;
-  if (it != md.end()) token = bearer_token(std::string(it->second.data(), it->second.size()));
+  const std::string token = request_token(ctx);
   if (!token.empty()) {
-    auto u = d_.auth.user_for_token(token);
-    if (!u)
-      return Status(StatusCode::UNAUTHENTICATED,
-                    "unknown token: ask the daemon's admin for one (facecycled token add NAME)");
-    user = *u;
+    auto check = d_.auth.check_token(token);
+    if (!check.user) return Status(StatusCode::UNAUTHENTICATED, check.refusal);
+    user = *check.user;
     return Status::OK;
   }
   if (is_unix_peer(ctx->peer())) {
@@ -187,6 +189,13 @@ Status FacecycleService::identify(grpc::ServerContext* ctx, User& user) {
   return Status(StatusCode::UNAUTHENTICATED,
                 "a token is required over TCP: set FACECYCLE_TOKEN (create one on the server "
                 "with facecycled token add NAME)");
+}
+
+Status FacecycleService::recheck_token(const std::string& token) {
+  if (token.empty()) return Status::OK;  // the local user: nothing to revoke
+  auto check = d_.auth.check_token(token, /*touch=*/false);
+  if (check.user) return Status::OK;
+  return Status(StatusCode::UNAUTHENTICATED, "watch ended: " + check.refusal);
 }
 
 Status FacecycleService::accessible_job(const User& user, int64_t id, JobRecord& job) {
@@ -411,9 +420,13 @@ Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRe
     if (auto s = identify(ctx, user); !s.ok()) return s;
     if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
     int64_t last = std::max<int64_t>(0, req->after_event_id());
+    // Checked again on every pass (at least every 500 ms): a revoked or expired token must not
+    // keep a stream open.
+    const std::string token = request_token(ctx);
     // Replay from the database, then follow: the same query serves both.
     while (true) {
       if (ctx->IsCancelled()) return Status(StatusCode::CANCELLED, "watch cancelled");
+      if (auto s = recheck_token(token); !s.ok()) return s;
       int64_t seen = d_.queue.published_event_id();
       auto events = d_.queue.events_after(job.id, last, 256);
       for (const auto& e : events) {

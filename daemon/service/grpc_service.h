@@ -56,6 +56,9 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
 
  private:
   grpc::Status identify(grpc::ServerContext* ctx, User& user);
+  // OK while the token that opened a stream still works; UNAUTHENTICATED, saying why, after it
+  // was revoked or expired.
+  grpc::Status recheck_token(const std::string& token);
   // The job when `user` may see it; NOT_FOUND / PERMISSION_DENIED otherwise.
   grpc::Status accessible_job(const User& user, int64_t id, JobRecord& job);
   grpc::Status check_train_policy(const User& user, const facecycle::v1::SubmitTrainRequest& req);

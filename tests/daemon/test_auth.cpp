@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "duration.h"
 #include "service/auth.h"
 #include "store/migrations.h"
 #include "temp_dir.h"
@@ -45,6 +46,86 @@ TEST(Auth, LocalIsReserved) {
   fcd::apply_migrations(db);
   fcd::Auth auth(db);
   EXPECT_THROW(auth.add_token("local", true), std::invalid_argument);
+}
+
+TEST(Auth, RevokedAndExpiredTokensAreRefusedSayingWhy) {
+  fcd_test::TempDir dir;
+  fcd::Database db(dir / "s.db");
+  fcd::apply_migrations(db);
+  fcd::Auth auth(db);
+  auto ann1 = auth.add_token("ann", false), ann2 = auth.add_token("ann", false);
+  auto bob = auth.add_token("bob", false);
+  auto old = auth.add_token("cy", false, fcd::now_ms() - 1);
+  auto later = auth.add_token("cy", false, fcd::now_ms() + 3600 * 1000);
+
+  auto expired = auth.check_token(old);
+  EXPECT_FALSE(expired.user);
+  EXPECT_NE(expired.refusal.find("token 4 of cy expired at"), std::string::npos) << expired.refusal;
+  EXPECT_TRUE(auth.user_for_token(later)) << "not yet expired";
+
+  auto revoked = auth.revoke("1");
+  ASSERT_EQ(revoked.size(), 1u);
+  EXPECT_EQ(revoked[0].user, "ann");
+  auto check = auth.check_token(ann1);
+  EXPECT_FALSE(check.user);
+  EXPECT_NE(check.refusal.find("token 1 of ann was revoked at"), std::string::npos)
+      << check.refusal;
+  EXPECT_NE(check.refusal.find("token add"), std::string::npos) << "says what to do";
+  EXPECT_TRUE(auth.user_for_token(ann2)) << "ann's other token still works";
+
+  EXPECT_EQ(auth.revoke("ann").size(), 1u) << "by user: the live ones";
+  EXPECT_FALSE(auth.user_for_token(ann2));
+  EXPECT_TRUE(auth.user_for_token(bob));
+  EXPECT_THROW(auth.revoke("ann"), std::invalid_argument) << "nothing left to revoke";
+  EXPECT_THROW(auth.revoke("99"), std::invalid_argument);
+  EXPECT_THROW(auth.revoke("nobody"), std::invalid_argument);
+}
+
+TEST(Auth, TheListShowsStatesAndLastUseButNoToken) {
+  fcd_test::TempDir dir;
+  fcd::Database db(dir / "s.db");
+  fcd::apply_migrations(db);
+  fcd::Auth auth(db);
+  auto ann = auth.add_token("ann", true);
+  auth.add_token("bob", false, fcd::now_ms() - 1);
+  auth.add_token("cy", false);
+  auth.revoke("cy");
+  auto before = auth.list_tokens();
+  ASSERT_EQ(before.size(), 3u);
+  EXPECT_EQ(before[0].last_used_ms, 0);
+  ASSERT_TRUE(auth.check_token(ann, /*touch=*/false).user);
+  EXPECT_EQ(auth.list_tokens()[0].last_used_ms, 0) << "a watch's re-check is not a use";
+  ASSERT_TRUE(auth.user_for_token(ann));
+  auto list = auth.list_tokens();
+  EXPECT_GT(list[0].last_used_ms, 0);
+  EXPECT_TRUE(list[0].is_admin);
+  EXPECT_EQ(list[0].state, fcd::TokenState::kActive);
+  EXPECT_EQ(list[1].state, fcd::TokenState::kExpired);
+  EXPECT_EQ(list[2].state, fcd::TokenState::kRevoked);
+  EXPECT_GT(list[2].revoked_ms, 0);
+  EXPECT_EQ(fcd::enum_name(list[2].state), "revoked");
+}
+
+TEST(Auth, AllDigitNamesAreRefusedSoRevokeCanTellIdsFromUsers) {
+  fcd_test::TempDir dir;
+  fcd::Database db(dir / "s.db");
+  fcd::apply_migrations(db);
+  EXPECT_THROW(fcd::Auth(db).add_token("42", false), std::invalid_argument);
+}
+
+TEST(Auth, ExpiryDurations) {
+  EXPECT_EQ(fcd::parse_duration_ms("45s"), 45'000);
+  EXPECT_EQ(fcd::parse_duration_ms("90m"), 90 * 60'000);
+  EXPECT_EQ(fcd::parse_duration_ms("12h"), 12 * 3'600'000);
+  EXPECT_EQ(fcd::parse_duration_ms("30d"), int64_t{30} * 86'400'000);
+  EXPECT_EQ(fcd::parse_duration_ms("2w"), int64_t{14} * 86'400'000);
+  for (const char* bad : {"", "d", "30", "3y", "-1d", "1.5d", "0d", "99999w", "30 d"})
+    EXPECT_THROW(fcd::parse_duration_ms(bad), std::invalid_argument) << bad;
+  try {
+    fcd::parse_duration_ms("3y");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("e.g. 30d"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Auth, OwnerOrAdminMayAccess) {

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <thread>
@@ -253,6 +254,49 @@ TEST_F(ServiceTest, TcpNeedsAValidToken) {
             grpc::StatusCode::UNAUTHENTICATED)
       << "a wrong token is refused on the unix socket too";
   EXPECT_TRUE(tcp_->ListJobs(ctx(bob_).get(), req, &resp).ok());
+}
+
+// A token revoked (by `facecycled token revoke`, another process) or expired while its owner
+// watches a job ends the stream at once, not when the job ends.
+TEST_F(ServiceTest, ARevokedOrExpiredTokenEndsAnOpenWatch) {
+  fs::create_directories(tmp_ / "photos/slow");
+  cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
+  for (int i = 0; i < 8; ++i)
+    cv::imwrite(tmp_ / ("photos/slow/slow" + std::to_string(i) + ".png"), img);
+  auto watch_until_refused = [&](const std::string& token, const std::function<void()>& act) {
+    auto r = transform_request();
+    r.clear_inputs();
+    r.add_inputs(tmp_ / "photos/slow");
+    r.set_output_dir(tmp_ / ("photos/out-" + token.substr(3, 8)));
+    pb::SubmitResponse resp;
+    auto s = tcp_->SubmitTransform(ctx(token).get(), r, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::thread actor([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      act();
+    });
+    auto start = std::chrono::steady_clock::now();
+    watch(resp.job().id(), 0, token);
+    auto took = std::chrono::steady_clock::now() - start;
+    actor.join();
+    EXPECT_LT(took, std::chrono::milliseconds(2500))
+        << "8 slow items take 6 s: the watch outlived the token";
+    EXPECT_EQ(last_watch_.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    pb::CancelJobRequest c;
+    c.set_job_id(resp.job().id());
+    pb::CancelJobResponse cr;
+    local_->CancelJob(ctx().get(), c, &cr);
+    return last_watch_.error_message();
+  };
+  std::string why = watch_until_refused(bob_, [&] {
+    fcd::Database other(cfg_.data_dir + "/facecycle.db");
+    fcd::Auth(other).revoke("bob");
+  });
+  EXPECT_NE(why.find("was revoked"), std::string::npos) << why;
+
+  auto brief = auth_->add_token("cy", false, fcd::now_ms() + 600);
+  why = watch_until_refused(brief, [] {});
+  EXPECT_NE(why.find("expired"), std::string::npos) << why;
 }
 
 TEST_F(ServiceTest, OnlyOwnerOrAdminSeesWatchesOrCancelsAJob) {
