@@ -16,6 +16,7 @@ Examples:
   facecycle watch 7
   facecycle show 7
   facecycle cancel 7
+  facecycle retry 7                      # run job 7's failed items again
   facecycle train --config configs/train.toml --priority -10
   facecycle fetch 8 --out run8/          # a training job's samples, curves and model
   facecycle models activate age-race-v2
@@ -28,6 +29,14 @@ Shell completion: `cmake --install` puts it where bash-completion and zsh find i
 Exit codes: 0 success; 1 error (reason on stderr); 2 bad command line;
 3 the job ended failed, cancelled, or with failed items; 130 interrupted (Ctrl-C) while
 waiting: the job continues.)";
+
+const char* kRetryFooter = R"(Only the items that failed run again, with the job's own settings
+(--skip-existing included); succeeded and skipped items never do. When they end, the job's
+manifest and contact sheet are rewritten with their new rows. The job must have ended: a queued
+or running job is refused (wait for it), and so is a cancelled one: run the same transform
+command again with --skip-existing to finish it. Training jobs are not retried. Only the job's
+owner or an admin may retry it. Waits with a progress bar like transform; Ctrl-C leaves the
+retry running.)";
 
 void add_info_commands(CLI::App& app, CliState& s) {
   app.add_subcommand("health", "check that the daemon is up; show the active model")->callback([&] {
@@ -69,6 +78,12 @@ void add_job_commands(CLI::App& app, CliState& s) {
   auto* cancel = app.add_subcommand("cancel", "cancel a job; finished items keep their outputs");
   cancel->add_option("ID", s.job_id, "job id")->required()->type_name("ID");
   cancel->callback([&] { s.action = [&] { return cmd_cancel(s.g, s.job_id); }; });
+  auto* retry = app.add_subcommand(
+      "retry", "run an ended transform job's failed items again; nothing that succeeded reruns");
+  retry->add_option("ID", s.job_id, "job id")->required()->type_name("ID");
+  retry->add_flag("--detach", s.detach, "print how many items were queued and return at once");
+  retry->footer(kRetryFooter);
+  retry->callback([&] { s.action = [&] { return cmd_retry(s.g, s.job_id, s.detach); }; });
 
   auto& f = s.fetch;
   auto* fetch = app.add_subcommand(

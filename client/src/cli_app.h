@@ -20,6 +20,7 @@ struct CliState {
   int limit = 0;
   bool all_users = false;
   int64_t job_id = 0, after_event = 0;
+  bool detach = false;   // retry
   TransformOptions transform;
   TrainOptions train;
   FetchOptions fetch;

@@ -1,4 +1,4 @@
-// transform and train: submit, then either print the job id (--detach) or follow the job.
+// transform, train and retry: submit, then either print the job id (--detach) or follow the job.
 #include <unistd.h>
 
 #include <csignal>
@@ -81,6 +81,28 @@ int cmd_transform(const GlobalOptions& g, const TransformOptions& o) {
   auto ctx = conn.context();
   conn.check(conn.stub().SubmitTransform(ctx.get(), req, &resp), "transform");
   return after_submit(conn, g, resp, o.detach);
+}
+
+int cmd_retry(const GlobalOptions& g, int64_t job_id, bool detach) {
+  Connection conn(g);
+  v1::RetryJobRequest req;
+  req.set_job_id(job_id);
+  v1::RetryJobResponse resp;
+  auto ctx = conn.context();
+  conn.check(conn.stub().RetryJob(ctx.get(), req, &resp), "retry job " + std::to_string(job_id));
+  if (detach) {
+    if (g.json)
+      std::cout << nlohmann::json{{"job_id", job_id}, {"items_requeued", resp.items_requeued()}}
+                << "\n";
+    else
+      std::cout << "job " << job_id << ": " << resp.items_requeued()
+                << " failed item(s) queued again\n";
+    return kExitOk;
+  }
+  if (!g.json)
+    std::cout << "job " << job_id << ": retrying " << resp.items_requeued() << " failed item(s)\n";
+  explain_interrupt(job_id);
+  return follow_job(conn, g, resp.job(), resp.after_event_id());
 }
 
 int cmd_train(const GlobalOptions& g, const TrainOptions& o) {

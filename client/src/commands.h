@@ -45,6 +45,8 @@ int cmd_watch(const GlobalOptions& g, int64_t job_id, int64_t after_event_id);
 int cmd_cancel(const GlobalOptions& g, int64_t job_id);
 int cmd_transform(const GlobalOptions& g, const TransformOptions& o);
 int cmd_train(const GlobalOptions& g, const TrainOptions& o);
+// Re-queues a finished job's failed items, then follows it like transform (or --detach).
+int cmd_retry(const GlobalOptions& g, int64_t job_id, bool detach);
 int cmd_fetch(const GlobalOptions& g, const FetchOptions& o);
 
 // A training job's folder on the daemon (ListJobFiles), and its lines for `show`.

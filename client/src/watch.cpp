@@ -49,7 +49,8 @@ v1::Job watch_job(Connection& conn, int64_t job_id, int64_t after_event_id,
       if (ev.id() > 0 && ev.id() <= last_id) continue;  // never hand out an event twice
       if (ev.id() > 0) last_id = ev.id();
       on_event(ev);
-      if (ev.type() == v1::EVENT_TYPE_STATE && is_terminal(ev.job().state())) terminal = true;
+      // A retried job's stream replays its earlier end, then the "queued" state that re-opened it.
+      if (ev.type() == v1::EVENT_TYPE_STATE) terminal = is_terminal(ev.job().state());
     }
     if (terminal) ctx->TryCancel();
     grpc::Status status = reader->Finish();

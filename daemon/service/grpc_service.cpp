@@ -16,6 +16,7 @@
 #include "service/job_files.h"
 #include "service/priority_policy.h"
 #include "service/proto_enums.h"
+#include "service/retry_status.h"
 #include "service/train_policy.h"
 #include "text_limits.h"
 #include "workers/output_guard.h"
@@ -434,7 +435,9 @@ Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRe
         fill_event(e, &out);
         if (!writer->Write(out)) return Status(StatusCode::CANCELLED, "watcher went away");
         last = e.id;
-        if (is_terminal_state_event(e)) return Status::OK;
+        // An earlier end that a retry re-opened is not the end of the watch.
+        if (is_terminal_state_event(e) && !d_.queue.state_event_after(job.id, e.id))
+          return Status::OK;
       }
       if (!events.empty()) continue;
       // Resumed after the terminal event: nothing more will come.
@@ -518,6 +521,23 @@ Status FacecycleService::FetchJobFile(grpc::ServerContext* ctx, const pb::FetchJ
       if (n == 0) break;  // shrank since fstat: the client sees fewer bytes than `size`
     } while (offset < size);
     return result;
+  });
+}
+
+Status FacecycleService::RetryJob(grpc::ServerContext* ctx, const pb::RetryJobRequest* req,
+                                  pb::RetryJobResponse* resp) {
+  return guarded("RetryJob", [&] {
+    User user;
+    JobRecord job;
+    if (auto s = identify(ctx, user); !s.ok()) return s;
+    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+    auto r = d_.queue.retry_failed(job.id, user.name);
+    if (auto s = retry_status(r, job.id); !s.ok()) return s;
+    spdlog::info("job {}: {} failed item(s) retried by {}", job.id, r.requeued, user.name);
+    fill_job(r.job, resp->mutable_job());
+    resp->set_items_requeued(r.requeued);
+    resp->set_after_event_id(r.event_id - 1);
+    return Status::OK;
   });
 }
 

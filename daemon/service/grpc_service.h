@@ -53,6 +53,8 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
                             facecycle::v1::ListJobFilesResponse*) override;
   grpc::Status FetchJobFile(grpc::ServerContext*, const facecycle::v1::FetchJobFileRequest*,
                             grpc::ServerWriter<facecycle::v1::FileChunk>*) override;
+  grpc::Status RetryJob(grpc::ServerContext*, const facecycle::v1::RetryJobRequest*,
+                        facecycle::v1::RetryJobResponse*) override;
 
  private:
   grpc::Status identify(grpc::ServerContext* ctx, User& user);

@@ -21,6 +21,22 @@
 
 namespace fcd {
 
+// retry_failed's answer: the items re-queued, or why none were.
+enum class RetryVerdict {
+  kRequeued,
+  kNoSuchJob,
+  kStillOpen,
+  kCancelled,
+  kNotTransform,
+  kNoneFailed
+};
+struct RetryResult {
+  RetryVerdict verdict = RetryVerdict::kNoSuchJob;
+  int requeued = 0;
+  int64_t event_id = 0;  // the "queued" state event that starts the retry
+  JobRecord job;         // after the retry (or as it stands when refused)
+};
+
 // The snapshot stored with state events: kind and state spelled by their name tables.
 nlohmann::json job_to_json(const JobRecord& j);
 
@@ -48,6 +64,14 @@ class JobQueue {
   // Cancels a queued or running job: unclaimed items become cancelled. False when it had
   // already ended.
   bool cancel_job(int64_t job_id, const std::string& by);
+
+  // Re-queues the failed items of a transform job that ended succeeded or failed (job_retry.cpp).
+  // Succeeded and skipped items never run again; a cancelled job is refused (its cancelled items
+  // never ran: re-submitting with --skip-existing finishes it). Ownership is the caller's check.
+  RetryResult retry_failed(int64_t job_id, const std::string& by);
+  // Whether the job has a state event newer than `event_id`: a watch replaying an old terminal
+  // state keeps going when a retry re-opened the job.
+  bool state_event_after(int64_t job_id, int64_t event_id);
 
   struct Recovery {
     int items_requeued = 0;

@@ -65,6 +65,18 @@ bool jsonl_is_ours(const JobRecord& job, const std::string& path) {
          j.value("job_created_ms", -1LL) == job.created_ms;
 }
 
+// The CSV this job wrote when it last ended, as its result recorded it: a retry rewrites that
+// file. Its header must still be ours, so a file someone put there instead is kept.
+bool csv_was_ours(const JobRecord& job, const std::string& path, const std::string& header) {
+  json result = json::parse(job.result_json.empty() ? "{}" : job.result_json, nullptr, false);
+  if (!result.is_object() || !result.contains("manifest") || !result["manifest"].is_object())
+    return false;
+  if (result["manifest"].value("csv", "") != path) return false;
+  std::ifstream in(path);
+  std::string first;
+  return std::getline(in, first) && first + "\n" == header;
+}
+
 std::string csv_field(const json& v) {
   std::string s = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -123,6 +135,7 @@ std::pair<std::string, std::string> write_manifests(const JobRecord& job,
   std::string jsonl, csv;
   for (size_t c = 0; c < cols.size(); ++c) csv += (c ? "," : "") + cols[c];
   csv += "\n";
+  const std::string header = csv;
   for (const auto& it : items) {
     json row = manifest_row(job, it);
     jsonl += row.dump() + "\n";
@@ -136,8 +149,10 @@ std::pair<std::string, std::string> write_manifests(const JobRecord& job,
   std::string jsonl_path = artifact_path(job, "manifest", ".jsonl", jsonl_ours);
   publish_text(jsonl_path, jsonl, jsonl_ours);
   // A CSV with exactly this text is this job's (written before a crash); replacing it loses
-  // nothing.
-  auto csv_same = [&](const std::string& p) { return read_text(p) == csv; };
+  // nothing. So is the one it wrote before a retry.
+  auto csv_same = [&](const std::string& p) {
+    return read_text(p) == csv || csv_was_ours(job, p, header);
+  };
   std::string csv_path = artifact_path(job, "manifest", ".csv", csv_same);
   publish_text(csv_path, csv, csv_same);
   return {jsonl_path, csv_path};

@@ -818,3 +818,44 @@ TEST_F(ServiceTest, AJobCancelledBeforeAnyItemRanStillGetsItsManifest) {
   EXPECT_EQ(rows, 3);
   EXPECT_FALSE(result.contains("contact_sheet")) << "nothing succeeded, nothing to show";
 }
+
+// retry: only the failed items run again, for the owner or an admin, and a watch follows the
+// retry to its own end.
+TEST_F(ServiceTest, RetryRerunsOnlyTheFailedItemsForTheOwnerOrAnAdmin) {
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), transform_request(), &resp).ok());
+  const int64_t id = resp.job().id();
+  watch(id);
+  pb::GetJobRequest g;
+  g.set_job_id(id);
+  pb::Job before;
+  ASSERT_TRUE(local_->GetJob(ctx().get(), g, &before).ok());
+  ASSERT_GT(before.items_failed(), 0);
+  ASSERT_GT(before.items_done(), 0);
+
+  pb::RetryJobRequest rr;
+  rr.set_job_id(id);
+  pb::RetryJobResponse rresp;
+  EXPECT_EQ(tcp_->RetryJob(ctx(bob_).get(), rr, &rresp).error_code(), grpc::StatusCode::NOT_FOUND)
+      << "another user's job looks missing";
+  auto s = tcp_->RetryJob(ctx(admin_).get(), rr, &rresp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rresp.items_requeued(), before.items_failed());
+
+  auto events = watch(id, rresp.after_event_id());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().job().state(), pb::JOB_STATE_QUEUED);
+  int item_events = 0;
+  for (const auto& e : events) item_events += e.type() == pb::EVENT_TYPE_ITEM;
+  EXPECT_EQ(item_events, before.items_failed());
+  auto all = watch(id);
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back().id(), events.back().id()) << "a replay ends at the retry's end";
+
+  pb::Job after;
+  ASSERT_TRUE(local_->GetJob(ctx().get(), g, &after).ok());
+  ASSERT_EQ(after.items_size(), before.items_size());
+  for (int i = 0; i < after.items_size(); ++i)
+    EXPECT_EQ(after.items(i).attempts(), before.items(i).state() == pb::JOB_STATE_FAILED ? 2 : 1)
+        << after.items(i).input();
+}

@@ -1,0 +1,110 @@
+// JobQueue::retry_failed: only failed items run again.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "store/job_queue.h"
+#include "store/migrations.h"
+#include "temp_dir.h"
+
+namespace {
+
+using fcd::ItemOutcome;
+using fcd::ItemState;
+using fcd::JobKind;
+using fcd::JobState;
+using fcd::RetryVerdict;
+
+class JobRetryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<fcd::Database>(dir_ / "q.db");
+    fcd::apply_migrations(*db_);
+    queue_ = std::make_unique<fcd::JobQueue>(*db_);
+  }
+  int64_t submit(int n, JobKind kind = JobKind::kTransform) {
+    std::vector<fcd::NewItem> items;
+    for (int i = 0; i < n; ++i) items.push_back({"in" + std::to_string(i), "out"});
+    return queue_->submit(kind, "ann", 0, "{}", "/out", items);
+  }
+  // Runs every queued item; those whose index is in `fail` fail. Returns the indices run.
+  std::vector<int> run_all(int64_t job, const std::vector<int>& fail) {
+    std::vector<int> ran;
+    while (auto c = queue_->claim("w", true, true)) {
+      ran.push_back(c->item.idx);
+      bool bad = std::find(fail.begin(), fail.end(), c->item.idx) != fail.end();
+      if (queue_->finish_item(job, c->item.idx,
+                              bad ? ItemOutcome::kFailed : ItemOutcome::kSucceeded,
+                              bad ? "broken" : "", bad ? "" : R"({"faces_found":1})"))
+        queue_->finalize_job(job);
+    }
+    return ran;
+  }
+
+  fcd_test::TempDir dir_;
+  std::unique_ptr<fcd::Database> db_;
+  std::unique_ptr<fcd::JobQueue> queue_;
+};
+
+TEST_F(JobRetryTest, OnlyFailedItemsRunAgain) {
+  int64_t job = submit(5);
+  EXPECT_EQ(run_all(job, {1, 3}).size(), 5u);
+  ASSERT_EQ(queue_->get_job(job)->items_failed, 2);
+
+  auto r = queue_->retry_failed(job, "ann");
+  ASSERT_EQ(r.verdict, RetryVerdict::kRequeued);
+  EXPECT_EQ(r.requeued, 2);
+  EXPECT_EQ(r.job.state, JobState::kQueued);
+  EXPECT_GT(r.event_id, 0);
+  EXPECT_TRUE(queue_->state_event_after(job, r.event_id - 1));
+  EXPECT_FALSE(queue_->state_event_after(job, r.event_id));
+
+  EXPECT_EQ(run_all(job, {}), (std::vector<int>{1, 3}));
+  auto j = *queue_->get_job(job);
+  EXPECT_EQ(j.state, JobState::kSucceeded);
+  EXPECT_EQ(j.items_done, 5);
+  EXPECT_EQ(j.items_failed, 0);
+  EXPECT_TRUE(j.error.empty());
+  auto items = queue_->items(job);
+  EXPECT_EQ(items[0].attempts, 1) << "a succeeded item must not run again";
+  EXPECT_EQ(items[1].attempts, 2);
+  EXPECT_TRUE(items[1].error.empty());
+  EXPECT_EQ(nlohmann::json::parse(j.result_json)["summary"]["items_failed"], 0);
+}
+
+TEST_F(JobRetryTest, AFailedJobFailingAgainStaysFailedWithItsError) {
+  int64_t job = submit(2);
+  run_all(job, {0, 1});
+  ASSERT_EQ(queue_->get_job(job)->state, JobState::kFailed);
+  ASSERT_EQ(queue_->retry_failed(job, "ann").verdict, RetryVerdict::kRequeued);
+  EXPECT_TRUE(queue_->get_job(job)->error.empty());
+  run_all(job, {0, 1});
+  auto j = *queue_->get_job(job);
+  EXPECT_EQ(j.state, JobState::kFailed);
+  EXPECT_NE(j.error.find("broken"), std::string::npos) << j.error;
+  EXPECT_EQ(queue_->items(job)[0].attempts, 2);
+}
+
+TEST_F(JobRetryTest, RefusesOpenCancelledTrainAndCleanJobs) {
+  EXPECT_EQ(queue_->retry_failed(999, "ann").verdict, RetryVerdict::kNoSuchJob);
+
+  int64_t open = submit(2);
+  EXPECT_EQ(queue_->retry_failed(open, "ann").verdict, RetryVerdict::kStillOpen);
+  run_all(open, {});
+  EXPECT_EQ(queue_->retry_failed(open, "ann").verdict, RetryVerdict::kNoneFailed);
+
+  int64_t cancelled = submit(2);
+  auto c = queue_->claim("w", true, true);
+  queue_->finish_item(cancelled, c->item.idx, ItemOutcome::kFailed, "broken", "");
+  ASSERT_TRUE(queue_->cancel_job(cancelled, "ann"));
+  EXPECT_EQ(queue_->retry_failed(cancelled, "ann").verdict, RetryVerdict::kCancelled);
+  EXPECT_EQ(queue_->get_job(cancelled)->state, JobState::kCancelled);
+
+  int64_t train = submit(1, JobKind::kTrain);
+  run_all(train, {0});
+  EXPECT_EQ(queue_->retry_failed(train, "ann").verdict, RetryVerdict::kNotTransform);
+  EXPECT_EQ(queue_->get_job(train)->state, JobState::kFailed);
+}
+
+}  // namespace
