@@ -220,6 +220,62 @@ TEST_F(ImageIo, RefusesATiffDeclaringTooManyPixelsBeforeDecoding) {
   expect_refused(path("nosize.tif"), "damaged or unsupported tiff header");
 }
 
+// Re-run of the issue-12 attack: a TIFF naming ImageWidth twice (30000, then 100) passed the
+// header check, which kept the last, and libtiff, which keeps the first, decoded 900 M pixels
+// (4.5 GB). A size tag that repeats, or that is not a single SHORT or LONG, is refused.
+TEST_F(ImageIo, RefusesATiffWhoseSizeTagsRepeatOrHaveOddTypes) {
+  fc::ImageLimits limits;
+  limits.max_pixels = 1'000'000;
+  auto refused = [&](const std::vector<std::array<uint32_t, 3>>& size_entries) {
+    auto entries = size_entries;
+    entries.insert(entries.end(), {{258, 3, 8}, {259, 3, 1}, {262, 3, 1}, {273, 4, 8}});
+    spit(path("dup.tif"), tiff(true, entries));
+    try {
+      fc::read_image(path("dup.tif"), limits);
+      ADD_FAILURE() << "accepted";
+    } catch (const ImageError& e) {
+      EXPECT_NE(std::string(e.what()).find("damaged or unsupported tiff header"), std::string::npos)
+          << e.what();
+    }
+  };
+  refused({{256, 4, 3000}, {256, 3, 10}, {257, 4, 3000}});
+  refused({{256, 3, 10}, {257, 4, 3000}, {257, 3, 10}});
+  refused({{256, 16, 3000}, {257, 4, 10}});  // LONG8: libtiff reads it, the check did not
+}
+
+// Within the pixel limit, deep samples multiplied the decode: a 10000x10000 PNG of 16-bit RGBA
+// (under 1 MB) decodes to 800 MB before conversion, a 64-bit 4-sample TIFF to 3.2 GB (it
+// allocated that much and then failed). The header's sample depth now counts against a limit
+// on decoded bytes.
+TEST_F(ImageIo, RefusesDeepSamplesThatWouldDecodeToTooManyBytes) {
+  fc::ImageLimits limits;
+  limits.max_pixels = 1'000'000;
+  limits.max_decoded_bytes = 4'000'000;
+  cv::imwrite(path("rgba8.png"), cv::Mat(800, 800, CV_8UC4, cv::Scalar(1, 2, 3, 255)));
+  EXPECT_EQ(fc::read_image(path("rgba8.png"), limits).bgr.size(), cv::Size(800, 800));
+  cv::imwrite(path("rgba16.png"), cv::Mat(800, 800, CV_16UC4, cv::Scalar(1, 2, 3, 65535)));
+  try {
+    fc::read_image(path("rgba16.png"), limits);
+    ADD_FAILURE() << "a 16-bit RGBA PNG of 5.1 MB decoded was accepted";
+  } catch (const ImageError& e) {
+    EXPECT_NE(std::string(e.what()).find("pixels of 8 bytes each"), std::string::npos) << e.what();
+  }
+  spit(path("deep.tif"), tiff(true, {{256, 4, 800},
+                                     {257, 4, 800},
+                                     {258, 3, 64},
+                                     {259, 3, 8},
+                                     {262, 3, 2},
+                                     {273, 4, 8},
+                                     {277, 3, 4},
+                                     {339, 3, 3}}));
+  try {
+    fc::read_image(path("deep.tif"), limits);
+    ADD_FAILURE() << "a 64-bit RGBA TIFF was accepted";
+  } catch (const ImageError& e) {
+    EXPECT_NE(std::string(e.what()).find("pixels of 32 bytes each"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ImageIo, RefusesAPnmDeclaringTooManyPixelsBeforeDecoding) {
   cv::Mat img = fc::testing::smooth_photo({40, 30});
   ASSERT_TRUE(cv::imwrite(path("a.ppm"), img));

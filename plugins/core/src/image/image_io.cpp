@@ -95,12 +95,21 @@ std::string sniff_format(const Bytes& b) {
 
 struct Size64 {
   long long w = -1, h = -1;  // -1: unknown from the header
+  // What one decoded pixel may take. Within the pixel limit a 16-bit RGBA PNG of under 1 MB
+  // decoded to 800 MB and a 64-bit TIFF to 3.2 GB, so formats with deep samples say how deep;
+  // 4 covers 8-bit BGRA.
+  long long bytes_per_pixel = 4;
 };
+
+// At least 4 channels, since decoders may expand grey or palette data to BGRA.
+long long decoded_bytes_per_pixel(long long channels, long long bits_per_sample) {
+  return std::max(channels, 4LL) * std::max((bits_per_sample + 7) / 8, 1LL);
+}
 
 // PNG: IHDR is always the first chunk.
 Size64 png_size(const Bytes& b) {
-  if (b.size() < 24 || std::memcmp(b.data() + 12, "IHDR", 4) != 0) return {};
-  return {be32(b.data() + 16), be32(b.data() + 20)};
+  if (b.size() < 26 || std::memcmp(b.data() + 12, "IHDR", 4) != 0) return {};
+  return {be32(b.data() + 16), be32(b.data() + 20), decoded_bytes_per_pixel(4, b[24])};
 }
 
 // JPEG: walk the marker segments up to the first SOFn. Returns the offset of the first SOS in
@@ -156,8 +165,11 @@ Size64 webp_size(const Bytes& b) {
   return {};
 }
 
-// TIFF: ImageWidth (256) and ImageLength (257) in the first IFD, the image OpenCV decodes.
-// BigTIFF ("II+") is not sniffed as TIFF, so 4-byte offsets suffice.
+// TIFF: ImageWidth (256) and ImageLength (257) in the first IFD, the image OpenCV decodes, and
+// BitsPerSample (258) and SamplesPerPixel (277) for the decoded size. A size tag that repeats,
+// or whose type or count libtiff might read differently, makes the header unreadable: libtiff
+// keeps the first of two ImageWidths, and reading the last let a TIFF naming 30000 then 100
+// decode 900 M pixels. BigTIFF ("II+") is not sniffed as TIFF, so 4-byte offsets suffice.
 Size64 tiff_size(const Bytes& b) {
   if (b.size() < 8) return {};
   const bool le = b[0] == 'I';
@@ -170,15 +182,29 @@ Size64 tiff_size(const Bytes& b) {
   const size_t ifd = u32(4);
   if (ifd < 8 || ifd + 2 > b.size()) return {};
   const size_t n = u16(ifd);
+  // The first SHORT or LONG of an entry (inline, or at its offset when it does not fit), or
+  // `unknown` for anything else: a guess can only refuse, never let through.
+  auto first = [&](size_t e, long long unknown) -> long long {
+    const uint32_t type = u16(e + 2), count = u32(e + 4);
+    if ((type != 3 && type != 4) || count == 0) return unknown;
+    const size_t at = uint64_t(count) * (type == 3 ? 2 : 4) <= 4 ? e + 8 : u32(e + 8);
+    if (at + 4 > b.size()) return unknown;
+    return type == 3 ? u16(at) : u32(at);
+  };
   Size64 s;
+  long long bits = 1, samples = 1;
   for (size_t i = 0; i < n && ifd + 2 + 12 * (i + 1) <= b.size(); ++i) {
     const size_t e = ifd + 2 + 12 * i;
-    const uint32_t tag = u16(e), type = u16(e + 2);
+    const uint32_t tag = u16(e), type = u16(e + 2), count = u32(e + 4);
+    if (tag == 258) bits = std::max(bits, first(e, 64));
+    if (tag == 277) samples = std::max(samples, first(e, 65535));
     if (tag != 256 && tag != 257) continue;
-    long long v = type == 3 ? u16(e + 8) : type == 4 ? u32(e + 8) : -1;  // SHORT or LONG
-    (tag == 256 ? s.w : s.h) = v;
+    long long& v = tag == 256 ? s.w : s.h;
+    if (v >= 0 || count != 1 || (type != 3 && type != 4)) return {};
+    v = type == 3 ? u16(e + 8) : u32(e + 8);  // SHORT or LONG
   }
   if (s.w < 0 || s.h < 0) return {};
+  s.bytes_per_pixel = decoded_bytes_per_pixel(samples, bits);
   return s;
 }
 
@@ -382,6 +408,12 @@ DecodedImage read_image(const std::string& path, const ImageLimits& limits) {
   };
   if (declared.w >= 0 && too_many(declared.w, declared.h))
     throw too_large_error(declared.w, declared.h);
+  if (declared.w > 0 &&
+      declared.h > limits.max_decoded_bytes / declared.bytes_per_pixel / declared.w)
+    throw ImageError(path + " declares " + pixels_text(declared.w, declared.h) + " pixels of " +
+                     std::to_string(declared.bytes_per_pixel) + " bytes each once decoded, " +
+                     "more than the limit of " + std::to_string(limits.max_decoded_bytes) +
+                     " bytes — convert it to 8 bits per sample or downscale it first");
   // Every accepted format's header is parsed: decoding a size we have not checked is how a
   // 2.6 MB TIFF declaring 30000x30000 took gigabytes.
   if (declared.w <= 0 || declared.h <= 0)

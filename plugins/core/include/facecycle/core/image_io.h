@@ -16,6 +16,8 @@ struct ImageError : std::runtime_error {
 struct ImageLimits {
   long long max_file_bytes = 256LL << 20;  // 256 MiB
   long long max_pixels = 100'000'000;      // checked against the header before decoding
+  // Also from the header: deep samples (16-bit PNG, 64-bit TIFF) multiply what a pixel takes.
+  long long max_decoded_bytes = 400'000'000;  // max_pixels of 8-bit BGRA
 };
 
 struct DecodedImage {
