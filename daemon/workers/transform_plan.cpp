@@ -169,16 +169,13 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
   std::vector<InputFile> files;
   for (const auto& in : spec.inputs) {
     std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      auto c = fs::canonical(in, ec);
-      if (ec || !roots.contains(c.string())) {
-        plan.warnings.push_back(clip(in) + ": folder outside the allowed folders; skipped");
-        continue;
-      }
+    // Outside the roots a folder is refused as any path is: a text of its own ("folder
+    // outside ...") told a client which server folders exist.
+    auto c = fs::canonical(in, ec);
+    if (!ec && roots.contains(c.string()) && fs::is_directory(c, ec))
       expand_folder(in, c.string(), spec.recursive, roots, files, plan.warnings);
-    } else {
+    else
       files.push_back({in, ""});
-    }
   }
 
   if (files.size() > kMaxTransformItems)

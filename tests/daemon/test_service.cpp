@@ -223,6 +223,27 @@ TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithAdvice) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A folder outside the roots was refused with a text of its own ("folder outside the allowed
+// folders; skipped"), so a client could tell which server folders exist. Now an existing folder,
+// an existing file and a missing path outside the roots are refused in the same words.
+TEST_F(ServiceTest, PathsOutsideTheRootsAreRefusedAlikeWhetherTheyExistOrNot) {
+  auto refusal = [&](const std::string& input) {
+    auto r = transform_request();
+    r.clear_inputs();
+    r.add_inputs(input);
+    pb::SubmitResponse resp;
+    auto s = tcp_->SubmitTransform(ctx(bob_).get(), r, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << input;
+    std::string m = s.error_message();
+    const auto at = m.find(input);
+    return at == std::string::npos ? m : m.erase(at, input.size());
+  };
+  const std::string missing = refusal(tmp_ / "nowhere/at-all");
+  EXPECT_NE(missing.find("outside the allowed folders"), std::string::npos) << missing;
+  EXPECT_EQ(refusal(tmp_ / "elsewhere"), missing);
+  EXPECT_EQ(refusal(tmp_ / "elsewhere/x.png"), missing);
+}
+
 TEST_F(ServiceTest, OnlyAdminsAndTheLocalUserMaySubmitAboveThePriorityCap) {
   auto r = transform_request();
   r.set_priority(100);
