@@ -111,7 +111,14 @@ std::string AllowedRoots::check_write(const std::string& path) const {
 
 void make_private_dir(const std::string& dir) {
   std::error_code ec;
-  if (fs::is_directory(dir, ec)) return;
+  if (fs::is_directory(dir, ec)) {
+    // A folder the user made keeps who may read it, but not who may write: `mkdir -p` under
+    // umask 000 (quickstart.sh ran one) left the data dir 0777, so any local user could swap
+    // the database or the socket for their own.
+    fs::permissions(dir, fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove,
+                    ec);
+    return;
+  }
   fs::create_directories(dir);
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 }

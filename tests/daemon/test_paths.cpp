@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "logging.h"
 #include "paths.h"
 #include "store/database.h"
 #include "temp_dir.h"
@@ -152,4 +154,13 @@ TEST_F(PathsTest, DataFoldersAndTheDatabaseAreOwnerOnlyWhateverTheUmask) {
   fs::permissions(tmp_ / "mine", fs::perms(0750), fs::perm_options::replace);
   fcd::make_private_dir(tmp_ / "mine");
   EXPECT_EQ(mode_of(tmp_ / "mine"), 0750u) << "a folder the user made is left as it is";
+  // ... but not writable by others: quickstart.sh's `mkdir -p` under umask 000 made it 0777.
+  with_umask(0, [&] { fs::create_directories(tmp_ / "open"); });
+  fcd::make_private_dir(tmp_ / "open");
+  EXPECT_EQ(mode_of(tmp_ / "open"), 0755u);
+  // The log names users, jobs and paths; it was 0666 under umask 000.
+  with_umask(0, [&] { fcd::setup_logging("info", tmp_ / "open/facecycled.log"); });
+  spdlog::info("a line");
+  EXPECT_EQ(mode_of(tmp_ / "open/facecycled.log"), 0600u);
+  fcd::setup_logging("info", "");  // stderr only again, for the tests after this one
 }
