@@ -14,7 +14,8 @@ Examples:
   facecycle transform --task race --reverse --format png -o out/ a.jpg b.jpg
   facecycle --json transform --task age --detach -o out/ photos/   # {"job_id": 7}
   facecycle watch 7
-  facecycle show 7
+  facecycle show 7                       # counts, first 20 items, the failed ones
+  facecycle show 7 --failed --page 2     # failed items 21-40
   facecycle cancel 7
   facecycle retry 7                      # run job 7's failed items again
   facecycle train --config configs/train.toml --priority -10
@@ -68,9 +69,21 @@ void add_job_commands(CLI::App& app, CliState& s) {
       [&] { s.action = [&] { return cmd_jobs(s.g, s.state_filter, s.limit, s.all_users); }; });
 
   auto* show = app.add_subcommand(
-      "show", "a job's state, counts, per-item errors and results; a training job's files");
-  show->add_option("ID", s.job_id, "job id")->required()->type_name("ID");
-  show->callback([&] { s.action = [&] { return cmd_show(s.g, s.job_id); }; });
+      "show",
+      "a job's state, counts and results, its items a page at a time (20 by default, "
+      "then its failed ones), a training job's files");
+  show->add_option("ID", s.show.job_id, "job id")->required()->type_name("ID");
+  show->add_option("--page", s.show.page, "which page of items, from 1")
+      ->check(CLI::PositiveNumber);
+  show->add_option("--page-size", s.show.page_size, "items per page, 1..1000")
+      ->check(CLI::Range(1, 1000));
+  show->add_option("--state", s.show.state, "only items in this state")
+      ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
+  show->add_flag("--failed", s.show.failed, "only the failed items (--state failed)");
+  show->footer(
+      "Every item of a large job, in one file: the job's manifest (manifest_job<N>.csv and "
+      ".jsonl next to its outputs).");
+  show->callback([&] { s.action = [&] { return cmd_show(s.g, s.show); }; });
   auto* watch = app.add_subcommand("watch", "follow a job until it ends");
   watch->add_option("ID", s.job_id, "job id")->required()->type_name("ID");
   watch->add_option("--after-event", s.after_event, "only events after this event id");

@@ -24,6 +24,7 @@ struct CliState {
   TransformOptions transform;
   TrainOptions train;
   FetchOptions fetch;
+  ShowOptions show;
   std::string shell;  // completion
 };
 

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "item_pages.h"
 #include "json_view.h"
 #include "progress.h"
 #include "text_view.h"
@@ -13,6 +14,45 @@ namespace fcc {
 
 namespace v1 = facecycle::v1;
 using nlohmann::json;
+
+namespace {
+
+// "failed" -> JOB_STATE_FAILED; "" -> UNSPECIFIED (any state).
+v1::JobState parse_state(const std::string& word) {
+  if (word.empty()) return v1::JOB_STATE_UNSPECIFIED;
+  v1::JobState s;
+  std::string upper = "JOB_STATE_";
+  for (char c : word) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (!v1::JobState_Parse(upper, &s))
+    throw CliError(
+        "unknown state '" + word + "': use queued, running, succeeded, failed or cancelled",
+        kExitUsage);
+  return s;
+}
+
+// The job without its items: they come a page at a time.
+v1::Job get_job_summary(Connection& conn, int64_t job_id) {
+  v1::GetJobRequest req;
+  req.set_job_id(job_id);
+  req.set_summary_only(true);
+  v1::Job job;
+  auto ctx = conn.context();
+  conn.check(conn.stub().GetJob(ctx.get(), req, &job), "job " + std::to_string(job_id));
+  return job;
+}
+
+nlohmann::json page_json(const ItemPage& page, const ItemQuery& q) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& it : page.items) items.push_back(to_json(it));
+  return {{"items", items},
+          {"page",
+           {{"page", q.page},
+            {"page_size", q.page_size},
+            {"state", q.state == v1::JOB_STATE_UNSPECIFIED ? "any" : state_word(q.state)},
+            {"total", page.total}}}};
+}
+
+}  // namespace
 
 int follow_job(Connection& conn, const GlobalOptions& g, const v1::Job& job,
                int64_t after_event_id) {
@@ -28,16 +68,7 @@ int follow_job(Connection& conn, const GlobalOptions& g, const v1::Job& job,
 int cmd_jobs(const GlobalOptions& g, const std::string& state, int limit, bool all_users) {
   Connection conn(g);
   v1::ListJobsRequest req;
-  if (!state.empty()) {
-    v1::JobState s;
-    std::string upper = "JOB_STATE_";
-    for (char c : state) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (!v1::JobState_Parse(upper, &s))
-      throw CliError(
-          "unknown state '" + state + "': use queued, running, succeeded, failed or cancelled",
-          kExitUsage);
-    req.set_state(s);
-  }
+  req.set_state(parse_state(state));
   req.set_limit(limit);
   req.set_all_users(all_users);
   v1::ListJobsResponse resp;
@@ -68,9 +99,17 @@ int cmd_jobs(const GlobalOptions& g, const std::string& state, int limit, bool a
   return kExitOk;
 }
 
-int cmd_show(const GlobalOptions& g, int64_t job_id) {
+int cmd_show(const GlobalOptions& g, const ShowOptions& o) {
+  const int64_t job_id = o.job_id;
   Connection conn(g);
-  v1::Job job = get_job(conn, job_id, true);
+  v1::Job job = get_job_summary(conn, job_id);
+  const ItemQuery q{o.page, o.page_size, o.failed ? v1::JOB_STATE_FAILED : parse_state(o.state)};
+  const ItemPage page = fetch_item_page(conn, job_id, q.state, q.offset(), q.page_size);
+  if (page.items.empty() && q.page > 1 && page.total > 0)
+    throw CliError("page " + std::to_string(q.page) + " is past the end: job " +
+                       std::to_string(job_id) + " has " + std::to_string(page.total) +
+                       " such item(s), " + std::to_string(q.page_size) + " a page",
+                   kExitUsage);
   // A training job's results are files in its folder; an older daemon without the call, or a
   // job that has not made its folder yet, shows none.
   std::optional<v1::ListJobFilesResponse> files;
@@ -82,6 +121,9 @@ int cmd_show(const GlobalOptions& g, int64_t job_id) {
   }
   if (g.json) {
     json out = to_json(job);
+    json paged = page_json(page, q);
+    out["items"] = paged["items"];
+    out["items_page"] = paged["page"];
     if (files) {
       out["job_dir"] = files->job_dir();
       out["files"] = json::array();
@@ -90,7 +132,17 @@ int cmd_show(const GlobalOptions& g, int64_t job_id) {
     }
     std::cout << out.dump(2) << "\n";
   } else {
-    print_job_details(std::cout, job);
+    print_job_header(std::cout, job);
+    print_item_page(std::cout, page, q);
+    // A page that does not hold them all is followed by the failed items: what needs a look.
+    const bool partial = static_cast<int>(page.items.size()) < page.total;
+    if (q.state == v1::JOB_STATE_UNSPECIFIED && q.page == 1 && partial && job.items_failed() > 0) {
+      const ItemQuery failed{1, q.page_size, v1::JOB_STATE_FAILED};
+      print_item_page(std::cout, fetch_item_page(conn, job_id, failed.state, 0, failed.page_size),
+                      failed);
+    }
+    print_item_hints(std::cout, job, page, q);
+    print_job_result(std::cout, job);
     if (files) print_job_files(std::cout, *files, job_id);
   }
   return kExitOk;

@@ -28,6 +28,14 @@ struct TrainOptions {
   bool detach = false;
 };
 
+// show: the job, then its items a page at a time.
+struct ShowOptions {
+  int64_t job_id = 0;
+  int page = 1, page_size = 20;
+  std::string state;    // "" = items in any state
+  bool failed = false;  // --state failed
+};
+
 struct FetchOptions {
   int64_t job_id = 0;
   std::vector<std::string> files;  // relative to the job's folder; empty: the usual ones
@@ -40,7 +48,7 @@ int cmd_plugins(const GlobalOptions& g);
 int cmd_models_list(const GlobalOptions& g);
 int cmd_models_activate(const GlobalOptions& g, const std::string& name);
 int cmd_jobs(const GlobalOptions& g, const std::string& state, int limit, bool all_users);
-int cmd_show(const GlobalOptions& g, int64_t job_id);
+int cmd_show(const GlobalOptions& g, const ShowOptions& o);
 int cmd_watch(const GlobalOptions& g, int64_t job_id, int64_t after_event_id);
 int cmd_cancel(const GlobalOptions& g, int64_t job_id);
 int cmd_transform(const GlobalOptions& g, const TransformOptions& o);

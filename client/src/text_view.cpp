@@ -211,7 +211,7 @@ void print_result(std::ostream& out, const json& result, bool have_items) {
 
 }  // namespace
 
-void print_job_details(std::ostream& out, const v1::Job& job) {
+void print_job_header(std::ostream& out, const v1::Job& job) {
   out << "job " << job.id() << " (" << kind_word(job.kind());
   if (!job.task().empty()) out << " " << job.task() << (job.reverse() ? " reverse" : "");
   out << ")\n";
@@ -226,25 +226,35 @@ void print_job_details(std::ostream& out, const v1::Job& job) {
   if (!job.output_dir().empty()) out << "output:   " << job.output_dir() << "\n";
   if (!job.config_path().empty()) out << "config:   " << job.config_path() << "\n";
   if (!job.error().empty()) out << "error:    " << job.error() << "\n";
+}
 
-  if (job.items_size() > 0) {
-    out << "per item:\n";
-    for (const auto& it : job.items()) {
-      out << "  #" << it.index() << " " << state_word(it.state()) << "  " << it.input();
-      if (!it.output().empty() && it.state() == v1::JOB_STATE_SUCCEEDED)
-        out << " -> " << it.output();
-      out << "\n";
-      if (!it.error().empty()) out << "      error: " << it.error() << "\n";
-      std::string rep = report_text(embedded_json(it.report_json()));
-      if (!rep.empty()) out << "      report: " << rep << "\n";
-    }
+void print_items(std::ostream& out, const std::vector<v1::Item>& items) {
+  for (const auto& it : items) {
+    out << "  #" << it.index() << " " << state_word(it.state()) << "  " << it.input();
+    if (!it.output().empty() && it.state() == v1::JOB_STATE_SUCCEEDED) out << " -> " << it.output();
+    out << "\n";
+    if (!it.error().empty()) out << "      error: " << it.error() << "\n";
+    std::string rep = report_text(embedded_json(it.report_json()));
+    if (!rep.empty()) out << "      report: " << rep << "\n";
   }
+}
 
+void print_job_result(std::ostream& out, const v1::Job& job) {
   json result = embedded_json(job.result_json());
-  print_result(out, result, job.items_size() > 0);
+  // A per-item list in the result repeats the items; `show` prints those a page at a time.
+  print_result(out, result, /*have_items=*/true);
   std::vector<std::string> sheets;
   find_sheets(result, sheets);
   for (const auto& s : sheets) out << "contact sheet: " << s << "\n";
+}
+
+void print_job_details(std::ostream& out, const v1::Job& job) {
+  print_job_header(out, job);
+  if (job.items_size() > 0) {
+    out << "per item:\n";
+    print_items(out, {job.items().begin(), job.items().end()});
+  }
+  print_job_result(out, job);
 }
 
 std::string event_line(const v1::Event& e) {

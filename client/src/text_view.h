@@ -19,6 +19,12 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
 
 // State, counts, per-item errors and reports, a train job's evaluation, the contact sheet.
 void print_job_details(std::ostream& out, const facecycle::v1::Job& job);
+// Its parts, for `show`, which prints the items a page at a time between them: the header
+// (state, owner, times, counts, folders, error); items with their errors and reports; the
+// result (evaluation, summary, manifest) and contact sheets.
+void print_job_header(std::ostream& out, const facecycle::v1::Job& job);
+void print_items(std::ostream& out, const std::vector<facecycle::v1::Item>& items);
+void print_job_result(std::ostream& out, const facecycle::v1::Job& job);
 
 // One line for non-terminal output, e.g. "18:53:07 job 4 item 3 succeeded: faces 1".
 std::string event_line(const facecycle::v1::Event& e);

@@ -98,6 +98,14 @@ std::string request_token(grpc::ServerContext* ctx) {
   return bearer_token(std::string(it->second.data(), it->second.size()));
 }
 
+// A result without its per-item list: that list is as long as the job (ListItems pages it).
+std::string without_item_list(const std::string& result_json) {
+  auto result = json::parse(result_json.empty() ? "{}" : result_json, nullptr, false);
+  if (!result.is_object() || !result.contains("items")) return result_json;
+  result.erase("items");
+  return result.dump();
+}
+
 // The event that ends a watch: a state change whose job snapshot is terminal.
 bool is_terminal_state_event(const EventRecord& e) {
   if (e.type != EventType::kState || !e.payload.is_object() || !e.payload.contains("job"))
@@ -313,6 +321,10 @@ Status FacecycleService::GetJob(grpc::ServerContext* ctx, const pb::GetJobReques
     if (auto s = identify(ctx, user); !s.ok()) return s;
     if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
     fill_job(job, resp);
+    if (req->summary_only()) {
+      resp->set_result_json(without_item_list(job.result_json));
+      return Status::OK;
+    }
     for (const auto& it : d_.queue.items(job.id)) fill_item(it, resp->add_items());
     return Status::OK;
   });
@@ -537,6 +549,23 @@ Status FacecycleService::RetryJob(grpc::ServerContext* ctx, const pb::RetryJobRe
     fill_job(r.job, resp->mutable_job());
     resp->set_items_requeued(r.requeued);
     resp->set_after_event_id(r.event_id - 1);
+    return Status::OK;
+  });
+}
+
+Status FacecycleService::ListItems(grpc::ServerContext* ctx, const pb::ListItemsRequest* req,
+                                   pb::ListItemsResponse* resp) {
+  return guarded("ListItems", [&] {
+    User user;
+    JobRecord job;
+    if (auto s = identify(ctx, user); !s.ok()) return s;
+    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+    if (req->offset() < 0) return Status(StatusCode::INVALID_ARGUMENT, "offset must be 0 or more");
+    const int limit = req->limit() > 0 ? std::min(req->limit(), 1000) : 50;
+    auto page =
+        d_.queue.item_page(job.id, from_proto<ItemState>(req->state()), req->offset(), limit);
+    for (const auto& it : page.items) fill_item(it, resp->add_items());
+    resp->set_total(page.total);
     return Status::OK;
   });
 }

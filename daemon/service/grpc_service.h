@@ -55,6 +55,8 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
                             grpc::ServerWriter<facecycle::v1::FileChunk>*) override;
   grpc::Status RetryJob(grpc::ServerContext*, const facecycle::v1::RetryJobRequest*,
                         facecycle::v1::RetryJobResponse*) override;
+  grpc::Status ListItems(grpc::ServerContext*, const facecycle::v1::ListItemsRequest*,
+                         facecycle::v1::ListItemsResponse*) override;
 
  private:
   grpc::Status identify(grpc::ServerContext* ctx, User& user);

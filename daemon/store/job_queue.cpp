@@ -508,6 +508,22 @@ std::vector<ItemRecord> JobQueue::items(int64_t job_id) {
   return out;
 }
 
+ItemPage JobQueue::item_page(int64_t job_id, std::optional<ItemState> state, int offset,
+                             int limit) {
+  std::lock_guard<std::mutex> lk(mu_);
+  const std::string name = state ? enum_name(*state) : "";
+  ItemPage page;
+  auto count = db_.prepare("SELECT COUNT(*) FROM items WHERE job_id = ? AND (? = '' OR state = ?)");
+  count.bind(1, job_id).bind(2, name).bind(3, name);
+  count.step();
+  page.total = static_cast<int>(count.int64(0));
+  auto st = db_.prepare(kItemSelect +
+                        "WHERE job_id = ? AND (? = '' OR state = ?) ORDER BY idx LIMIT ? OFFSET ?");
+  st.bind(1, job_id).bind(2, name).bind(3, name).bind(4, limit).bind(5, std::max(0, offset));
+  while (st.step()) page.items.push_back(read_item(st));
+  return page;
+}
+
 std::vector<JobRecord> JobQueue::list_jobs(const std::string& owner, std::optional<JobState> state,
                                            int limit) {
   std::lock_guard<std::mutex> lk(mu_);

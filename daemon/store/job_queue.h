@@ -37,6 +37,12 @@ struct RetryResult {
   JobRecord job;         // after the retry (or as it stands when refused)
 };
 
+// One page of a job's items and how many match the filter in all.
+struct ItemPage {
+  std::vector<ItemRecord> items;
+  int total = 0;
+};
+
 // The snapshot stored with state events: kind and state spelled by their name tables.
 nlohmann::json job_to_json(const JobRecord& j);
 
@@ -85,6 +91,8 @@ class JobQueue {
 
   std::optional<JobRecord> get_job(int64_t id);
   std::vector<ItemRecord> items(int64_t job_id);
+  // Items in index order from `offset`, at most `limit`; only those in `state` when given.
+  ItemPage item_page(int64_t job_id, std::optional<ItemState> state, int offset, int limit);
   // owner empty = every owner; no state = every state; newest first.
   std::vector<JobRecord> list_jobs(const std::string& owner, std::optional<JobState> state,
                                    int limit);

@@ -1,4 +1,4 @@
-// JobQueue::retry_failed: only failed items run again.
+// JobQueue::retry_failed and item_page: only failed items run again; pages of a large job.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,6 +105,25 @@ TEST_F(JobRetryTest, RefusesOpenCancelledTrainAndCleanJobs) {
   run_all(train, {0});
   EXPECT_EQ(queue_->retry_failed(train, "ann").verdict, RetryVerdict::kNotTransform);
   EXPECT_EQ(queue_->get_job(train)->state, JobState::kFailed);
+}
+
+TEST_F(JobRetryTest, ItemPagesFilterAndCount) {
+  int64_t job = submit(30);
+  run_all(job, {3, 17, 25});
+  auto first = queue_->item_page(job, std::nullopt, 0, 20);
+  EXPECT_EQ(first.total, 30);
+  ASSERT_EQ(first.items.size(), 20u);
+  EXPECT_EQ(first.items.front().idx, 0);
+  auto rest = queue_->item_page(job, std::nullopt, 20, 20);
+  ASSERT_EQ(rest.items.size(), 10u);
+  EXPECT_EQ(rest.items.front().idx, 20);
+
+  auto failed = queue_->item_page(job, ItemState::kFailed, 1, 20);
+  EXPECT_EQ(failed.total, 3);
+  ASSERT_EQ(failed.items.size(), 2u);
+  EXPECT_EQ(failed.items[0].idx, 17);
+  EXPECT_EQ(failed.items[1].error, "broken");
+  EXPECT_TRUE(queue_->item_page(job, std::nullopt, 40, 20).items.empty());
 }
 
 }  // namespace

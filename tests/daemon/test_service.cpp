@@ -880,3 +880,41 @@ TEST_F(ServiceTest, RetryRerunsOnlyTheFailedItemsForTheOwnerOrAnAdmin) {
     EXPECT_EQ(after.items(i).attempts(), before.items(i).state() == pb::JOB_STATE_FAILED ? 2 : 1)
         << after.items(i).input();
 }
+
+TEST_F(ServiceTest, ListItemsPagesAndASummaryLeavesItemsOut) {
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), transform_request(), &resp).ok());
+  const int64_t id = resp.job().id();
+  watch(id);
+  pb::GetJobRequest g;
+  g.set_job_id(id);
+  g.set_summary_only(true);
+  pb::Job job;
+  ASSERT_TRUE(local_->GetJob(ctx().get(), g, &job).ok());
+  EXPECT_EQ(job.items_size(), 0);
+  auto result = nlohmann::json::parse(job.result_json());
+  EXPECT_FALSE(result.contains("items"));
+  EXPECT_TRUE(result.contains("summary"));
+
+  pb::ListItemsRequest l;
+  l.set_job_id(id);
+  l.set_offset(1);
+  l.set_limit(1);
+  pb::ListItemsResponse page;
+  ASSERT_TRUE(local_->ListItems(ctx().get(), l, &page).ok());
+  EXPECT_EQ(page.total(), job.items_total());
+  ASSERT_EQ(page.items_size(), 1);
+  EXPECT_EQ(page.items(0).index(), 1);
+
+  l.set_offset(0);
+  l.set_limit(0);
+  l.set_state(pb::JOB_STATE_FAILED);
+  ASSERT_TRUE(local_->ListItems(ctx().get(), l, &page).ok());
+  EXPECT_EQ(page.total(), job.items_failed());
+  for (const auto& it : page.items()) EXPECT_EQ(it.state(), pb::JOB_STATE_FAILED);
+
+  EXPECT_EQ(tcp_->ListItems(ctx(bob_).get(), l, &page).error_code(), grpc::StatusCode::NOT_FOUND);
+  l.set_offset(-1);
+  EXPECT_EQ(local_->ListItems(ctx().get(), l, &page).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
