@@ -10,6 +10,7 @@ Token: --token, else $FACECYCLE_TOKEN (make one with `facecycled token add NAME`
 
 Examples:
   facecycle health
+  facecycle --version                    # this client; the daemon, its model and plugin ABI
   facecycle transform --task age -o out/ photos/           # wait with a progress bar
   facecycle transform --task race --reverse --format png -o out/ a.jpg b.jpg
   facecycle --json transform --task age --detach -o out/ photos/   # {"job_id": 7}
@@ -155,14 +156,18 @@ std::unique_ptr<CLI::App> make_app(CliState& s) {
   auto app = std::make_unique<CLI::App>(
       "facecycle: edit faces with the facecycled daemon (age 20s<->50s, race)", "facecycle");
   app->footer(kFooter);
-  app->require_subcommand(1);
+  // One subcommand, or none with --version (the app's callback below says which).
+  app->require_subcommand(0, 1);
   app->fallthrough();  // global options may also follow the subcommand
   app->option_defaults()->always_capture_default();
   app->add_option("--server", s.g.server,
                   "daemon address, e.g. unix:/path/facecycled.sock or host:port");
   app->add_option("--token", s.g.token, "access token (sent as authorization: Bearer)");
   app->add_flag("--json", s.g.json, "machine-readable JSON output");
-  app->set_version_flag("--version", "facecycle " FC_VERSION);
+  // Not CLI11's version flag: that prints before --server and --token are read.
+  app->add_flag("--version", s.version,
+                "print the client's version and, when a daemon answers, its version, active "
+                "model and plugin ABI");
 
   add_info_commands(*app, s);
   add_job_commands(*app, s);
@@ -179,6 +184,12 @@ std::unique_ptr<CLI::App> make_app(CliState& s) {
       std::cout << (s.shell == "zsh" ? zsh_completion(*root) : bash_completion(*root));
       return static_cast<int>(kExitOk);
     };
+  });
+  app->callback([&s] {
+    if (s.version)
+      s.action = [&s] { return cmd_version(s.g); };
+    else if (!s.action)
+      throw CLI::RequiredError("A subcommand");
   });
   return app;
 }

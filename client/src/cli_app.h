@@ -21,6 +21,7 @@ struct CliState {
   bool all_users = false;
   int64_t job_id = 0, after_event = 0;
   bool detach = false;   // retry
+  bool version = false;  // --version
   TransformOptions transform;
   TrainOptions train;
   FetchOptions fetch;

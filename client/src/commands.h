@@ -56,6 +56,8 @@ int cmd_train(const GlobalOptions& g, const TrainOptions& o);
 // Re-queues a finished job's failed items, then follows it like transform (or --detach).
 int cmd_retry(const GlobalOptions& g, int64_t job_id, bool detach);
 int cmd_fetch(const GlobalOptions& g, const FetchOptions& o);
+// The client's version; the daemon's, its active model and plugin ABI when it answers.
+int cmd_version(const GlobalOptions& g);
 
 // A training job's folder on the daemon (ListJobFiles), and its lines for `show`.
 facecycle::v1::ListJobFilesResponse list_job_files(Connection& conn, int64_t job_id);

@@ -18,6 +18,7 @@
 #include "service/proto_enums.h"
 #include "service/retry_status.h"
 #include "service/train_policy.h"
+#include "service/version_info.h"
 #include "text_limits.h"
 #include "workers/output_guard.h"
 #include "workers/train_runner.h"
@@ -566,6 +567,16 @@ Status FacecycleService::ListItems(grpc::ServerContext* ctx, const pb::ListItems
         d_.queue.item_page(job.id, from_proto<ItemState>(req->state()), req->offset(), limit);
     for (const auto& it : page.items) fill_item(it, resp->add_items());
     resp->set_total(page.total);
+    return Status::OK;
+  });
+}
+
+Status FacecycleService::GetVersion(grpc::ServerContext* ctx, const pb::GetVersionRequest*,
+                                    pb::VersionInfo* resp) {
+  return guarded("GetVersion", [&] {
+    User user;
+    if (auto s = identify(ctx, user); !s.ok()) return s;
+    fill_version(d_.models, resp);
     return Status::OK;
   });
 }

@@ -57,6 +57,8 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
                         facecycle::v1::RetryJobResponse*) override;
   grpc::Status ListItems(grpc::ServerContext*, const facecycle::v1::ListItemsRequest*,
                          facecycle::v1::ListItemsResponse*) override;
+  grpc::Status GetVersion(grpc::ServerContext*, const facecycle::v1::GetVersionRequest*,
+                          facecycle::v1::VersionInfo*) override;
 
  private:
   grpc::Status identify(grpc::ServerContext* ctx, User& user);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "facecycle/core/image_io.h"
+#include "facecycle/plugin.h"
 #include "service/auth.h"
 #include "service/grpc_service.h"
 #include "store/migrations.h"
@@ -917,4 +918,15 @@ TEST_F(ServiceTest, ListItemsPagesAndASummaryLeavesItemsOut) {
   l.set_offset(-1);
   EXPECT_EQ(local_->ListItems(ctx().get(), l, &page).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceTest, GetVersionNamesTheDaemonAndThePluginAbi) {
+  pb::VersionInfo v;
+  ASSERT_TRUE(local_->GetVersion(ctx().get(), pb::GetVersionRequest(), &v).ok());
+  EXPECT_FALSE(v.daemon_version().empty());
+  EXPECT_EQ(v.plugin_abi_version(), FACECYCLE_PLUGIN_ABI_VERSION);
+  EXPECT_FALSE(v.plugin_build().empty());
+  EXPECT_TRUE(v.active_model().empty()) << "no model is registered here";
+  EXPECT_EQ(tcp_->GetVersion(ctx().get(), pb::GetVersionRequest(), &v).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }

@@ -72,3 +72,32 @@ TEST(Client, StaleSocketSaysNothingListens) {
   EXPECT_NE(r.err.find("nothing listens there"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("facecycled --data-dir " + d.data_dir()), std::string::npos) << r.err;
 }
+
+TEST(Client, VersionWithoutADaemonSaysSoAndSucceeds) {
+  TempDir t;
+  RunResult r = run_program({client_binary(), "--version"},
+                            {{"FACECYCLE_DATA_DIR", t.path()}, {"FACECYCLE_SERVER", ""}});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("facecycle ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("daemon:   not reachable"), std::string::npos) << r.out;
+}
+
+TEST(Client, VersionNamesTheDaemonItsModelAndThePluginAbi) {
+  TempDir t;
+  Daemon d(t.path(), DaemonOptions::with(1, 0));
+  d.start();
+  RunResult text = run_program({client_binary(), "--server", d.server(), "--version"});
+  EXPECT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find("daemon:   facecycled "), std::string::npos) << text.out;
+  // The daemon activates a shipped model (models/) when the config names none.
+  EXPECT_NE(text.out.find("(card v"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("plugins:  ABI 2 ("), std::string::npos) << text.out;
+
+  nlohmann::json j = d.cli({"--version"}).json();
+  EXPECT_FALSE(j["client_version"].get<std::string>().empty());
+  EXPECT_EQ(j["daemon"]["version"], j["client_version"]) << j.dump(2);
+  EXPECT_EQ(j["daemon"]["plugin_abi_version"], 2);
+  EXPECT_FALSE(j["daemon"]["active_model"].get<std::string>().empty()) << j.dump(2);
+  EXPECT_EQ(j["daemon"]["model_card_sha256"].get<std::string>().size(), 64u) << j.dump(2);
+  EXPECT_GE(j["daemon"]["model_card_version"].get<int>(), 1);
+}
