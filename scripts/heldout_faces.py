@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lists held-out UTKFace chips of one domain, using the trainer's split (plugins/train/data/
+"""Lists held-out UTKFace chips of one domain, using the trainer's split (train/data/
 domains.cpp: FNV-1a of the file name, mixed with the seed by splitmix64).
 
   heldout_faces.py DIR --race 0 --age 20 29 [--seed 1] [--fraction 0.1] [--n 8]

@@ -8,7 +8,7 @@ The .tar.gz holds every labelled chip resized to SIZE px and re-encoded as JPEG,
 original name, so `tar xf` gives a folder that a train config's `data.dir` reads as is. It is
 small enough to travel (at most 64 MiB go along with a GPU run).
 
---faces writes a face pack (plugins/train/data/packed_faces.h): a safetensors file holding
+--faces writes a face pack (train/data/packed_faces.h): a safetensors file holding
 `images` uint8 [N,S,S,3] RGB and `labels` int32 [N,3] (age, gender, race), with the names in its
 metadata. C++ reads it without OpenCV, so `data.dir` can name it on a LibTorch-only build. It is
 raw (1.2 GB at 128 px), so it is made on the GPU host from the .tar.gz (Pillow is there).

@@ -20,7 +20,7 @@ namespace {
   throw std::invalid_argument(key + ": " + why);
 }
 
-// Mirrors resolve_path in plugins/train/trainer.cpp, so the daemon checks the path the
+// Mirrors resolve_path in train/trainer.cpp, so the daemon checks the path the
 // trainer will open.
 std::string resolve_like_trainer(const std::string& p, const std::string& config_path) {
   if (p.empty() || fs::path(p).is_absolute()) return p;

@@ -1,5 +1,5 @@
 // Measures how UTKFace's aligned 200x200 chips frame a face, for the constants in
-// plugins/core/src/image/face_geometry.cpp.
+// core/src/image/face_geometry.cpp.
 //
 //   measure_chip_framing <utkface_dir> <yunet.onnx> [ssd.pb ssd.pbtxt] [count=400]
 //
