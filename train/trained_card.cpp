@@ -77,9 +77,9 @@ ModelCard make_trained_card(const TrainedRun& r) {
   card.set_generator(r.state.G->options());
   for (auto& t : r.tasks) {
     card.conditions.push_back(
-        {t.cond_AB, t.cfg.name, "forward", t.cfg.domains.a_name, t.cfg.domains.b_name});
+        {t.cond_AB, t.cfg.name, Direction::kForward, t.cfg.domains.a_name, t.cfg.domains.b_name});
     card.conditions.push_back(
-        {t.cond_BA, t.cfg.name, "reverse", t.cfg.domains.b_name, t.cfg.domains.a_name});
+        {t.cond_BA, t.cfg.name, Direction::kReverse, t.cfg.domains.b_name, t.cfg.domains.a_name});
   }
   card.resolution = r.schedule.stage(r.schedule.num_stages() - 1).size;
   card.training = training_json(r);

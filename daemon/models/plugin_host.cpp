@@ -111,8 +111,7 @@ void PluginHost::load_file(const std::string& path) {
   auto kind = static_cast<fc::PluginKind>(info->kind);
   plugins_.push_back({name, kind, info->description ? info->description : "",
                       info->task ? info->task : "", path, info});
-  spdlog::info("plugin {} ({}) loaded from {}", name,
-               kind == fc::PluginKind::kStage ? "stage" : "trainer", path);
+  spdlog::info("plugin {} ({}) loaded from {}", name, fc::enum_name(kind), path);
 }
 
 std::string PluginHost::try_instance(const FacecyclePluginInfo& info) const {

@@ -374,7 +374,7 @@ Status FacecycleService::ListPlugins(grpc::ServerContext* ctx, const pb::ListPlu
     for (const auto& p : d_.plugins.plugins()) {
       auto* o = resp->add_plugins();
       o->set_name(p.name);
-      o->set_kind(p.kind == fc::PluginKind::kStage ? "stage" : "trainer");
+      o->set_kind(fc::enum_name(p.kind));
       o->set_description(p.description);
       o->set_file(p.file);
     }

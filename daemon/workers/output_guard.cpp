@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "facecycle/core/image_io.h"
+#include "facecycle/core/model_card.h"
 #include "text_limits.h"
 #include "workers/publish.h"
 
@@ -82,7 +83,7 @@ bool same_edit(const std::string& path, const std::string& model, const std::str
   auto m = metadata_of(path);
   const std::string kind = get(m, "facecycle");
   return (kind == "machine-edited" || kind == "unchanged") && get(m, "model") == model &&
-         get(m, "task") == task && get(m, "direction") == (reverse ? "reverse" : "forward");
+         get(m, "task") == task && get(m, "direction") == fc::enum_name(fc::direction_of(reverse));
 }
 
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,

@@ -48,7 +48,7 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
   std::map<std::string, std::string> meta = origin_metadata(claim.job, claim.item.idx);
   meta["facecycle"] = unchanged ? "unchanged" : "machine-edited";
   meta["task"] = spec.task;
-  meta["direction"] = spec.reverse ? "reverse" : "forward";
+  meta["direction"] = fc::enum_name(fc::direction_of(spec.reverse));
   if (!item.model_name.empty()) meta["model"] = item.model_name;
   std::string sha;
   publish_file(

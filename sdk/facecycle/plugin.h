@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "facecycle/core/enum_names.h"
 #include "facecycle/core/translator.h"
 #include "facecycle/train_api.h"
 
@@ -48,6 +49,13 @@
 namespace fc {
 
 enum class PluginKind : int { kStage = 1, kTrainer = 2 };
+
+// How logs, `facecycle plugins` and messages spell a kind.
+template <>
+struct EnumNames<PluginKind> {
+  static constexpr std::pair<PluginKind, const char*> table[] = {{PluginKind::kStage, "stage"},
+                                                                 {PluginKind::kTrainer, "trainer"}};
+};
 
 // Settings for one plugin: the `[plugins.NAME]` table of the daemon config, flattened to strings.
 using PluginConfig = std::map<std::string, std::string>;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "eval/texture_metrics.h"
+#include "facecycle/core/model_card.h"
 #include "train_choices.h"
 
 namespace fc::train {
@@ -31,8 +32,9 @@ Translated run(const TranslateFn& translate, const torch::Tensor& x, int there, 
 
 double avg(const torch::Tensor& t) { return t.to(torch::kFloat64).mean().item<double>(); }
 
-nlohmann::json direction(const TaskHeldout& t, bool reverse, const TranslateFn& translate,
+nlohmann::json direction(const TaskHeldout& t, Direction d, const TranslateFn& translate,
                          AttributeJudge& judge, int batch) {
+  const bool reverse = d == Direction::kReverse;
   const torch::Tensor& src = reverse ? t.b : t.a;
   const torch::Tensor& target_real = reverse ? t.a : t.b;
   nlohmann::json j = {{"from", reverse ? t.b_name : t.a_name},
@@ -77,11 +79,10 @@ nlohmann::json evaluate_translation(const TranslateFn& translate,
   torch::NoGradGuard no_grad;
   nlohmann::json out = {{"tasks", nlohmann::json::object()}, {"judge", judge.metrics}};
   for (const auto& t : tasks) {
-    out["tasks"][t.task] = {{"attribute", t.attribute},
-                            {"a_name", t.a_name},
-                            {"b_name", t.b_name},
-                            {"forward", direction(t, false, translate, judge, std::max(1, batch))},
-                            {"reverse", direction(t, true, translate, judge, std::max(1, batch))}};
+    nlohmann::json& task = out["tasks"][t.task];
+    task = {{"attribute", t.attribute}, {"a_name", t.a_name}, {"b_name", t.b_name}};
+    for (const auto& [d, name] : EnumNames<Direction>::table)
+      task[name] = direction(t, d, translate, judge, std::max(1, batch));
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "facecycle/core/model_card.h"
 #include "trainer.h"
 
 namespace fs = std::filesystem;
@@ -34,7 +35,7 @@ void print_markdown(const json& r) {
                "|---|---|---|---|---|---|---|---|---|---|\n";
   const json tasks = r.value("tasks", json::object());  // items() must not outlive it
   for (auto& [task, t] : tasks.items())
-    for (const char* dir : {"forward", "reverse"}) {
+    for (const auto& [unused, dir] : fc::EnumNames<fc::Direction>::table) {
       if (!t.contains(dir)) continue;
       const json& d = t[dir];
       const bool age = d.contains("judged_age_before");

@@ -10,10 +10,10 @@ namespace fc {
 
 std::vector<Condition> default_conditions() {
   return {
-      {0, "age", "forward", "20-29", "50-59"},
-      {1, "age", "reverse", "50-59", "20-29"},
-      {2, "race", "forward", "White", "Black"},
-      {3, "race", "reverse", "Black", "White"},
+      {0, "age", Direction::kForward, "20-29", "50-59"},
+      {1, "age", Direction::kReverse, "50-59", "20-29"},
+      {2, "race", Direction::kForward, "White", "Black"},
+      {3, "race", Direction::kReverse, "Black", "White"},
   };
 }
 
@@ -25,12 +25,13 @@ std::vector<std::string> ModelCard::tasks() const {
 }
 
 int ModelCard::condition_id(const std::string& task, bool reverse) const {
-  const std::string direction = reverse ? "reverse" : "forward";
+  const Direction direction = direction_of(reverse);
   for (const auto& c : conditions)
     if (c.task == task && c.direction == direction) return c.id;
   std::string known;
   for (const auto& t : tasks()) known += (known.empty() ? "" : ", ") + t;
-  throw std::invalid_argument("unknown task '" + task + "' (" + direction + ") for model '" + name +
+  throw std::invalid_argument("unknown task '" + task + "' (" + enum_name(direction) +
+                              ") for model '" + name +
                               "'; the model knows: " + (known.empty() ? "none" : known));
 }
 
@@ -59,7 +60,7 @@ nlohmann::json ModelCard::to_json() const {
   for (const auto& c : conditions)
     conds.push_back({{"id", c.id},
                      {"task", c.task},
-                     {"direction", c.direction},
+                     {"direction", enum_name(c.direction)},
                      {"from", c.from},
                      {"to", c.to}});
   return {{"name", name},
@@ -112,12 +113,6 @@ E require_choice(const std::string& value, const char* key) {
                            "'; expected one of: " + enum_choices<E>(", "));
 }
 
-void require_direction(const std::string& value) {
-  if (value == "forward" || value == "reverse") return;
-  throw std::runtime_error("model card: field 'direction' is '" + value +
-                           "'; expected one of: forward, reverse");
-}
-
 }  // namespace
 
 ModelCard ModelCard::from_json(const nlohmann::json& j) {
@@ -154,14 +149,15 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
     c.id = -1;
     read_field(conds[i], "id", c.id, where);
     read_field(conds[i], "task", c.task, where);
-    read_field(conds[i], "direction", c.direction, where);
+    std::string direction;  // required: a card without one is refused
+    read_field(conds[i], "direction", direction, where);
     read_field(conds[i], "from", c.from, where);
     read_field(conds[i], "to", c.to, where);
     if (c.id != static_cast<int>(i))
       throw std::runtime_error("model card: field '" + where + "id' must be " + std::to_string(i) +
                                " (ids are the generator's condition indices, in order)");
     if (c.task.empty()) throw std::runtime_error("model card: field '" + where + "task' is empty");
-    require_direction(c.direction);
+    c.direction = require_choice<Direction>(direction, "direction");
     card.conditions.push_back(c);
   }
   card.conditioning = require_choice<Conditioning>(conditioning, "conditioning");

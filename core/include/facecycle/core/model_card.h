@@ -9,13 +9,29 @@
 
 namespace fc {
 
+// Which way a condition translates: forward is a task's A->B ("20-29" -> "50-59"), reverse its
+// B->A. Cards, output metadata and evaluation reports spell it through the table below.
+enum class Direction { kForward, kReverse };
+
+template <>
+struct EnumNames<Direction> {
+  static constexpr std::pair<Direction, const char*> table[] = {{Direction::kForward, "forward"},
+                                                                {Direction::kReverse, "reverse"}};
+};
+
+// Requests carry `reverse` as a flag (proto, job specs); this is the one place it becomes a
+// direction.
+inline Direction direction_of(bool reverse) {
+  return reverse ? Direction::kReverse : Direction::kForward;
+}
+
 // One (task, direction) pair; its id is the generator's condition index.
 struct Condition {
   int id = 0;
-  std::string task;       // "age"
-  std::string direction;  // "forward" (A->B) or "reverse" (B->A)
-  std::string from;       // "20-29"
-  std::string to;         // "50-59"
+  std::string task;  // "age"
+  Direction direction = Direction::kForward;
+  std::string from;  // "20-29"
+  std::string to;    // "50-59"
 };
 
 // The default condition table: age young->old, age old->young, race White->Black,
