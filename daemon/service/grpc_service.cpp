@@ -341,7 +341,13 @@ Status FacecycleService::ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRe
     bool everyone = user.is_admin && req->all_users();
     auto jobs =
         d_.queue.list_jobs(everyone ? "" : user.name, from_proto<JobState>(req->state()), limit);
-    for (const auto& j : jobs) fill_job(j, resp->add_jobs());
+    // Summaries, as GetJob.summary_only gives: a job's per-item list is as long as the job
+    // (ListItems pages it), so it is left out of the result here.
+    for (const auto& j : jobs) {
+      pb::Job* out = resp->add_jobs();
+      fill_job(j, out);
+      out->set_result_json(without_item_list(j.result_json));
+    }
     return Status::OK;
   });
 }

@@ -920,6 +920,33 @@ TEST_F(ServiceTest, ListItemsPagesAndASummaryLeavesItemsOut) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(ServiceTest, ListJobsGivesSummariesWithoutThePerItemList) {
+  pb::SubmitResponse resp;
+  ASSERT_TRUE(local_->SubmitTransform(ctx().get(), transform_request(), &resp).ok());
+  const int64_t id = resp.job().id();
+  watch(id);
+  pb::ListJobsResponse list;
+  ASSERT_TRUE(local_->ListJobs(ctx().get(), pb::ListJobsRequest(), &list).ok());
+  ASSERT_EQ(list.jobs_size(), 1);
+  const pb::Job& job = list.jobs(0);
+  EXPECT_EQ(job.id(), id);
+  EXPECT_EQ(job.items_size(), 0);
+  EXPECT_GT(job.items_total(), 1);
+  EXPECT_EQ(job.items_done() + job.items_failed(), job.items_total());
+  EXPECT_FALSE(job.output_dir().empty());
+  auto result = nlohmann::json::parse(job.result_json());
+  EXPECT_FALSE(result.contains("items")) << result.dump(2);
+  EXPECT_TRUE(result.contains("summary")) << result.dump(2);
+  EXPECT_TRUE(result.contains("manifest")) << result.dump(2);
+
+  // GetJob without summary_only still gives the whole result, for older clients.
+  pb::GetJobRequest g;
+  g.set_job_id(id);
+  pb::Job full;
+  ASSERT_TRUE(local_->GetJob(ctx().get(), g, &full).ok());
+  EXPECT_TRUE(nlohmann::json::parse(full.result_json()).contains("items"));
+}
+
 TEST_F(ServiceTest, GetVersionNamesTheDaemonAndThePluginAbi) {
   pb::VersionInfo v;
   ASSERT_TRUE(local_->GetVersion(ctx().get(), pb::GetVersionRequest(), &v).ok());
