@@ -2,7 +2,6 @@
 // Prints one JSON line; bench/run_model_bench.sh runs it beside bench/reference/generator.py.
 // --dtype bf16 also reports how far the bf16 output is from fp32 on the same input (PSNR in
 // 8-bit units), on procedural faces and, with --model, a trained generator.
-#include <ATen/Parallel.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -13,6 +12,7 @@
 
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/synthetic_faces.h"
+#include "facecycle/core/torch_threads.h"
 #include "generator_flops.h"
 
 int main(int argc, char** argv) {
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
                  "bench/reference/generator.py --verify DIR, then exit");
   CLI11_PARSE(app, argc, argv);
 
-  at::set_num_threads(threads);
+  fc::use_torch_threads(threads);
   fc::GeneratorOptions o;
   o.width = width;
   o.blocks = blocks;

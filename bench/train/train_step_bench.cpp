@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "cycle_losses.h"
+#include "facecycle/core/torch_threads.h"
 #include "image_pool.h"
 
 int main(int argc, char** argv) {
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("--bf16", bf16, "bf16 autocast for the forward passes (weights stay fp32)");
   CLI11_PARSE(app, argc, argv);
 
-  at::set_num_threads(threads);
+  fc::use_torch_threads(threads);
   torch::manual_seed(1);
   fc::GeneratorOptions go;
   go.width = width;

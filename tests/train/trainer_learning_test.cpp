@@ -10,6 +10,7 @@
 
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/synthetic_faces.h"
+#include "facecycle/core/torch_threads.h"
 #include "image_tensors.h"
 #include "trainer_test_util.h"
 
@@ -89,7 +90,7 @@ enabled = false
   ASSERT_EQ(run.models.size(), 1u);
 
   torch::NoGradGuard no_grad;
-  at::set_num_threads(1);
+  fc::use_torch_threads(1);
   fc::LoadedModel model = fc::load_model(run.models[0], torch::kCPU);
   model.generator->eval();
 
