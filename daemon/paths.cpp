@@ -144,7 +144,7 @@ std::vector<std::string> list_image_files(const std::string& dir) {
 }
 
 int remove_stale_temp_files(const std::string& dir) {
-  // The pattern of fc::write_image_atomic's temporary names (plugins/core/src/image/image_io.cpp).
+  // The pattern of fc::write_image_atomic's temporary names (core/src/image/image_io.cpp).
   static const std::regex tmp_re(R"(^\..+\.tmp-[0-9]+-.*$)");
   int n = 0;
   std::error_code ec;
