@@ -122,10 +122,21 @@ JobQueue::Recovery recover_queue(const Config& cfg, JobQueue& queue) {
 
 AllowedRoots allowed_roots(const Config& cfg) {
   AllowedRoots roots;
-  roots.add(cfg.data_dir);
+  roots.set_data_dir(cfg.data_dir);
   for (const auto& r : cfg.allowed_roots) {
     std::error_code ec;
     if (!fs::is_directory(r, ec)) spdlog::warn("allowed root {} is not a folder; ignored", r);
+    // The data dir's own rule decides inside it (data_dir_zones.h): a root there would open
+    // the database or every user's job folders to every user.
+    auto c = fs::weakly_canonical(fs::absolute(r), ec);
+    auto rel = c.lexically_relative(roots.data_dir());
+    if (!ec && !rel.empty() && *rel.begin() != "..") {
+      spdlog::warn(
+          "allowed root {} lies inside the data dir; ignored (users reach their own "
+          "{}/{}/NAME there without it)",
+          r, roots.data_dir(), kUserOutputsFolder);
+      continue;
+    }
     roots.add(r);
   }
   return roots;

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_file, "TOML settings file (see configs/)");
   app.add_option("--allow", allow,
                  "folder clients may read inputs from and write outputs to "
-                 "(repeatable; the data dir is always allowed)")
+                 "(repeatable; in the data dir, users reach only their own jobs' folders and "
+                 "outputs/USER)")
       ->expected(1)
       ->take_all();
   app.add_option("--plugin-dir", plugin_dirs,

@@ -21,11 +21,18 @@ bool is_under(const fs::path& root, const fs::path& p) {
   return true;
 }
 
-std::string roots_hint(const std::vector<std::string>& roots) {
+std::string roots_hint(const std::vector<std::string>& roots, const std::string& data_dir,
+                       const PathUser* user) {
   std::string s;
-  for (const auto& r : roots) s += (s.empty() ? "" : ", ") + r;
-  return "allowed roots: " + (s.empty() ? std::string("none") : s) +
-         " (start facecycled with --allow DIR to add one)";
+  for (const auto& r : roots)
+    if (data_dir.empty() || !is_under(data_dir, r)) s += (s.empty() ? "" : ", ") + r;
+  s = "allowed roots: " + (s.empty() ? std::string("none") : s) +
+      " (start facecycled with --allow DIR to add one)";
+  if (!data_dir.empty())
+    s += "; in the data dir only " + data_dir + "/" + kJobsFolder + "/ID of your own jobs and " +
+         data_dir + "/" + kUserOutputsFolder + "/" + (user ? user->name : std::string("USER")) +
+         "/";
+  return s;
 }
 
 }  // namespace
@@ -42,31 +49,53 @@ void AllowedRoots::add(const std::string& root) {
     roots_.push_back(c.string());
 }
 
-bool AllowedRoots::contains(const std::string& canonical_path) const {
+void AllowedRoots::set_data_dir(const std::string& dir) {
+  std::error_code ec;
+  auto c = fs::canonical(dir, ec);
+  data_dir_ = ec ? fs::absolute(dir).lexically_normal().string() : c.string();
+}
+
+AllowedRoots AllowedRoots::for_user(PathUser user) const {
+  AllowedRoots view = *this;
+  view.user_ = std::make_shared<const PathUser>(std::move(user));
+  return view;
+}
+
+bool AllowedRoots::contains(const std::string& canonical_path, Access access) const {
+  // The data dir decides for everything inside it, even under a root that holds it (--allow
+  // $HOME): that root would hand out the database and every user's job folders.
+  if (!data_dir_.empty() && is_under(data_dir_, canonical_path)) {
+    for (const auto& r : roots_)
+      if (r != data_dir_ && is_under(data_dir_, r) && is_under(r, canonical_path)) return true;
+    return data_dir_allows(data_dir_, canonical_path, access, user_.get());
+  }
   for (const auto& r : roots_)
     if (is_under(r, canonical_path)) return true;
   return false;
 }
 
+void AllowedRoots::refuse(const std::string& path, const std::string& what) const {
+  throw PathError(clip(path) + ": " + what + "outside the allowed folders; " +
+                  roots_hint(roots_, data_dir_, user_.get()));
+}
+
 // Refuses a path that lies outside every root before looking at whether it exists, so the
 // answer for a path outside the roots never tells whether the file is there.
-void AllowedRoots::refuse_outside(const std::string& path) const {
+void AllowedRoots::refuse_outside(const std::string& path, Access access) const {
   std::error_code ec;
   auto w = fs::weakly_canonical(fs::absolute(path), ec);
-  if (ec || !contains(w.string()))
-    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
+  if (ec || !contains(w.string(), access)) refuse(path, "");
 }
 
 // The canonical path of an existing file or folder (`folder`) inside a root.
 std::string AllowedRoots::check_existing(const std::string& path, bool folder) const {
-  refuse_outside(path);
+  refuse_outside(path, Access::kRead);
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec)))
     throw PathError(clip(path) + (folder ? ": no such folder" : ": no such file"));
   auto c = fs::canonical(path, ec);
   if (ec) throw PathError(clip(path) + ": cannot resolve: " + ec.message());
-  if (!contains(c.string()))
-    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
+  if (!contains(c.string())) refuse(path, "");
   if (folder ? !fs::is_directory(c, ec) : !fs::is_regular_file(c, ec))
     throw PathError(clip(path) + (folder ? ": not a folder" : ": not a regular file"));
   return c.string();
@@ -85,16 +114,25 @@ std::string AllowedRoots::check_output_dir(const std::string& path) const {
   std::error_code ec;
   auto w = fs::weakly_canonical(fs::absolute(path), ec);
   if (ec) throw PathError(clip(path) + ": cannot resolve: " + ec.message());
-  if (!contains(w.string()))
-    throw PathError(clip(path) + ": output folder outside the allowed folders; " +
-                    roots_hint(roots_));
-  fs::create_directories(w, ec);
-  if (ec) throw PathError(clip(path) + ": cannot create folder: " + ec.message());
+  if (!contains(w.string(), Access::kWrite)) refuse(path, "output folder ");
+  try {
+    create_output_dir(w.string());
+  } catch (const fs::filesystem_error& e) {
+    throw PathError(clip(path) + ": cannot create folder: " + e.code().message());
+  }
   auto c = fs::canonical(w, ec);  // again, now that it exists (a racing symlink)
-  if (ec || !contains(c.string()) || !fs::is_directory(c))
-    throw PathError(clip(path) + ": output folder outside the allowed folders; " +
-                    roots_hint(roots_));
+  if (ec || !contains(c.string(), Access::kWrite) || !fs::is_directory(c))
+    refuse(path, "output folder ");
   return c.string();
+}
+
+// Folders made inside the data dir are their user's alone (0700); elsewhere they follow the
+// umask, since an allowed root is a folder the team shares.
+void AllowedRoots::create_output_dir(const std::string& canonical) const {
+  if (!data_dir_.empty() && is_under(data_dir_, canonical))
+    make_private_dirs_below(data_dir_, canonical);
+  else
+    fs::create_directories(canonical);
 }
 
 std::string AllowedRoots::check_write(const std::string& path) const {
@@ -104,8 +142,7 @@ std::string AllowedRoots::check_write(const std::string& path) const {
     throw PathError(clip(path) + ": refusing to write through a symlink");
   auto dir = fs::canonical(p.parent_path(), ec);
   if (ec) throw PathError(clip(path) + ": output folder missing: " + ec.message());
-  if (!contains(dir.string()))
-    throw PathError(clip(path) + ": outside the allowed folders; " + roots_hint(roots_));
+  if (!contains(dir.string(), Access::kWrite)) refuse(path, "");
   return (dir / p.filename()).string();
 }
 

@@ -1,9 +1,12 @@
 // Allowed roots: the only folders the daemon reads inputs from and writes outputs to.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "data_dir_zones.h"
 
 namespace fcd {
 
@@ -17,6 +20,12 @@ class AllowedRoots {
   explicit AllowedRoots(const std::vector<std::string>& roots = {});
   void add(const std::string& root);
   const std::vector<std::string>& roots() const { return roots_; }
+  // The daemon's data dir: inside it only the zones of data_dir_zones.h are reachable, whatever
+  // root contains it. A root strictly inside it (a models folder, for warm_start) stays a root.
+  void set_data_dir(const std::string& dir);
+  const std::string& data_dir() const { return data_dir_; }
+  // A copy that checks paths for `user`; without one, nothing inside the data dir is reachable.
+  AllowedRoots for_user(PathUser user) const;
 
   // The canonical path of an existing regular file inside a root (symlinks and ".." resolved
   // first, so escapes are refused). Throws PathError with a user-facing message.
@@ -28,12 +37,16 @@ class AllowedRoots {
   // A file to be written: its folder must be inside a root and it must not be a symlink.
   std::string check_write(const std::string& path) const;
 
-  bool contains(const std::string& canonical_path) const;
+  bool contains(const std::string& canonical_path, Access access = Access::kRead) const;
 
  private:
-  void refuse_outside(const std::string& path) const;
+  void refuse_outside(const std::string& path, Access access) const;
   std::string check_existing(const std::string& path, bool folder) const;
+  [[noreturn]] void refuse(const std::string& path, const std::string& what) const;
+  void create_output_dir(const std::string& canonical) const;
   std::vector<std::string> roots_;  // canonical
+  std::string data_dir_;            // canonical; empty: none
+  std::shared_ptr<const PathUser> user_;
 };
 
 // Creates `dir` (and missing parents) when missing; a folder it creates is mode 0700 whatever

@@ -31,7 +31,8 @@ fi
 data_dir="${FACECYCLE_DATA_DIR:-$HOME/.local/share/facecycle}"
 mkdir -p "$data_dir"
 export FACECYCLE_DATA_DIR="$data_dir"
-out="$data_dir/outputs/quickstart-$(date +%Y%m%d-%H%M%S)"
+# The local user's own outputs folder: the only one in the data dir it may write to.
+out="$data_dir/outputs/local/quickstart-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 
 # Input photos may live anywhere the user names: allow their folders explicitly.

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "service/job_files.h"
+#include "service/path_user.h"
 #include "service/priority_policy.h"
 #include "service/proto_enums.h"
 #include "service/retry_status.h"
@@ -236,13 +237,16 @@ Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
     spec.overwrite = req->overwrite();
     spec.skip_existing = req->skip_existing();
     spec.recursive = req->recursive();
-    auto plan = plan_transform(spec, d_.config, d_.plugins, d_.roots);
+    const AllowedRoots roots = d_.roots.for_user(path_user_for(user, d_.queue));
+    auto plan = plan_transform(spec, d_.config, d_.plugins, roots);
     auto model = d_.models.current();
     check_existing_outputs(plan, spec, user.name, model ? model->card().name : "", d_.queue);
-    create_output_dir(plan, d_.roots);
+    create_output_dir(plan, roots);
     spec.output_dir = plan.output_dir;
-    int64_t id = d_.queue.submit(JobKind::kTransform, user.name, req->priority(),
-                                 spec.to_json().dump(), plan.output_dir, plan.items);
+    json request = spec.to_json();
+    request[kOwnerIsAdminKey] = user.is_admin;  // the workers check the paths again as this user
+    int64_t id = d_.queue.submit(JobKind::kTransform, user.name, req->priority(), request.dump(),
+                                 plan.output_dir, plan.items);
     spdlog::info("job {} (transform, {} items) submitted by {}", id, plan.items.size(), user.name);
     fill_job(*d_.queue.get_job(id), resp->mutable_job());
     for (const auto& w : plan.warnings) resp->add_warnings(w);
@@ -283,7 +287,8 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
     // installs it knows only the owner's name.
     json request{{"config_toml", req->config_toml()},
                  {"config_path", req->config_path()},
-                 {"may_replace_models", can_manage_models(user)}};
+                 {"may_replace_models", can_manage_models(user)},
+                 {kOwnerIsAdminKey, user.is_admin}};
     int64_t id =
         d_.queue.submit(JobKind::kTrain, user.name, req->priority(), request.dump(),
                         d_.config.models_dir, {{req->config_path(), d_.config.models_dir}});
@@ -307,7 +312,7 @@ Status FacecycleService::check_train_policy(const User& user, const pb::SubmitTr
   if (auto why = model_name_refusal(facts.model_name, user, d_.models); !why.empty())
     return Status(StatusCode::PERMISSION_DENIED, why);
   try {
-    check_train_paths(facts, d_.roots, d_.models.dirs());
+    check_train_paths(facts, d_.roots.for_user(path_user_for(user, d_.queue)), d_.models.dirs());
   } catch (const std::invalid_argument& e) {
     return Status(StatusCode::INVALID_ARGUMENT, e.what());
   }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "service/path_user.h"
 #include "service/train_policy.h"
 
 namespace fcd {
@@ -20,10 +21,12 @@ fc::TrainRequest train_request_for(const JobRecord& job, const std::string& data
     req.config_toml = j.value("config_toml", "");
     req.config_path = j.value("config_path", "");
   }
-  req.job_dir = (fs::path(data_dir) / "jobs" / std::to_string(job.id)).string();
+  req.job_dir = (fs::path(data_dir) / kJobsFolder / std::to_string(job.id)).string();
   req.models_dir = models_dir;
-  fs::create_directories(req.job_dir);
-  fs::create_directories(req.models_dir);
+  // The job's folder holds its owner's samples and model: 0700 like the data dir, whatever the
+  // umask, so that no other local account lists or reads it.
+  make_private_dirs_below(data_dir, req.job_dir);
+  make_private_dirs_below(data_dir, req.models_dir);
   return req;
 }
 
@@ -70,8 +73,8 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
       (fs::path(places.data_dir) / "jobs" / std::to_string(job.id) / "model").string();
   auto req = train_request_for(job, places.data_dir, staging);
   // Again at run time: the job may predate these checks, or a folder may have been swapped.
-  check_train_paths(read_train_config_facts(req.config_toml, req.config_path), places.roots,
-                    models.dirs());
+  check_train_paths(read_train_config_facts(req.config_toml, req.config_path),
+                    places.roots.for_user(path_user_for(job, queue)), models.dirs());
   const int64_t job_id = job.id;
   std::string staged, installed, refused;
   fc::TrainHooks hooks;

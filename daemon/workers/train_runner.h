@@ -12,7 +12,8 @@ namespace fcd {
 
 inline const char* kTrainerPlugin = "train";
 
-// Builds the TrainRequest for a job (job_dir = <data-dir>/jobs/<id>, created).
+// Builds the TrainRequest for a job (job_dir = <data-dir>/jobs/<id>, created 0700, as is
+// models_dir, the staging folder, which must lie inside the data dir).
 fc::TrainRequest train_request_for(const JobRecord& job, const std::string& data_dir,
                                    const std::string& models_dir);
 

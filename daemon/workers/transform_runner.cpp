@@ -5,6 +5,7 @@
 
 #include "facecycle/core/image_io.h"
 #include "models/model_registry.h"
+#include "service/path_user.h"
 #include "workers/output_guard.h"
 #include "workers/publish.h"
 #include "workers/transform_plan.h"
@@ -80,10 +81,12 @@ void check_model_knows(const fc::FaceTranslator* model, const TransformSpec& spe
 }  // namespace
 
 json run_transform_item(const Claim& claim, const Config& config, const PluginHost& plugins,
-                        const AllowedRoots& roots, StageCache& stages, fc::HostContext& ctx,
-                        JobQueue& queue) {
+                        const AllowedRoots& any_user_roots, StageCache& stages,
+                        fc::HostContext& ctx, JobQueue& queue) {
   auto spec = TransformSpec::from_json(json::parse(claim.job.request_json));
-  // Checked again at run time: a symlink may have been swapped in since submission.
+  // Checked again at run time, as the job's owner: a symlink may have been swapped in since
+  // submission.
+  const AllowedRoots roots = any_user_roots.for_user(path_user_for(claim.job, queue));
   std::string input, output;
   try {
     input = roots.check_read(claim.item.input);

@@ -52,7 +52,7 @@ class ServiceTest : public ::testing::Test {
     auth_ = std::make_unique<fcd::Auth>(*aux_);
     bob_ = auth_->add_token("bob", false);
     admin_ = auth_->add_token("root", true);
-    roots_.add(cfg_.data_dir);
+    roots_.set_data_dir(cfg_.data_dir);  // as facecycled does
     roots_.add(tmp_ / "photos");
     plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
     plugins_->load_dirs({FC_DAEMON_TEST_PLUGIN_DIR, FC_REFUSED_TEST_PLUGIN_DIR});
@@ -503,8 +503,64 @@ TEST_F(ServiceTest, TrainingConfigPathsMustLieUnderTheAllowedRoots) {
   auto shipped = write_model(tmp_ / "shipped", "base");
   EXPECT_EQ(submit("warm_start = \"../shipped/base.pt\"\n", tmp_ / "photos/cfg.toml").error_code(),
             kPassedPolicy);
-  EXPECT_EQ(submit("[eval]\njudge_path = \"" + cfg_.data_dir + "/facecycle.db\"\n").error_code(),
-            kPassedPolicy);
+  // The data dir is not a root: its database is nobody's input (issue 12 re-run).
+  expect_refused(submit("[eval]\njudge_path = \"" + cfg_.data_dir + "/facecycle.db\"\n"),
+                 "eval.judge_path: ");
+}
+
+// Issue 12 re-run: the data dir was an allowed root, so mallory copied alice's samples.png (or
+// the database) into her own outputs, and could train on or warm-start from alice's job folder.
+TEST_F(ServiceTest, AnotherUsersJobFolderAndTheDaemonsFilesAreNoOnesInputs) {
+  const auto alice = auth_->add_token("alice", false);
+  const int64_t job =
+      queue_->submit(fcd::JobKind::kTrain, "alice", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  const fs::path dir = fs::path(cfg_.data_dir) / "jobs" / std::to_string(job);
+  fs::create_directories(dir / "model");
+  cv::imwrite(dir / "samples.png", cv::Mat(24, 32, CV_8UC3, cv::Scalar(1, 2, 3)));
+  std::ofstream(dir / "model/hers.pt") << "weights";
+  auto transform = [&](const std::string& token, const std::string& input, const char* out) {
+    pb::SubmitTransformRequest r = transform_request();
+    r.clear_inputs();
+    r.add_inputs(input);
+    r.set_output_dir(fs::path(tmp_ / "photos") / out);
+    pb::SubmitResponse resp;
+    auto s = tcp_->SubmitTransform(ctx(token).get(), r, &resp);
+    return std::make_pair(s, resp.job().id());
+  };
+  for (const std::string& input : {(dir / "samples.png").string(), dir.string(),
+                                   cfg_.data_dir + "/facecycle.db", cfg_.data_dir + "/jobs"}) {
+    auto s = transform(bob_, input, "bobs").first;
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << input;
+    EXPECT_NE(s.error_message().find("outside the allowed folders"), std::string::npos)
+        << s.error_message();
+  }
+  // Her own job's files are hers to transform; an admin may read them too.
+  for (const auto& [token, out] : {std::pair{alice, "alices"}, std::pair{admin_, "admins"}}) {
+    auto [s, id] = transform(token, (dir / "samples.png").string(), out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    watch(id, 0, token);
+    EXPECT_TRUE(fs::exists(fs::path(tmp_ / "photos") / out / "samples.png")) << "again as " << out;
+  }
+  // A job that got past the submit check (queued by an older daemon) fails at run time.
+  fcd::TransformSpec spec;
+  spec.task = "age";
+  const int64_t old =
+      queue_->submit(fcd::JobKind::kTransform, "bob", 0, spec.to_json().dump(), tmp_ / "photos",
+                     {{dir / "samples.png", tmp_ / "photos/b.png"}});
+  watch(old, 0, bob_);
+  EXPECT_EQ(queue_->items(old).at(0).state, fcd::ItemState::kFailed);
+  EXPECT_FALSE(fs::exists(tmp_ / "photos/b.png"));
+
+  auto train = [&](const std::string& token, const std::string& toml) {
+    pb::SubmitResponse resp;
+    return tcp_->SubmitTrain(ctx(token).get(), train_request(toml), &resp).error_code();
+  };
+  const std::string warm = "warm_start = \"" + (dir / "model/hers.pt").string() + "\"\n";
+  const std::string data = "[data]\ndir = \"" + dir.string() + "\"\n";
+  for (const std::string& toml : {warm, data, "[data]\ndir = \"" + cfg_.data_dir + "\"\n"})
+    EXPECT_EQ(train(bob_, toml), grpc::StatusCode::INVALID_ARGUMENT) << toml;
+  EXPECT_EQ(train(alice, warm), kPassedPolicy);
+  EXPECT_EQ(train(alice, data), kPassedPolicy);
 }
 
 // A write the database refuses (a full disk) used to leave the item `running` until a restart.
