@@ -84,8 +84,10 @@ std::string model_name_refusal(const std::string& name, const User& user, ModelR
   if (can_manage_models(user)) return {};
   auto owner = models.owner_of(name);
   if (!owner || *owner == user.name) return {};
+  // Not the owner's name: which user trains what is theirs to tell (admins never get here).
   return "model_name: a model called '" + name + "' already exists and belongs to " +
-         (owner->empty() ? std::string("the daemon (shipped or installed by an admin)") : *owner) +
+         (owner->empty() ? std::string("the daemon (shipped or installed by an admin)")
+                         : std::string("another user")) +
          "; only an admin may replace it, since activating it changes every user's results. "
          "Choose another model_name";
 }

@@ -193,8 +193,14 @@ TEST_F(ModelRegistryTest, InstallingATrainedModelNeverTakesAnotherOwnersName) {
   EXPECT_EQ(r->owner_of("alices"), "alice");
   model("job1", "alices");
   std::ofstream(tmp_ / "job1/alices.pt") << "bob's weights";
-  EXPECT_THROW(r->install_model(tmp_ / "job1/alices.pt", tmp_ / "mine", "bob", false),
-               std::runtime_error);
+  try {
+    r->install_model(tmp_ / "job1/alices.pt", tmp_ / "mine", "bob", false);
+    FAIL() << "bob replaced alice's model";
+  } catch (const std::runtime_error& e) {
+    // bob's job's events say so; who owns the name is not his to learn.
+    EXPECT_NE(std::string(e.what()).find("belongs to another user"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("belongs to alice"), std::string::npos) << e.what();
+  }
   EXPECT_EQ(read_all(tmp_ / "mine/alices.pt"), "weights") << "alice's file is untouched";
   // Her own name again, and an admin's job, may replace.
   model("job2", "alices");
