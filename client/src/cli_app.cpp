@@ -61,7 +61,8 @@ void add_info_commands(CLI::App& app, CliState& s) {
 }
 
 void add_job_commands(CLI::App& app, CliState& s) {
-  auto* jobs = app.add_subcommand("jobs", "list your jobs, newest first");
+  auto* jobs = app.add_subcommand(
+      "jobs", "list your jobs, newest first: summaries (`show ID` pages a job's items)");
   jobs->add_option("--state", s.state_filter, "only jobs in this state")
       ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
   jobs->add_option("--limit", s.limit, "at most this many (default 100)");

@@ -30,17 +30,6 @@ v1::JobState parse_state(const std::string& word) {
   return s;
 }
 
-// The job without its items: they come a page at a time.
-v1::Job get_job_summary(Connection& conn, int64_t job_id) {
-  v1::GetJobRequest req;
-  req.set_job_id(job_id);
-  req.set_summary_only(true);
-  v1::Job job;
-  auto ctx = conn.context();
-  conn.check(conn.stub().GetJob(ctx.get(), req, &job), "job " + std::to_string(job_id));
-  return job;
-}
-
 nlohmann::json page_json(const ItemPage& page, const ItemQuery& q) {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& it : page.items) items.push_back(to_json(it));
@@ -60,6 +49,9 @@ int follow_job(Connection& conn, const GlobalOptions& g, const v1::Job& job,
   v1::Job final_job =
       watch_job(conn, job.id(), after_event_id, [&](const v1::Event& e) { view->on_event(e); });
   view->finish(final_job);
+  // The failed items a page at a time, as `show` gives them: never the whole job.
+  if (!g.json && final_job.items_failed() > 0)
+    print_failed_after_follow(std::cout, conn, final_job);
   bool ok = final_job.state() == v1::JOB_STATE_SUCCEEDED && final_job.items_failed() == 0 &&
             final_job.items_cancelled() == 0;
   return ok ? kExitOk : kExitJobNotOk;
@@ -76,7 +68,12 @@ int cmd_jobs(const GlobalOptions& g, const std::string& state, int limit, bool a
   conn.check(conn.stub().ListJobs(ctx.get(), req, &resp), "list jobs");
   if (g.json) {
     json out = json::array();
-    for (const auto& j : resp.jobs()) out.push_back(to_json(j));
+    for (const auto& j : resp.jobs()) {
+      json job = to_json(j);
+      // Summaries only, also from a daemon that still sends each job's per-item list.
+      if (job["result"].is_object()) job["result"].erase("items");
+      out.push_back(std::move(job));
+    }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
@@ -150,7 +147,7 @@ int cmd_show(const GlobalOptions& g, const ShowOptions& o) {
 
 int cmd_watch(const GlobalOptions& g, int64_t job_id, int64_t after_event_id) {
   Connection conn(g);
-  v1::Job job = get_job(conn, job_id, false);
+  v1::Job job = get_job_summary(conn, job_id);
   return follow_job(conn, g, job, after_event_id);
 }
 

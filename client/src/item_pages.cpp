@@ -87,4 +87,16 @@ void print_item_hints(std::ostream& out, const v1::Job& job, const ItemPage& pag
   for (const auto& h : hints) out << "  " << h << "\n";
 }
 
+void print_failed_after_follow(std::ostream& out, Connection& conn, const v1::Job& job) {
+  const ItemQuery q{1, ItemQuery().page_size, v1::JOB_STATE_FAILED};
+  const ItemPage page = fetch_item_page(conn, job.id(), q.state, q.offset(), q.page_size);
+  for (const auto& it : page.items)
+    out << "  #" << it.index() << " " << it.input() << ": "
+        << (it.error().empty() ? "failed" : it.error()) << "\n";
+  const int shown = static_cast<int>(page.items.size());
+  if (page.total > shown)
+    out << "  " << shown << " of " << page.total
+        << " failed items shown; all of them: `facecycle show " << job.id() << " --failed`\n";
+}
+
 }  // namespace fcc

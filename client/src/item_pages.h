@@ -32,4 +32,8 @@ void print_item_page(std::ostream& out, const ItemPage& page, const ItemQuery& q
 void print_item_hints(std::ostream& out, const facecycle::v1::Job& job, const ItemPage& page,
                       const ItemQuery& q);
 
+// After a followed job (transform, retry, watch) with failed items: the first page of them
+// ("  #3 in/x.png: error"), and, when there are more, how to see them all (show ID --failed).
+void print_failed_after_follow(std::ostream& out, Connection& conn, const facecycle::v1::Job& job);
+
 }  // namespace fcc

@@ -107,9 +107,7 @@ void print_summary(const v1::Job& job) {
   if (!job.output_dir().empty()) std::cout << ", outputs in " << job.output_dir();
   std::cout << "\n";
   if (!job.error().empty()) std::cout << "  error: " << job.error() << "\n";
-  for (const auto& it : job.items())
-    if (!it.error().empty())
-      std::cout << "  #" << it.index() << " " << it.input() << ": " << it.error() << "\n";
+  // The failed items follow (print_failed_after_follow), a page of them.
 }
 
 // Redraws one line in place, at most ten times a second.

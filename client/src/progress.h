@@ -16,7 +16,7 @@ class EventView {
  public:
   virtual ~EventView() = default;
   virtual void on_event(const facecycle::v1::Event& e) = 0;
-  // Called once with the final job (with items).
+  // Called once with the final job: a summary, without its items.
   virtual void finish(const facecycle::v1::Job& job) = 0;
 };
 

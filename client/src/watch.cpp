@@ -8,10 +8,10 @@ namespace fcc {
 
 namespace v1 = facecycle::v1;
 
-v1::Job get_job(Connection& conn, int64_t job_id, bool with_items) {
+v1::Job get_job_summary(Connection& conn, int64_t job_id) {
   v1::GetJobRequest req;
   req.set_job_id(job_id);
-  req.set_include_items(with_items);
+  req.set_summary_only(true);
   v1::Job job;
   auto ctx = conn.context();
   conn.check(conn.stub().GetJob(ctx.get(), req, &job), "job " + std::to_string(job_id));
@@ -54,7 +54,7 @@ v1::Job watch_job(Connection& conn, int64_t job_id, int64_t after_event_id,
     }
     if (terminal) ctx->TryCancel();
     grpc::Status status = reader->Finish();
-    if (terminal) return get_job(conn, job_id, true);
+    if (terminal) return get_job_summary(conn, job_id);
 
     // A stream that ended OK without a terminal event (the daemon shutting down) is retried
     // like a drop: the next stream replays what was missed.
