@@ -290,7 +290,17 @@ TEST_F(ImageIo, RefusesAPnmDeclaringTooManyPixelsBeforeDecoding) {
 
 TEST_F(ImageIo, RefusesNonImagesEmptyAndMissingFilesAndOversizedFiles) {
   spit(path("notes.png"), "hello, this is text\n");
-  expect_refused(path("notes.png"), "not an image");
+  expect_refused(path("notes.png"), "not an image: expected a PNG, JPEG");
+  // Issue 12 re-run: the refusal named the first 8 bytes, and "53 51 4c 69 74 65 20 66" told a
+  // user that another user's file was a SQLite database.
+  spit(path("data.png"), std::string("SQLite format 3\0", 16) + std::string(100, '\0'));
+  try {
+    fc::read_image(path("data.png"));
+    FAIL() << "a database decoded";
+  } catch (const ImageError& e) {
+    EXPECT_EQ(std::string(e.what()).find("53 51"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("bytes"), std::string::npos) << e.what();
+  }
   spit(path("empty.jpg"), "");
   expect_refused(path("empty.jpg"), "empty");
   expect_refused(path("missing.jpg"), "cannot read");

@@ -26,7 +26,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
-#include <sstream>
 
 namespace fc {
 namespace {
@@ -46,17 +45,6 @@ int32_t le32(const unsigned char* p) {
 }
 uint32_t le24(const unsigned char* p) {
   return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16);
-}
-
-std::string hex_prefix(const Bytes& b) {
-  std::ostringstream os;
-  os << "first bytes";
-  for (size_t i = 0; i < std::min<size_t>(8, b.size()); ++i) {
-    char buf[4];
-    std::snprintf(buf, sizeof buf, " %02x", b[i]);
-    os << buf;
-  }
-  return os.str();
 }
 
 Bytes read_whole_file(const std::string& path, long long max_bytes) {
@@ -386,8 +374,9 @@ DecodedImage read_image(const std::string& path, const ImageLimits& limits) {
   Bytes data = read_whole_file(path, limits.max_file_bytes);
   std::string format = sniff_format(data);
   if (format.empty())
-    throw ImageError(path + " is not an image (" + hex_prefix(data) +
-                     "; expected PNG, JPEG, BMP, WEBP or TIFF)");
+    // Not a byte of the file in the text: the daemon reads for users who may not read the file
+    // itself, and a file's first bytes name what it is (a database, a key).
+    throw ImageError(path + " is not an image: expected a PNG, JPEG, BMP, WEBP, TIFF or PNM file");
   if (format == "gif")
     throw ImageError(path + " is a GIF, which is not supported — convert it to PNG first");
 
