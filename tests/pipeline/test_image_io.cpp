@@ -370,4 +370,55 @@ TEST_F(ImageIo, BeforeAfterSheetHasOneLabelledRowPerPair) {
   EXPECT_TRUE(fc::make_before_after_sheet({}).empty());
 }
 
+namespace {
+
+// kB of the process's peak resident set since the last reset_peak_rss(); -1 if unreadable.
+long peak_rss_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+bool reset_peak_rss() { return bool(std::ofstream("/proc/self/clear_refs") << "5"); }
+
+}  // namespace
+
+// Issue 12 re-run: alpha was composited in float (convert, split, mul, merge), about 50 bytes a
+// pixel: 1.2 GB for a 5000x5000 RGBA PNG, 5 GB at the pixel limit. Now about 7 (in and out).
+TEST_F(ImageIo, AnRgbaImageDecodesInAboutItsOwnSize) {
+  cv::Mat rgba(4000, 4000, CV_8UC4, cv::Scalar(10, 20, 30, 128));
+  ASSERT_TRUE(cv::imwrite(path("big.png"), rgba, {cv::IMWRITE_PNG_COMPRESSION, 1}));
+  rgba.release();
+  if (!reset_peak_rss() || peak_rss_kb() < 0) GTEST_SKIP() << "cannot reset or read VmHWM";
+  const long before = peak_rss_kb();
+  auto img = fc::read_image(path("big.png"));
+  const long grew_mb = (peak_rss_kb() - before) / 1024;
+  EXPECT_EQ(img.bgr.at<cv::Vec3b>(0, 0), cv::Vec3b(132, 137, 142));
+  EXPECT_LT(grew_mb, 16 * 20) << "MB for 16 M pixels";
+}
+
+// The default limit keeps an item's worst case near 1.2 GB (23 bytes a pixel, measured).
+TEST_F(ImageIo, TheDefaultPixelLimitRefusesAbout50MegapixelsFromTheHeader) {
+  EXPECT_LE(fc::ImageLimits{}.max_pixels, 50'000'000);
+  cv::Mat small = fc::testing::smooth_photo({64, 48});
+  std::vector<uchar> png;
+  ASSERT_TRUE(cv::imencode(".png", small, png));
+  auto declare = [&](uint32_t w, uint32_t h) {  // IHDR width and height, big-endian
+    for (int i = 0; i < 4; ++i) {
+      png[16 + i] = uchar(w >> (24 - 8 * i));
+      png[20 + i] = uchar(h >> (24 - 8 * i));
+    }
+    spit(path("declared.png"), std::string(png.begin(), png.end()));
+  };
+  declare(8000, 7000);  // 56 MP
+  expect_refused(path("declared.png"), "more than the limit of 50000000");
+  declare(8000, 6000);  // a 48 MP phone photo's size passes the limit (this one is damaged after)
+  try {
+    fc::read_image(path("declared.png"));
+  } catch (const ImageError& e) {
+    EXPECT_EQ(std::string(e.what()).find("more than the limit"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
