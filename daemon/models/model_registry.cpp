@@ -81,11 +81,11 @@ std::string ModelRegistry::install_model(const std::string& staged_path,
   if (!had && fs::exists(dest, ec)) had = std::string();
   if (had && *had != owner && !may_replace)
     // The job's owner reads this; who else trains what is not theirs to learn.
-    throw std::runtime_error("model name '" + name + "' belongs to " +
-                             (had->empty() ? std::string("the daemon (a shipped model)")
-                                           : std::string("another user")) +
-                             "; only an admin may replace it. The trained model stays at " +
-                             staged.string() + ": retrain with another model_name");
+    throw std::runtime_error(
+        "model name '" + name + "' belongs to " +
+        (had->empty() ? std::string("the daemon (a shipped model)") : std::string("another user")) +
+        "; only an admin may replace it. The trained model stays at " + staged.string() +
+        ": retrain with another model_name");
   if (!fs::is_regular_file(card_path(staged.string()), ec))
     throw std::runtime_error("model " + staged.string() + " has no card");
   fs::create_directories(into_dir);
