@@ -35,9 +35,9 @@ mapfile -t faces < <(python3 scripts/heldout_faces.py "$utk" "${sel[@]}" --n 6)
 for m in "${models[@]}"; do
   "$bin/facecycle" models activate "$m" >/dev/null
   "$bin/facecycle" transform --task "$task" "${reverse[@]}" --whole-image --format png \
-    -o "$work/data/out/$m" "${faces[@]}" >/dev/null
+    -o "$work/data/outputs/local/$m" "${faces[@]}" >/dev/null
 done
-/usr/bin/python3 - "$out" "$work/data/out" "${models[@]}" -- "${faces[@]}" <<'EOF'
+/usr/bin/python3 - "$out" "$work/data/outputs/local" "${models[@]}" -- "${faces[@]}" <<'EOF'
 import os, sys
 from PIL import Image, ImageDraw
 args = sys.argv[1:]

@@ -29,8 +29,8 @@ run() {  # NAME TASK [--reverse] -- FILES...
   local flags=()
   while [ "$1" != "--" ]; do flags+=("$1"); shift; done
   shift
-  build/bin/facecycle transform --task "$task" "${flags[@]}" --format png -o "$work/data/out/$name" "$@" >/dev/null
-  cp "$work/data/out/$name"/contact_sheet_job*.png "$out/$name.png"  # one job per folder
+  build/bin/facecycle transform --task "$task" "${flags[@]}" --format png -o "$work/data/outputs/local/$name" "$@" >/dev/null
+  cp "$work/data/outputs/local/$name"/contact_sheet_job*.png "$out/$name.png"  # one job per folder
   echo "$out/$name.png"
 }
 
@@ -40,7 +40,7 @@ run group_age age -- "$g1" "$g2"
 run group_race race -- "$g1" "$g2"
 zoom() {  # NAME: the group photos' edited faces at 100 % and 3x
   /usr/bin/python3 scripts/zoom_changes.py "$out/$1_zoom.png" \
-    "$g1" "$work/data/out/$1/$(basename "${g1%.*}").png" "$g2" "$work/data/out/$1/$(basename "${g2%.*}").png"
+    "$g1" "$work/data/outputs/local/$1/$(basename "${g1%.*}").png" "$g2" "$work/data/outputs/local/$1/$(basename "${g2%.*}").png"
 }
 zoom group_age
 zoom group_race
