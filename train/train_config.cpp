@@ -50,7 +50,7 @@ TaskKind parse_task_kind(TomlReader& r, const TaskDomains& d) {
   return kind;
 }
 
-TaskConfig parse_task(const std::string& name, const toml::table& t) {
+TaskConfig parse_task(const std::string& name, const toml::table& t, const TrainConfig& c) {
   const std::string prefix = "tasks." + name + ".";
   TomlReader r(t, prefix);
   TaskConfig task;
@@ -67,6 +67,9 @@ TaskConfig parse_task(const std::string& name, const toml::table& t) {
   task.weight = r.number("weight", 1.0, 0.0, 1e6);
   task.keep_colour = r.number("keep_colour", 0.0, 0.0, 1000.0);
   task.smooth_change = r.number("smooth_change", 0.0, 0.0, 1000.0);
+  task.lambda_cycle = r.number("lambda_cycle", c.lambda_cycle, 0.0, 1000.0);
+  task.lambda_cls = r.number("lambda_cls", c.lambda_cls, 0.0, 1000.0);
+  task.cls_input = r.choice("cls_input", c.cls_input);
   r.finish();
   return task;
 }
@@ -126,7 +129,7 @@ void parse_tasks(const toml::table* t, TrainConfig& c) {
     for (const auto& [k, v] : *t) {
       std::string name(k.str());
       if (!v.is_table()) fail("tasks." + name, "expected a table with a, b and restrict");
-      c.tasks.push_back(parse_task(name, *v.as_table()));
+      c.tasks.push_back(parse_task(name, *v.as_table(), c));
     }
   }
   if (c.tasks.empty()) fail("tasks", "missing: define at least one [tasks.NAME] with a and b");
@@ -260,17 +263,18 @@ GeneratorOptions TrainConfig::generator_options() const {
   return o;
 }
 
-// Sections are read in this order because later ones check against earlier ones: balance
-// weights name the tasks, and min_share depends on how many there are.
+// Sections are read in this order because later ones check against earlier ones: tasks take
+// their loss weights from [losses] unless they set their own, balance weights name the tasks,
+// and min_share depends on how many there are.
 TrainConfig parse_train_config(const std::string& toml_text, const std::string& origin) {
   const toml::table root = parse_toml(toml_text, origin);
   TrainConfig c;
   TomlReader top(root, "");
   parse_top(top, c);
   parse_data(top.table("data"), c);
+  parse_losses(top.table("losses"), c);
   parse_tasks(top.table("tasks"), c);
   parse_networks(top.table("generator"), top.table("discriminator"), c);
-  parse_losses(top.table("losses"), c);
   parse_optimizer(top.table("optimizer"), c);
   parse_balance(top.table("balance"), c);
   parse_stages(top.node("stages"), c);

@@ -28,6 +28,11 @@ struct TaskConfig {
   // Weight of the penalty on the high-frequency part of each fake's change (cycle_losses.h:
   // change_detail_loss), against drawn stripes and blotches. 0 = off.
   double smooth_change = 0.0;
+  // This task's [losses] weights. A key in [tasks.NAME] overrides [losses] for this task only:
+  // tone is a real race cue but only a tint for age, so the two may want different classifiers.
+  double lambda_cycle = 10.0;
+  double lambda_cls = 0.0;  // 0: no domain classifier for this task
+  ClassifierInput cls_input = ClassifierInput::kColour;
 
   int race_a() const { return domains.a.races.at(0); }
   int race_b() const { return domains.b.races.at(0); }

@@ -153,14 +153,18 @@ StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
 
 }  // namespace
 
-StepSettings step_settings(const TrainConfig& cfg) {
+torch::Device training_device(const TrainConfig& cfg) {
+  return cfg.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+}
+
+StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task) {
   StepSettings st;
-  st.weights = {cfg.lambda_gan,  cfg.lambda_cycle,       cfg.lambda_identity,
-                cfg.cycle_noise, cfg.d_source_negatives, cfg.lambda_cls};
-  st.cls_input = cfg.cls_input;
+  st.weights = {cfg.lambda_gan,  task.lambda_cycle,      cfg.lambda_identity,
+                cfg.cycle_noise, cfg.d_source_negatives, task.lambda_cls};
+  st.cls_input = task.cls_input;
   st.bf16 = cfg.precision == Precision::kBf16;
   st.g_ema = cfg.g_ema;
-  st.device = cfg.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  st.device = training_device(cfg);
   return st;
 }
 

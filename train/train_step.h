@@ -18,7 +18,11 @@ struct StepSettings {
   torch::Device device = torch::kCPU;  // the networks'; batches are moved there
 };
 
-StepSettings step_settings(const TrainConfig& cfg);
+// Where the networks live: cfg.device, "cpu" or "cuda" (GPU 0).
+torch::Device training_device(const TrainConfig& cfg);
+
+// The run's settings with `task`'s own loss weights (TaskConfig::lambda_cycle, lambda_cls).
+StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task);
 
 // Draws a batch from each of the task's loaders and updates G (and G_ema), then the task's
 // discriminators and classifier. The learning rates are the caller's.

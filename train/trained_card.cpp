@@ -24,7 +24,10 @@ json tasks_json(const TrainedRun& r) {
                          {"heldout_b", t.held_b.size()},
                          {"steps", r.state.balancer->steps()[i]},
                          {"keep_colour", t.cfg.keep_colour},
-                         {"smooth_change", t.cfg.smooth_change}};
+                         {"smooth_change", t.cfg.smooth_change},
+                         {"lambda_cycle", t.cfg.lambda_cycle},
+                         {"lambda_cls", t.cfg.lambda_cls},
+                         {"cls_input", enum_name(t.cfg.cls_input)}};
   }
   return tasks;
 }

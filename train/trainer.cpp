@@ -77,7 +77,7 @@ class TrainingRun {
     // The one place the trainer sets torch's threads: every step, the judge and the
     // evaluations run on this thread.
     use_torch_threads(cfg_.threads);
-    device_ = step_settings(cfg_).device;
+    device_ = training_device(cfg_);
   }
 
   void run();
@@ -99,7 +99,7 @@ class TrainingRun {
   void init_state();
   LoadedModel load_task_model(const std::string& path, const std::string& what) const;
   void enter_stage(int stage, bool reset);
-  void build_discriminators(TaskState& t, int layers);
+  void build_discriminators(TaskState& t, const TaskConfig& task, int layers);
   void train_step(long step);
   void save_checkpoint();
   bool resume();
@@ -248,7 +248,7 @@ void TrainingRun::init_state() {
 
 // A PatchGAN is fully convolutional, so a kept one keeps what it learned; a deeper one starts
 // fresh with a fresh optimiser.
-void TrainingRun::build_discriminators(TaskState& t, int layers) {
+void TrainingRun::build_discriminators(TaskState& t, const TaskConfig& task, int layers) {
   DiscriminatorOptions d;
   d.width = cfg_.d_width;
   d.layers = layers;
@@ -260,7 +260,7 @@ void TrainingRun::build_discriminators(TaskState& t, int layers) {
   for (auto& p : t.D_B->parameters()) params.push_back(p);
   t.optD = make_adam(params, cfg_);
   t.d_layers = layers;
-  if (cfg_.lambda_cls > 0) {
+  if (task.lambda_cls > 0) {
     t.C = PatchDiscriminator(d);
     t.C->to(device_);
     t.optC = make_adam(t.C->parameters(), cfg_);
@@ -275,7 +275,7 @@ void TrainingRun::enter_stage(int stage, bool reset) {
   const int layers = patchgan_layers_for_size(s.size);
   for (size_t i = 0; i < tasks_.size(); ++i) {
     TaskState& t = state_.tasks[i];
-    if (t.d_layers != layers) build_discriminators(t, layers);
+    if (t.d_layers != layers) build_discriminators(t, cfg_.tasks[i], layers);
     if (!t.pool_fake_A) {
       t.pool_fake_A = std::make_unique<ImagePool>(cfg_.pool_size, loader_seed(cfg_.seed, i, 2, 0));
       t.pool_fake_B = std::make_unique<ImagePool>(cfg_.pool_size, loader_seed(cfg_.seed, i, 3, 0));
@@ -310,7 +310,8 @@ void TrainingRun::train_step(long step) {
   set_lr(*t.optD, lr);
   if (t.optC) set_lr(*t.optC, lr);
 
-  const StepLosses l = optimize_parameters(state_, t, tasks_[ti], step_settings(cfg_));
+  const StepLosses l =
+      optimize_parameters(state_, t, tasks_[ti], step_settings(cfg_, tasks_[ti].cfg));
   state_.balancer->observe(ti, l.loss_D(), l.adversarial() / std::max(cfg_.lambda_gan, 1e-12));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 

@@ -115,6 +115,25 @@ TEST(TrainerConfig, DomainClassifierAndEmaAreOffUnlessSet) {
   EXPECT_NE(error_for(with("[generator]\nema = 1.5\n")).find("generator.ema"), std::string::npos);
 }
 
+// Tone is a real race cue but only a tint for age: each task may set its own classifier and
+// cycle weight; tasks that set none keep [losses].
+TEST(TrainerConfig, TaskLossWeightsOverrideTheLossesSection) {
+  std::string text(kMinimal);
+  text.replace(text.find("restrict = {age = [18, 60]}"), 27,
+               "restrict = {age = [18, 60]}\nlambda_cls = 2.5\ncls_input = \"colour\"\n"
+               "lambda_cycle = 0.5");
+  const auto c = parse_train_config(
+      text + "[losses]\nlambda_cls = 1.25\ncls_input = \"grey\"\nlambda_cycle = 1\n");
+  EXPECT_DOUBLE_EQ(c.tasks[0].lambda_cls, 1.25);
+  EXPECT_EQ(c.tasks[0].cls_input, ClassifierInput::kGrey);
+  EXPECT_DOUBLE_EQ(c.tasks[0].lambda_cycle, 1.0);
+  EXPECT_DOUBLE_EQ(c.tasks[1].lambda_cls, 2.5);
+  EXPECT_EQ(c.tasks[1].cls_input, ClassifierInput::kColour);
+  EXPECT_DOUBLE_EQ(c.tasks[1].lambda_cycle, 0.5);
+  text.replace(text.find("lambda_cls = 2.5"), 16, "lambda_cls = -1");
+  EXPECT_NE(error_for(text).find("tasks.race.lambda_cls"), std::string::npos);
+}
+
 // A task declares what it edits; configs without `kind` keep what their filters meant.
 TEST(TrainerConfig, TaskKindIsDeclaredOrFollowsTheFilters) {
   auto c = parse_train_config(kMinimal);

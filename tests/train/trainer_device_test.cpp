@@ -16,7 +16,7 @@ TEST(TrainerDevice, DefaultsToCpuAndRefusesUnknownDevices) {
   EXPECT_EQ(parse_train_config(fc::train::testing::tiny_config(kStages), "t.toml").device, "cpu");
   const TrainConfig cuda = parse_train_config(
       "device = \"cuda\"\n" + fc::train::testing::tiny_config(kStages), "t.toml");
-  EXPECT_TRUE(step_settings(cuda).device.is_cuda());
+  EXPECT_TRUE(training_device(cuda).is_cuda());
   try {
     parse_train_config("device = \"tpu\"\n" + fc::train::testing::tiny_config(kStages), "t.toml");
     FAIL() << "device = tpu was accepted";
