@@ -127,6 +127,14 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
       c.max_wait_ms = get_int(node, origin, key, 0, 10000);
     else if (key == "keep_detail")
       c.keep_detail = get_bool(node, origin, key);
+    else if (key == "tls_cert")
+      c.tls_cert = get_string(node, origin, key);
+    else if (key == "tls_key")
+      c.tls_key = get_string(node, origin, key);
+    else if (key == "tls_client_ca")
+      c.tls_client_ca = get_string(node, origin, key);
+    else if (key == "allow_plaintext_tokens")
+      c.allow_plaintext_tokens = get_bool(node, origin, key);
     else if (key == "pipelines") {
       const auto* t = node.as_table();
       if (!t) bad(origin, key, "must be a table: [pipelines] transform = [\"detect\", ...]");
@@ -157,7 +165,8 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
           "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
           "device, precision, threads, models_dir, active_model, log_level, "
           "train_concurrency, max_user_priority, max_running_per_user, max_batch, max_wait_ms, "
-          "keep_detail, [pipelines], [plugins.NAME])");
+          "keep_detail, tls_cert, tls_key, tls_client_ca, allow_plaintext_tokens, "
+          "[pipelines], [plugins.NAME])");
     }
   }
   return c;

@@ -35,6 +35,12 @@ struct Config {
   int max_batch = 16;
   int max_wait_ms = 5;
   bool keep_detail = true;  // fc::TranslatorOptions::keep_detail
+  // TLS on TCP listeners (service/tls.h); the unix socket stays plain, it is local. With
+  // tls_client_ca set, clients must also present a certificate that CA signed.
+  std::string tls_cert, tls_key, tls_client_ca;
+  // Tokens crossing a non-loopback TCP listener in plain text can be read off the wire, so the
+  // daemon refuses to start that way unless this says the network is trusted.
+  bool allow_plaintext_tokens = false;
   // Stage names per pipeline; "{task}" is replaced by the request's task.
   std::map<std::string, std::vector<std::string>> pipelines{
       {"transform", {"detect", "crop", "generate-{task}", "composite"}},

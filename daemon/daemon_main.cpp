@@ -24,6 +24,7 @@
 #include "paths.h"
 #include "service/auth.h"
 #include "service/grpc_service.h"
+#include "service/tls.h"
 #include "store/database.h"
 #include "store/job_queue.h"
 #include "store/migrations.h"
@@ -155,7 +156,8 @@ fc::TranslatorOptions translator_options(const Config& cfg) {
 }
 
 // Null, having logged why, when the address is taken or malformed.
-std::unique_ptr<grpc::Server> start_server(const Config& cfg, FacecycleService& service) {
+std::unique_ptr<grpc::Server> start_server(const Config& cfg, FacecycleService& service,
+                                           std::shared_ptr<grpc::ServerCredentials> creds) {
   std::string sock = unix_path(cfg.listen);
   if (!sock.empty()) {
     if (unix_socket_in_use(sock)) {
@@ -167,7 +169,7 @@ std::unique_ptr<grpc::Server> start_server(const Config& cfg, FacecycleService& 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(cfg.listen, grpc::InsecureServerCredentials());
+  builder.AddListeningPort(cfg.listen, std::move(creds));
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a busy port is an error
@@ -237,6 +239,9 @@ int run_daemon(Config cfg) {
   if (!lock_data_dir(cfg)) return 1;
   setup_logging(cfg.log_level, cfg.data_dir + "/facecycled.log");
   spdlog::info("facecycled starting: data dir {}", cfg.data_dir);
+  // Before any work: a bad certificate or a plain-text remote listener stops the start here.
+  check_transport_security(cfg);
+  auto creds = listen_credentials(cfg);
 
   Database queue_db(db_path(cfg));
   int applied = apply_migrations(queue_db);
@@ -265,7 +270,7 @@ int run_daemon(Config cfg) {
   for (auto id : rec.jobs_to_finalize) pool.end_job(id);
   std::atomic<bool> stopping{false};
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
-  auto server = start_server(cfg, service);
+  auto server = start_server(cfg, service, creds);
   if (!server) return 1;
   pool.start();
   spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
                  "~/.local/share/facecycle)");
   app.add_option("--listen", listen,
                  "unix:PATH or HOST:PORT (default: unix:<data-dir>/facecycled.sock; TCP clients "
-                 "need a token)");
+                 "need a token, and TLS unless HOST is loopback)");
   app.add_option("--config", config_file, "TOML settings file (see configs/)");
   app.add_option("--allow", allow,
                  "folder clients may read inputs from and write outputs to "
@@ -49,6 +49,20 @@ int main(int argc, char** argv) {
                  "generator arithmetic: fp32 | bf16 | auto (default auto: bf16 on CPUs with "
                  "AVX512-BF16, about 1.9x faster at 50+ dB PSNR against fp32)")
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
+  std::string tls_cert, tls_key, tls_client_ca;
+  bool allow_plaintext_tokens = false;
+  app.add_option("--tls-cert", tls_cert,
+                 "PEM certificate (chain) for TLS on the TCP listener; needs --tls-key")
+      ->type_name("FILE");
+  app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert, unencrypted")
+      ->type_name("FILE");
+  app.add_option("--tls-client-ca", tls_client_ca,
+                 "PEM CA: TCP clients must present a certificate it signed (--tls-cert on the "
+                 "client), besides their token")
+      ->type_name("FILE");
+  app.add_flag("--allow-plaintext-tokens", allow_plaintext_tokens,
+               "listen on a non-loopback TCP address without TLS, so tokens cross the network "
+               "readable (refused otherwise); only on a network you trust");
   app.add_option("--log-level", log_level, "trace | debug | info | warn | error (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
@@ -88,6 +102,10 @@ int main(int argc, char** argv) {
     if (!device.empty()) cfg.device = device;
     if (!precision.empty()) cfg.precision = precision;
     if (!log_level.empty()) cfg.log_level = log_level;
+    if (!tls_cert.empty()) cfg.tls_cert = tls_cert;
+    if (!tls_key.empty()) cfg.tls_key = tls_key;
+    if (!tls_client_ca.empty()) cfg.tls_client_ca = tls_client_ca;
+    if (allow_plaintext_tokens) cfg.allow_plaintext_tokens = true;
     fcd::finalize_config(cfg);
     if (*add) return fcd::add_token_command(cfg, user, admin, expires);
     if (*list) return fcd::list_tokens_command(cfg, as_json);
