@@ -7,6 +7,10 @@ namespace {
 const char* kFooter = R"(Server address: --server, else $FACECYCLE_SERVER, else
 unix:$FACECYCLE_DATA_DIR/facecycled.sock (data dir default ~/.local/share/facecycle).
 Token: --token, else $FACECYCLE_TOKEN (make one with `facecycled token add NAME`).
+TLS (TCP only): --tls-ca FILE ($FACECYCLE_TLS_CA) trusts that CA, --tls ($FACECYCLE_TLS=1) the
+system's; --tls-cert/--tls-key ($FACECYCLE_TLS_CERT/_KEY) send a client certificate. A token is
+not sent in plain text to a host other than this one unless --allow-plaintext-tokens
+($FACECYCLE_ALLOW_PLAINTEXT_TOKENS=1).
 
 Examples:
   facecycle health
@@ -165,6 +169,15 @@ std::unique_ptr<CLI::App> make_app(CliState& s) {
                   "daemon address, e.g. unix:/path/facecycled.sock or host:port");
   app->add_option("--token", s.g.token, "access token (sent as authorization: Bearer)");
   app->add_flag("--json", s.g.json, "machine-readable JSON output");
+  app->add_flag("--tls", s.g.tls, "TLS to a TCP daemon, trusting the system's CAs");
+  app->add_option("--tls-ca", s.g.tls_ca, "TLS, trusting this PEM CA (the daemon's signer)")
+      ->type_name("FILE");
+  app->add_option("--tls-cert", s.g.tls_cert,
+                  "PEM client certificate, for a daemon started with --tls-client-ca")
+      ->type_name("FILE");
+  app->add_option("--tls-key", s.g.tls_key, "PEM private key of --tls-cert")->type_name("FILE");
+  app->add_flag("--allow-plaintext-tokens", s.g.allow_plaintext_tokens,
+                "send the token over plain TCP to another host (readable on the network)");
   // Not CLI11's version flag: that prints before --server and --token are read.
   app->add_flag("--version", s.version,
                 "print the client's version and, when a daemon answers, its version, active "

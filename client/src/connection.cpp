@@ -1,14 +1,18 @@
 #include "connection.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace fcc {
 
@@ -18,6 +22,50 @@ std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
 }
+
+bool env_flag(const char* name) {
+  const std::string v = env(name);
+  return v == "1" || v == "true" || v == "yes";
+}
+
+// "host" of host:port, [v6]:port and gRPC's dns:/ipv4:/ipv6: target forms.
+std::string target_host(std::string a) {
+  for (const char* p : {"dns:///", "dns:", "ipv4:", "ipv6:"})
+    if (a.rfind(p, 0) == 0) a = a.substr(std::strlen(p));
+  if (!a.empty() && a.front() == '[') {
+    auto close = a.find(']');
+    return close == std::string::npos ? a : a.substr(1, close - 1);
+  }
+  auto colon = a.rfind(':');
+  if (colon != std::string::npos && a.find(':') == colon) return a.substr(0, colon);
+  return a;
+}
+
+// The daemon's rule (daemon/service/tls.cpp): 127.0.0.0/8, ::1 and "localhost" never leave the
+// machine; any other name might, whatever it resolves to today.
+bool is_loopback_target(const std::string& address) {
+  std::string host = target_host(address);
+  std::transform(host.begin(), host.end(), host.begin(), ::tolower);
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+// `what` names the flag and its variable, so the message says where the path came from.
+std::string read_pem(const std::string& what, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CliError(what + " " + path + ": cannot read it: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().find("-----BEGIN ") == std::string::npos)
+    throw CliError(what + " " + path + ": not a PEM file (no -----BEGIN line)");
+  return ss.str();
+}
+
+// Debian's ca-certificates bundle; gRPC's own default when it is absent.
+constexpr const char* kSystemRoots = "/etc/ssl/certs/ca-certificates.crt";
 
 std::string code_name(grpc::StatusCode code) {
   switch (code) {
@@ -136,8 +184,47 @@ std::string resolve_token(const std::string& flag) {
   return flag.empty() ? env("FACECYCLE_TOKEN") : flag;
 }
 
-Connection::Connection(const GlobalOptions& opts)
-    : address_(resolve_server(opts.server)), token_(resolve_token(opts.token)) {
+GlobalOptions resolve_tls(GlobalOptions o) {
+  if (o.tls_ca.empty()) o.tls_ca = env("FACECYCLE_TLS_CA");
+  if (o.tls_cert.empty()) o.tls_cert = env("FACECYCLE_TLS_CERT");
+  if (o.tls_key.empty()) o.tls_key = env("FACECYCLE_TLS_KEY");
+  o.tls = o.tls || env_flag("FACECYCLE_TLS") || !o.tls_ca.empty() || !o.tls_cert.empty() ||
+          !o.tls_key.empty();
+  o.allow_plaintext_tokens =
+      o.allow_plaintext_tokens || env_flag("FACECYCLE_ALLOW_PLAINTEXT_TOKENS");
+  return o;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Connection::credentials(const GlobalOptions& o) const {
+  if (!tls_) return grpc::InsecureChannelCredentials();
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    throw CliError("--tls-cert and --tls-key go together: a client certificate and its key",
+                   kExitUsage);
+  grpc::SslCredentialsOptions ssl;
+  if (!o.tls_ca.empty())
+    ssl.pem_root_certs = read_pem("--tls-ca (FACECYCLE_TLS_CA)", o.tls_ca);
+  else if (std::ifstream(kSystemRoots))
+    ssl.pem_root_certs = read_pem("the system's CA bundle", kSystemRoots);
+  if (!o.tls_cert.empty()) {
+    ssl.pem_cert_chain = read_pem("--tls-cert (FACECYCLE_TLS_CERT)", o.tls_cert);
+    ssl.pem_private_key = read_pem("--tls-key (FACECYCLE_TLS_KEY)", o.tls_key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+Connection::Connection(const GlobalOptions& given)
+    : address_(resolve_server(given.server)), token_(resolve_token(given.token)) {
+  const GlobalOptions opts = resolve_tls(given);
+  const bool unix_socket = address_.rfind("unix", 0) == 0;
+  tls_ = opts.tls && !unix_socket;  // the socket never leaves the machine
+  // Checked before connecting, so a token never reaches the wire unencrypted.
+  if (!tls_ && !unix_socket && !token_.empty() && !opts.allow_plaintext_tokens &&
+      !is_loopback_target(address_))
+    throw CliError("refusing to send your token in plain text to " + address_ +
+                   ", which is not this machine: anyone on the network path could read and "
+                   "reuse it. Pass --tls-ca FILE (the CA that signed the daemon's certificate) "
+                   "or --tls (the system's CAs); on a network you trust, "
+                   "--allow-plaintext-tokens (FACECYCLE_ALLOW_PLAINTEXT_TOKENS=1)");
   grpc::ChannelArguments args;
   // Reconnect quickly after a daemon restart instead of backing off for up to two minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
@@ -145,7 +232,7 @@ Connection::Connection(const GlobalOptions& opts)
   // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS stays at its default: gRPC also uses it as the timeout of
   // one connection attempt, and at 100 ms a busy daemon's SETTINGS frame came too late.
   args.SetMaxReceiveMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  channel_ = grpc::CreateCustomChannel(address_, credentials(opts), args);
   stub_ = facecycle::v1::Facecycle::NewStub(channel_);
   wait_until_ready();
 }
@@ -161,11 +248,37 @@ void Connection::wait_until_ready() const {
     throw CliError(where + "no daemon socket there: is it running? " + start);
   if (probe == Probe::kRefused)
     throw CliError(where + "nothing listens there (did the daemon stop?): " + start);
-  // Something listens; a busy daemon may take a while to finish the HTTP/2 handshake.
-  if (!channel_->WaitForConnected(std::chrono::system_clock::now() + kReadyTimeout))
-    throw CliError(where + "no connection within " + std::to_string(kReadyTimeout.count()) +
-                   " s although something listens there; the daemon may be overloaded: retry, "
-                   "or check `facecycle health`");
+  // Something listens; a busy daemon may take a while to finish the HTTP/2 handshake. A refused
+  // handshake (TLS on one side only, an untrusted certificate) fails at once and again on each
+  // retry: over TCP that is reported at once rather than after the whole timeout.
+  const auto deadline = std::chrono::system_clock::now() + kReadyTimeout;
+  for (auto state = channel_->GetState(true); state != GRPC_CHANNEL_READY;
+       state = channel_->GetState(true)) {
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE && !unix_socket) {
+      const std::string why = connect_error();
+      if (!why.empty())
+        throw CliError(where + why +
+                       (tls_ ? " (TLS: does --tls-ca name the CA that signed the daemon's "
+                               "certificate, does that certificate name this host, and does "
+                               "the daemon want a client certificate, --tls-cert/--tls-key?)"
+                             : " (if the daemon uses TLS, pass --tls-ca FILE or --tls)"));
+    }
+    if (!channel_->WaitForStateChange(state, deadline))
+      throw CliError(where + "no connection within " + std::to_string(kReadyTimeout.count()) +
+                     " s although something listens there; the daemon may be overloaded: "
+                     "retry, or check `facecycle health`");
+  }
+}
+
+std::string Connection::connect_error() const {
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(false);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  facecycle::v1::VersionInfo info;
+  const auto status = stub_->GetVersion(&ctx, facecycle::v1::GetVersionRequest(), &info);
+  // Any other answer means the connection works now (and the command will say the rest).
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ? status.error_message()
+                                                              : std::string();
 }
 
 std::unique_ptr<grpc::ClientContext> Connection::context(std::chrono::seconds deadline) const {

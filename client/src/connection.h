@@ -31,7 +31,17 @@ struct GlobalOptions {
   std::string server;  // empty: resolved from the environment
   std::string token;
   bool json = false;
+  // TLS to a TCP daemon (empty/false: from the environment, see resolve_tls). tls alone trusts
+  // the system's CAs; tls_ca trusts that CA instead; tls_cert/tls_key are a client certificate.
+  bool tls = false;
+  std::string tls_ca, tls_cert, tls_key;
+  bool allow_plaintext_tokens = false;
 };
+
+// GlobalOptions' TLS fields after the environment: $FACECYCLE_TLS_CA, $FACECYCLE_TLS_CERT,
+// $FACECYCLE_TLS_KEY fill those left empty; $FACECYCLE_TLS=1 and
+// $FACECYCLE_ALLOW_PLAINTEXT_TOKENS=1 set the flags. TLS is on when any of them asks for it.
+GlobalOptions resolve_tls(GlobalOptions opts);
 
 // $FACECYCLE_DATA_DIR, else ~/.local/share/facecycle (the daemon's rule).
 std::string default_data_dir();
@@ -63,8 +73,13 @@ class Connection {
   // Fails fast when nothing listens at the address; waits for a listening but busy daemon.
   void wait_until_ready() const;
 
+  std::shared_ptr<grpc::ChannelCredentials> credentials(const GlobalOptions& opts) const;
+  // Why the last connection attempt failed, asked of gRPC with one RPC that does not wait.
+  std::string connect_error() const;
+
   std::string address_;
   std::string token_;
+  bool tls_ = false;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<facecycle::v1::Facecycle::Stub> stub_;
 };
