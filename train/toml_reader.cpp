@@ -70,6 +70,19 @@ std::string TomlReader::string(const std::string& k, const std::string& def) {
   return n->as_string()->get();
 }
 
+std::vector<std::string> TomlReader::strings(const std::string& k) {
+  const toml::node* n = node(k);
+  std::vector<std::string> out;
+  if (!n) return out;
+  const toml::array* a = n->as_array();
+  if (!a) fail(key(k), "expected an array of strings, got " + describe(*n));
+  for (const toml::node& e : *a) {
+    if (!e.is_string()) fail(key(k), "expected an array of strings, holds " + describe(e));
+    out.push_back(e.as_string()->get());
+  }
+  return out;
+}
+
 const toml::table* TomlReader::table(const std::string& k) {
   const toml::node* n = node(k);
   if (!n) return nullptr;

@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "facecycle/core/enum_names.h"
 
@@ -29,6 +30,7 @@ class TomlReader {
   double number(const std::string& k, double def, double lo, double hi);
   bool boolean(const std::string& k, bool def);
   std::string string(const std::string& k, const std::string& def);
+  std::vector<std::string> strings(const std::string& k);  // an array of strings; absent: {}
   const toml::table* table(const std::string& k);
 
   // A string spelled as one of E's names (enum_names.h).

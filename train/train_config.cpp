@@ -3,6 +3,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "facecycle/core/run_labels.h"
 #include "facecycle/core/toml_limits.h"
 #include "toml_reader.h"
 
@@ -99,6 +100,10 @@ void parse_top(TomlReader& top, TrainConfig& c) {
   if (c.model_name.empty() || c.model_name.find('/') != std::string::npos)
     fail("model_name", "\"" + c.model_name + "\" must be a plain file name without '/'");
   c.warm_start = top.string("warm_start", "");
+  c.run_name = top.string("run_name", "");
+  if (std::string why = fc::run_name_problem(c.run_name); !why.empty()) fail("run_name", why);
+  c.tags = top.strings("tags");
+  if (std::string why = fc::tags_problem(c.tags); !why.empty()) fail("tags", why);
   c.log_every = static_cast<int>(top.integer("log_every", 1, 1, 1000000));
 }
 

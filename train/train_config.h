@@ -46,6 +46,10 @@ struct StageConfig {
 };
 
 struct TrainConfig {
+  // what people call the run (facecycle runs, the dashboard); --name/--tag win over these
+  std::string run_name;
+  std::vector<std::string> tags;
+
   // data
   std::string data_dir;    // UTKFace-style folder; relative paths are relative to the config
   bool synthetic = false;  // generate synthetic faces into the job dir instead

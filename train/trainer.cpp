@@ -22,6 +22,7 @@
 #include "facecycle/core/torch_threads.h"
 #include "job_evaluation.h"
 #include "job_pictures.h"
+#include "metrics_csv.h"
 #include "progressive_schedule.h"
 #include "train_state.h"
 #include "train_step.h"
@@ -92,6 +93,7 @@ class TrainingRun {
   }
   void metric(const std::string& name, double v, long step) {
     if (hooks_.metric) hooks_.metric(name, v, step);
+    if (csv_) csv_->add(name, v, step);
   }
   void prepare_data();
   void prepare_judge();
@@ -121,6 +123,7 @@ class TrainingRun {
   std::unique_ptr<CheckpointIO> ckpt_;
   std::unique_ptr<AttributeJudge> judge_;
   long last_checkpoint_ = -1;
+  std::unique_ptr<MetricsCsv> csv_;  // from the first training step (not the judge's)
 };
 
 void TrainingRun::prepare_data() {
@@ -378,6 +381,7 @@ void TrainingRun::after_checkpoint() {
     };
     flatten("eval", ev.value("tasks", json::object()));
   }
+  if (csv_) csv_->flush();
   at::Generator g = at::detail::getDefaultCPUGenerator();
   g.set_state(rng);
 }
@@ -418,11 +422,14 @@ void TrainingRun::run() {
   ckpt_ = std::make_unique<CheckpointIO>((fs::path(req_.job_dir) / "checkpoints").string(),
                                          cfg_.keep_last);
   if (!resume()) enter_stage(0, true);
+  csv_ = std::make_unique<MetricsCsv>((fs::path(req_.job_dir) / "metrics.csv").string(),
+                                      state_.steps_done);
 
   const long total = schedule_.total_steps();
   for (long step = state_.steps_done; step < total; ++step) {
     if (ctx_.is_cancelled()) {
       if (last_checkpoint_ != state_.steps_done) save_checkpoint();
+      csv_->flush();
       log(LogLevel::kInfo,
           "cancelled at step " + std::to_string(state_.steps_done) + "; checkpoint written");
       return;
@@ -438,6 +445,7 @@ void TrainingRun::run() {
     }
   }
   if (last_checkpoint_ != state_.steps_done) save_checkpoint();
+  csv_->flush();
   finish();
 }
 

@@ -24,6 +24,9 @@ Examples:
   facecycle cancel 7
   facecycle retry 7                      # run job 7's failed items again
   facecycle train --config configs/train.toml --priority -10
+  facecycle train --config c.toml --name "race cls 2.5" --tag race --tag ablation
+  facecycle runs                         # training runs, names, tags, final evaluation
+  facecycle runs compare 8 9             # evaluations side by side, curves in one SVG
   facecycle fetch 8 --out run8/          # a training job's samples, curves and model
   facecycle models activate age-race-v2
 
@@ -152,7 +155,39 @@ void add_submit_commands(CLI::App& app, CliState& s) {
   train->add_option("--priority", tr.priority, "-100 (background) .. 100 (urgent)")
       ->check(CLI::Range(-100, 100));
   train->add_flag("--detach", tr.detach, "print the job id and return at once");
+  train->add_option("--name", tr.name,
+                    "what to call the run in `facecycle runs` (default: the config's run_name)");
+  train
+      ->add_option("--tag", tr.tags,
+                   "a tag for the run, repeatable: letters, digits and . _ - : = (default: the "
+                   "config's tags)")
+      ->type_name("TAG");
   train->callback([&] { s.action = [&] { return cmd_train(s.g, s.train); }; });
+}
+
+void add_run_commands(CLI::App& app, CliState& s) {
+  auto* runs = app.add_subcommand(
+      "runs", "list training runs with their names, tags and final evaluation, newest first");
+  runs->add_flag("--all", s.runs.all_users, "everyone's runs (admin tokens only)");
+  runs->add_option("--limit", s.runs.limit, "at most this many (default 100)");
+  runs->require_subcommand(0, 1);
+  auto* compare = runs->add_subcommand(
+      "compare", "two to four runs: evaluations side by side, loss curves overlaid in one SVG");
+  compare->add_option("ID", s.runs.compare, "training job ids")
+      ->required()
+      ->expected(2, 4)
+      ->type_name("ID");
+  compare
+      ->add_option("--plot", s.runs.plot,
+                   "where the curves go (default: runs-compare-ID-ID....svg here; an "
+                   "existing file is not replaced)")
+      ->type_name("FILE");
+  runs->callback([&s, compare] {
+    if (compare->parsed())
+      s.action = [&] { return cmd_runs_compare(s.g, s.runs); };
+    else
+      s.action = [&] { return cmd_runs(s.g, s.runs); };
+  });
 }
 
 }  // namespace
@@ -186,6 +221,7 @@ std::unique_ptr<CLI::App> make_app(CliState& s) {
   add_info_commands(*app, s);
   add_job_commands(*app, s);
   add_submit_commands(*app, s);
+  add_run_commands(*app, s);
 
   auto* completion =
       app->add_subcommand("completion", "print the shell completion script (bash or zsh)");

@@ -25,6 +25,7 @@ struct CliState {
   TransformOptions transform;
   TrainOptions train;
   FetchOptions fetch;
+  RunsOptions runs;
   ShowOptions show;
   std::string shell;  // completion
 };

@@ -44,37 +44,49 @@ std::string size_text(int64_t bytes) {
 // Streams one file into `dest` through a temporary name: an interrupted download leaves no
 // half file under the real name. Returns the bytes written.
 int64_t download(Connection& conn, int64_t job_id, const std::string& name, const fs::path& dest) {
-  v1::FetchJobFileRequest req;
-  req.set_job_id(job_id);
-  req.set_path(name);
-  auto ctx = conn.context(std::chrono::seconds(0));
-  auto reader = conn.stub().FetchJobFile(ctx.get(), req);
   fs::create_directories(dest.parent_path());
   const fs::path tmp = dest.string() + ".part";
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
   if (!out) throw CliError("cannot write " + tmp.string());
-  int64_t got = 0, size = -1;
-  v1::FileChunk chunk;
-  while (reader->Read(&chunk)) {
-    if (chunk.offset() != got) throw CliError("download of " + name + ": chunks out of order");
-    size = chunk.size();
-    out.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
-    got += static_cast<int64_t>(chunk.data().size());
+  int64_t got = 0;
+  try {
+    got = stream_job_file(conn, job_id, name, [&](const std::string& data) {
+      out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    });
+    out.close();
+    if (!out) throw CliError("cannot write " + dest.string());
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
   }
-  out.close();
-  grpc::Status st = reader->Finish();
-  std::error_code ec;
-  if (!st.ok() || !out || got != size) fs::remove(tmp, ec);
-  conn.check(st, "fetch " + name + " of job " + std::to_string(job_id));
-  if (!out) throw CliError("cannot write " + dest.string());
-  if (got != size)
-    throw CliError("fetch " + name + ": got " + std::to_string(got) + " of " +
-                   std::to_string(size) + " bytes; try again");
   fs::rename(tmp, dest);
   return got;
 }
 
 }  // namespace
+
+int64_t stream_job_file(Connection& conn, int64_t job_id, const std::string& name,
+                        const std::function<void(const std::string&)>& sink) {
+  v1::FetchJobFileRequest req;
+  req.set_job_id(job_id);
+  req.set_path(name);
+  auto ctx = conn.context(std::chrono::seconds(0));
+  auto reader = conn.stub().FetchJobFile(ctx.get(), req);
+  int64_t got = 0, size = -1;
+  v1::FileChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (chunk.offset() != got) throw CliError("download of " + name + ": chunks out of order");
+    size = chunk.size();
+    sink(chunk.data());
+    got += static_cast<int64_t>(chunk.data().size());
+  }
+  conn.check(reader->Finish(), "fetch " + name + " of job " + std::to_string(job_id));
+  if (got != size)
+    throw CliError("fetch " + name + ": got " + std::to_string(got) + " of " +
+                   std::to_string(size) + " bytes; try again");
+  return got;
+}
 
 v1::ListJobFilesResponse list_job_files(Connection& conn, int64_t job_id) {
   v1::ListJobFilesRequest req;

@@ -115,6 +115,8 @@ int cmd_train(const GlobalOptions& g, const TrainOptions& o) {
   req.set_config_toml(text.str());
   req.set_config_path(absolute_path(o.config));
   req.set_priority(o.priority);
+  req.set_run_name(o.name);
+  for (const auto& t : o.tags) req.add_tags(t);
   v1::SubmitResponse resp;
   auto ctx = conn.context();
   conn.check(conn.stub().SubmitTrain(ctx.get(), req, &resp), "train");

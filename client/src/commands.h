@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ struct TransformOptions {
 
 struct TrainOptions {
   std::string config;
+  std::string name;               // run name (else the config's run_name)
+  std::vector<std::string> tags;  // run tags (else the config's tags)
   int priority = 0;
   bool detach = false;
 };
@@ -34,6 +37,14 @@ struct ShowOptions {
   int page = 1, page_size = 20;
   std::string state;    // "" = items in any state
   bool failed = false;  // --state failed
+};
+
+// runs: training jobs by name with their evaluation; runs compare ID ID...: side by side.
+struct RunsOptions {
+  bool all_users = false;
+  int limit = 0;
+  std::vector<int64_t> compare;  // job ids, 2..4
+  std::string plot;              // compare: where the SVG of overlaid curves goes
 };
 
 struct FetchOptions {
@@ -56,8 +67,14 @@ int cmd_train(const GlobalOptions& g, const TrainOptions& o);
 // Re-queues a finished job's failed items, then follows it like transform (or --detach).
 int cmd_retry(const GlobalOptions& g, int64_t job_id, bool detach);
 int cmd_fetch(const GlobalOptions& g, const FetchOptions& o);
+int cmd_runs(const GlobalOptions& g, const RunsOptions& o);
+int cmd_runs_compare(const GlobalOptions& g, const RunsOptions& o);
 // The client's version; the daemon's, its active model and plugin ABI when it answers.
 int cmd_version(const GlobalOptions& g);
+
+// One file of a job's folder, chunk by chunk into `sink`; returns its size. Throws CliError.
+int64_t stream_job_file(Connection& conn, int64_t job_id, const std::string& name,
+                        const std::function<void(const std::string&)>& sink);
 
 // A training job's folder on the daemon (ListJobFiles), and its lines for `show`.
 facecycle::v1::ListJobFilesResponse list_job_files(Connection& conn, int64_t job_id);

@@ -61,6 +61,10 @@ json to_json(const v1::Job& job) {
             {"reverse", job.reverse()},
             {"config_path", job.config_path()},
             {"result", embedded_json(job.result_json())}};
+  if (job.kind() == v1::JOB_KIND_TRAIN) {
+    j["run_name"] = job.run_name();
+    j["tags"] = json(std::vector<std::string>(job.tags().begin(), job.tags().end()));
+  }
   if (job.items_size() > 0) {
     json items = json::array();
     for (const auto& it : job.items()) items.push_back(to_json(it));

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 
+#include "facecycle/core/run_labels.h"
 #include "service/job_files.h"
 #include "service/path_user.h"
 #include "service/priority_policy.h"
@@ -146,6 +147,10 @@ void fill_job(const JobRecord& r, pb::Job* out) {
     out->set_task(req.value("task", ""));
     out->set_reverse(req.value("reverse", false));
     out->set_config_path(req.value("config_path", ""));
+    out->set_run_name(req.value("run_name", ""));
+    if (auto tags = req.find("tags"); tags != req.end() && tags->is_array())
+      for (const auto& t : *tags)
+        if (t.is_string()) out->add_tags(t.get<std::string>());
   }
 }
 
@@ -264,7 +269,9 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
     if (req->config_toml().empty())
       return Status(StatusCode::INVALID_ARGUMENT,
                     "the training config is empty: pass a TOML file (see configs/)");
-    if (auto s = check_train_policy(user, *req); !s.ok()) return s;
+    std::string run_name;
+    std::vector<std::string> tags;
+    if (auto s = check_train_policy(user, *req, run_name, tags); !s.ok()) return s;
     if (!d_.plugins.find(kTrainerPlugin))
       return Status(StatusCode::FAILED_PRECONDITION, "no trainer plugin '" +
                                                          std::string(kTrainerPlugin) +
@@ -287,6 +294,8 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
     // installs it knows only the owner's name.
     json request{{"config_toml", req->config_toml()},
                  {"config_path", req->config_path()},
+                 {"run_name", run_name},
+                 {"tags", tags},
                  {"may_replace_models", can_manage_models(user)},
                  {kOwnerIsAdminKey, user.is_admin}};
     int64_t id =
@@ -300,7 +309,9 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
 
 // The daemon's own checks, before the trainer plugin parses anything: bounded text, a model name
 // the user may write, and read paths under the allowed roots.
-Status FacecycleService::check_train_policy(const User& user, const pb::SubmitTrainRequest& req) {
+// run_name and tags: the request's, else the config's.
+Status FacecycleService::check_train_policy(const User& user, const pb::SubmitTrainRequest& req,
+                                            std::string& run_name, std::vector<std::string>& tags) {
   if (req.config_path().size() > 4096)
     return Status(StatusCode::INVALID_ARGUMENT, "config_path is longer than 4096 bytes");
   TrainConfigFacts facts;
@@ -311,6 +322,13 @@ Status FacecycleService::check_train_policy(const User& user, const pb::SubmitTr
   }
   if (auto why = model_name_refusal(facts.model_name, user, d_.models); !why.empty())
     return Status(StatusCode::PERMISSION_DENIED, why);
+  run_name = req.run_name().empty() ? facts.run_name : req.run_name();
+  tags = req.tags().empty() ? facts.tags
+                            : std::vector<std::string>(req.tags().begin(), req.tags().end());
+  if (auto why = fc::run_name_problem(run_name); !why.empty())
+    return Status(StatusCode::INVALID_ARGUMENT, "the run name " + why);
+  if (auto why = fc::tags_problem(tags); !why.empty())
+    return Status(StatusCode::INVALID_ARGUMENT, "the run's tag list " + why);
   try {
     check_train_paths(facts, d_.roots.for_user(path_user_for(user, d_.queue)), d_.models.dirs());
   } catch (const std::invalid_argument& e) {
@@ -344,8 +362,8 @@ Status FacecycleService::ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRe
     int limit = req->limit() > 0 ? std::min(req->limit(), 10000) : 100;
     // Admins list everyone's jobs only when they ask; anyone else always gets their own.
     bool everyone = user.is_admin && req->all_users();
-    auto jobs =
-        d_.queue.list_jobs(everyone ? "" : user.name, from_proto<JobState>(req->state()), limit);
+    auto jobs = d_.queue.list_jobs(everyone ? "" : user.name, from_proto<JobState>(req->state()),
+                                   limit, from_proto<JobKind>(req->kind()));
     // Summaries, as GetJob.summary_only gives: a job's per-item list is as long as the job
     // (ListItems pages it), so it is left out of the result here.
     for (const auto& j : jobs) {

@@ -67,7 +67,8 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
   grpc::Status recheck_token(const std::string& token);
   // The job when `user` may see it; NOT_FOUND / PERMISSION_DENIED otherwise.
   grpc::Status accessible_job(const User& user, int64_t id, JobRecord& job);
-  grpc::Status check_train_policy(const User& user, const facecycle::v1::SubmitTrainRequest& req);
+  grpc::Status check_train_policy(const User& user, const facecycle::v1::SubmitTrainRequest& req,
+                                  std::string& run_name, std::vector<std::string>& tags);
 
   ServiceDeps d_;
 };

@@ -57,6 +57,10 @@ TrainConfigFacts read_train_config_facts(const std::string& text, const std::str
     bad("model_name", "\"" + clip(f.model_name) +
                           "\" must be a plain name: letters, digits, '.', '_' and '-', at most "
                           "128, not starting with '.'");
+  f.run_name = string_at(root, "run_name", "");
+  if (const toml::array* tags = root["tags"].as_array())
+    for (const toml::node& t : *tags)
+      if (auto s = t.value<std::string>()) f.tags.push_back(*s);
   for (const char* key : {"data.dir", "warm_start", "eval.judge_path"}) {
     std::string p = string_at(root, key, "");
     if (!p.empty()) f.read_paths.emplace_back(key, resolve_like_trainer(p, config_path));

@@ -19,11 +19,13 @@ inline const char* kDefaultTrainedModelName = "facecycle";
 
 struct TrainConfigFacts {
   std::string model_name;
+  std::string run_name;           // "" when the config names none
+  std::vector<std::string> tags;  // the config's tags
   // (key, path resolved as the trainer resolves it: relative to the config file's folder)
   std::vector<std::pair<std::string, std::string>> read_paths;
 };
 
-// Checks the limits, parses, and picks out model_name, data.dir, warm_start and
+// Checks the limits, parses, and picks out model_name, run_name, tags, data.dir, warm_start and
 // eval.judge_path. Throws std::invalid_argument naming the key or line.
 TrainConfigFacts read_train_config_facts(const std::string& toml_text,
                                          const std::string& config_path);

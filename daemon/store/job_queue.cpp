@@ -525,13 +525,15 @@ ItemPage JobQueue::item_page(int64_t job_id, std::optional<ItemState> state, int
 }
 
 std::vector<JobRecord> JobQueue::list_jobs(const std::string& owner, std::optional<JobState> state,
-                                           int limit) {
+                                           int limit, std::optional<JobKind> kind) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(kJobSelect +
                         "WHERE (? = '' OR j.owner = ?) AND (? = '' OR j.state = ?) "
-                        "GROUP BY j.id ORDER BY j.id DESC LIMIT ?");
+                        "AND (? = '' OR j.kind = ?) GROUP BY j.id ORDER BY j.id DESC LIMIT ?");
   const std::string state_name = state ? enum_name(*state) : "";
-  st.bind(1, owner).bind(2, owner).bind(3, state_name).bind(4, state_name).bind(5, limit);
+  const std::string kind_name = kind ? enum_name(*kind) : "";
+  st.bind(1, owner).bind(2, owner).bind(3, state_name).bind(4, state_name);
+  st.bind(5, kind_name).bind(6, kind_name).bind(7, limit);
   std::vector<JobRecord> out;
   while (st.step()) out.push_back(read_job(st));
   return out;

@@ -93,9 +93,9 @@ class JobQueue {
   std::vector<ItemRecord> items(int64_t job_id);
   // Items in index order from `offset`, at most `limit`; only those in `state` when given.
   ItemPage item_page(int64_t job_id, std::optional<ItemState> state, int offset, int limit);
-  // owner empty = every owner; no state = every state; newest first.
+  // owner empty = every owner; no state = every state; no kind = both; newest first.
   std::vector<JobRecord> list_jobs(const std::string& owner, std::optional<JobState> state,
-                                   int limit);
+                                   int limit, std::optional<JobKind> kind = std::nullopt);
   void set_result(int64_t job_id, const std::string& result_json);
   int count_running(JobKind kind);
   // The report_json of every succeeded transform item of `owner`'s jobs that wrote `output`

@@ -72,8 +72,9 @@ class Completion : public ::testing::Test {
 TEST_F(Completion, TheAppHasTheCommandsUsersKnow) {
   std::set<std::string> paths;
   for (const auto& c : commands_) paths.insert(c.path);
-  for (const char* p : {"health", "plugins", "models", "models list", "models activate", "jobs",
-                        "show", "watch", "cancel", "fetch", "transform", "train", "completion"})
+  for (const char* p :
+       {"health", "plugins", "models", "models list", "models activate", "jobs", "show", "watch",
+        "cancel", "fetch", "transform", "train", "runs", "runs compare", "completion"})
     EXPECT_TRUE(paths.count(p)) << p;
 }
 

@@ -228,10 +228,15 @@ TEST_F(JobQueueTest, EventsAreOrderedAndResumable) {
   EXPECT_EQ(queue_->events_after(other, 0, 100).size(), 1u);
 }
 
-TEST_F(JobQueueTest, ListJobsFiltersByOwnerAndState) {
+TEST_F(JobQueueTest, ListJobsFiltersByOwnerStateAndKind) {
   submit(0, 1, JobKind::kTransform, "ann");
   int64_t b = submit(0, 1, JobKind::kTransform, "bob");
-  EXPECT_EQ(queue_->list_jobs("", std::nullopt, 10).size(), 2u);
+  int64_t run = submit(0, 1, JobKind::kTrain, "ann");
+  EXPECT_EQ(queue_->list_jobs("", std::nullopt, 10).size(), 3u);
+  auto runs = queue_->list_jobs("", std::nullopt, 10, JobKind::kTrain);
+  ASSERT_EQ(runs.size(), 1u) << "`facecycle runs` lists training jobs only";
+  EXPECT_EQ(runs[0].id, run);
+  EXPECT_EQ(queue_->list_jobs("bob", std::nullopt, 10, JobKind::kTrain).size(), 0u);
   auto bobs = queue_->list_jobs("bob", std::nullopt, 10);
   ASSERT_EQ(bobs.size(), 1u);
   EXPECT_EQ(bobs[0].id, b);

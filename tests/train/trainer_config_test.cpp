@@ -134,6 +134,21 @@ TEST(TrainerConfig, TaskLossWeightsOverrideTheLossesSection) {
   EXPECT_NE(error_for(text).find("tasks.race.lambda_cls"), std::string::npos);
 }
 
+// A run's name and tags come from the config when the command line gives none.
+TEST(TrainerConfig, RunNameAndTagsAreShortPrintableWords) {
+  const auto c = parse_train_config(
+      "run_name = \"v14 race cls\"\ntags = [\"race\", \"lr=1e-4\"]\n" + std::string(kMinimal));
+  EXPECT_EQ(c.run_name, "v14 race cls");
+  EXPECT_EQ(c.tags, (std::vector<std::string>{"race", "lr=1e-4"}));
+  EXPECT_TRUE(parse_train_config(kMinimal).tags.empty());
+  EXPECT_NE(error_for("tags = [\"two words\"]\n" + std::string(kMinimal)).find("tags:"),
+            std::string::npos);
+  EXPECT_NE(error_for("tags = \"race\"\n" + std::string(kMinimal)).find("array of strings"),
+            std::string::npos);
+  EXPECT_NE(error_for("run_name = \"" + std::string(81, 'x') + "\"\n" + kMinimal).find("run_name"),
+            std::string::npos);
+}
+
 // A task declares what it edits; configs without `kind` keep what their filters meant.
 TEST(TrainerConfig, TaskKindIsDeclaredOrFollowsTheFilters) {
   auto c = parse_train_config(kMinimal);

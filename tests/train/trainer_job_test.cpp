@@ -12,6 +12,15 @@
 namespace fs = std::filesystem;
 using namespace fc::train::testing;
 
+namespace {
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+}  // namespace
+
 TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   std::string config = tiny_config(
       "[[stages]]\nsize = 16\nsteps = 3\nbatch = 2\n[[stages]]\nsize = 24\nsteps = 3\nbatch = 2\n",
@@ -78,11 +87,20 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   EXPECT_EQ(final_result["model"], job + "/models/tiny.pt");
   EXPECT_TRUE(final_result["evaluation"]["tasks"].contains("race"));
 
+  // metrics.csv: one row per step, the step's task's losses and, at checkpoints, the evaluation.
+  const std::vector<std::string> csv = read_lines(job + "/metrics.csv");
+  ASSERT_EQ(csv.size(), 7u) << "a header and 6 steps";
+  EXPECT_EQ(csv[0].rfind("step,", 0), 0u) << csv[0];
+  for (const char* col : {"age/loss_G", "race/loss_D", "lr", "eval/age/forward/cycle_l1"})
+    EXPECT_NE(csv[0].find(col), std::string::npos) << col << " missing from " << csv[0];
+  EXPECT_EQ(csv[6].rfind("6,", 0), 0u) << csv[6];
+
   // Running the finished job again (e.g. after a daemon restart) republishes the same model
-  // without training further.
+  // without training further, and without logging its steps twice.
   RecordedRun again = run_trainer(config, job, job + "/models");
   EXPECT_EQ(again.models.size(), 1u);
   EXPECT_TRUE(again.metrics["age/loss_G"].empty());
+  EXPECT_EQ(read_lines(job + "/metrics.csv"), csv);
   fs::remove_all(job);
 }
 
