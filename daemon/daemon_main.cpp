@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "facecycle/core/translator.h"
+#include "install_layout.h"
 #include "logging.h"
 #include "models/model_registry.h"
 #include "models/plugin_host.h"
@@ -30,13 +31,6 @@
 #include "store/migrations.h"
 #include "workers/crash_note.h"
 #include "workers/worker_pool.h"
-
-#ifndef FC_SHIPPED_MODELS_DIR
-#define FC_SHIPPED_MODELS_DIR ""
-#endif
-#ifndef FC_INSTALL_PLUGIN_DIR
-#define FC_INSTALL_PLUGIN_DIR "/usr/local/lib/facecycle/plugins"
-#endif
 
 namespace fcd {
 
@@ -66,20 +60,6 @@ std::string unix_path(const std::string& listen) {
   if (listen.rfind("unix:", 0) == 0) return listen.substr(5);
   return {};
 }
-
-}  // namespace
-
-std::vector<std::string> default_plugin_dirs() {
-  std::error_code ec;
-  auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto beside = (exe.parent_path() / ".." / "plugins").lexically_normal();
-    if (fs::is_directory(beside, ec)) return {beside.string()};
-  }
-  return {FC_INSTALL_PLUGIN_DIR};
-}
-
-namespace {
 
 // One daemon per data dir: two would both recover and claim the same items. Returns false, having
 // said why, when another daemon holds the lock; the lock lasts until the process exits.
@@ -258,13 +238,14 @@ int run_daemon(Config cfg) {
   spdlog::info("{} plugin(s) loaded, {} refused", plugins.plugins().size(),
                plugins.refused().size());
 
+  const std::string shipped = shipped_models_dir();
   std::vector<std::string> model_dirs{cfg.models_dir};
-  if (*FC_SHIPPED_MODELS_DIR) model_dirs.push_back(FC_SHIPPED_MODELS_DIR);
+  if (!shipped.empty()) model_dirs.push_back(shipped);
   make_private_dir(cfg.models_dir);
   ModelRegistry models(aux_db, model_dirs, [topts = translator_options(cfg)](const std::string& p) {
     return fc::load_translator(p, topts);
   });
-  models.activate_initial(cfg.active_model, FC_SHIPPED_MODELS_DIR);
+  models.activate_initial(cfg.active_model, shipped);
 
   WorkerPool pool(cfg, queue, plugins, models, roots);
   for (auto id : rec.jobs_to_finalize) pool.end_job(id);

@@ -1,6 +1,7 @@
 // Haar cascade, YuNet and the res10 SSD behind one interface.
 #include "detectors.h"
 
+#include <dlfcn.h>
 #include <facecycle/core/face_geometry.h>
 
 #include <algorithm>
@@ -22,9 +23,23 @@ constexpr const char* kDefaultCascade =
 #endif
 constexpr const char* kYuNetFile = "face_detection_yunet_2022mar.onnx";
 
-// The YuNet model shipped in the repo's models/, found the way the daemon finds its shipped
-// generator (the source tree's path, compiled in), so a fresh build needs no setting.
+#ifndef FC_PLUGINS_TO_MODELS
+#define FC_PLUGINS_TO_MODELS "../../../share/facecycle/models"
+#endif
+
+// The YuNet model shipped in models/, found the way the daemon finds its shipped generator:
+// installed, relative to this plugin's own file (PREFIX/lib/facecycle/plugins ->
+// PREFIX/share/facecycle/models) so any --prefix works; built, the source tree's path
+// compiled in. A fresh build or install then needs no setting.
 std::string default_yunet_model() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&default_yunet_model), &info) && info.dli_fname) {
+    auto installed = (std::filesystem::path(info.dli_fname).parent_path() /
+                      FC_PLUGINS_TO_MODELS / kYuNetFile)
+                         .lexically_normal();
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(installed, ec)) return installed.string();
+  }
   return *FC_SHIPPED_MODELS_DIR ? std::string(FC_SHIPPED_MODELS_DIR) + "/" + kYuNetFile : "";
 }
 
@@ -123,7 +138,8 @@ class YuNetDetector : public FaceDetector {
         !std::filesystem::is_regular_file(path))
       throw std::invalid_argument(
           "the default YuNet face detector model " + path +
-          " is missing (it ships in the repository's models/): set [plugins.detect] "
+          " is missing (it ships in the repository's models/ and is installed in "
+          "share/facecycle/models): set [plugins.detect] "
           "yunet_model = \"/path/to/" +
           kYuNetFile + "\", or detector = \"haar\"");
     require_file(path, "yunet_model", kYuNetFile);
