@@ -2,9 +2,12 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -76,6 +79,30 @@ std::string check_choice(const std::string& v, const std::string& origin, const 
 const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
 const std::set<std::string> kDevices{"cpu", "cuda", "auto"};
 const std::set<std::string> kPrecisions{"fp32", "bf16", "auto"};
+const std::set<std::string> kLogFormats{"text", "json"};
+
+// The operator's keys (log files, retention); false when `key` is none of them. Kept apart from
+// parse_config's chain so that chain stays readable.
+bool parse_operations_key(const std::string& key, const toml::node& node, const std::string& origin,
+                          Config& c) {
+  if (key == "log_file")
+    c.log_file = get_string(node, origin, key);
+  else if (key == "log_max_size")
+    c.log_max_size =
+        node.is_integer()
+            ? uint64_t(get_int(node, origin, key, 0, std::numeric_limits<int>::max()))
+            : parse_size(get_string(node, origin, key), origin + ": key '" + key + "'");
+  else if (key == "log_files")
+    c.log_files = get_int(node, origin, key, 1, 1000);
+  else if (key == "log_format")
+    c.log_format = check_choice(get_string(node, origin, key), origin, key, kLogFormats);
+  else if (key == "retention_days")
+    c.retention_days = get_int(node, origin, key, 0, 36500);
+  else
+    return false;
+  return true;
+}
+
 
 }  // namespace
 
@@ -93,6 +120,7 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
   }
   for (const auto& [k, node] : root) {
     std::string key(k.str());
+    if (parse_operations_key(key, node, origin, c)) continue;
     if (key == "data_dir")
       c.data_dir = get_string(node, origin, key);
     else if (key == "listen")
@@ -164,6 +192,7 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
           origin + ": unknown key '" + clip(key) +
           "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
           "device, precision, threads, models_dir, active_model, log_level, "
+          "log_file, log_max_size, log_files, log_format, retention_days, "
           "train_concurrency, max_user_priority, max_running_per_user, max_batch, max_wait_ms, "
           "keep_detail, tls_cert, tls_key, tls_client_ca, allow_plaintext_tokens, "
           "[pipelines], [plugins.NAME])");
@@ -197,12 +226,35 @@ std::string default_data_dir() {
   return std::string(home && *home ? home : ".") + "/.local/share/facecycle";
 }
 
+uint64_t parse_size(const std::string& text, const std::string& key) {
+  size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0])))
+      n = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = text.substr(used);
+  const std::map<std::string, int> shifts{{"", 0}, {"K", 10}, {"M", 20}, {"G", 30}};
+  auto it = shifts.find(unit);
+  if (used == 0 || it == shifts.end() || n > (~0ull >> it->second))
+    throw ConfigError(key + " must be a size in bytes, e.g. 1048576, 512K, 64M or 1G (got '" +
+                      clip(text) + "')");
+  return uint64_t(n) << it->second;
+}
+
 void finalize_config(Config& c) {
   if (c.data_dir.empty()) c.data_dir = default_data_dir();
   c.data_dir = fs::absolute(c.data_dir).lexically_normal().string();
   if (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
   if (c.listen.empty()) c.listen = "unix:" + c.data_dir + "/facecycled.sock";
   if (c.models_dir.empty()) c.models_dir = c.data_dir + "/models";
+  if (c.log_file.empty()) c.log_file = c.data_dir + "/facecycled.log";
+  check_choice(c.log_format, "settings", "log_format", kLogFormats);
+  if (c.log_files < 1) throw ConfigError("settings: key 'log_files' must be at least 1");
+  if (c.retention_days < 0)
+    throw ConfigError("settings: key 'retention_days' must be 0 (keep forever) or more");
   check_choice(c.device, "settings", "device", kDevices);
   check_choice(c.precision, "settings", "precision", kPrecisions);
   check_choice(c.log_level, "settings", "log_level", kLevels);

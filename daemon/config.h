@@ -1,6 +1,7 @@
 // Daemon settings: built-in defaults, then the TOML config file, then command-line flags.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,15 @@ struct Config {
   std::string models_dir;                  // empty: <data_dir>/models
   std::string active_model;                // empty: the registry's choice
   std::string log_level = "info";
+  // Logging (logging.h): the file (empty: <data_dir>/facecycled.log), rotated at log_max_size
+  // bytes keeping log_files old ones (0: never rotated), as "text" or "json" lines.
+  std::string log_file;
+  uint64_t log_max_size = 64ull << 20;
+  int log_files = 5;
+  std::string log_format = "text";
+  // Finished jobs' events and folders are pruned after this many days, their summary row and
+  // manifest kept (store/retention.h). 0: kept forever.
+  int retention_days = 0;
   int train_concurrency = 1;
   // Sharing one daemon (store/fair_share.h). Above max_user_priority only admins and the local
   // user may submit; max_running_per_user caps each owner's running items (0 = no cap).
@@ -57,5 +67,9 @@ Config parse_config(const std::string& toml_text, const std::string& origin, Con
 void finalize_config(Config& c);
 
 std::string default_data_dir();
+
+// A size such as 1048576, "512K", "64M" or "1G" (powers of 1024), for log_max_size and
+// --log-max-size. Throws ConfigError naming `key`.
+uint64_t parse_size(const std::string& text, const std::string& key);
 
 }  // namespace fcd

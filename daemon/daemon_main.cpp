@@ -217,7 +217,7 @@ void drain_workers(WorkerPool& pool) {
 int run_daemon(Config cfg) {
   make_private_dir(cfg.data_dir);
   if (!lock_data_dir(cfg)) return 1;
-  setup_logging(cfg.log_level, cfg.data_dir + "/facecycled.log");
+  setup_logging({cfg.log_level, cfg.log_file, cfg.log_max_size, cfg.log_files, cfg.log_format});
   spdlog::info("facecycled starting: data dir {}", cfg.data_dir);
   // Before any work: a bad certificate or a plain-text remote listener stops the start here.
   check_transport_security(cfg);

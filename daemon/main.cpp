@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "daemon_main.h"
+#include "operations_flags.h"
 #include "token_commands.h"
 
 int main(int argc, char** argv) {
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
                "readable (refused otherwise); only on a network you trust");
   app.add_option("--log-level", log_level, "trace | debug | info | warn | error (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  fcd::OperationsFlags ops;
+  fcd::add_operations_flags(app, ops);
 
   auto* token = app.add_subcommand("token", "manage API tokens for TCP clients");
   token->require_subcommand(1);
@@ -102,6 +105,7 @@ int main(int argc, char** argv) {
     if (!device.empty()) cfg.device = device;
     if (!precision.empty()) cfg.precision = precision;
     if (!log_level.empty()) cfg.log_level = log_level;
+    fcd::apply_operations_flags(ops, cfg);
     if (!tls_cert.empty()) cfg.tls_cert = tls_cert;
     if (!tls_key.empty()) cfg.tls_key = tls_key;
     if (!tls_client_ca.empty()) cfg.tls_client_ca = tls_client_ca;
