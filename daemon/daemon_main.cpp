@@ -29,6 +29,7 @@
 #include "store/database.h"
 #include "store/job_queue.h"
 #include "store/migrations.h"
+#include "store/retention.h"
 #include "workers/crash_note.h"
 #include "workers/worker_pool.h"
 
@@ -255,10 +256,12 @@ int run_daemon(Config cfg) {
   if (!server) return 1;
   pool.start();
   spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);
+  auto retention = std::make_unique<RetentionTask>(db_path(cfg), cfg.data_dir, cfg.retention_days);
 
   run_until_signal(queue, stopping);
   set_serving(*server, false);
   drain_workers(pool);
+  retention.reset();  // before spdlog::shutdown: a pass in progress still logs
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (std::string sock = unix_path(cfg.listen); !sock.empty()) fs::remove(sock);
   spdlog::info("facecycled stopped");
