@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include "facecycle/core/batch_observer.h"
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/synthetic_faces.h"
 #include "facecycle/core/translator.h"
@@ -223,6 +225,42 @@ TEST_F(Translator, MissingModelIsExplained) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The daemon's metrics hook (batch_observer.h): told about every generator call, with each
+// face's wait in the queue.
+TEST_F(Translator, BatchObserverSeesEveryBatchAndEachFacesWait) {
+  std::mutex mu;
+  std::vector<fc::BatchObservation> seen;
+  fc::TranslatorOptions o;
+  o.device = "cpu";
+  o.precision = "fp32";
+  o.threads = 1;
+  o.max_batch = 4;
+  o.max_wait_ms = 50;
+  auto t = fc::load_translator(model(), o, [&](const fc::BatchObservation& b) {
+    std::lock_guard<std::mutex> lk(mu);
+    seen.push_back(b);
+  });
+  t->translate(random_faces(6, 32, 5), "age", false);
+  t.reset();  // joins the batcher: every observation is in
+  int faces = 0;
+  for (const auto& b : seen) {
+    EXPECT_GE(b.size, 1);
+    EXPECT_LE(b.size, 4);
+    ASSERT_EQ(b.queue_wait_s.size(), static_cast<size_t>(b.size));
+    for (double w : b.queue_wait_s) {
+      EXPECT_GE(w, 0.0);
+      EXPECT_LT(w, 10.0);
+    }
+    faces += b.size;
+  }
+  EXPECT_EQ(faces, 6);
+  EXPECT_GE(seen.size(), 2u) << "6 faces at max_batch 4 take two calls at least";
 }
 
 }  // namespace

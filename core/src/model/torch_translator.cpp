@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include "facecycle/core/batch_observer.h"
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/torch_threads.h"
 #include "facecycle/core/translator.h"
@@ -98,8 +99,10 @@ torch::ScalarType scalar_type(Precision p) {
 
 class TorchTranslator : public FaceTranslator {
  public:
-  TorchTranslator(const std::string& model_path, const TranslatorOptions& options)
+  TorchTranslator(const std::string& model_path, const TranslatorOptions& options,
+                  BatchObserver observer)
       : options_(options),
+        observer_(std::move(observer)),
         device_(pick_device(options.device)),
         precision_(pick_precision(options.precision, device_)),
         dtype_(scalar_type(precision_)) {
@@ -138,12 +141,16 @@ class TorchTranslator : public FaceTranslator {
     std::vector<torch::Tensor> inputs;
     for (const auto& f : faces) {  // preprocessing runs on the caller's thread
       inputs.push_back(to_tensor(f, card_.resolution));
-      requests.push_back({inputs.back(), cond, {}});
+      requests.push_back({inputs.back(), cond, {}, {}});
       results.push_back(requests.back().result.get_future());
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      for (auto& r : requests) queue_.push_back(std::move(r));
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& r : requests) {
+        r.queued_at = now;
+        queue_.push_back(std::move(r));
+      }
     }
     wake_.notify_all();
 
@@ -168,6 +175,7 @@ class TorchTranslator : public FaceTranslator {
     torch::Tensor input;  // [3,R,R]
     int64_t cond;
     std::promise<torch::Tensor> result;
+    std::chrono::steady_clock::time_point queued_at;
   };
 
   void batch_loop() {
@@ -193,7 +201,22 @@ class TorchTranslator : public FaceTranslator {
         stats_.faces += static_cast<long long>(n);
         stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int>(n));
       }
+      observe(batch);
       run(batch);
+    }
+  }
+
+  // Outside the lock: callers keep enqueueing while the observer records.
+  void observe(const std::vector<Request>& batch) const {
+    if (!observer_) return;
+    BatchObservation o;
+    o.size = static_cast<int>(batch.size());
+    const auto taken = std::chrono::steady_clock::now();
+    for (const auto& r : batch)
+      o.queue_wait_s.push_back(std::chrono::duration<double>(taken - r.queued_at).count());
+    try {
+      observer_(o);
+    } catch (...) {  // metrics must never fail a batch
     }
   }
 
@@ -215,6 +238,7 @@ class TorchTranslator : public FaceTranslator {
   }
 
   TranslatorOptions options_;
+  BatchObserver observer_;
   torch::Device device_;
   Precision precision_;
   torch::ScalarType dtype_;
@@ -242,7 +266,13 @@ bool cpu_has_native_bf16() {
 
 std::shared_ptr<FaceTranslator> load_translator(const std::string& model_path,
                                                 const TranslatorOptions& options) {
-  return std::make_shared<TorchTranslator>(model_path, options);
+  return std::make_shared<TorchTranslator>(model_path, options, nullptr);
+}
+
+std::shared_ptr<FaceTranslator> load_translator(const std::string& model_path,
+                                                const TranslatorOptions& options,
+                                                BatchObserver observer) {
+  return std::make_shared<TorchTranslator>(model_path, options, std::move(observer));
 }
 
 }  // namespace fc
