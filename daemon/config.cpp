@@ -149,6 +149,8 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
       c.max_user_priority = get_int(node, origin, key, -100, 100);
     else if (key == "max_running_per_user")
       c.max_running_per_user = get_int(node, origin, key, 0, 100000);
+    else if (key == "http_listen")
+      c.http_listen = get_string(node, origin, key);
     else if (key == "max_batch")
       c.max_batch = get_int(node, origin, key, 1, 1024);
     else if (key == "max_wait_ms")
@@ -193,7 +195,8 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
           "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
           "device, precision, threads, models_dir, active_model, log_level, "
           "log_file, log_max_size, log_files, log_format, retention_days, "
-          "train_concurrency, max_user_priority, max_running_per_user, max_batch, max_wait_ms, "
+          "train_concurrency, max_user_priority, max_running_per_user, http_listen, max_batch, "
+          "max_wait_ms, "
           "keep_detail, tls_cert, tls_key, tls_client_ca, allow_plaintext_tokens, "
           "[pipelines], [plugins.NAME])");
     }

@@ -42,6 +42,8 @@ struct Config {
   // user may submit; max_running_per_user caps each owner's running items (0 = no cap).
   int max_user_priority = 0;
   int max_running_per_user = 0;
+  // HOST:PORT of the HTTP listener (/metrics, /healthz; http/listener.h); empty: none.
+  std::string http_listen;
   int max_batch = 16;
   int max_wait_ms = 5;
   bool keep_detail = true;  // fc::TranslatorOptions::keep_detail

@@ -17,9 +17,13 @@
 #include <iostream>
 #include <thread>
 
+#include "facecycle/core/batch_observer.h"
 #include "facecycle/core/translator.h"
+#include "http/daemon_routes.h"
+#include "http/listener.h"
 #include "install_layout.h"
 #include "logging.h"
+#include "metrics/sources.h"
 #include "models/model_registry.h"
 #include "models/plugin_host.h"
 #include "paths.h"
@@ -136,6 +140,48 @@ fc::TranslatorOptions translator_options(const Config& cfg) {
   return topts;
 }
 
+// Loads models through the batching translator, with every load and every batch recorded.
+TranslatorLoader metered_loader(fc::TranslatorOptions topts, Metrics& metrics) {
+  return [topts, &metrics](const std::string& path) {
+    const auto start = std::chrono::steady_clock::now();
+    auto seconds = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    try {
+      auto t = fc::load_translator(path, topts, [&metrics](const fc::BatchObservation& b) {
+        metrics.generator_batch(b.size, b.queue_wait_s);
+      });
+      metrics.model_loaded(seconds(), true);
+      return t;
+    } catch (...) {
+      metrics.model_loaded(seconds(), false);
+      throw;
+    }
+  };
+}
+
+// The HTTP listener (--http), serving; null when none is asked for. Throws http::ListenError
+// when the address is malformed or taken.
+std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, Auth& auth,
+                                           const ModelRegistry& models,
+                                           const std::atomic<bool>& stopping) {
+  if (cfg.http_listen.empty()) return nullptr;
+  if (http::check_http_exposure(cfg.http_listen, cfg.allow_plaintext_tokens))
+    spdlog::warn(
+        "serving HTTP on {} without TLS: the admin token a scraper sends crosses the network "
+        "in plain text (allow_plaintext_tokens is set)",
+        cfg.http_listen);
+  metrics.add_source("queue", queue_source(db_path(cfg)));
+  metrics.add_source("model", model_source(models));
+  http::Router router;
+  http::add_daemon_routes(router, metrics, auth, stopping);
+  auto listener =
+      std::make_unique<http::Listener>(cfg.http_listen, std::move(router), "--http / http_listen");
+  listener->start();
+  spdlog::info("HTTP on {}: /metrics (admin token), /healthz", cfg.http_listen);
+  return listener;
+}
+
 // Null, having logged why, when the address is taken or malformed.
 std::unique_ptr<grpc::Server> start_server(const Config& cfg, FacecycleService& service,
                                            std::shared_ptr<grpc::ServerCredentials> creds) {
@@ -243,15 +289,21 @@ int run_daemon(Config cfg) {
   std::vector<std::string> model_dirs{cfg.models_dir};
   if (!shipped.empty()) model_dirs.push_back(shipped);
   make_private_dir(cfg.models_dir);
-  ModelRegistry models(aux_db, model_dirs, [topts = translator_options(cfg)](const std::string& p) {
-    return fc::load_translator(p, topts);
-  });
+  Metrics metrics;  // before the first model load, which it counts
+  ModelRegistry models(aux_db, model_dirs, metered_loader(translator_options(cfg), metrics));
   models.activate_initial(cfg.active_model, shipped);
 
-  WorkerPool pool(cfg, queue, plugins, models, roots);
+  WorkerPool pool(cfg, queue, plugins, models, roots, &metrics);
   for (auto id : rec.jobs_to_finalize) pool.end_job(id);
   std::atomic<bool> stopping{false};
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
+  std::unique_ptr<http::Listener> http_listener;
+  try {
+    http_listener = start_http(cfg, metrics, auth, models, stopping);
+  } catch (const http::ListenError& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
   auto server = start_server(cfg, service, creds);
   if (!server) return 1;
   pool.start();

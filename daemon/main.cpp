@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen,
                  "unix:PATH or HOST:PORT (default: unix:<data-dir>/facecycled.sock; TCP clients "
                  "need a token, and TLS unless HOST is loopback)");
+  std::string http;
+  app.add_option("--http", http,
+                 "HOST:PORT for the HTTP listener: Prometheus /metrics (admin token) and "
+                 "/healthz (default: none; e.g. 127.0.0.1:9464)")
+      ->type_name("ADDR");
   app.add_option("--config", config_file, "TOML settings file (see configs/)");
   app.add_option("--allow", allow,
                  "folder clients may read inputs from and write outputs to "
@@ -96,6 +101,7 @@ int main(int argc, char** argv) {
     if (!config_file.empty()) cfg = fcd::load_config_file(config_file);
     if (!data_dir.empty()) cfg.data_dir = data_dir;
     if (!listen.empty()) cfg.listen = listen;
+    if (!http.empty()) cfg.http_listen = http;
     if (!allow.empty())
       cfg.allowed_roots.insert(cfg.allowed_roots.end(), allow.begin(), allow.end());
     if (!plugin_dirs.empty()) cfg.plugin_dirs = plugin_dirs;

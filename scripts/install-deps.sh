@@ -11,7 +11,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev sqlite3 libboost-dev libssl-dev zlib1g-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev \
+  libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev prometheus-cpp-dev \
   libopenblas0-openmp python3-skimage \
   clang libclang-rt-14-dev
 # Debian's reference BLAS makes convolution training several times slower; OpenBLAS (OpenMP)

@@ -1,5 +1,6 @@
 #include "workers/transform_runner.h"
 
+#include <chrono>
 #include <filesystem>
 #include <opencv2/core.hpp>
 
@@ -19,6 +20,15 @@ fc::Stage& StageCache::get(const std::string& name) {
   auto it = stages_.find(name);
   if (it == stages_.end()) it = stages_.emplace(name, host_.create_stage(name)).first;
   return *it->second;
+}
+
+void StageCache::run(const std::string& name, fc::PhotoItem& item, fc::HostContext& ctx) {
+  fc::Stage& stage = get(name);
+  const auto start = std::chrono::steady_clock::now();
+  stage.process(item, ctx);
+  if (metrics_)
+    metrics_->stage_done(
+        name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 namespace {
@@ -120,7 +130,7 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
 
   for (const auto& name : pipeline.stages) {
     if (ctx.is_cancelled()) return {{"cancelled", true}};
-    stages.get(name).process(item, ctx);
+    stages.run(name, item, ctx);
   }
   if (ctx.is_cancelled()) return {{"cancelled", true}};
   if (item.result.empty())

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config.h"
+#include "metrics/metrics.h"
 #include "models/plugin_host.h"
 #include "paths.h"
 #include "store/job_queue.h"
@@ -17,11 +18,16 @@ namespace fcd {
 // One worker's stage instances, created on first use (stages need not be thread-safe).
 class StageCache {
  public:
-  explicit StageCache(const PluginHost& host) : host_(host) {}
+  // `metrics`, when given, gets each stage's time (stage_done).
+  explicit StageCache(const PluginHost& host, Metrics* metrics = nullptr)
+      : host_(host), metrics_(metrics) {}
   fc::Stage& get(const std::string& name);
+  // Runs stage `name` on the item and records how long it took (not when it throws).
+  void run(const std::string& name, fc::PhotoItem& item, fc::HostContext& ctx);
 
  private:
   const PluginHost& host_;
+  Metrics* metrics_;
   std::map<std::string, std::unique_ptr<fc::Stage>> stages_;
 };
 

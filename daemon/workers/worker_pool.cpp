@@ -34,8 +34,14 @@ void add_event_or_log(JobQueue& queue, int64_t job_id, EventType type, const jso
 }  // namespace
 
 WorkerPool::WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins,
-                       ModelRegistry& models, const AllowedRoots& roots)
-    : config_(config), queue_(queue), plugins_(plugins), models_(models), roots_(roots) {}
+                       ModelRegistry& models, const AllowedRoots& roots, Metrics* metrics)
+    : config_(config),
+      queue_(queue),
+      plugins_(plugins),
+      models_(models),
+      roots_(roots),
+      own_metrics_(metrics ? nullptr : std::make_unique<Metrics>()),
+      metrics_(metrics ? *metrics : *own_metrics_) {}
 
 WorkerPool::~WorkerPool() { stop(); }
 
@@ -85,7 +91,7 @@ void WorkerPool::stop() {
 
 void WorkerPool::worker_main(int n) {
   const std::string name = "pid" + std::to_string(::getpid()) + "/w" + std::to_string(n);
-  StageCache stages(plugins_);
+  StageCache stages(plugins_, &metrics_);
   std::unique_ptr<fc::Trainer> trainer;
   while (!stopping_) {
     // Results first: new work whose end cannot be recorded either would only pile up.
@@ -133,6 +139,7 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
                            std::unique_ptr<fc::Trainer>& trainer) {
   const int64_t job_id = c.job.id;
   const int idx = c.item.idx;
+  const auto started = std::chrono::steady_clock::now();
   fc::HostContext ctx;
   ctx.cancelled = f.cancel.get();
   ctx.model = models_.current();  // kept for the whole item: a swap fails nothing
@@ -199,6 +206,9 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   }
   if (outcome == ItemOutcome::kFailed)
     spdlog::warn("job {} item {} failed: {}", job_id, idx, error);
+  metrics_.item_finished(
+      c.job.kind, outcome,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (c.job.kind == JobKind::kTransform)
     append_manifest_row(c.job, c.item, outcome, error,
                         outcome == ItemOutcome::kSucceeded ? report.dump() : "");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config.h"
+#include "metrics/metrics.h"
 #include "models/model_registry.h"
 #include "models/plugin_host.h"
 #include "paths.h"
@@ -20,8 +21,9 @@ namespace fcd {
 
 class WorkerPool {
  public:
+  // `metrics`: where items' outcomes and times go; null: a private Metrics nobody reads.
   WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins, ModelRegistry& models,
-             const AllowedRoots& roots);
+             const AllowedRoots& roots, Metrics* metrics = nullptr);
   ~WorkerPool();
 
   void start();
@@ -73,6 +75,8 @@ class WorkerPool {
   PluginHost& plugins_;
   ModelRegistry& models_;
   const AllowedRoots& roots_;
+  std::unique_ptr<Metrics> own_metrics_;
+  Metrics& metrics_;
 
   std::atomic<bool> stopping_{false};
   std::mutex mu_;  // guards in_flight_ and running_train_, and makes claim+register atomic
