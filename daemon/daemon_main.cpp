@@ -29,6 +29,7 @@
 #include "paths.h"
 #include "service/auth.h"
 #include "service/grpc_service.h"
+#include "service/reflection_v1.h"
 #include "service/tls.h"
 #include "store/database.h"
 #include "store/job_queue.h"
@@ -196,6 +197,7 @@ std::unique_ptr<grpc::Server> start_server(const Config& cfg, FacecycleService& 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  builder.SetOption(reflection_v1_option());  // v1 beside gRPC's v1alpha
   builder.AddListeningPort(cfg.listen, std::move(creds));
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(64 << 20);
