@@ -103,7 +103,6 @@ bool parse_operations_key(const std::string& key, const toml::node& node, const 
   return true;
 }
 
-
 }  // namespace
 
 Config parse_config(const std::string& text, const std::string& origin, Config c) {
