@@ -115,6 +115,25 @@ TEST_F(Translator, KeepDetailAddsTheChangeAndKeepsTheFacesSharpness) {
               plain->translate({small}, "race", false)[0], "32 px face");
 }
 
+// A black-and-white photo stays black and white: the generator, trained on colour faces, would
+// paint pink and green into it. A colour face keeps its colour edit.
+TEST_F(Translator, AGreyFaceStaysGreyAndAColourOneKeepsItsColour) {
+  auto t = load(16, 1);
+  const cv::Mat colour = fc::render_face(fc::random_identity(7), {0.8f, 0.3f}, 64);
+  cv::Mat grey;
+  cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, grey, cv::COLOR_GRAY2BGR);
+  auto chroma = [](const cv::Mat& bgr) {
+    std::vector<cv::Mat> c;
+    cv::split(bgr, c);
+    return cv::norm(c[0], c[1], cv::NORM_INF) + cv::norm(c[1], c[2], cv::NORM_INF);
+  };
+  const auto out = t->translate({grey, colour}, "age", false);
+  EXPECT_EQ(chroma(out[0]), 0.0);
+  EXPECT_GT(cv::norm(out[0], grey, cv::NORM_L1) / grey.total(), 1.0) << "the edit is still there";
+  EXPECT_GT(chroma(out[1]), 20.0);
+}
+
 TEST_F(Translator, BatchedEqualsOneAtATime) {
   auto faces = random_faces(6, 32, 1);
   auto single = load(1, 0);

@@ -84,6 +84,26 @@ cv::Mat apply_change(const cv::Mat& face, const torch::Tensor& x, const torch::T
   return out;
 }
 
+// A black-and-white photo (or a colour one whose face crop has no colour): the chroma of
+// nearly every pixel within a few levels of grey. Noise and JPEG ringing leave a level or two.
+bool is_grey(const cv::Mat& bgr) {
+  cv::Mat f;
+  bgr.convertTo(f, CV_16SC3);
+  std::vector<cv::Mat> c;
+  cv::split(f, c);
+  cv::Mat spread = cv::abs(c[0] - c[1]) + cv::abs(c[1] - c[2]);
+  return cv::countNonZero(spread > 8) <= static_cast<int>(bgr.total() / 100);
+}
+
+// The generator learned from colour faces and paints colour into grey ones (pink cheeks, green
+// shadows). A grey face keeps the edit's luminance and stays grey.
+cv::Mat grey_like_input(const cv::Mat& edited) {
+  cv::Mat grey, out;
+  cv::cvtColor(edited, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, out, cv::COLOR_GRAY2BGR);
+  return out;
+}
+
 // "auto" is not a Precision: it picks one for this machine.
 Precision pick_precision(const std::string& requested, const torch::Device& device) {
   if (requested == "auto")
@@ -156,9 +176,11 @@ class TorchTranslator : public FaceTranslator {
 
     std::vector<cv::Mat> out;
     out.reserve(faces.size());
-    for (size_t i = 0; i < faces.size(); ++i)
-      out.push_back(options_.keep_detail ? apply_change(faces[i], inputs[i], results[i].get())
-                                         : to_image(results[i].get(), faces[i].size()));
+    for (size_t i = 0; i < faces.size(); ++i) {
+      cv::Mat edited = options_.keep_detail ? apply_change(faces[i], inputs[i], results[i].get())
+                                            : to_image(results[i].get(), faces[i].size());
+      out.push_back(is_grey(faces[i]) ? grey_like_input(edited) : edited);
+    }
     return out;
   }
 
