@@ -2,16 +2,17 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "facecycle/core/toml_limits.h"
+#include "facecycle/core/toml_reader.h"
 #include "text_limits.h"
 
 namespace fcd {
@@ -20,43 +21,79 @@ namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void bad(const std::string& origin, const std::string& key, const std::string& why) {
-  throw ConfigError(origin + ": key '" + clip(key) + "' " + why);
+using fc::config::fail;
+
+const std::vector<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+const std::vector<std::string> kDevices{"cpu", "cuda", "auto"};
+const std::vector<std::string> kPrecisions{"fp32", "bf16", "auto"};
+const std::vector<std::string> kLogFormats{"text", "json"};
+const std::vector<std::string> kPipelines{"transform", "whole_image"};
+
+void check_choice(const std::string& v, const std::string& key,
+                  const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  throw ConfigError("settings: key '" + key + "' must be one of: " + list + " (got '" + clip(v) +
+                    "')");
 }
 
-std::string get_string(const toml::node& n, const std::string& origin, const std::string& key) {
-  if (auto v = n.value<std::string>(); v && n.is_string()) return *v;
-  bad(origin, key, "must be a string");
+// Where the daemon listens, what it may read, and the hardware it runs on. Each getter's
+// default is the value so far, so the file only overrides what it names.
+void read_service_keys(fc::TomlReader& r, Config& c) {
+  c.data_dir = r.string("data_dir", c.data_dir);
+  c.listen = r.string("listen", c.listen);
+  c.workers = int(r.integer("workers", c.workers, 1, 256));
+  if (r.has("plugin_dirs")) c.plugin_dirs = r.strings("plugin_dirs");
+  if (r.has("allowed_roots")) c.allowed_roots = r.strings("allowed_roots");
+  c.device = r.one_of("device", c.device, kDevices);
+  c.precision = r.one_of("precision", c.precision, kPrecisions);
+  c.threads = int(r.integer("threads", c.threads, 0, 1024));
+  c.models_dir = r.string("models_dir", c.models_dir);
+  c.active_model = r.string("active_model", c.active_model);
+  c.train_concurrency = int(r.integer("train_concurrency", c.train_concurrency, 1, 64));
+  c.max_user_priority = int(r.integer("max_user_priority", c.max_user_priority, -100, 100));
+  c.max_running_per_user =
+      int(r.integer("max_running_per_user", c.max_running_per_user, 0, 100000));
+  c.http_listen = r.string("http_listen", c.http_listen);
+  c.max_batch = int(r.integer("max_batch", c.max_batch, 1, 1024));
+  c.max_wait_ms = int(r.integer("max_wait_ms", c.max_wait_ms, 0, 10000));
+  c.keep_detail = r.boolean("keep_detail", c.keep_detail);
+  c.tls_cert = r.string("tls_cert", c.tls_cert);
+  c.tls_key = r.string("tls_key", c.tls_key);
+  c.tls_client_ca = r.string("tls_client_ca", c.tls_client_ca);
+  c.allow_plaintext_tokens = r.boolean("allow_plaintext_tokens", c.allow_plaintext_tokens);
 }
 
-int get_int(const toml::node& n, const std::string& origin, const std::string& key, int lo,
-            int hi) {
-  if (!n.is_integer()) bad(origin, key, "must be an integer");
-  int64_t v = *n.value<int64_t>();
-  if (v < lo || v > hi)
-    bad(origin, key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-  return static_cast<int>(v);
+// The operator's keys: the log, its rotation and format, and retention.
+void read_operations_keys(fc::TomlReader& r, const std::string& origin, Config& c) {
+  c.log_level = r.one_of("log_level", c.log_level, kLevels);
+  c.log_file = r.string("log_file", c.log_file);
+  // A byte count, or a size with a unit ("64M") as --log-max-size takes it.
+  if (const toml::node* n = r.node("log_max_size"); n && n->is_integer())
+    c.log_max_size = uint64_t(r.integer("log_max_size", 0, 0, std::numeric_limits<int>::max()));
+  else if (n)
+    c.log_max_size = parse_size(r.string("log_max_size", ""), origin + ": key 'log_max_size'");
+  c.log_files = int(r.integer("log_files", c.log_files, 1, 1000));
+  c.log_format = r.one_of("log_format", c.log_format, kLogFormats);
+  c.retention_days = int(r.integer("retention_days", c.retention_days, 0, 36500));
 }
 
-bool get_bool(const toml::node& n, const std::string& origin, const std::string& key) {
-  if (!n.is_boolean()) bad(origin, key, "must be true or false");
-  return *n.value<bool>();
-}
-
-std::vector<std::string> get_strings(const toml::node& n, const std::string& origin,
-                                     const std::string& key) {
-  const auto* arr = n.as_array();
-  if (!arr) bad(origin, key, "must be an array of strings, e.g. [\"a\", \"b\"]");
-  std::vector<std::string> out;
-  for (const auto& e : *arr) {
-    if (!e.is_string()) bad(origin, key, "must be an array of strings, e.g. [\"a\", \"b\"]");
-    out.push_back(*e.value<std::string>());
+// [pipelines]: stage names per pipeline; a pipeline not named keeps its default.
+void read_pipelines(fc::TomlReader& top, Config& c) {
+  const toml::table* t = top.table("pipelines");
+  if (!t) return;
+  fc::TomlReader r(*t, "pipelines.");
+  for (const auto& name : kPipelines) {
+    if (!r.has(name)) continue;
+    auto stages = r.strings(name);
+    if (stages.empty()) fail(r.key(name), "must name at least one stage");
+    c.pipelines[name] = std::move(stages);
   }
-  return out;
+  r.finish();
 }
 
-std::string scalar_to_string(const toml::node& n, const std::string& origin,
-                             const std::string& key) {
+std::string scalar_to_string(const toml::node& n, const std::string& key) {
   if (n.is_string()) return *n.value<std::string>();
   if (n.is_integer()) return std::to_string(*n.value<int64_t>());
   if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
@@ -65,42 +102,25 @@ std::string scalar_to_string(const toml::node& n, const std::string& origin,
     os << *n.value<double>();
     return os.str();
   }
-  bad(origin, key, "must be a string, number or boolean");
+  fail(key, "must be a string, number or boolean (got " + fc::config::describe(n) + ")");
 }
 
-std::string check_choice(const std::string& v, const std::string& origin, const std::string& key,
-                         const std::set<std::string>& allowed) {
-  if (allowed.count(v)) return v;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  bad(origin, key, "must be one of: " + list + " (got '" + clip(v) + "')");
-}
-
-const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
-const std::set<std::string> kDevices{"cpu", "cuda", "auto"};
-const std::set<std::string> kPrecisions{"fp32", "bf16", "auto"};
-const std::set<std::string> kLogFormats{"text", "json"};
-
-// The operator's keys (log files, retention); false when `key` is none of them. Kept apart from
-// parse_config's chain so that chain stays readable.
-bool parse_operations_key(const std::string& key, const toml::node& node, const std::string& origin,
-                          Config& c) {
-  if (key == "log_file")
-    c.log_file = get_string(node, origin, key);
-  else if (key == "log_max_size")
-    c.log_max_size =
-        node.is_integer()
-            ? uint64_t(get_int(node, origin, key, 0, std::numeric_limits<int>::max()))
-            : parse_size(get_string(node, origin, key), origin + ": key '" + key + "'");
-  else if (key == "log_files")
-    c.log_files = get_int(node, origin, key, 1, 1000);
-  else if (key == "log_format")
-    c.log_format = check_choice(get_string(node, origin, key), origin, key, kLogFormats);
-  else if (key == "retention_days")
-    c.retention_days = get_int(node, origin, key, 0, 36500);
-  else
-    return false;
-  return true;
+// [plugins.NAME]: each plugin's settings, any name (a plugin not loaded ignores its table).
+void read_plugins(fc::TomlReader& top, Config& c) {
+  const toml::table* t = top.table("plugins");
+  if (!t) return;
+  for (const auto& [pk, pn] : *t) {
+    const std::string name(pk.str());
+    const toml::table* pt = pn.as_table();
+    if (!pt)
+      fail("plugins." + name, "must be a table: [plugins." + fc::config::clip(name) + "] (got " +
+                                  fc::config::describe(pn) + ")");
+    auto& pc = c.plugin_configs[name];
+    for (const auto& [sk, sn] : *pt) {
+      const std::string key(sk.str());
+      pc[key] = scalar_to_string(sn, "plugins." + name + "." + key);
+    }
+  }
 }
 
 }  // namespace
@@ -117,88 +137,15 @@ Config parse_config(const std::string& text, const std::string& origin, Config c
     os << origin << ":" << e.source().begin.line << ": " << e.description();
     throw ConfigError(os.str());
   }
-  for (const auto& [k, node] : root) {
-    std::string key(k.str());
-    if (parse_operations_key(key, node, origin, c)) continue;
-    if (key == "data_dir")
-      c.data_dir = get_string(node, origin, key);
-    else if (key == "listen")
-      c.listen = get_string(node, origin, key);
-    else if (key == "workers")
-      c.workers = get_int(node, origin, key, 1, 256);
-    else if (key == "plugin_dirs")
-      c.plugin_dirs = get_strings(node, origin, key);
-    else if (key == "allowed_roots")
-      c.allowed_roots = get_strings(node, origin, key);
-    else if (key == "device")
-      c.device = check_choice(get_string(node, origin, key), origin, key, kDevices);
-    else if (key == "precision")
-      c.precision = check_choice(get_string(node, origin, key), origin, key, kPrecisions);
-    else if (key == "threads")
-      c.threads = get_int(node, origin, key, 0, 1024);
-    else if (key == "models_dir")
-      c.models_dir = get_string(node, origin, key);
-    else if (key == "active_model")
-      c.active_model = get_string(node, origin, key);
-    else if (key == "log_level")
-      c.log_level = check_choice(get_string(node, origin, key), origin, key, kLevels);
-    else if (key == "train_concurrency")
-      c.train_concurrency = get_int(node, origin, key, 1, 64);
-    else if (key == "max_user_priority")
-      c.max_user_priority = get_int(node, origin, key, -100, 100);
-    else if (key == "max_running_per_user")
-      c.max_running_per_user = get_int(node, origin, key, 0, 100000);
-    else if (key == "http_listen")
-      c.http_listen = get_string(node, origin, key);
-    else if (key == "max_batch")
-      c.max_batch = get_int(node, origin, key, 1, 1024);
-    else if (key == "max_wait_ms")
-      c.max_wait_ms = get_int(node, origin, key, 0, 10000);
-    else if (key == "keep_detail")
-      c.keep_detail = get_bool(node, origin, key);
-    else if (key == "tls_cert")
-      c.tls_cert = get_string(node, origin, key);
-    else if (key == "tls_key")
-      c.tls_key = get_string(node, origin, key);
-    else if (key == "tls_client_ca")
-      c.tls_client_ca = get_string(node, origin, key);
-    else if (key == "allow_plaintext_tokens")
-      c.allow_plaintext_tokens = get_bool(node, origin, key);
-    else if (key == "pipelines") {
-      const auto* t = node.as_table();
-      if (!t) bad(origin, key, "must be a table: [pipelines] transform = [\"detect\", ...]");
-      for (const auto& [pk, pn] : *t) {
-        std::string name(pk.str());
-        if (name != "transform" && name != "whole_image")
-          bad(origin, "pipelines." + name, "is unknown (known: transform, whole_image)");
-        auto stages = get_strings(pn, origin, "pipelines." + name);
-        if (stages.empty()) bad(origin, "pipelines." + name, "must name at least one stage");
-        c.pipelines[name] = stages;
-      }
-    } else if (key == "plugins") {
-      const auto* t = node.as_table();
-      if (!t) bad(origin, key, "must hold tables: [plugins.NAME] key = value");
-      for (const auto& [pk, pn] : *t) {
-        std::string name(pk.str());
-        const auto* pt = pn.as_table();
-        if (!pt) bad(origin, "plugins." + name, "must be a table: [plugins." + clip(name) + "]");
-        auto& pc = c.plugin_configs[name];
-        for (const auto& [sk, sn] : *pt) {
-          std::string full = "plugins." + name + "." + std::string(sk.str());
-          pc[std::string(sk.str())] = scalar_to_string(sn, origin, full);
-        }
-      }
-    } else {
-      throw ConfigError(
-          origin + ": unknown key '" + clip(key) +
-          "' (known: data_dir, listen, workers, plugin_dirs, allowed_roots, "
-          "device, precision, threads, models_dir, active_model, log_level, "
-          "log_file, log_max_size, log_files, log_format, retention_days, "
-          "train_concurrency, max_user_priority, max_running_per_user, http_listen, max_batch, "
-          "max_wait_ms, "
-          "keep_detail, tls_cert, tls_key, tls_client_ca, allow_plaintext_tokens, "
-          "[pipelines], [plugins.NAME])");
-    }
+  try {
+    fc::TomlReader r(root, "");
+    read_service_keys(r, c);
+    read_operations_keys(r, origin, c);
+    read_pipelines(r, c);
+    read_plugins(r, c);
+    r.finish();
+  } catch (const fc::ConfigError& e) {
+    throw ConfigError(e.in_file(origin));
   }
   return c;
 }
@@ -253,13 +200,13 @@ void finalize_config(Config& c) {
   if (c.listen.empty()) c.listen = "unix:" + c.data_dir + "/facecycled.sock";
   if (c.models_dir.empty()) c.models_dir = c.data_dir + "/models";
   if (c.log_file.empty()) c.log_file = c.data_dir + "/facecycled.log";
-  check_choice(c.log_format, "settings", "log_format", kLogFormats);
+  check_choice(c.log_format, "log_format", kLogFormats);
   if (c.log_files < 1) throw ConfigError("settings: key 'log_files' must be at least 1");
   if (c.retention_days < 0)
     throw ConfigError("settings: key 'retention_days' must be 0 (keep forever) or more");
-  check_choice(c.device, "settings", "device", kDevices);
-  check_choice(c.precision, "settings", "precision", kPrecisions);
-  check_choice(c.log_level, "settings", "log_level", kLevels);
+  check_choice(c.device, "device", kDevices);
+  check_choice(c.precision, "precision", kPrecisions);
+  check_choice(c.log_level, "log_level", kLevels);
   if (c.workers < 1) throw ConfigError("settings: key 'workers' must be at least 1");
   if (c.train_concurrency < 1)
     throw ConfigError("settings: key 'train_concurrency' must be at least 1");
