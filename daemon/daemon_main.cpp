@@ -32,7 +32,7 @@
 #include "service/reflection_v1.h"
 #include "service/tls.h"
 #include "store/database.h"
-#include "store/job_queue.h"
+#include "store/sqlite_job_store.h"
 #include "store/migrations.h"
 #include "store/retention.h"
 #include "workers/crash_note.h"
@@ -80,7 +80,7 @@ bool lock_data_dir(const Config& cfg) {
 
 // Puts the queue back in order after the last stop, however it ended, and arms the crash note
 // for this run.
-JobQueue::Recovery recover_queue(const Config& cfg, JobQueue& queue) {
+JobStore::Recovery recover_queue(const Config& cfg, JobStore& queue) {
   const std::string crash_note_path = cfg.data_dir + "/crash_note";
   auto crashed = take_crash_note(crash_note_path);
   if (crashed)
@@ -217,7 +217,7 @@ std::unique_ptr<grpc::Server> start_server(const Config& cfg, FacecycleService& 
 
 // Signals and the periodic status line on one Asio loop (see grpc_service.cpp); returns at
 // SIGINT or SIGTERM with `stopping` set.
-void run_until_signal(JobQueue& queue, std::atomic<bool>& stopping) {
+void run_until_signal(JobStore& queue, std::atomic<bool>& stopping) {
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -276,7 +276,7 @@ int run_daemon(Config cfg) {
   int applied = apply_migrations(queue_db);
   if (applied) spdlog::info("applied {} schema migration(s)", applied);
   Database aux_db(db_path(cfg));  // auth and models: their own connection and transactions
-  JobQueue queue(queue_db, FairShareLimits{cfg.max_running_per_user});
+  SqliteJobStore queue(queue_db, FairShareLimits{cfg.max_running_per_user});
   Auth auth(aux_db);
   const auto rec = recover_queue(cfg, queue);
   const AllowedRoots roots = allowed_roots(cfg);

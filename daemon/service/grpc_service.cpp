@@ -1,7 +1,7 @@
 // Threading: RPCs run on gRPC's own synchronous-server thread pool, so a slow call (WatchJob
 // streams for minutes, ActivateModel loads a model) never blocks the others and needs no async
-// state machine. Items run on the WorkerPool's threads; both sides meet only in JobQueue (one
-// mutex around the SQLite connection, condition variables for new events and new work) and in
+// state machine. Items run on the WorkerPool's threads; both sides meet only in the JobStore (a
+// mutex around its database connection, condition variables for new events and new work) and in
 // ModelRegistry (a mutex around the shared model pointer). The Boost.Asio loop in main.cpp
 // owns signals and timers only, so shutdown is sequenced from one place.
 #include "service/grpc_service.h"

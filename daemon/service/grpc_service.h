@@ -10,14 +10,14 @@
 #include "models/plugin_host.h"
 #include "paths.h"
 #include "service/auth.h"
-#include "store/job_queue.h"
+#include "store/job_store.h"
 #include "workers/worker_pool.h"
 
 namespace fcd {
 
 struct ServiceDeps {
   const Config& config;
-  JobQueue& queue;
+  JobStore& queue;
   Auth& auth;
   const PluginHost& plugins;
   ModelRegistry& models;

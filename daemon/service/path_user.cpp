@@ -6,7 +6,7 @@
 
 namespace fcd {
 
-PathUser path_user_for(const User& user, JobQueue& queue) {
+PathUser path_user_for(const User& user, JobStore& queue) {
   // A request naming 100,000 files of one job asks about that job once.
   auto seen = std::make_shared<std::unordered_map<int64_t, bool>>();
   auto may_read_job = [user, &queue, seen](int64_t id) {
@@ -18,7 +18,7 @@ PathUser path_user_for(const User& user, JobQueue& queue) {
   return {user.name, user.is_admin, may_read_job};
 }
 
-PathUser path_user_for(const JobRecord& job, JobQueue& queue) {
+PathUser path_user_for(const JobRecord& job, JobStore& queue) {
   auto request = nlohmann::json::parse(job.request_json, nullptr, false);
   const bool admin = request.is_object() && request.contains(kOwnerIsAdminKey) &&
                      request[kOwnerIsAdminKey].is_boolean() &&

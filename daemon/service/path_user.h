@@ -4,7 +4,7 @@
 
 #include "data_dir_zones.h"
 #include "service/auth.h"
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd {
 
@@ -12,7 +12,7 @@ namespace fcd {
 // run-time check grants what the submit-time check granted.
 inline const char* kOwnerIsAdminKey = "owner_is_admin";
 
-PathUser path_user_for(const User& user, JobQueue& queue);
-PathUser path_user_for(const JobRecord& job, JobQueue& queue);
+PathUser path_user_for(const User& user, JobStore& queue);
+PathUser path_user_for(const JobRecord& job, JobStore& queue);
 
 }  // namespace fcd

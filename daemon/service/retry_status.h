@@ -3,7 +3,7 @@
 
 #include <grpcpp/support/status.h>
 
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd {
 

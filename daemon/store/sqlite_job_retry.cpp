@@ -1,24 +1,11 @@
-// JobQueue::retry_failed: a finished job's failed items run again, nothing else does.
-#include "store/job_queue.h"
+// SqliteJobStore::retry_failed: a finished job's failed items run again, nothing else does.
+#include "store/sqlite_job_store.h"
 
 namespace fcd {
 
 using nlohmann::json;
 
-namespace {
-
-// Why a job may not be retried now; kRequeued when it may.
-RetryVerdict retry_refusal(const JobRecord& job) {
-  if (job.kind != JobKind::kTransform) return RetryVerdict::kNotTransform;
-  if (!is_terminal(job.state)) return RetryVerdict::kStillOpen;
-  if (job.state == JobState::kCancelled) return RetryVerdict::kCancelled;
-  if (job.items_failed == 0) return RetryVerdict::kNoneFailed;
-  return RetryVerdict::kRequeued;
-}
-
-}  // namespace
-
-RetryResult JobQueue::retry_failed(int64_t job_id, const std::string& by) {
+RetryResult SqliteJobStore::retry_failed(int64_t job_id, const std::string& by) {
   RetryResult r;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -56,7 +43,7 @@ RetryResult JobQueue::retry_failed(int64_t job_id, const std::string& by) {
   return r;
 }
 
-bool JobQueue::state_event_after(int64_t job_id, int64_t event_id) {
+bool SqliteJobStore::state_event_after(int64_t job_id, int64_t event_id) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare("SELECT 1 FROM events WHERE job_id = ? AND id > ? AND type = ? LIMIT 1");
   st.bind(1, job_id).bind(2, event_id).bind(3, enum_name(EventType::kState));

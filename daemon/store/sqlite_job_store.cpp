@@ -1,4 +1,4 @@
-#include "store/job_queue.h"
+#include "store/sqlite_job_store.h"
 
 namespace fcd {
 
@@ -75,75 +75,27 @@ ItemRecord read_item(const Statement& st) {
 
 }  // namespace
 
-json job_to_json(const JobRecord& j) {
-  return {{"id", j.id},
-          {"kind", enum_name(j.kind)},
-          {"state", enum_name(j.state)},
-          {"owner", j.owner},
-          {"priority", j.priority},
-          {"output_dir", j.output_dir},
-          {"error", j.error},
-          {"created_ms", j.created_ms},
-          {"started_ms", j.started_ms},
-          {"finished_ms", j.finished_ms},
-          {"items_total", j.items_total},
-          {"items_done", j.items_done},
-          {"items_failed", j.items_failed},
-          {"items_cancelled", j.items_cancelled}};
+SqliteJobStore::SqliteJobStore(Database& db, FairShareLimits limits) : db_(db), limits_(limits) {
+  JobStore::published(last_event_id());
 }
 
-JobQueue::JobQueue(Database& db, FairShareLimits limits) : db_(db), limits_(limits) {
-  last_event_ = last_event_id();
-}
-
-int64_t JobQueue::last_event_id() {
+int64_t SqliteJobStore::last_event_id() {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
   st.step();
   return st.int64(0);
 }
 
-void JobQueue::published() {
-  int64_t last = last_event_id();
-  {
-    std::lock_guard<std::mutex> lk(ev_mu_);
-    last_event_ = std::max(last_event_, last);
-  }
-  ev_cv_.notify_all();
-}
+void SqliteJobStore::published() { JobStore::published(last_event_id()); }
 
-void JobQueue::wait_for_event(int64_t after_id, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lk(ev_mu_);
-  ev_cv_.wait_for(lk, timeout, [&] { return last_event_ > after_id; });
-}
-
-int64_t JobQueue::published_event_id() {
-  std::lock_guard<std::mutex> lk(ev_mu_);
-  return last_event_;
-}
-
-void JobQueue::notify_work() {
-  {
-    std::lock_guard<std::mutex> lk(work_mu_);
-    ++work_seq_;
-  }
-  work_cv_.notify_all();
-}
-
-void JobQueue::wait_for_work(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lk(work_mu_);
-  uint64_t seen = work_seq_;
-  work_cv_.wait_for(lk, timeout, [&] { return work_seq_ != seen; });
-}
-
-std::optional<JobRecord> JobQueue::job_locked(int64_t id) {
+std::optional<JobRecord> SqliteJobStore::job_locked(int64_t id) {
   auto st = db_.prepare(kJobSelect + "WHERE j.id = ? GROUP BY j.id");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_job(st);
 }
 
-int64_t JobQueue::event_locked(int64_t job_id, EventType type, const json& payload) {
+int64_t SqliteJobStore::event_locked(int64_t job_id, EventType type, const json& payload) {
   db_.prepare("INSERT INTO events (job_id, time_ms, type, payload_json) VALUES (?, ?, ?, ?)")
       .bind(1, job_id)
       .bind(2, now_ms())
@@ -153,29 +105,25 @@ int64_t JobQueue::event_locked(int64_t job_id, EventType type, const json& paylo
   return db_.last_insert_id();
 }
 
-void JobQueue::state_event_locked(int64_t job_id, const std::string& message) {
+void SqliteJobStore::state_event_locked(int64_t job_id, const std::string& message) {
   auto j = job_locked(job_id);
   if (!j) return;
   event_locked(job_id, EventType::kState, {{"message", message}, {"job", job_to_json(*j)}});
 }
 
-int64_t JobQueue::add_event(int64_t job_id, EventType type, const json& payload) {
+int64_t SqliteJobStore::add_event(int64_t job_id, EventType type, const json& payload) {
   int64_t id;
   {
     std::lock_guard<std::mutex> lk(mu_);
     id = event_locked(job_id, type, payload);
   }
-  {
-    std::lock_guard<std::mutex> lk(ev_mu_);
-    last_event_ = std::max(last_event_, id);
-  }
-  ev_cv_.notify_all();
+  JobStore::published(id);
   return id;
 }
 
-int64_t JobQueue::submit(JobKind kind, const std::string& owner, int priority,
-                         const std::string& request_json, const std::string& output_dir,
-                         const std::vector<NewItem>& items) {
+int64_t SqliteJobStore::submit(JobKind kind, const std::string& owner, int priority,
+                               const std::string& request_json, const std::string& output_dir,
+                               const std::vector<NewItem>& items) {
   int64_t id;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -209,8 +157,8 @@ int64_t JobQueue::submit(JobKind kind, const std::string& owner, int priority,
   return id;
 }
 
-std::optional<std::pair<int64_t, int>> JobQueue::pick_item_locked(bool allow_train,
-                                                                  bool allow_transform) {
+std::optional<std::pair<int64_t, int>> SqliteJobStore::pick_item_locked(bool allow_train,
+                                                                        bool allow_transform) {
   std::string kinds = allow_train && allow_transform ? lits({JobKind::kTransform, JobKind::kTrain})
                       : allow_train                  ? lits({JobKind::kTrain})
                                                      : lits({JobKind::kTransform});
@@ -242,8 +190,8 @@ std::optional<std::pair<int64_t, int>> JobQueue::pick_item_locked(bool allow_tra
   return std::make_pair(c.job_id, static_cast<int>(item.int64(0)));
 }
 
-std::optional<Claim> JobQueue::claim(const std::string& worker, bool allow_train,
-                                     bool allow_transform) {
+std::optional<Claim> SqliteJobStore::claim(const std::string& worker, bool allow_train,
+                                           bool allow_transform) {
   if (!allow_train && !allow_transform) return std::nullopt;
   std::optional<Claim> out;
   bool started = false;
@@ -287,8 +235,8 @@ std::optional<Claim> JobQueue::claim(const std::string& worker, bool allow_train
   return out;
 }
 
-bool JobQueue::finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
-                           const std::string& report_json) {
+bool SqliteJobStore::finish_item(int64_t job_id, int idx, ItemOutcome outcome,
+                                 const std::string& error, const std::string& report_json) {
   bool last = false;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -317,7 +265,7 @@ bool JobQueue::finish_item(int64_t job_id, int idx, ItemOutcome outcome, const s
   return last;
 }
 
-void JobQueue::release_item(int64_t job_id, int idx, const std::string& why) {
+void SqliteJobStore::release_item(int64_t job_id, int idx, const std::string& why) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
@@ -337,44 +285,27 @@ void JobQueue::release_item(int64_t job_id, int idx, const std::string& why) {
   notify_work();
 }
 
-void JobQueue::finalize_job(int64_t job_id, json result) {
+void SqliteJobStore::finalize_job(int64_t job_id, json result) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
     auto job = job_locked(job_id);
     if (!job || is_terminal(job->state)) return;
     if (job->items_queued + job->items_running > 0) return;  // not done yet
-    bool all_failed = job->items_done == 0 && job->items_failed > 0;
-    const std::string state = enum_name(all_failed ? JobState::kFailed : JobState::kSucceeded);
-    std::string error;
-    if (all_failed) {
+    std::string first;
+    if (job->items_done == 0 && job->items_failed > 0) {
       auto st = db_.prepare(
           "SELECT error FROM items WHERE job_id = ? AND state = ? ORDER BY idx LIMIT 1");
       st.bind(1, job_id).bind(2, enum_name(ItemState::kFailed));
-      std::string first = st.step() ? st.text(0) : "";
-      error = job->items_total == 1 ? first
-                                    : "all " + std::to_string(job->items_total) +
-                                          " items failed; first error: " + first;
+      first = st.step() ? st.text(0) : "";
     }
-    // Keep what the job stored while running (e.g. a trainer's evaluation).
-    json merged = json::parse(job->result_json.empty() ? "{}" : job->result_json, nullptr, false);
-    if (!merged.is_object()) merged = json::object();
-    if (result.is_object()) merged.update(result);
-    result = std::move(merged);
-    json summary{{"items_total", job->items_total},
-                 {"items_succeeded", job->items_done},
-                 {"items_failed", job->items_failed},
-                 {"items_cancelled", job->items_cancelled}};
-    if (!all_failed && job->items_failed > 0)
-      summary["note"] = std::to_string(job->items_failed) + " of " +
-                        std::to_string(job->items_total) +
-                        " items failed; see the items for their errors";
-    result["summary"] = summary;
+    const JobEnd end = job_end(*job, std::move(result), first);
+    const std::string state = enum_name(end.state);
     db_.prepare(
            "UPDATE jobs SET state = ?, error = ?, result_json = ?, finished_ms = ? WHERE id = ?")
         .bind(1, state)
-        .bind(2, error)
-        .bind(3, result.dump())
+        .bind(2, end.error)
+        .bind(3, end.result.dump())
         .bind(4, now_ms())
         .bind(5, job_id)
         .run();
@@ -384,7 +315,7 @@ void JobQueue::finalize_job(int64_t job_id, json result) {
   published();
 }
 
-bool JobQueue::cancel_job(int64_t job_id, const std::string& by) {
+bool SqliteJobStore::cancel_job(int64_t job_id, const std::string& by) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
@@ -409,7 +340,7 @@ bool JobQueue::cancel_job(int64_t job_id, const std::string& by) {
   return true;
 }
 
-void JobQueue::blame_crash_locked(const std::optional<CrashedItem>& note) {
+void SqliteJobStore::blame_crash_locked(const std::optional<CrashedItem>& note) {
   if (note) {
     db_.prepare(
            "UPDATE items SET crashes = crashes + 1 WHERE job_id = ? AND idx = ? AND "
@@ -427,7 +358,7 @@ void JobQueue::blame_crash_locked(const std::optional<CrashedItem>& note) {
            " AND (SELECT COUNT(*) FROM items WHERE state = " + running + ") = 1");
 }
 
-int JobQueue::requeue_items_locked(const std::optional<CrashedItem>& note) {
+int SqliteJobStore::requeue_items_locked(const std::optional<CrashedItem>& note) {
   const std::string running = lit(ItemState::kRunning);
   // Items of jobs that ended while they ran: they end too.
   db_.prepare(
@@ -458,7 +389,7 @@ int JobQueue::requeue_items_locked(const std::optional<CrashedItem>& note) {
   return total;
 }
 
-void JobQueue::reopen_jobs_locked(Recovery& r) {
+void SqliteJobStore::reopen_jobs_locked(Recovery& r) {
   auto st = db_.prepare(kJobSelect + "WHERE j.state IN " + kOpenJobStates +
                         " GROUP BY j.id ORDER BY j.id");
   std::vector<JobRecord> open;
@@ -480,7 +411,7 @@ void JobQueue::reopen_jobs_locked(Recovery& r) {
   }
 }
 
-JobQueue::Recovery JobQueue::recover(const std::optional<CrashedItem>& note) {
+SqliteJobStore::Recovery SqliteJobStore::recover(const std::optional<CrashedItem>& note) {
   Recovery r;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -494,12 +425,12 @@ JobQueue::Recovery JobQueue::recover(const std::optional<CrashedItem>& note) {
   return r;
 }
 
-std::optional<JobRecord> JobQueue::get_job(int64_t id) {
+std::optional<JobRecord> SqliteJobStore::get_job(int64_t id) {
   std::lock_guard<std::mutex> lk(mu_);
   return job_locked(id);
 }
 
-std::vector<ItemRecord> JobQueue::items(int64_t job_id) {
+std::vector<ItemRecord> SqliteJobStore::items(int64_t job_id) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(kItemSelect + "WHERE job_id = ? ORDER BY idx");
   st.bind(1, job_id);
@@ -508,8 +439,8 @@ std::vector<ItemRecord> JobQueue::items(int64_t job_id) {
   return out;
 }
 
-ItemPage JobQueue::item_page(int64_t job_id, std::optional<ItemState> state, int offset,
-                             int limit) {
+ItemPage SqliteJobStore::item_page(int64_t job_id, std::optional<ItemState> state, int offset,
+                                   int limit) {
   std::lock_guard<std::mutex> lk(mu_);
   const std::string name = state ? enum_name(*state) : "";
   ItemPage page;
@@ -524,8 +455,9 @@ ItemPage JobQueue::item_page(int64_t job_id, std::optional<ItemState> state, int
   return page;
 }
 
-std::vector<JobRecord> JobQueue::list_jobs(const std::string& owner, std::optional<JobState> state,
-                                           int limit, std::optional<JobKind> kind) {
+std::vector<JobRecord> SqliteJobStore::list_jobs(const std::string& owner,
+                                                 std::optional<JobState> state, int limit,
+                                                 std::optional<JobKind> kind) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(kJobSelect +
                         "WHERE (? = '' OR j.owner = ?) AND (? = '' OR j.state = ?) "
@@ -539,7 +471,7 @@ std::vector<JobRecord> JobQueue::list_jobs(const std::string& owner, std::option
   return out;
 }
 
-void JobQueue::set_result(int64_t job_id, const std::string& result_json) {
+void SqliteJobStore::set_result(int64_t job_id, const std::string& result_json) {
   std::lock_guard<std::mutex> lk(mu_);
   db_.prepare("UPDATE jobs SET result_json = ? WHERE id = ?")
       .bind(1, result_json)
@@ -547,7 +479,7 @@ void JobQueue::set_result(int64_t job_id, const std::string& result_json) {
       .run();
 }
 
-int JobQueue::count_running(JobKind kind) {
+int SqliteJobStore::count_running(JobKind kind) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(
       "SELECT COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.state = ? AND "
@@ -557,8 +489,8 @@ int JobQueue::count_running(JobKind kind) {
   return static_cast<int>(st.int64(0));
 }
 
-std::vector<std::string> JobQueue::output_reports(const std::string& owner,
-                                                  const std::string& output) {
+std::vector<std::string> SqliteJobStore::output_reports(const std::string& owner,
+                                                        const std::string& output) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(
       "SELECT i.report_json FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.output = ? AND "
@@ -572,7 +504,7 @@ std::vector<std::string> JobQueue::output_reports(const std::string& owner,
   return out;
 }
 
-std::vector<EventRecord> JobQueue::events_after(int64_t job_id, int64_t after_id, int limit) {
+std::vector<EventRecord> SqliteJobStore::events_after(int64_t job_id, int64_t after_id, int limit) {
   std::lock_guard<std::mutex> lk(mu_);
   auto st = db_.prepare(
       "SELECT id, job_id, time_ms, type, payload_json FROM events WHERE job_id = ? AND id > ? "

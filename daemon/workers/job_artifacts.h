@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd {
 

@@ -60,7 +60,7 @@ bool written_by_item(const std::string& path, const JobRecord& job, int idx) {
          get(m, "item") == std::to_string(idx);
 }
 
-bool written_by_owner(JobQueue& queue, const std::string& owner, const std::string& path) {
+bool written_by_owner(JobStore& queue, const std::string& owner, const std::string& path) {
   if (!regular_no_follow(path)) return false;
   auto reports = queue.output_reports(owner, path);
   if (reports.empty()) return false;
@@ -87,7 +87,7 @@ bool same_edit(const std::string& path, const std::string& model, const std::str
 }
 
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,
-                            const std::string& owner, const std::string& model, JobQueue& queue) {
+                            const std::string& owner, const std::string& model, JobStore& queue) {
   std::unordered_set<std::string> inputs;
   for (const auto& it : plan.items) {
     std::error_code ec;
@@ -118,7 +118,7 @@ void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec
 
 ExistingOutput check_existing_output(const std::string& output, const std::string& input,
                                      const Claim& claim, const TransformSpec& spec,
-                                     const std::string& model, JobQueue& queue) {
+                                     const std::string& model, JobStore& queue) {
   if (!exists_no_follow(output)) return ExistingOutput::kAbsent;
   if (output == input)
     throw std::runtime_error(output + " is this item's input; it is never replaced");

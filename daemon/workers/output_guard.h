@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "store/job_queue.h"
+#include "store/job_store.h"
 #include "workers/transform_plan.h"
 
 namespace fcd {
@@ -19,7 +19,7 @@ std::map<std::string, std::string> origin_metadata(const JobRecord& job, int idx
 bool written_by_item(const std::string& path, const JobRecord& job, int idx);
 // True when the file holds exactly what a succeeded item of one of `owner`'s transform jobs
 // wrote to this path.
-bool written_by_owner(JobQueue& queue, const std::string& owner, const std::string& path);
+bool written_by_owner(JobStore& queue, const std::string& owner, const std::string& path);
 // True when the file's metadata says `model` made it with this task and direction.
 bool same_edit(const std::string& path, const std::string& model, const std::string& task,
                bool reverse);
@@ -27,13 +27,13 @@ bool same_edit(const std::string& path, const std::string& model, const std::str
 // At submit: throws InvalidRequest when planned outputs exist and the flags do not allow them,
 // naming the first few and the flags. `model` is the active model's name (--skip-existing).
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,
-                            const std::string& owner, const std::string& model, JobQueue& queue);
+                            const std::string& owner, const std::string& model, JobStore& queue);
 
 enum class ExistingOutput { kAbsent, kReplaceable, kSkip };
 // At run time, before any work, for one item's output. Throws std::runtime_error (the item's
 // error) when the output exists and may not be replaced.
 ExistingOutput check_existing_output(const std::string& output, const std::string& input,
                                      const Claim& claim, const TransformSpec& spec,
-                                     const std::string& model, JobQueue& queue);
+                                     const std::string& model, JobStore& queue);
 
 }  // namespace fcd

@@ -65,7 +65,7 @@ void keep_in_job_folder(const std::string& installed, const std::string& staged)
 }  // namespace
 
 void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces& places,
-                    JobQueue& queue, ModelRegistry& models, fc::HostContext& ctx) {
+                    JobStore& queue, ModelRegistry& models, fc::HostContext& ctx) {
   const JobRecord& job = claim.job;
   // The trainer writes its model into the job's own folder; the daemon moves it into the shared
   // models folder only if the name is the owner's, so another owner's file is never overwritten.

@@ -6,7 +6,7 @@
 #include "models/model_registry.h"
 #include "models/plugin_host.h"
 #include "paths.h"
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd {
 
@@ -32,6 +32,6 @@ struct TrainPlaces {
 // saying why; the trainer's result JSON is stored with the job. Throws on failure; returns when
 // done or cancelled (the caller checks the flag).
 void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces& places,
-                    JobQueue& queue, ModelRegistry& models, fc::HostContext& ctx);
+                    JobStore& queue, ModelRegistry& models, fc::HostContext& ctx);
 
 }  // namespace fcd

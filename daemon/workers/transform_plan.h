@@ -9,7 +9,7 @@
 #include "config.h"
 #include "models/plugin_host.h"
 #include "paths.h"
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd {
 

@@ -48,7 +48,7 @@ json face_report(const std::vector<fc::Face>& faces) {
 // Encodes with the metadata, then puts the file in place without replacing anything the item
 // may not replace. Returns the SHA-256 of what was written.
 std::string publish_output(const fc::PhotoItem& item, const std::string& input, const Claim& claim,
-                           const TransformSpec& spec, JobQueue& queue) {
+                           const TransformSpec& spec, JobStore& queue) {
   const std::string& output = item.output_path;
   std::string ext = fs::path(output).extension().string();
   std::string fmt = ext == ".jpg" || ext == ".jpeg" ? "jpg" : "png";
@@ -92,7 +92,7 @@ void check_model_knows(const fc::FaceTranslator* model, const TransformSpec& spe
 
 json run_transform_item(const Claim& claim, const Config& config, const PluginHost& plugins,
                         const AllowedRoots& any_user_roots, StageCache& stages,
-                        fc::HostContext& ctx, JobQueue& queue) {
+                        fc::HostContext& ctx, JobStore& queue) {
   auto spec = TransformSpec::from_json(json::parse(claim.job.request_json));
   // Checked again at run time, as the job's owner: a symlink may have been swapped in since
   // submission.

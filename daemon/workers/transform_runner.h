@@ -11,7 +11,7 @@
 #include "metrics/metrics.h"
 #include "models/plugin_host.h"
 #include "paths.h"
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd {
 
@@ -37,6 +37,6 @@ class StageCache {
 // existing output is the owner's own for --overwrite.
 nlohmann::json run_transform_item(const Claim& claim, const Config& config,
                                   const PluginHost& plugins, const AllowedRoots& roots,
-                                  StageCache& stages, fc::HostContext& ctx, JobQueue& queue);
+                                  StageCache& stages, fc::HostContext& ctx, JobStore& queue);
 
 }  // namespace fcd

@@ -24,7 +24,7 @@ constexpr int kMaxItemCrashes = 3;
 constexpr int kRetryPendingMs = 1000;
 
 // Log and progress events are for watchers; failing to store one must not fail the item.
-void add_event_or_log(JobQueue& queue, int64_t job_id, EventType type, const json& p) {
+void add_event_or_log(JobStore& queue, int64_t job_id, EventType type, const json& p) {
   try {
     queue.add_event(job_id, type, p);
   } catch (const std::exception& e) {
@@ -33,7 +33,7 @@ void add_event_or_log(JobQueue& queue, int64_t job_id, EventType type, const jso
 }
 }  // namespace
 
-WorkerPool::WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins,
+WorkerPool::WorkerPool(const Config& config, JobStore& queue, PluginHost& plugins,
                        ModelRegistry& models, const AllowedRoots& roots, Metrics* metrics)
     : config_(config),
       queue_(queue),

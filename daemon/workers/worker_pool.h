@@ -15,14 +15,14 @@
 #include "models/model_registry.h"
 #include "models/plugin_host.h"
 #include "paths.h"
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd {
 
 class WorkerPool {
  public:
   // `metrics`: where items' outcomes and times go; null: a private Metrics nobody reads.
-  WorkerPool(const Config& config, JobQueue& queue, PluginHost& plugins, ModelRegistry& models,
+  WorkerPool(const Config& config, JobStore& queue, PluginHost& plugins, ModelRegistry& models,
              const AllowedRoots& roots, Metrics* metrics = nullptr);
   ~WorkerPool();
 
@@ -71,7 +71,7 @@ class WorkerPool {
   void end_cancelled_job(int64_t job_id);
 
   const Config& config_;
-  JobQueue& queue_;
+  JobStore& queue_;
   PluginHost& plugins_;
   ModelRegistry& models_;
   const AllowedRoots& roots_;

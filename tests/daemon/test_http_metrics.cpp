@@ -22,6 +22,7 @@
 #include "service/auth.h"
 #include "service/grpc_service.h"
 #include "store/migrations.h"
+#include "store/sqlite_job_store.h"
 #include "temp_dir.h"
 
 namespace {
@@ -99,7 +100,7 @@ class HttpMetrics : public ::testing::Test {
     db_ = std::make_unique<fcd::Database>(db_path);
     fcd::apply_migrations(*db_);
     aux_ = std::make_unique<fcd::Database>(db_path);
-    queue_ = std::make_unique<fcd::JobQueue>(*db_);
+    queue_ = std::make_unique<fcd::SqliteJobStore>(*db_);
     auth_ = std::make_unique<fcd::Auth>(*aux_);
     bob_ = auth_->add_token("bob", false);
     admin_ = auth_->add_token("root", true);
@@ -161,7 +162,7 @@ class HttpMetrics : public ::testing::Test {
   fcd::Config cfg_;
   fcd::Metrics metrics_;
   std::unique_ptr<fcd::Database> db_, aux_;
-  std::unique_ptr<fcd::JobQueue> queue_;
+  std::unique_ptr<fcd::SqliteJobStore> queue_;
   std::unique_ptr<fcd::Auth> auth_;
   fcd::AllowedRoots roots_;
   std::unique_ptr<fcd::PluginHost> plugins_;

@@ -18,6 +18,7 @@
 #include "service/auth.h"
 #include "service/grpc_service.h"
 #include "store/migrations.h"
+#include "store/sqlite_job_store.h"
 #include "temp_dir.h"
 #include "workers/transform_plan.h"
 
@@ -48,7 +49,7 @@ class ServiceTest : public ::testing::Test {
     db_ = std::make_unique<fcd::Database>(cfg_.data_dir + "/facecycle.db");
     fcd::apply_migrations(*db_);
     aux_ = std::make_unique<fcd::Database>(cfg_.data_dir + "/facecycle.db");
-    queue_ = std::make_unique<fcd::JobQueue>(*db_);
+    queue_ = std::make_unique<fcd::SqliteJobStore>(*db_);
     auth_ = std::make_unique<fcd::Auth>(*aux_);
     bob_ = auth_->add_token("bob", false);
     admin_ = auth_->add_token("root", true);
@@ -117,7 +118,7 @@ class ServiceTest : public ::testing::Test {
   fcd_test::TempDir tmp_;
   fcd::Config cfg_;
   std::unique_ptr<fcd::Database> db_, aux_;
-  std::unique_ptr<fcd::JobQueue> queue_;
+  std::unique_ptr<fcd::SqliteJobStore> queue_;
   std::unique_ptr<fcd::Auth> auth_;
   fcd::AllowedRoots roots_;
   std::unique_ptr<fcd::PluginHost> plugins_;

@@ -13,6 +13,7 @@
 #include "service/grpc_service.h"
 #include "service/tls.h"
 #include "store/migrations.h"
+#include "store/sqlite_job_store.h"
 #include "temp_dir.h"
 
 namespace {
@@ -75,7 +76,7 @@ class Tls : public ::testing::Test {
     fcd::finalize_config(cfg_);
     db_ = std::make_unique<fcd::Database>(cfg_.data_dir + "/facecycle.db");
     fcd::apply_migrations(*db_);
-    queue_ = std::make_unique<fcd::JobQueue>(*db_);
+    queue_ = std::make_unique<fcd::SqliteJobStore>(*db_);
     auth_ = std::make_unique<fcd::Auth>(*db_);
     token_ = auth_->add_token("alice", false);
     plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
@@ -122,7 +123,7 @@ class Tls : public ::testing::Test {
   fcd_test::TempDir tmp_;
   fcd::Config cfg_;
   std::unique_ptr<fcd::Database> db_;
-  std::unique_ptr<fcd::JobQueue> queue_;
+  std::unique_ptr<fcd::SqliteJobStore> queue_;
   std::unique_ptr<fcd::Auth> auth_;
   std::unique_ptr<fcd::PluginHost> plugins_;
   std::unique_ptr<fcd::ModelRegistry> models_;
