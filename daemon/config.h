@@ -42,6 +42,9 @@ struct Config {
   // user may submit; max_running_per_user caps each owner's running items (0 = no cap).
   int max_user_priority = 0;
   int max_running_per_user = 0;
+  // The job store (store/open_job_store.h): empty = SQLite in the data dir; "postgresql://..." =
+  // a PostgreSQL database (docs/SCALE.md).
+  std::string database;
   // HOST:PORT of the HTTP listener (/metrics, /healthz; http/listener.h); empty: none.
   std::string http_listen;
   int max_batch = 16;

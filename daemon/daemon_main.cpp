@@ -32,8 +32,8 @@
 #include "service/reflection_v1.h"
 #include "service/tls.h"
 #include "store/database.h"
-#include "store/sqlite_job_store.h"
 #include "store/migrations.h"
+#include "store/open_job_store.h"
 #include "store/retention.h"
 #include "workers/crash_note.h"
 #include "workers/worker_pool.h"
@@ -76,6 +76,25 @@ bool lock_data_dir(const Config& cfg) {
   std::cerr << "facecycled: another facecycled is already using " << cfg.data_dir << " (lock "
             << lock_path << "); stop it first or use another --data-dir\n";
   return false;
+}
+
+// The job store the `database` setting names (SQLite on queue_db when empty); null, having said
+// why, when it cannot be opened.
+std::unique_ptr<JobStore> open_store(const Config& cfg, Database& queue_db) {
+  std::unique_ptr<JobStore> store;
+  try {
+    store = open_job_store(cfg.database, queue_db, FairShareLimits{cfg.max_running_per_user});
+  } catch (const DbError& e) {
+    spdlog::error("{}", e.what());
+    return nullptr;
+  }
+  spdlog::info("job store: {}", describe_database(cfg.database, queue_db));
+  if (!cfg.database.empty())  // these still read the SQLite file (docs/SCALE.md)
+    spdlog::warn(
+        "with a PostgreSQL job store, tokens and models stay in {}, and retention and the "
+        "queue metrics do not cover the shared queue yet",
+        queue_db.path());
+  return store;
 }
 
 // Puts the queue back in order after the last stop, however it ended, and arms the crash note
@@ -276,7 +295,9 @@ int run_daemon(Config cfg) {
   int applied = apply_migrations(queue_db);
   if (applied) spdlog::info("applied {} schema migration(s)", applied);
   Database aux_db(db_path(cfg));  // auth and models: their own connection and transactions
-  SqliteJobStore queue(queue_db, FairShareLimits{cfg.max_running_per_user});
+  auto store = open_store(cfg, queue_db);
+  if (!store) return 1;
+  JobStore& queue = *store;
   Auth auth(aux_db);
   const auto rec = recover_queue(cfg, queue);
   const AllowedRoots roots = allowed_roots(cfg);

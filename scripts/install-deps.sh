@@ -9,7 +9,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake ccache pkg-config git \
   libtorch-dev libopencv-dev opencv-data \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-  libsqlite3-dev sqlite3 libboost-dev libssl-dev zlib1g-dev \
+  libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev zlib1g-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev prometheus-cpp-dev \
   libopenblas0-openmp python3-skimage \

@@ -7,9 +7,7 @@
 
 #include "service/priority_policy.h"
 #include "store/fair_share.h"
-#include "store/job_queue.h"
-#include "store/migrations.h"
-#include "temp_dir.h"
+#include "store_backends.h"
 
 namespace {
 
@@ -39,13 +37,11 @@ TEST(FairShare, OwnersAtTheCapAreSkippedEvenForLowerPriorityWork) {
   EXPECT_EQ(fcd::pick_fair(c, turns, {0}), 0u) << "0 means no cap";
 }
 
+template <typename Backend>
 class FairQueueTest : public ::testing::Test {
  protected:
-  void open(fcd::FairShareLimits limits) {
-    db_ = std::make_unique<fcd::Database>(dir_ / "q.db");
-    fcd::apply_migrations(*db_);
-    queue_ = std::make_unique<fcd::JobQueue>(*db_, limits);
-  }
+  void SetUp() override { FC_SKIP_UNLESS_AVAILABLE(backend_); }
+  void open(fcd::FairShareLimits limits) { queue_ = backend_.open(limits); }
   int64_t submit(const std::string& owner, int n, int priority = 0) {
     std::vector<fcd::NewItem> items(n, fcd::NewItem{"in", "out"});
     return queue_->submit(JobKind::kTransform, owner, priority, "{}", "/out", items);
@@ -62,44 +58,44 @@ class FairQueueTest : public ::testing::Test {
     return order;
   }
 
-  fcd_test::TempDir dir_;
-  std::unique_ptr<fcd::Database> db_;
-  std::unique_ptr<fcd::JobQueue> queue_;
+  Backend backend_;
+  std::unique_ptr<fcd::JobStore> queue_;
 };
+TYPED_TEST_SUITE(FairQueueTest, fcd_test::StoreBackends, fcd_test::BackendName);
 
-TEST_F(FairQueueTest, ASmallJobTakesTurnsWithALargeOneOfTheSamePriority) {
-  open({});
-  submit("ann", 3000);
-  EXPECT_EQ(run_one_by_one(2), "aa");
-  submit("bob", 3);
-  EXPECT_EQ(run_one_by_one(8), "bababaaa") << "bob's 3 items must not wait for ann's 2,998";
+TYPED_TEST(FairQueueTest, ASmallJobTakesTurnsWithALargeOneOfTheSamePriority) {
+  this->open({});
+  this->submit("ann", 3000);
+  EXPECT_EQ(this->run_one_by_one(2), "aa");
+  this->submit("bob", 3);
+  EXPECT_EQ(this->run_one_by_one(8), "bababaaa") << "bob's 3 items must not wait for ann's 2,998";
 }
 
-TEST_F(FairQueueTest, OneOwnersJobsStillRunInOrderAndPriorityStillComesFirst) {
-  open({});
-  int64_t a1 = submit("ann", 2), a2 = submit("ann", 1);
-  submit("bob", 1, -10);
+TYPED_TEST(FairQueueTest, OneOwnersJobsStillRunInOrderAndPriorityStillComesFirst) {
+  this->open({});
+  int64_t a1 = this->submit("ann", 2), a2 = this->submit("ann", 1);
+  this->submit("bob", 1, -10);
   std::vector<int64_t> jobs;
-  while (auto c = queue_->claim("w", true, true)) jobs.push_back(c->job.id);
+  while (auto c = this->queue_->claim("w", true, true)) jobs.push_back(c->job.id);
   ASSERT_EQ(jobs.size(), 4u);
   EXPECT_EQ(std::vector<int64_t>(jobs.begin(), jobs.begin() + 3),
             (std::vector<int64_t>{a1, a1, a2}))
       << "bob's background job comes last";
 }
 
-TEST_F(FairQueueTest, TheRunningCapLeavesAWorkerIdleRatherThanExceedIt) {
-  open({2});
-  submit("ann", 10);
-  ASSERT_TRUE(queue_->claim("w1", true, true));
-  auto second = queue_->claim("w2", true, true);
+TYPED_TEST(FairQueueTest, TheRunningCapLeavesAWorkerIdleRatherThanExceedIt) {
+  this->open({2});
+  this->submit("ann", 10);
+  ASSERT_TRUE(this->queue_->claim("w1", true, true));
+  auto second = this->queue_->claim("w2", true, true);
   ASSERT_TRUE(second);
-  EXPECT_FALSE(queue_->claim("w3", true, true)) << "ann already runs 2 items";
-  submit("bob", 1);
-  auto bob = queue_->claim("w3", true, true);
+  EXPECT_FALSE(this->queue_->claim("w3", true, true)) << "ann already runs 2 items";
+  this->submit("bob", 1);
+  auto bob = this->queue_->claim("w3", true, true);
   ASSERT_TRUE(bob);
   EXPECT_EQ(bob->job.owner, "bob");
-  queue_->finish_item(second->job.id, second->item.idx, fcd::ItemOutcome::kSucceeded, "", "");
-  auto next = queue_->claim("w2", true, true);
+  this->queue_->finish_item(second->job.id, second->item.idx, fcd::ItemOutcome::kSucceeded, "", "");
+  auto next = this->queue_->claim("w2", true, true);
   ASSERT_TRUE(next);
   EXPECT_EQ(next->job.owner, "ann") << "a finished item frees a place under the cap";
 }

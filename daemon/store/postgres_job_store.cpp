@@ -1,0 +1,398 @@
+#include "store/postgres_job_store.h"
+
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "store/postgres_rows.h"
+
+namespace fcd {
+
+using nlohmann::json;
+
+namespace {
+
+using namespace pg;  // NOLINT: this file is the store's own
+
+const std::string kOpenJobStates = lits({JobState::kQueued, JobState::kRunning});
+const std::string kQueued = lit(ItemState::kQueued);
+const std::string kRunning = lit(ItemState::kRunning);
+
+// Any number that fits the ids: the lock only has to be the same for every daemon.
+constexpr int64_t kMigrationLock = 0x66636d6967;  // "fcmig"
+constexpr int64_t kDaemonLock = 0x6663646165;     // "fcdae"
+
+}  // namespace
+
+PostgresJobStore::PostgresJobStore(const std::string& url, PostgresOptions options)
+    : options_(options) {
+  try {
+    conn_ = std::make_unique<Connection>(url);
+  } catch (const std::exception& e) {
+    throw DbError(std::string("cannot connect to PostgreSQL: ") + e.what());
+  }
+  if (options_.single_daemon && !take_daemon_lock())
+    throw DbError(
+        "another facecycled already uses this PostgreSQL database; until leases exist "
+        "(docs/SCALE.md) one daemon owns a database");
+  migrations_applied_ = apply_migrations();
+  JobStore::published(last_event_id());
+}
+
+PostgresJobStore::~PostgresJobStore() = default;
+
+bool PostgresJobStore::take_daemon_lock() {
+  // A daemon that just stopped (or a test's previous store) releases its lock only when its
+  // server process notices the closed connection, a moment later: wait that long, no longer.
+  pqxx::nontransaction n(conn_->c);
+  for (int i = 0; i < 40; ++i) {
+    if (n.exec_params1("SELECT pg_try_advisory_lock($1)", kDaemonLock)[0].as<bool>()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int PostgresJobStore::apply_migrations() {
+  int applied = 0;
+  for (const auto& m : embedded_postgres_migrations()) {
+    applied += in_tx(conn_->c, "migration", [&](pqxx::work& tx) {
+      // Daemons starting together take turns here; the second sees the first's versions.
+      tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
+      tx.exec0(
+          "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT "
+          "NOT NULL, applied_ms BIGINT NOT NULL)");
+      if (!tx.exec_params("SELECT 1 FROM schema_version WHERE version = $1", m.version).empty())
+        return 0;
+      try {
+        tx.exec(m.sql);
+      } catch (const pqxx::failure& e) {
+        throw DbError("schema migration postgresql/" + m.name + " failed: " + e.what());
+      }
+      tx.exec_params("INSERT INTO schema_version (version, name, applied_ms) VALUES ($1, $2, $3)",
+                     m.version, m.name, now_ms());
+      tx.commit();
+      return 1;
+    });
+  }
+  return applied;
+}
+
+int PostgresJobStore::schema_version() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return in_tx(conn_->c, "schema_version", [](pqxx::work& tx) {
+    return tx.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0].as<int>();
+  });
+}
+
+int64_t PostgresJobStore::last_event_id() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return last_event_id_locked();
+}
+
+int64_t PostgresJobStore::last_event_id_locked() {
+  return in_tx(conn_->c, "last_event_id", [](pqxx::work& tx) {
+    return tx.exec1("SELECT COALESCE(MAX(id), 0) FROM events")[0].as<int64_t>();
+  });
+}
+
+std::optional<JobRecord> PostgresJobStore::job_tx(Tx& tx, int64_t id, bool lock) {
+  // The row lock first (FOR UPDATE does not combine with GROUP BY): the counts read after it
+  // are then final for everyone else who locks the job before changing its items' ends.
+  if (lock && tx.exec_params("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", id).empty())
+    return std::nullopt;
+  auto r = tx.exec_params(job_select() + "WHERE j.id = $1 GROUP BY j.id", id);
+  if (r.empty()) return std::nullopt;
+  return read_job(r[0]);
+}
+
+int64_t PostgresJobStore::event_tx(Tx& tx, int64_t job_id, EventType type, const json& payload) {
+  return tx
+      .exec_params1(
+          "INSERT INTO events (job_id, time_ms, type, payload_json) VALUES ($1, $2, $3, $4) "
+          "RETURNING id",
+          job_id, now_ms(), enum_name(type), payload.dump())[0]
+      .as<int64_t>();
+}
+
+int64_t PostgresJobStore::state_event_tx(Tx& tx, int64_t job_id, const std::string& message) {
+  auto j = job_tx(tx, job_id);
+  if (!j) return 0;
+  return event_tx(tx, job_id, EventType::kState, {{"message", message}, {"job", job_to_json(*j)}});
+}
+
+int64_t PostgresJobStore::add_event(int64_t job_id, EventType type, const json& payload) {
+  int64_t id;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    id = in_tx(conn_->c, "add_event", [&](pqxx::work& tx) {
+      int64_t id = event_tx(tx, job_id, type, payload);
+      tx.commit();
+      return id;
+    });
+  }
+  JobStore::published(id);
+  return id;
+}
+
+void PostgresJobStore::insert_items_tx(Tx& tx, int64_t job_id, const std::vector<NewItem>& items) {
+  // Multi-row INSERTs: one round trip per 500 items instead of one per item.
+  constexpr size_t kChunk = 500;
+  const std::string queued = tx.quote(enum_name(ItemState::kQueued));
+  const std::string job = std::to_string(job_id);
+  for (size_t start = 0; start < items.size(); start += kChunk) {
+    std::string sql = "INSERT INTO items (job_id, idx, input, output, state) VALUES ";
+    for (size_t i = start; i < std::min(items.size(), start + kChunk); ++i) {
+      if (i > start) sql += ", ";
+      sql += "(" + job + ", " + std::to_string(i) + ", " + tx.quote(items[i].input) + ", " +
+             tx.quote(items[i].output) + ", " + queued + ")";
+    }
+    tx.exec0(sql);
+  }
+}
+
+int64_t PostgresJobStore::submit(JobKind kind, const std::string& owner, int priority,
+                                 const std::string& request_json, const std::string& output_dir,
+                                 const std::vector<NewItem>& items) {
+  int64_t id, ev;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    std::tie(id, ev) = in_tx(conn_->c, "submit", [&](pqxx::work& tx) {
+      int64_t id = tx.exec_params1(
+                         "INSERT INTO jobs (kind, state, owner, priority, request_json, "
+                         "output_dir, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                         enum_name(kind), enum_name(JobState::kQueued), owner, priority,
+                         request_json, output_dir, now_ms())[0]
+                       .as<int64_t>();
+      insert_items_tx(tx, id, items);
+      int64_t ev =
+          state_event_tx(tx, id, "queued with " + std::to_string(items.size()) + " item(s)");
+      tx.commit();
+      return std::make_pair(id, ev);
+    });
+  }
+  JobStore::published(ev);
+  notify_work();
+  return id;
+}
+
+std::optional<std::pair<int64_t, int>> PostgresJobStore::pick_item_tx(Tx& tx, bool allow_train,
+                                                                      bool allow_transform) {
+  std::string kinds = allow_train && allow_transform ? lits({JobKind::kTransform, JobKind::kTrain})
+                      : allow_train                  ? lits({JobKind::kTrain})
+                                                     : lits({JobKind::kTransform});
+  // One row per (priority, owner): the owner's oldest job there with a queued item.
+  auto rows = tx.exec(
+      "WITH busy AS (SELECT j.owner, COUNT(*) AS n FROM items i JOIN jobs j ON j.id = i.job_id "
+      "WHERE i.state = " +
+      kRunning +
+      " GROUP BY j.owner) "
+      "SELECT j.priority, j.owner, MIN(j.id), MAX(COALESCE(b.n, 0)) FROM jobs j "
+      "LEFT JOIN busy b ON b.owner = j.owner WHERE j.state IN " +
+      kOpenJobStates + " AND j.kind IN " + kinds +
+      " AND EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id AND i.state = " + kQueued +
+      ") GROUP BY j.priority, j.owner");
+  std::vector<ClaimCandidate> candidates;
+  for (const auto& r : rows)
+    candidates.push_back(
+        {r[0].as<int>(), r[1].as<std::string>(), r[2].as<int64_t>(), r[3].as<int>()});
+  // Another daemon may hold every queued item of the fairest job: then the next fairest.
+  while (auto pick = pick_fair(candidates, turns_, options_.limits)) {
+    const ClaimCandidate c = candidates[*pick];
+    auto item = tx.exec_params("SELECT idx FROM items WHERE job_id = $1 AND state = " + kQueued +
+                                   " ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED",
+                               c.job_id);
+    if (!item.empty()) {
+      turns_.served(c.owner);
+      return std::make_pair(c.job_id, item[0][0].as<int>());
+    }
+    candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(*pick));
+  }
+  return std::nullopt;
+}
+
+std::optional<Claim> PostgresJobStore::take_item_tx(Tx& tx, int64_t job_id, int idx,
+                                                    const std::string& worker,
+                                                    int64_t& started_event) {
+  const int64_t now = now_ms();
+  auto item = tx.exec_params1(
+      "UPDATE items SET state = $1, attempts = attempts + 1, claimed_by = $2, claimed_ms = $3, "
+      "error = '' WHERE job_id = $4 AND idx = $5 RETURNING " +
+          std::string(kItemCols),
+      enum_name(ItemState::kRunning), worker, now, job_id, idx);
+  auto job = tx.exec_params(
+      "UPDATE jobs SET state = $1, started_ms = CASE started_ms WHEN 0 THEN $2 ELSE started_ms "
+      "END WHERE id = $3 AND state = $4",
+      enum_name(JobState::kRunning), now, job_id, enum_name(JobState::kQueued));
+  if (job.affected_rows() > 0)
+    started_event = state_event_tx(tx, job_id, enum_name(JobState::kRunning));
+  Claim c;
+  c.item = read_item(item);
+  c.job = *job_tx(tx, job_id);
+  return c;
+}
+
+std::optional<Claim> PostgresJobStore::claim(const std::string& worker, bool allow_train,
+                                             bool allow_transform) {
+  if (!allow_train && !allow_transform) return std::nullopt;
+  int64_t started_event = 0;  // the job's "running" event, when this claim started it
+  std::optional<Claim> out;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    out = in_tx(conn_->c, "claim", [&](pqxx::work& tx) -> std::optional<Claim> {
+      auto picked = pick_item_tx(tx, allow_train, allow_transform);
+      if (!picked) return std::nullopt;
+      auto c = take_item_tx(tx, picked->first, picked->second, worker, started_event);
+      tx.commit();
+      return c;
+    });
+  }
+  if (started_event) JobStore::published(started_event);
+  return out;
+}
+
+bool PostgresJobStore::finish_item(int64_t job_id, int idx, ItemOutcome outcome,
+                                   const std::string& error, const std::string& report_json) {
+  bool last = false;
+  int64_t ev = 0;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ev = in_tx(conn_->c, "finish_item", [&](pqxx::work& tx) -> int64_t {
+      // The job row first: two daemons ending a job's last two items then see each other's end.
+      if (tx.exec_params("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", job_id).empty()) return 0;
+      const std::string state = enum_name(item_state(outcome));
+      auto r = tx.exec_params(
+          "UPDATE items SET state = $1, error = $2, report_json = $3, finished_ms = $4, "
+          "claimed_by = '' WHERE job_id = $5 AND idx = $6 AND state = $7",
+          state, error, report_json, now_ms(), job_id, idx, enum_name(ItemState::kRunning));
+      if (r.affected_rows() == 0) return 0;  // not ours any more (e.g. recovered elsewhere)
+      json payload{{"item_index", idx}, {"item_state", state}, {"message", error}};
+      if (!report_json.empty()) payload["report"] = json::parse(report_json, nullptr, false);
+      int64_t ev = event_tx(tx, job_id, EventType::kItem, payload);
+      auto job = job_tx(tx, job_id);
+      last = job && !is_terminal(job->state) && job->items_queued + job->items_running == 0;
+      tx.commit();
+      return ev;
+    });
+  }
+  if (ev) JobStore::published(ev);
+  return last;
+}
+
+void PostgresJobStore::release_item(int64_t job_id, int idx, const std::string& why) {
+  int64_t ev;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ev = in_tx(conn_->c, "release_item", [&](pqxx::work& tx) {
+      tx.exec_params(
+          "UPDATE items SET state = $1, claimed_by = '' WHERE job_id = $2 AND idx = $3 AND "
+          "state = $4",
+          enum_name(ItemState::kQueued), job_id, idx, enum_name(ItemState::kRunning));
+      int64_t ev =
+          event_tx(tx, job_id, EventType::kLog,
+                   {{"item_index", idx}, {"level", "info"}, {"message", "item re-queued: " + why}});
+      tx.commit();
+      return ev;
+    });
+  }
+  JobStore::published(ev);
+  notify_work();
+}
+
+void PostgresJobStore::finalize_job(int64_t job_id, json result) {
+  int64_t ev;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ev = in_tx(conn_->c, "finalize_job", [&](pqxx::work& tx) -> int64_t {
+      auto job = job_tx(tx, job_id, /*lock=*/true);
+      if (!job || is_terminal(job->state)) return 0;
+      if (job->items_queued + job->items_running > 0) return 0;  // not done yet
+      std::string first;
+      if (job->items_done == 0 && job->items_failed > 0) {
+        auto r = tx.exec_params(
+            "SELECT error FROM items WHERE job_id = $1 AND state = $2 ORDER BY idx LIMIT 1", job_id,
+            enum_name(ItemState::kFailed));
+        if (!r.empty()) first = r[0][0].as<std::string>();
+      }
+      const JobEnd end = job_end(*job, std::move(result), first);
+      const std::string state = enum_name(end.state);
+      tx.exec_params(
+          "UPDATE jobs SET state = $1, error = $2, result_json = $3, finished_ms = $4 WHERE "
+          "id = $5",
+          state, end.error, end.result.dump(), now_ms(), job_id);
+      int64_t ev = state_event_tx(tx, job_id, state);
+      tx.commit();
+      return ev;
+    });
+  }
+  if (ev) JobStore::published(ev);
+}
+
+bool PostgresJobStore::cancel_job(int64_t job_id, const std::string& by) {
+  int64_t ev;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ev = in_tx(conn_->c, "cancel_job", [&](pqxx::work& tx) -> int64_t {
+      auto job = job_tx(tx, job_id, /*lock=*/true);
+      if (!job || is_terminal(job->state)) return 0;
+      const int64_t now = now_ms();
+      tx.exec_params(
+          "UPDATE items SET state = $1, finished_ms = $2 WHERE job_id = $3 AND state = $4",
+          enum_name(ItemState::kCancelled), now, job_id, enum_name(ItemState::kQueued));
+      tx.exec_params("UPDATE jobs SET state = $1, error = $2, finished_ms = $3 WHERE id = $4",
+                     enum_name(JobState::kCancelled), "cancelled by " + by, now, job_id);
+      int64_t ev = state_event_tx(tx, job_id, "cancelled by " + by);
+      tx.commit();
+      return ev;
+    });
+  }
+  if (!ev) return false;
+  JobStore::published(ev);
+  return true;
+}
+
+RetryResult PostgresJobStore::retry_failed(int64_t job_id, const std::string& by) {
+  RetryResult r;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    in_tx(conn_->c, "retry_failed", [&](pqxx::work& tx) {
+      auto job = job_tx(tx, job_id, /*lock=*/true);
+      if (!job) return 0;
+      r.job = *job;
+      r.verdict = retry_refusal(*job);
+      if (r.verdict != RetryVerdict::kRequeued) return 0;
+      // As SqliteJobStore::retry_failed: attempts and crashes keep counting; started_ms and
+      // result_json stay until finalize_job merges the new summary into it.
+      r.requeued = static_cast<int>(
+          tx.exec_params("UPDATE items SET state = $1, error = '', report_json = '', "
+                         "finished_ms = 0, claimed_by = '' WHERE job_id = $2 AND state = $3",
+                         enum_name(ItemState::kQueued), job_id, enum_name(ItemState::kFailed))
+              .affected_rows());
+      tx.exec_params("UPDATE jobs SET state = $1, error = '', finished_ms = 0 WHERE id = $2",
+                     enum_name(JobState::kQueued), job_id);
+      r.job = *job_tx(tx, job_id);
+      const std::string message =
+          "queued again: " + std::to_string(r.requeued) + " failed item(s) retried by " + by;
+      r.event_id = event_tx(tx, job_id, EventType::kState,
+                            {{"message", message}, {"job", job_to_json(r.job)}});
+      tx.commit();
+      return 0;
+    });
+  }
+  if (r.event_id) {
+    JobStore::published(r.event_id);
+    notify_work();
+  }
+  return r;
+}
+
+bool PostgresJobStore::state_event_after(int64_t job_id, int64_t event_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  return in_tx(conn_->c, "state_event_after", [&](pqxx::work& tx) {
+    return !tx.exec_params(
+                  "SELECT 1 FROM events WHERE job_id = $1 AND id > $2 AND type = $3 "
+                  "LIMIT 1",
+                  job_id, event_id, enum_name(EventType::kState))
+                .empty();
+  });
+}
+
+}  // namespace fcd

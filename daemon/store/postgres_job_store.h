@@ -1,0 +1,98 @@
+// The PostgreSQL job store (store/job_store.h), chosen by `database = "postgresql://..."`: the
+// queue several daemons can share once leases exist (docs/SCALE.md). Built only when CMake finds
+// libpqxx (FC_HAVE_POSTGRES). Its schema is schema/postgresql/NNNN_*.sql, applied at open.
+//
+// One connection, shared by the daemon's threads under a mutex, as the SQLite store does. Claims
+// lock the item they take with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on each
+// other's items; ends and cancels lock the job row, so exactly one finisher sees "last item".
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/fair_share.h"
+#include "store/job_store.h"
+#include "store/migrations.h"
+
+namespace pqxx {
+class transaction_base;
+}  // namespace pqxx
+
+namespace fcd {
+
+// The migrations for PostgreSQL compiled into this binary (generated from schema/postgresql/).
+const std::vector<Migration>& embedded_postgres_migrations();
+
+struct PostgresOptions {
+  FairShareLimits limits;
+  // Until leases exist, recover() re-queues every running item, so a second daemon on the same
+  // database would take the first one's items. With this set, opening fails while another
+  // store holds the database (a session advisory lock, released when the connection closes).
+  bool single_daemon = true;
+};
+
+class PostgresJobStore : public JobStore {
+ public:
+  // Connects, applies the migrations not yet applied (under an advisory lock, so daemons that
+  // start together apply each once). Throws DbError.
+  explicit PostgresJobStore(const std::string& url, PostgresOptions options = {});
+  ~PostgresJobStore() override;
+
+  int migrations_applied() const { return migrations_applied_; }
+  int schema_version();
+
+  int64_t submit(JobKind kind, const std::string& owner, int priority,
+                 const std::string& request_json, const std::string& output_dir,
+                 const std::vector<NewItem>& items) override;
+  std::optional<Claim> claim(const std::string& worker, bool allow_train,
+                             bool allow_transform) override;
+  bool finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
+                   const std::string& report_json) override;
+  void release_item(int64_t job_id, int idx, const std::string& why) override;
+  void finalize_job(int64_t job_id, nlohmann::json result = nlohmann::json::object()) override;
+  bool cancel_job(int64_t job_id, const std::string& by) override;
+  RetryResult retry_failed(int64_t job_id, const std::string& by) override;
+  bool state_event_after(int64_t job_id, int64_t event_id) override;
+  Recovery recover(const std::optional<CrashedItem>& note = std::nullopt) override;
+
+  std::optional<JobRecord> get_job(int64_t id) override;
+  std::vector<ItemRecord> items(int64_t job_id) override;
+  ItemPage item_page(int64_t job_id, std::optional<ItemState> state, int offset,
+                     int limit) override;
+  std::vector<JobRecord> list_jobs(const std::string& owner, std::optional<JobState> state,
+                                   int limit, std::optional<JobKind> kind = std::nullopt) override;
+  void set_result(int64_t job_id, const std::string& result_json) override;
+  int count_running(JobKind kind) override;
+  std::vector<std::string> output_reports(const std::string& owner,
+                                          const std::string& output) override;
+
+  int64_t add_event(int64_t job_id, EventType type, const nlohmann::json& payload) override;
+  std::vector<EventRecord> events_after(int64_t job_id, int64_t after_id, int limit) override;
+  int64_t last_event_id() override;
+
+ private:
+  using Tx = pqxx::transaction_base;
+  bool take_daemon_lock();  // PostgresOptions::single_daemon
+  int apply_migrations();
+  std::optional<JobRecord> job_tx(Tx& tx, int64_t id, bool lock = false);
+  std::optional<std::pair<int64_t, int>> pick_item_tx(Tx& tx, bool allow_train,
+                                                      bool allow_transform);
+  std::optional<Claim> take_item_tx(Tx& tx, int64_t job_id, int idx, const std::string& worker,
+                                    int64_t& started_event);
+  void insert_items_tx(Tx& tx, int64_t job_id, const std::vector<NewItem>& items);
+  int64_t event_tx(Tx& tx, int64_t job_id, EventType type, const nlohmann::json& payload);
+  int64_t state_event_tx(Tx& tx, int64_t job_id, const std::string& message);
+  int requeue_items_tx(Tx& tx, const std::optional<CrashedItem>& note);
+  void reopen_jobs_tx(Tx& tx, Recovery& r);
+  int64_t last_event_id_locked();
+
+  struct Connection;  // a pqxx::connection (postgres_rows.h), whose name libpqxx 6 won't forward
+  std::unique_ptr<Connection> conn_;
+  const PostgresOptions options_;
+  OwnerTurns turns_;  // guarded by mu_
+  std::mutex mu_;     // one transaction at a time on the shared connection
+  int migrations_applied_ = 0;
+};
+
+}  // namespace fcd

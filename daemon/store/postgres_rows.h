@@ -1,0 +1,110 @@
+// PostgresJobStore's shared pieces (its two .cpp files only): SQL fragments, row readers and the
+// transaction wrapper. Not part of the store's interface.
+#pragma once
+
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "store/database.h"  // DbError
+#include "store/job_records.h"
+#include "store/postgres_job_store.h"
+
+namespace fcd {
+struct PostgresJobStore::Connection {
+  explicit Connection(const std::string& url) : c(url) {}
+  pqxx::connection c;
+};
+}  // namespace fcd
+
+namespace fcd::pg {
+
+// A state or kind as an SQL literal, spelled by its name table (plain words: nothing to escape).
+template <typename E>
+std::string lit(E v) {
+  return "'" + enum_name(v) + "'";
+}
+
+// "('a', 'b')", for IN.
+template <typename E>
+std::string lits(std::initializer_list<E> vs) {
+  std::string out;
+  for (E v : vs) out += (out.empty() ? "(" : ", ") + lit(v);
+  return out + ")";
+}
+
+inline std::string count_state(ItemState s) {
+  return "COUNT(*) FILTER (WHERE i.state = " + lit(s) + ")";
+}
+
+// A job with its item counts; end with "GROUP BY j.id".
+inline const std::string& job_select() {
+  static const std::string s =
+      "SELECT j.id, j.kind, j.state, j.owner, j.priority, j.request_json, j.output_dir, "
+      "j.result_json, j.error, j.created_ms, j.started_ms, j.finished_ms, COUNT(i.idx), " +
+      count_state(ItemState::kSucceeded) + ", " + count_state(ItemState::kFailed) + ", " +
+      count_state(ItemState::kCancelled) + ", " + count_state(ItemState::kRunning) + ", " +
+      count_state(ItemState::kQueued) + " FROM jobs j LEFT JOIN items i ON i.job_id = j.id ";
+  return s;
+}
+
+constexpr const char* kItemCols =
+    "job_id, idx, input, output, state, attempts, error, report_json, crashes";
+
+inline std::string item_select() { return std::string("SELECT ") + kItemCols + " FROM items "; }
+
+inline JobRecord read_job(const pqxx::row& r) {
+  JobRecord j;
+  j.id = r[0].as<int64_t>();
+  j.kind = parse_stored<JobKind>(r[1].as<std::string>());
+  j.state = parse_stored<JobState>(r[2].as<std::string>());
+  j.owner = r[3].as<std::string>();
+  j.priority = r[4].as<int>();
+  j.request_json = r[5].as<std::string>();
+  j.output_dir = r[6].as<std::string>();
+  j.result_json = r[7].as<std::string>();
+  j.error = r[8].as<std::string>();
+  j.created_ms = r[9].as<int64_t>();
+  j.started_ms = r[10].as<int64_t>();
+  j.finished_ms = r[11].as<int64_t>();
+  j.items_total = r[12].as<int>();
+  j.items_done = r[13].as<int>();
+  j.items_failed = r[14].as<int>();
+  j.items_cancelled = r[15].as<int>();
+  j.items_running = r[16].as<int>();
+  j.items_queued = r[17].as<int>();
+  return j;
+}
+
+inline ItemRecord read_item(const pqxx::row& r) {
+  ItemRecord it;
+  it.job_id = r[0].as<int64_t>();
+  it.idx = r[1].as<int>();
+  it.input = r[2].as<std::string>();
+  it.output = r[3].as<std::string>();
+  it.state = parse_stored<ItemState>(r[4].as<std::string>());
+  it.attempts = r[5].as<int>();
+  it.error = r[6].as<std::string>();
+  it.report_json = r[7].as<std::string>();
+  it.crashes = r[8].as<int>();
+  return it;
+}
+
+// Runs `body` in one transaction, turning libpqxx's errors into the store's DbError.
+template <typename F>
+auto in_tx(pqxx::connection& c, const char* what, F&& body) {
+  try {
+    pqxx::work tx(c);
+    return body(tx);
+  } catch (const pqxx::failure& e) {
+    throw DbError(std::string("PostgreSQL: ") + what + ": " + e.what());
+  }
+}
+
+// An optional filter as a parameter: '' matches everything (as the SQLite store does).
+template <typename E>
+std::string name_or_empty(const std::optional<E>& v) {
+  return v ? enum_name(*v) : std::string();
+}
+
+}  // namespace fcd::pg

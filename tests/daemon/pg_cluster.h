@@ -1,0 +1,35 @@
+// A throwaway PostgreSQL cluster for the job-store tests: initdb and pg_ctl from
+// /usr/lib/postgresql/<version>/bin (or $FC_PG_BIN) in a fresh /tmp folder, listening only on a
+// unix socket in that folder, stopped and removed when the test process exits. initdb refuses
+// to run as root, so as root the cluster runs as the `postgres` user.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace fcd_test {
+
+class PgCluster {
+ public:
+  // The process's cluster, started at the first call; null, with `why` set, when PostgreSQL is
+  // not installed or will not start (the caller skips).
+  static PgCluster* shared(std::string* why);
+  ~PgCluster();
+
+  // A new, empty database on the cluster; its URL.
+  std::string create_database();
+  void drop_database(const std::string& url);
+
+ private:
+  PgCluster() = default;
+  bool start(std::string* why);
+  std::string url(const std::string& db) const;
+  std::string admin_url() const { return url("postgres"); }
+
+  std::string dir_, bin_;
+  bool as_postgres_ = false;
+  bool running_ = false;
+  int next_db_ = 0;
+};
+
+}  // namespace fcd_test

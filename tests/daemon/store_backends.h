@@ -1,0 +1,81 @@
+// The job-store back ends the store tests run against (GoogleTest typed tests): each opens a
+// JobStore on a fresh database, and open() again is a daemon restart on the same database.
+// PostgreSQL runs on a throwaway cluster (pg_cluster.h); without one its tests skip, saying why.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "pg_cluster.h"
+#include "store/job_store.h"
+#include "store/migrations.h"
+#include "store/sqlite_job_store.h"
+#include "temp_dir.h"
+#ifdef FC_HAVE_POSTGRES
+#include "store/postgres_job_store.h"
+#endif
+
+namespace fcd_test {
+
+class SqliteBackend {
+ public:
+  bool available(std::string*) { return true; }
+  // The caller drops the previous store first: it holds the connection this replaces.
+  std::unique_ptr<fcd::JobStore> open(fcd::FairShareLimits limits = {}) {
+    db_ = std::make_unique<fcd::Database>(dir_ / "q.db");
+    fcd::apply_migrations(*db_);
+    return std::make_unique<fcd::SqliteJobStore>(*db_, limits);
+  }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<fcd::Database> db_;
+};
+
+class PostgresBackend {
+ public:
+  ~PostgresBackend() {
+    if (cluster_ && !url_.empty()) cluster_->drop_database(url_);
+  }
+  bool available(std::string* why) {
+    cluster_ = PgCluster::shared(why);
+    return cluster_ != nullptr;
+  }
+  std::unique_ptr<fcd::JobStore> open(fcd::FairShareLimits limits = {}) {
+    if (url_.empty()) url_ = cluster_->create_database();
+#ifdef FC_HAVE_POSTGRES
+    fcd::PostgresOptions options;
+    options.limits = limits;
+    return std::make_unique<fcd::PostgresJobStore>(url_, options);
+#else
+    (void)limits;
+    return nullptr;
+#endif
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  PgCluster* cluster_ = nullptr;
+  std::string url_;
+};
+
+using StoreBackends = ::testing::Types<SqliteBackend, PostgresBackend>;
+
+// "JobQueueTest/Sqlite.X" and "JobQueueTest/Postgres.X": ctest runs each back end on its own.
+struct BackendName {
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Postgres";
+  }
+};
+
+// Skips the test, saying why, when the back end cannot run here.
+#define FC_SKIP_UNLESS_AVAILABLE(backend)                  \
+  do {                                                     \
+    std::string why_;                                      \
+    if (!(backend).available(&why_)) GTEST_SKIP() << why_; \
+  } while (0)
+
+}  // namespace fcd_test
