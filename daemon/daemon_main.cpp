@@ -20,6 +20,7 @@
 #include "facecycle/core/batch_observer.h"
 #include "facecycle/core/translator.h"
 #include "http/daemon_routes.h"
+#include "http/dashboard.h"
 #include "http/listener.h"
 #include "install_layout.h"
 #include "logging.h"
@@ -183,7 +184,7 @@ TranslatorLoader metered_loader(fc::TranslatorOptions topts, Metrics& metrics) {
 // The HTTP listener (--http), serving; null when none is asked for. Throws http::ListenError
 // when the address is malformed or taken.
 std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, Auth& auth,
-                                           const ModelRegistry& models,
+                                           ModelRegistry& models, const AllowedRoots& roots,
                                            const std::atomic<bool>& stopping) {
   if (cfg.http_listen.empty()) return nullptr;
   if (http::check_http_exposure(cfg.http_listen, cfg.allow_plaintext_tokens))
@@ -195,10 +196,11 @@ std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, 
   metrics.add_source("model", model_source(models));
   http::Router router;
   http::add_daemon_routes(router, metrics, auth, stopping);
+  http::add_dashboard_routes(router, {cfg.data_dir, db_path(cfg), auth, models, roots});
   auto listener =
       std::make_unique<http::Listener>(cfg.http_listen, std::move(router), "--http / http_listen");
   listener->start();
-  spdlog::info("HTTP on {}: /metrics (admin token), /healthz", cfg.http_listen);
+  spdlog::info("HTTP on {}: the dashboard at /, /metrics (admin token), /healthz", cfg.http_listen);
   return listener;
 }
 
@@ -322,7 +324,7 @@ int run_daemon(Config cfg) {
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
   std::unique_ptr<http::Listener> http_listener;
   try {
-    http_listener = start_http(cfg, metrics, auth, models, stopping);
+    http_listener = start_http(cfg, metrics, auth, models, roots, stopping);
   } catch (const http::ListenError& e) {
     spdlog::error("{}", e.what());
     return 1;
