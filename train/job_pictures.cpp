@@ -1,5 +1,6 @@
 #include "job_pictures.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "eval/attribute_judge.h"
@@ -49,9 +50,9 @@ void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
   const torch::Device device = G->parameters().front().device();
   torch::Tensor x = load_face_tensor(faces, settings.size, settings.threads).to(device);
   std::vector<std::vector<torch::Tensor>> rows(tasks.size() + 2);
-  std::vector<std::string> labels = {"input"};
-  for (auto& t : tasks) labels.push_back(t.cfg.name);
-  labels.push_back(t0.cfg.name + " cycle");
+  // Each row says its task and the directions its columns show, e.g. "age" over "20-29->50-59"
+  // and "50-59->20-29": the first columns are one domain's faces, the rest the other's.
+  std::vector<std::vector<std::string>> directions(tasks.size());
   const bool was_training = G->is_training();
   G->eval();
   for (size_t i = 0; i < faces.size(); ++i) {
@@ -60,12 +61,22 @@ void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
     for (size_t k = 0; k < tasks.size(); ++k) {
       const bool rev = tasks[k].cfg.domains.b.matches(faces[i]);
       rows[k + 1].push_back(to_rgb8(G->forward(xi, cond_for(tasks[k], rev, device))[0]));
+      const TaskDomains& d = tasks[k].cfg.domains;
+      const std::string dir = rev ? d.b_name + "->" + d.a_name : d.a_name + "->" + d.b_name;
+      auto& seen = directions[k];
+      if (std::find(seen.begin(), seen.end(), dir) == seen.end()) seen.push_back(dir);
     }
     const bool rev = t0.cfg.domains.b.matches(faces[i]);
     torch::Tensor there = G->forward(xi, cond_for(t0, rev, device));
     rows.back().push_back(to_rgb8(G->forward(there, cond_for(t0, !rev, device))[0]));
   }
   if (was_training) G->train();
+  std::vector<std::string> labels = {"input"};
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    labels.push_back(tasks[k].cfg.name);
+    for (const auto& dir : directions[k]) labels.back() += "\n" + dir;
+  }
+  labels.push_back(t0.cfg.name + " cycle\nthere and\nback");
   write_sample_sheet_png((fs::path(job_dir) / "samples.png").string(), rows, labels, step);
 }
 

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
 #include "facecycle/core/image_io.h"
 
@@ -82,16 +83,22 @@ cv::Mat plot_loss_curves(const LossHistory& history, int panel_width = 640,
 // rows[r][c]: BGR images of equal size; each row starts with its label. BGR CV_8UC3.
 cv::Mat make_sample_sheet(const std::vector<std::vector<cv::Mat>>& rows,
                           const std::vector<std::string>& labels, int cell = 96) {
-  const int label_w = 80, pad = 2;
+  const int label_w = 112, pad = 2;
   size_t cols = 0;
   for (auto& r : rows) cols = std::max(cols, r.size());
   cv::Mat out(int(rows.size()) * (cell + pad) + pad, label_w + int(cols) * (cell + pad) + pad,
               CV_8UC3, cv::Scalar(255, 255, 255));
   for (size_t r = 0; r < rows.size(); ++r) {
     const int y = pad + int(r) * (cell + pad);
-    if (r < labels.size())
-      cv::putText(out, labels[r], {4, y + cell / 2 + 5}, cv::FONT_HERSHEY_SIMPLEX, 0.5, {0, 0, 0},
-                  1, cv::LINE_AA);
+    if (r < labels.size()) {  // one line per '\n', centred on the row
+      std::vector<std::string> lines;
+      std::stringstream in(labels[r]);
+      for (std::string l; std::getline(in, l);) lines.push_back(l);
+      const int line_h = 15, top = y + cell / 2 - int(lines.size()) * line_h / 2 + 11;
+      for (size_t i = 0; i < lines.size(); ++i)
+        cv::putText(out, lines[i], {4, top + int(i) * line_h}, cv::FONT_HERSHEY_SIMPLEX,
+                    i == 0 ? 0.5 : 0.38, {0, 0, 0}, 1, cv::LINE_AA);
+    }
     for (size_t c = 0; c < rows[r].size(); ++c) {
       if (rows[r][c].empty()) continue;
       cv::Mat scaled;

@@ -20,7 +20,8 @@ using LossHistory = std::map<std::string, std::vector<std::pair<long, double>>>;
 // Both write a PNG through a temporary name, with the step in its metadata.
 void write_loss_curves_png(const std::string& path, const LossHistory& history, long step);
 
-// rows[r][c]: [H, W, 3] uint8 RGB faces of equal size; labels[r] names row r.
+// rows[r][c]: [H, W, 3] uint8 RGB faces of equal size; labels[r] names row r, one line per
+// '\n' (the task, then the directions its columns show).
 void write_sample_sheet_png(const std::string& path,
                             const std::vector<std::vector<torch::Tensor>>& rows,
                             const std::vector<std::string>& labels, long step);
