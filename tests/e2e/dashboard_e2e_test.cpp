@@ -228,7 +228,7 @@ TEST(DashboardBrowser, ShowsTheQueueRunsAndTransformsToTheirOwnerOnly) {
       std::regex_search(run.out, std::regex("data-src=\"[^\"]*samples.png\"[^>]*src=\"blob:")))
       << run.out;
   browser.screenshot(base + "#token=" + alice + "&/job/" + std::to_string(run_a),
-                     art + "/dashboard-run.png", 2000);
+                     art + "/dashboard-run.png", 1250);
 
   // A transform: before/after pairs loaded, the broken input listed with its error.
   RunResult xform = browser.dom(base + "#token=" + alice + "&/job/" + std::to_string(xf));
