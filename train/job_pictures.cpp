@@ -1,6 +1,7 @@
 #include "job_pictures.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "eval/attribute_judge.h"
@@ -77,7 +78,13 @@ void write_sample_sheet(const std::string& job_dir, ResnetGenerator G,
     for (const auto& dir : directions[k]) labels.back() += "\n" + dir;
   }
   labels.push_back(t0.cfg.name + " cycle\nthere and\nback");
-  write_sample_sheet_png((fs::path(job_dir) / "samples.png").string(), rows, labels, step);
+  const fs::path latest = fs::path(job_dir) / "samples.png";
+  write_sample_sheet_png(latest.string(), rows, labels, step);
+  // One sheet per checkpoint as well, so a run's progress can be looked back on (the dashboard
+  // shows them all); samples.png stays the newest for `fetch` and scripts.
+  char name[40];
+  std::snprintf(name, sizeof name, "samples_step%06ld.png", step);
+  fs::copy_file(latest, fs::path(job_dir) / name, fs::copy_options::overwrite_existing);
 }
 
 }  // namespace fc::train

@@ -1,5 +1,5 @@
 // The pictures a training job leaves in its job dir after each checkpoint: loss_curves.png and
-// samples.png.
+// samples.png (the newest sheet), plus samples_stepNNNNNN.png for each checkpoint.
 #pragma once
 
 #include <string>

@@ -75,6 +75,9 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
 
   EXPECT_TRUE(fs::exists(job + "/loss_curves.png"));
   EXPECT_TRUE(fs::exists(job + "/samples.png"));
+  for (const char* sheet :
+       {"samples_step000002.png", "samples_step000004.png", "samples_step000006.png"})
+    EXPECT_TRUE(fs::exists(job + "/" + sheet)) << "a sheet per checkpoint: " << sheet;
   EXPECT_TRUE(fs::exists(job + "/judge.pt"));
   EXPECT_DOUBLE_EQ(run.last_progress, 1.0);
   for (const char* m : {"age/loss_G", "race/loss_D", "step_time_ms", "age/steps", "race/steps"})
