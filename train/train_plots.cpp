@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "facecycle/core/image_io.h"
+#include "facecycle/core/plot_ticks.h"
 
 namespace fc::train {
 namespace {
@@ -14,34 +15,75 @@ namespace {
 const cv::Scalar kColours[] = {{200, 60, 40},  {40, 140, 40},  {40, 40, 200}, {160, 40, 160},
                                {20, 150, 200}, {120, 120, 20}, {90, 90, 90},  {200, 120, 160}};
 
-void draw_panel(
-    cv::Mat& panel, const std::string& title,
-    const std::vector<std::pair<std::string, const std::vector<std::pair<long, double>>*>>& lines) {
-  const int left = 60, right = 150, top = 24, bottom = 24;
-  const int w = panel.cols - left - right, h = panel.rows - top - bottom;
+using Lines = std::vector<std::pair<std::string, const std::vector<std::pair<long, double>>*>>;
+
+// The panel's data ranges; y is logarithmic when the losses span more than 30x (the first
+// steps' spikes would flatten everything after them on a linear axis).
+struct Axes {
   long s0 = LONG_MAX, s1 = LONG_MIN;
-  double v0 = 0, v1 = 1e-9;
+  double v0 = 0, v1 = 1e-9, pos_min = INFINITY;
+  bool log_y = false;
+  double y(double v) const { return log_y ? std::log10(std::max(v, pos_min)) : v; }
+};
+
+Axes axes_for(const Lines& lines) {
+  Axes a;
   for (auto& [name, pts] : lines)
     for (auto& [s, v] : *pts) {
-      s0 = std::min(s0, s);
-      s1 = std::max(s1, s);
-      if (std::isfinite(v)) v1 = std::max(v1, v);
+      a.s0 = std::min(a.s0, s);
+      a.s1 = std::max(a.s1, s);
+      if (!std::isfinite(v)) continue;
+      a.v1 = std::max(a.v1, v);
+      if (v > 0) a.pos_min = std::min(a.pos_min, v);
     }
-  if (s0 > s1) return;
-  if (s1 == s0) s1 = s0 + 1;
-  cv::rectangle(panel, {left, top, w, h}, {0, 0, 0}, 1);
-  cv::putText(panel, title, {left, top - 8}, cv::FONT_HERSHEY_SIMPLEX, 0.5, {0, 0, 0}, 1,
-              cv::LINE_AA);
+  if (a.s1 == a.s0) a.s1 = a.s0 + 1;
+  a.log_y = std::isfinite(a.pos_min) && a.v1 / a.pos_min > 30;
+  if (a.log_y) {
+    a.v0 = std::floor(std::log10(a.pos_min));
+    a.v1 = std::ceil(std::log10(a.v1));
+  }
+  return a;
+}
+
+void label(cv::Mat& m, const std::string& text, cv::Point at, double scale = 0.38,
+           cv::Scalar colour = {0, 0, 0}) {
+  cv::putText(m, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv::LINE_AA);
+}
+
+void draw_ticks(cv::Mat& panel, const Axes& a, cv::Rect r) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v1);
-  cv::putText(panel, buf, {4, top + 10}, cv::FONT_HERSHEY_SIMPLEX, 0.4, {0, 0, 0}, 1, cv::LINE_AA);
-  cv::putText(panel, "0", {4, top + h}, cv::FONT_HERSHEY_SIMPLEX, 0.4, {0, 0, 0}, 1, cv::LINE_AA);
-  std::snprintf(buf, sizeof buf, "step %ld", s1);
-  cv::putText(panel, buf, {left + w - 70, top + h + 16}, cv::FONT_HERSHEY_SIMPLEX, 0.4, {0, 0, 0},
-              1, cv::LINE_AA);
+  std::vector<double> yt;
+  if (a.log_y)
+    for (double e = a.v0; e <= a.v1; ++e) yt.push_back(e);
+  else
+    yt = fc::nice_ticks(a.v0, a.v1, 4);
+  for (double t : yt) {
+    const int y = r.y + r.height - int(std::lround((t - a.v0) / (a.v1 - a.v0) * r.height));
+    cv::line(panel, {r.x, y}, {r.x + r.width, y}, {225, 225, 225}, 1);
+    std::snprintf(buf, sizeof buf, "%.3g", a.log_y ? std::pow(10.0, t) : t);
+    label(panel, buf, {4, y + 4});
+  }
+  for (double t : fc::nice_ticks(double(a.s0), double(a.s1), 5)) {
+    const int x = r.x + int(std::lround((t - a.s0) / double(a.s1 - a.s0) * r.width));
+    cv::line(panel, {x, r.y + r.height}, {x, r.y + r.height + 4}, {0, 0, 0}, 1);
+    std::snprintf(buf, sizeof buf, "%.0f", t);
+    label(panel, buf, {x - 10, r.y + r.height + 16});
+  }
+  label(panel, "step", {r.x + r.width / 2 - 12, r.y + r.height + 32});
+  label(panel, a.log_y ? "loss (log)" : "loss", {r.x + r.width + 8, r.y + r.height});
+}
+
+void draw_panel(cv::Mat& panel, const std::string& title, const Lines& lines) {
+  const int left = 60, right = 150, top = 24, bottom = 40;
+  const cv::Rect r(left, top, panel.cols - left - right, panel.rows - top - bottom);
+  const Axes a = axes_for(lines);
+  if (a.s0 > a.s1) return;
+  draw_ticks(panel, a, r);
+  cv::rectangle(panel, r, {0, 0, 0}, 1);
+  label(panel, title, {left, top - 8}, 0.5);
   auto to_px = [&](long s, double v) {
-    double x = left + (s - s0) * double(w) / (s1 - s0);
-    double y = top + h - std::clamp(v / (v1 - v0), 0.0, 1.0) * h;
+    double x = r.x + (s - a.s0) * double(r.width) / (a.s1 - a.s0);
+    double y = r.y + r.height - std::clamp((a.y(v) - a.v0) / (a.v1 - a.v0), 0.0, 1.0) * r.height;
     return cv::Point(int(std::lround(x)), int(std::lround(y)));
   };
   int k = 0;
@@ -51,15 +93,14 @@ void draw_panel(
     for (auto& [s, v] : *pts)
       if (std::isfinite(v)) poly.push_back(to_px(s, v));
     if (poly.size() > 1) cv::polylines(panel, poly, false, colour, 1, cv::LINE_AA);
-    cv::putText(panel, name, {left + w + 8, top + 14 + 16 * k}, cv::FONT_HERSHEY_SIMPLEX, 0.45,
-                colour, 1, cv::LINE_AA);
+    label(panel, name, {r.x + r.width + 8, r.y + 14 + 16 * k}, 0.45, colour);
     ++k;
   }
 }
 
 // BGR CV_8UC3
 cv::Mat plot_loss_curves(const LossHistory& history, int panel_width = 640,
-                         int panel_height = 240) {
+                         int panel_height = 260) {
   std::map<std::string,
            std::vector<std::pair<std::string, const std::vector<std::pair<long, double>>*>>>
       panels;

@@ -38,12 +38,6 @@ std::string num(double v) {
   return buf;
 }
 
-double round_to_12_digits(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.12g", v);
-  return std::strtod(buf, nullptr);
-}
-
 struct Range {
   double lo = std::numeric_limits<double>::infinity();
   double hi = -std::numeric_limits<double>::infinity();
@@ -124,22 +118,6 @@ void draw_series(std::ostringstream& o, const PlotPanel& p, const Frame& f) {
 }
 
 }  // namespace
-
-std::vector<double> nice_ticks(double lo, double hi, int about) {
-  std::vector<double> ticks;
-  if (!(lo <= hi) || !std::isfinite(lo) || !std::isfinite(hi)) return ticks;
-  if (hi == lo) return {lo};
-  const double raw = (hi - lo) / std::max(1, about);
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = mag;  // the 1, 2, 5 or 10 times mag nearest raw (on a log scale)
-  for (double m : {2.0, 5.0, 10.0})
-    if (std::abs(std::log(m * mag / raw)) < std::abs(std::log(step / raw))) step = m * mag;
-  // Multiples of step counted in integers, so that 0.1 + 0.2 never prints as 0.30000000000000004.
-  for (long long k = static_cast<long long>(std::ceil(lo / step - 1e-9));
-       k * step <= hi + step * 1e-9; ++k)
-    ticks.push_back(round_to_12_digits(static_cast<double>(k) * step));
-  return ticks;
-}
 
 std::vector<std::pair<double, double>> smooth(const std::vector<std::pair<double, double>>& pts,
                                               int window) {

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "facecycle/core/plot_ticks.h"
+
 namespace fcc {
 
 struct PlotSeries {
@@ -22,8 +24,7 @@ struct PlotPanel {
 // Panels in a grid `columns` wide; series keep their colour across panels by position.
 std::string svg_plot(const std::vector<PlotPanel>& panels, int columns = 2);
 
-// "Nice" tick values covering [lo, hi]: steps of 1, 2 or 5 times a power of ten.
-std::vector<double> nice_ticks(double lo, double hi, int about = 5);
+using fc::nice_ticks;
 
 // A trailing mean over `window` points, so that noisy per-step losses read as curves.
 std::vector<std::pair<double, double>> smooth(const std::vector<std::pair<double, double>>& pts,
