@@ -34,9 +34,9 @@ constexpr const char* kYuNetFile = "face_detection_yunet_2022mar.onnx";
 std::string default_yunet_model() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&default_yunet_model), &info) && info.dli_fname) {
-    auto installed = (std::filesystem::path(info.dli_fname).parent_path() /
-                      FC_PLUGINS_TO_MODELS / kYuNetFile)
-                         .lexically_normal();
+    auto installed =
+        (std::filesystem::path(info.dli_fname).parent_path() / FC_PLUGINS_TO_MODELS / kYuNetFile)
+            .lexically_normal();
     std::error_code ec;
     if (std::filesystem::is_regular_file(installed, ec)) return installed.string();
   }
