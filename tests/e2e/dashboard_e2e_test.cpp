@@ -24,40 +24,14 @@ using nlohmann::json;
 
 namespace {
 
-// A few seconds of training on synthetic faces (as runs_e2e_test.cpp), two stages so that the
-// curves show a stage change, and an evaluation at the end.
+// A few seconds of training, two stages so that the curves show a stage change, and an
+// evaluation at the end.
 std::string tiny_run(const std::string& model, int seed) {
-  return "seed = " + std::to_string(seed) + "\nthreads = 1\nmodel_name = \"" + model + "\"\n" +
-         R"(
-[data]
-synthetic = {n = 80, seed = 5}
-heldout_fraction = 0.3
-workers = 1
-[tasks.age]
-a = {age = [20, 29]}
-b = {age = [50, 59]}
-[tasks.race]
-a = {race = [0]}
-b = {race = [1]}
-[generator]
-width = 8
-blocks = 2
-[discriminator]
-width = 8
-[[stages]]
-size = 16
-steps = 6
-batch = 2
-[[stages]]
-size = 24
-steps = 4
-batch = 2
-[checkpoint]
-every = 3
-[eval]
-judge_steps = 5
-faces = 4
-)";
+  return tiny_train_config(model,
+                           "[[stages]]\nsize = 16\nsteps = 6\nbatch = 2\n"
+                           "[[stages]]\nsize = 24\nsteps = 4\nbatch = 2\n",
+                           "[checkpoint]\nevery = 3\n[eval]\njudge_steps = 5\nfaces = 4\n", "",
+                           seed);
 }
 
 int free_port() {

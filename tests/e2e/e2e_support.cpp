@@ -81,6 +81,29 @@ void write_file(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+std::string tiny_train_config(const std::string& model, const std::string& stages,
+                              const std::string& tail, const std::string& top, int seed) {
+  return top + "\nseed = " + std::to_string(seed) + "\nthreads = 1\nmodel_name = \"" + model +
+         "\"\n" + R"(
+[data]
+synthetic = {n = 80, seed = 5}
+heldout_fraction = 0.3
+workers = 1
+[tasks.age]
+a = {age = [20, 29]}
+b = {age = [50, 59]}
+[tasks.race]
+a = {race = [0]}
+b = {race = [1]}
+[generator]
+width = 8
+blocks = 2
+[discriminator]
+width = 8
+)" + stages +
+         tail;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

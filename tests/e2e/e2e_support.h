@@ -42,6 +42,12 @@ cv::Mat make_test_image(int width, int height, int seed);
 std::vector<std::string> write_png_set(const std::string& dir, int count, int width = 96,
                                        int height = 64);
 void write_file(const std::string& path, const std::string& bytes);
+
+// A training config for the real `train` plugin that runs in seconds: synthetic faces, the age
+// and race tasks, 8-wide networks. `top` goes before the tables (run_name, tags), `stages` holds
+// the [[stages]] tables and `tail` the rest ([checkpoint], [eval]).
+std::string tiny_train_config(const std::string& model, const std::string& stages,
+                              const std::string& tail, const std::string& top = "", int seed = 3);
 std::string read_file(const std::string& path);
 
 struct RunResult {

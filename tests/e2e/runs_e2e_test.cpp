@@ -13,35 +13,12 @@ using nlohmann::json;
 
 namespace {
 
-// A few seconds of training on synthetic faces, with a quickly trained judge so that the run
-// ends with an evaluation.
+// A few seconds of training with a quickly trained judge, so that the run ends with an
+// evaluation.
 std::string tiny_run(const std::string& extra_top, const std::string& model) {
-  return extra_top + "\nseed = 3\nthreads = 1\nmodel_name = \"" + model + "\"\n" + R"(
-[data]
-synthetic = {n = 80, seed = 5}
-heldout_fraction = 0.3
-workers = 1
-[tasks.age]
-a = {age = [20, 29]}
-b = {age = [50, 59]}
-[tasks.race]
-a = {race = [0]}
-b = {race = [1]}
-[generator]
-width = 8
-blocks = 2
-[discriminator]
-width = 8
-[[stages]]
-size = 16
-steps = 6
-batch = 2
-[checkpoint]
-every = 3
-[eval]
-judge_steps = 5
-faces = 4
-)";
+  return tiny_train_config(model, "[[stages]]\nsize = 16\nsteps = 6\nbatch = 2\n",
+                           "[checkpoint]\nevery = 3\n[eval]\njudge_steps = 5\nfaces = 4\n",
+                           extra_top);
 }
 
 size_t count(const std::string& text, const std::string& what) {
