@@ -1,6 +1,5 @@
 #include "connection.h"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "facecycle/core/loopback.h"
+
 namespace fcc {
 
 namespace {
@@ -26,31 +27,6 @@ std::string env(const char* name) {
 bool env_flag(const char* name) {
   const std::string v = env(name);
   return v == "1" || v == "true" || v == "yes";
-}
-
-// "host" of host:port, [v6]:port and gRPC's dns:/ipv4:/ipv6: target forms.
-std::string target_host(std::string a) {
-  for (const char* p : {"dns:///", "dns:", "ipv4:", "ipv6:"})
-    if (a.rfind(p, 0) == 0) a = a.substr(std::strlen(p));
-  if (!a.empty() && a.front() == '[') {
-    auto close = a.find(']');
-    return close == std::string::npos ? a : a.substr(1, close - 1);
-  }
-  auto colon = a.rfind(':');
-  if (colon != std::string::npos && a.find(':') == colon) return a.substr(0, colon);
-  return a;
-}
-
-// The daemon's rule (daemon/service/tls.cpp): 127.0.0.0/8, ::1 and "localhost" never leave the
-// machine; any other name might, whatever it resolves to today.
-bool is_loopback_target(const std::string& address) {
-  std::string host = target_host(address);
-  std::transform(host.begin(), host.end(), host.begin(), ::tolower);
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 // `what` names the flag and its variable, so the message says where the path came from.
@@ -219,7 +195,7 @@ Connection::Connection(const GlobalOptions& given)
   tls_ = opts.tls && !unix_socket;  // the socket never leaves the machine
   // Checked before connecting, so a token never reaches the wire unencrypted.
   if (!tls_ && !unix_socket && !token_.empty() && !opts.allow_plaintext_tokens &&
-      !is_loopback_target(address_))
+      !fc::is_loopback_address(address_))
     throw CliError("refusing to send your token in plain text to " + address_ +
                    ", which is not this machine: anyone on the network path could read and "
                    "reuse it. Pass --tls-ca FILE (the CA that signed the daemon's certificate) "

@@ -1,18 +1,18 @@
 #include "service/tls.h"
 
-#include <arpa/inet.h>
 #include <grpcpp/security/server_credentials.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "facecycle/core/loopback.h"
 
 namespace fcd {
 
@@ -96,37 +96,12 @@ void check_cert_and_key(const Config& c, const std::string& cert_pem, const std:
   }
 }
 
-// "host" of host:port, [v6]:port and gRPC's ipv4:/ipv6:/dns: forms; empty for ":port".
-std::string listen_host(std::string a) {
-  for (const char* p : {"dns:///", "dns:", "ipv4:", "ipv6:"})
-    if (a.rfind(p, 0) == 0) a = a.substr(std::strlen(p));
-  if (!a.empty() && a.front() == '[') {
-    auto close = a.find(']');
-    return close == std::string::npos ? a : a.substr(1, close - 1);
-  }
-  auto colon = a.rfind(':');
-  // More than one colon without brackets: a bare IPv6 address with no port.
-  if (colon != std::string::npos && a.find(':') == colon) return a.substr(0, colon);
-  return a;
-}
-
 }  // namespace
 
 bool is_unix_listen(const std::string& listen) { return listen.rfind("unix", 0) == 0; }
 
 bool is_loopback_listen(const std::string& listen) {
-  if (is_unix_listen(listen)) return false;
-  std::string host = listen_host(listen);
-  std::transform(host.begin(), host.end(), host.begin(), ::tolower);
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
+  return !is_unix_listen(listen) && fc::is_loopback_address(listen);
 }
 
 void check_transport_security(const Config& cfg) {
