@@ -4,22 +4,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <system_error>
+
+#include "facecycle/core/text_fields.h"
 
 namespace fc::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string cell;
-  while (std::getline(in, cell, ',')) out.push_back(cell);
-  if (!s.empty() && s.back() == ',') out.emplace_back();
-  return out;
-}
 
 std::string number(double v) {
   char buf[32];
@@ -40,18 +32,17 @@ void MetricsCsv::load(long resumed_step) {
   std::ifstream in(path_);
   std::string header;
   if (resumed_step <= 0 || !std::getline(in, header)) return;
-  std::vector<std::string> names = split_commas(header);
-  if (names.empty() || names.front() != "step") return;
+  const auto names = fc::split_fields(header, ',');
+  if (names.front() != "step") return;
   columns_.assign(names.begin() + 1, names.end());
   std::string text;
   while (std::getline(in, text)) {
-    std::vector<std::string> cells = split_commas(text);
-    if (cells.empty()) continue;
+    const auto cells = fc::split_fields(text, ',');
     Row r;
     try {
-      r.step = std::stol(cells[0]);
+      r.step = std::stol(std::string(cells[0]));
       for (size_t i = 1; i < cells.size() && i <= columns_.size(); ++i)
-        if (!cells[i].empty()) r.values[columns_[i - 1]] = std::stod(cells[i]);
+        if (!cells[i].empty()) r.values[columns_[i - 1]] = std::stod(std::string(cells[i]));
     } catch (const std::exception&) {
       continue;  // a line cut short by a kill
     }

@@ -19,8 +19,6 @@ class MetricsCsv {
   // Writes the open row (at checkpoints and the end, so the file is whole when a run stops).
   void flush();
 
-  const std::vector<std::string>& columns() const { return columns_; }
-
  private:
   struct Row {
     long step = 0;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "facecycle/core/text_fields.h"
 #include "json_view.h"
 #include "svg_plot.h"
 #include "text_view.h"
@@ -138,19 +139,13 @@ std::map<std::string, std::vector<std::pair<double, double>>> fetch_curves(Conne
   std::string line;
   std::vector<std::string> names;
   std::map<std::string, std::vector<std::pair<double, double>>> curves;
-  auto cells = [](const std::string& l) {
-    std::vector<std::string> out;
-    std::stringstream s(l);
-    for (std::string c; std::getline(s, c, ',');) out.push_back(c);
-    return out;
-  };
-  if (std::getline(in, line)) names = cells(line);
+  if (std::getline(in, line))
+    for (auto name : fc::split_fields(line, ',')) names.emplace_back(name);
   while (std::getline(in, line)) {
-    auto c = cells(line);
-    if (c.empty()) continue;
-    const double step = std::atof(c[0].c_str());
+    const auto c = fc::split_fields(line, ',');
+    const double step = std::atof(std::string(c[0]).c_str());
     for (size_t i = 1; i < c.size() && i < names.size(); ++i)
-      if (!c[i].empty()) curves[names[i]].emplace_back(step, std::atof(c[i].c_str()));
+      if (!c[i].empty()) curves[names[i]].emplace_back(step, std::atof(std::string(c[i]).c_str()));
   }
   return curves;
 }

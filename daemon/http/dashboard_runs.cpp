@@ -9,6 +9,7 @@
 #include <set>
 #include <string_view>
 
+#include "facecycle/core/text_fields.h"
 #include "http/dashboard_api.h"
 #include "service/job_files.h"
 #include "text_limits.h"
@@ -25,23 +26,13 @@ constexpr int kDefaultPoints = 500;
 constexpr int kMaxPoints = 4000;
 constexpr int64_t kMaxCardBytes = 1 << 20;
 
-std::vector<std::string_view> split(std::string_view text, char sep) {
-  std::vector<std::string_view> out;
-  for (size_t at = 0;;) {
-    size_t next = text.find(sep, at);
-    out.push_back(text.substr(at, next == std::string_view::npos ? next : next - at));
-    if (next == std::string_view::npos) return out;
-    at = next + 1;
-  }
-}
-
 // metrics.csv in at most `points` rows: each row the mean of a run of consecutive steps (at the
 // last of them), so a 100,000-step run is drawn from a few hundred points and keeps its shape.
 json thin_csv(std::string_view text, int points) {
-  auto lines = split(text, '\n');
+  auto lines = fc::split_fields(text, '\n');
   while (!lines.empty() && lines.back().empty()) lines.pop_back();
   if (lines.empty()) return {{"columns", json::array()}, {"steps", json::array()}, {"rows", 0}};
-  const auto header = split(lines[0], ',');
+  const auto header = fc::split_fields(lines[0], ',');
   const size_t rows = lines.size() - 1, cols = header.size();
   const size_t bucket = std::max<size_t>(1, (rows + points - 1) / points);
   json steps = json::array();
@@ -49,7 +40,7 @@ json thin_csv(std::string_view text, int points) {
   std::vector<double> sum(cols);
   std::vector<int> n(cols);
   for (size_t r = 0; r < rows; ++r) {
-    const auto cells = split(lines[r + 1], ',');
+    const auto cells = fc::split_fields(lines[r + 1], ',');
     for (size_t c = 1; c < cols && c < cells.size(); ++c) {
       if (cells[c].empty()) continue;
       const double v = std::strtod(std::string(cells[c]).c_str(), nullptr);
@@ -131,7 +122,7 @@ json DashboardApi::compare(const User& u, const Query& q) {
   auto it = q.find("ids");
   const std::string ids = it == q.end() ? "" : it->second;
   std::vector<int64_t> list;
-  for (auto part : split(ids, ',')) {
+  for (auto part : fc::split_fields(ids, ',')) {
     const int64_t id = parse_job_id(std::string(part));
     if (std::find(list.begin(), list.end(), id) == list.end()) list.push_back(id);
     if (list.size() > 4) break;
