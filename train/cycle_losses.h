@@ -60,6 +60,7 @@ struct GLoss {
   double loss_cls = 0;                        // weighted domain classification of the fakes
   double loss_colour = 0;                     // weighted colour shift (TaskConfig::keep_colour)
   double loss_smooth = 0;                     // weighted change detail (TaskConfig::smooth_change)
+  double loss_local = 0;                      // weighted local adversarial term (train_step.cpp)
   CycleImages images;
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };

@@ -156,6 +156,8 @@ void parse_networks(const toml::table* generator, const toml::table* discriminat
   if (discriminator) {
     TomlReader r(*discriminator, "discriminator.");
     c.d_width = static_cast<int>(r.integer("width", 64, 4, 512));
+    c.d_local_layers = static_cast<int>(r.integer("local_layers", 0, 0, 3));
+    c.lambda_local = r.number("local_weight", 1.0, 0.0, 1000.0);
     r.finish();
   }
 }

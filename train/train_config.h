@@ -74,6 +74,12 @@ struct TrainConfig {
   // the average keeps what they share (Karras et al., used by stargan-v2 at 0.999).
   double g_ema = 0.0;
   int d_width = 64;
+  // A second PatchGAN per direction with this many stride-2 layers (0: none). At 64 px the main
+  // one sees the whole face (70 px field), so it judges shape and shading; a 1-layer one sees
+  // 16 px patches (an eye corner, a cheek) and asks for the texture there: wrinkles, stubble,
+  // pores (pix2pixHD's multi-scale idea, turned towards smaller fields).
+  int d_local_layers = 0;
+  double lambda_local = 1.0;  // weight of the local adversarial term against lambda_gan's
 
   // losses
   LossPreset loss_preset = LossPreset::kPaper;

@@ -128,6 +128,10 @@ template <typename Visitor>
 void visit_task(TaskState& t, Visitor& v) {
   v.nested("D_A/" + t.name, *t.D_A);
   v.nested("D_B/" + t.name, *t.D_B);
+  if (t.D_A_local) {
+    v.nested("D_A_local/" + t.name, *t.D_A_local);
+    v.nested("D_B_local/" + t.name, *t.D_B_local);
+  }
   v.nested("optD/" + t.name, *t.optD);
   if (t.C) {
     v.nested("C/" + t.name, *t.C);

@@ -21,9 +21,11 @@ namespace fc::train {
 // One task's part: its discriminators, domain classifier, their optimisers, the pools of past
 // fakes and the loaders.
 struct TaskState {
-  std::string name;                 // names the task's checkpoint entries
-  PatchDiscriminator D_A{nullptr};  // judges domain B (fake_B vs real_B)
-  PatchDiscriminator D_B{nullptr};  // judges domain A
+  std::string name;                       // names the task's checkpoint entries
+  PatchDiscriminator D_A{nullptr};        // judges domain B (fake_B vs real_B)
+  PatchDiscriminator D_B{nullptr};        // judges domain A
+  PatchDiscriminator D_A_local{nullptr};  // discriminator.local_layers > 0: small-field D_A
+  PatchDiscriminator D_B_local{nullptr};  // and D_B; optD steps them with D_A and D_B
   std::unique_ptr<torch::optim::Adam> optD;
   PatchDiscriminator C{nullptr};  // domain classifier (losses.lambda_cls > 0): logit of "B"
   std::unique_ptr<torch::optim::Adam> optC;

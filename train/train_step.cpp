@@ -45,7 +45,9 @@ class Bf16Autocast {
 // While G learns, the discriminators and the classifier are frozen so that no gradients are
 // spent on them.
 void set_requires_grad(TaskState& t, bool on) {
-  for (auto* m : {t.D_A.ptr().get(), t.D_B.ptr().get(), t.C ? t.C.ptr().get() : nullptr})
+  auto get = [](auto& net) { return net ? net.ptr().get() : nullptr; };
+  for (torch::nn::Module* m :
+       {get(t.D_A), get(t.D_B), get(t.D_A_local), get(t.D_B_local), get(t.C)})
     if (m)
       for (auto& p : m->parameters()) p.set_requires_grad(on);
 }
@@ -69,6 +71,12 @@ GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
                                   change_detail_loss(batch.real_B, im.fake_A));
     g.total = g.total + detail * task.cfg.smooth_change;
     g.loss_smooth = detail.item<double>() * task.cfg.smooth_change;
+  }
+  if (t.D_A_local) {
+    torch::Tensor local = 0.5 * (lsgan_loss(t.D_A_local->forward(im.fake_B), 1.f) +
+                                 lsgan_loss(t.D_B_local->forward(im.fake_A), 1.f));
+    g.total = g.total + local * st.local_gan;
+    g.loss_local = local.item<double>() * st.local_gan;
   }
   if (t.C) {
     torch::Tensor cls =
@@ -105,6 +113,7 @@ GLoss backward_G(TrainState& s, TaskState& t, const CycleBatch& batch, const Tas
 
 struct DLoss {
   torch::Tensor loss_D_A, loss_D_B, loss_C;  // loss_C: undefined without a classifier
+  torch::Tensor loss_D_local;                // undefined without local discriminators
 };
 
 // The discriminators learn from pooled fakes (a history of G's outputs, Shrivastava et al.);
@@ -117,14 +126,19 @@ DLoss backward_D(TaskState& t, const CycleBatch& batch, const CycleImages& im,
   {
     Bf16Autocast autocast(st.bf16, st.device);
     const double neg = st.weights.d_source_negatives;
-    d.loss_D_A =
-        compute_d_loss(t.D_A, batch.real_B, t.pool_fake_B->query(im.fake_B), batch.real_A, neg);
-    d.loss_D_B =
-        compute_d_loss(t.D_B, batch.real_A, t.pool_fake_A->query(im.fake_A), batch.real_B, neg);
+    const torch::Tensor pooled_B = t.pool_fake_B->query(im.fake_B);
+    const torch::Tensor pooled_A = t.pool_fake_A->query(im.fake_A);
+    d.loss_D_A = compute_d_loss(t.D_A, batch.real_B, pooled_B, batch.real_A, neg);
+    d.loss_D_B = compute_d_loss(t.D_B, batch.real_A, pooled_A, batch.real_B, neg);
+    if (t.D_A_local)
+      d.loss_D_local =
+          0.5 * (compute_d_loss(t.D_A_local, batch.real_B, pooled_B, batch.real_A, neg) +
+                 compute_d_loss(t.D_B_local, batch.real_A, pooled_A, batch.real_B, neg));
     if (t.C) d.loss_C = domain_cls_loss(t.C, batch.real_A, batch.real_B, st.cls_input);
   }
   torch::Tensor all = d.loss_D_A + d.loss_D_B;
   if (d.loss_C.defined()) all = all + d.loss_C;
+  if (d.loss_D_local.defined()) all = all + d.loss_D_local;
   all.backward();
   t.optD->step();
   if (t.optC) t.optC->step();
@@ -144,6 +158,10 @@ StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
   l.loss_D_B = d.loss_D_B.item<double>();
   if (task.cfg.keep_colour > 0) l.loss_colour = g.loss_colour;
   if (task.cfg.smooth_change > 0) l.loss_smooth = g.loss_smooth;
+  if (d.loss_D_local.defined()) {
+    l.loss_G_local = g.loss_local;
+    l.loss_D_local = d.loss_D_local.item<double>();
+  }
   if (d.loss_C.defined()) {
     l.loss_cls_fake = g.loss_cls;
     l.loss_cls_real = d.loss_C.item<double>();
@@ -164,6 +182,7 @@ StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task) {
   st.cls_input = task.cls_input;
   st.bf16 = cfg.precision == Precision::kBf16;
   st.g_ema = cfg.g_ema;
+  st.local_gan = cfg.d_local_layers > 0 ? cfg.lambda_gan * cfg.lambda_local : 0.0;
   st.device = training_device(cfg);
   return st;
 }

@@ -257,10 +257,20 @@ void TrainingRun::build_discriminators(TaskState& t, const TaskConfig& task, int
   d.layers = layers;
   t.D_A = PatchDiscriminator(d);
   t.D_B = PatchDiscriminator(d);
-  t.D_A->to(device_);
-  t.D_B->to(device_);
-  std::vector<torch::Tensor> params = t.D_A->parameters();
-  for (auto& p : t.D_B->parameters()) params.push_back(p);
+  std::vector<PatchDiscriminator> all = {t.D_A, t.D_B};
+  if (cfg_.d_local_layers > 0) {
+    DiscriminatorOptions local = d;
+    local.layers = cfg_.d_local_layers;
+    t.D_A_local = PatchDiscriminator(local);
+    t.D_B_local = PatchDiscriminator(local);
+    all.push_back(t.D_A_local);
+    all.push_back(t.D_B_local);
+  }
+  std::vector<torch::Tensor> params;
+  for (auto& D : all) {
+    D->to(device_);
+    for (auto& p : D->parameters()) params.push_back(p);
+  }
   t.optD = make_adam(params, cfg_);
   t.d_layers = layers;
   if (task.lambda_cls > 0) {

@@ -103,6 +103,15 @@ TEST(TrainerConfig, SourceNegativesAreOffUnlessSet) {
       std::string::npos);
 }
 
+TEST(TrainerConfig, LocalDiscriminatorsAreOffUnlessSet) {
+  EXPECT_EQ(parse_train_config(kMinimal).d_local_layers, 0);
+  const auto c = parse_train_config(with("[discriminator]\nlocal_layers = 1\nlocal_weight = 2\n"));
+  EXPECT_EQ(c.d_local_layers, 1);
+  EXPECT_DOUBLE_EQ(c.lambda_local, 2.0);
+  EXPECT_NE(error_for(with("[discriminator]\nlocal_layers = 5\n")).find("local_layers"),
+            std::string::npos);
+}
+
 TEST(TrainerConfig, DomainClassifierAndEmaAreOffUnlessSet) {
   EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).lambda_cls, 0.0);
   EXPECT_DOUBLE_EQ(parse_train_config(kMinimal).g_ema, 0.0);

@@ -39,9 +39,10 @@ std::vector<torch::Tensor> model_weights(const std::string& path) {
 }
 
 void resume_case(const std::string& stages, long cancel_at, long total,
-                 const std::string& extra = "", const std::string& generator_extra = "") {
-  const std::string config =
-      tiny_config(stages, "[checkpoint]\nevery = 3\nkeep_last = 2\n" + extra, generator_extra);
+                 const std::string& extra = "", const std::string& generator_extra = "",
+                 const std::string& discriminator_extra = "") {
+  const std::string config = tiny_config(stages, "[checkpoint]\nevery = 3\nkeep_last = 2\n" + extra,
+                                         generator_extra, discriminator_extra);
   auto fresh_dir = make_temp_dir("fresh"), job = make_temp_dir("resumed");
   RecordedRun fresh = run_trainer(config, fresh_dir, fresh_dir + "/models");
   ASSERT_EQ(fresh.models.size(), 1u);
@@ -89,4 +90,10 @@ TEST(TrainerResume, AcrossAStageChange) {
 TEST(TrainerResume, WithDomainClassifierAndEma) {
   resume_case("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n", 4, 8, "[losses]\nlambda_cls = 1.0\n",
               "ema = 0.9\n");
+}
+
+// The local discriminators share optD with the main ones and are part of the exact resume.
+TEST(TrainerResume, WithLocalDiscriminators) {
+  resume_case("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n", 4, 8, "", "",
+              "local_layers = 1\nlocal_weight = 0.5\n");
 }

@@ -66,7 +66,8 @@ inline RecordedRun run_trainer(const std::string& config, const std::string& job
 // A small two-task synthetic config; `extra` is appended (stages, checkpoint, ...).
 // `generator_extra` adds keys to the [generator] table (a TOML table cannot be reopened later).
 inline std::string tiny_config(const std::string& stages, const std::string& extra = "",
-                               const std::string& generator_extra = "") {
+                               const std::string& generator_extra = "",
+                               const std::string& discriminator_extra = "") {
   return R"(
 seed = 3
 threads = 1
@@ -88,6 +89,8 @@ blocks = 2
          R"(
 [discriminator]
 width = 8
+)" + discriminator_extra +
+         R"(
 [eval]
 enabled = false
 )" + stages +
