@@ -57,6 +57,8 @@ void read_service_keys(fc::TomlReader& r, Config& c) {
       int(r.integer("max_running_per_user", c.max_running_per_user, 0, 100000));
   c.http_listen = r.string("http_listen", c.http_listen);
   c.database = r.string("database", c.database);
+  c.lease_seconds = int(r.integer("lease_seconds", c.lease_seconds, 1, 3600));
+  c.claim_batch = int(r.integer("claim_batch", c.claim_batch, 0, 1024));
   c.max_batch = int(r.integer("max_batch", c.max_batch, 1, 1024));
   c.max_wait_ms = int(r.integer("max_wait_ms", c.max_wait_ms, 0, 10000));
   c.keep_detail = r.boolean("keep_detail", c.keep_detail);

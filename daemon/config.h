@@ -45,6 +45,11 @@ struct Config {
   // The job store (store/open_job_store.h): empty = SQLite in the data dir; "postgresql://..." =
   // a PostgreSQL database (docs/SCALE.md).
   std::string database;
+  // Claims are leases (store/lease_keeper.h), renewed every third of lease_seconds: a daemon
+  // silent for longer loses its items to the others. claim_batch: the items one claim takes and
+  // the most ends recorded in one commit (0: as many as workers).
+  int lease_seconds = 30;
+  int claim_batch = 0;
   // HOST:PORT of the HTTP listener (/metrics, /healthz; http/listener.h); empty: none.
   std::string http_listen;
   int max_batch = 16;

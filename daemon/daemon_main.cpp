@@ -33,6 +33,7 @@
 #include "service/reflection_v1.h"
 #include "service/tls.h"
 #include "store/database.h"
+#include "store/lease_keeper.h"
 #include "store/migrations.h"
 #include "store/open_job_store.h"
 #include "store/retention.h"
@@ -98,6 +99,17 @@ std::unique_ptr<JobStore> open_store(const Config& cfg, Database& queue_db) {
   return store;
 }
 
+// This daemon's lease holder: its node is the host and data dir, which one daemon at a time
+// holds (lock_data_dir), so at start every item an earlier run of the node held is dead.
+LeaseHolder lease_holder_for(const Config& cfg) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::error_code ec;
+  auto dir = fs::weakly_canonical(fs::absolute(cfg.data_dir), ec);
+  return make_lease_holder(std::string(host) + ":" + (ec ? cfg.data_dir : dir.string()),
+                           std::chrono::seconds(cfg.lease_seconds));
+}
+
 // Puts the queue back in order after the last stop, however it ended, and arms the crash note
 // for this run.
 JobStore::Recovery recover_queue(const Config& cfg, JobStore& queue) {
@@ -120,7 +132,11 @@ JobStore::Recovery recover_queue(const Config& cfg, JobStore& queue) {
   for (auto id : unfinished) {
     auto j = queue.get_job(id);
     if (j && j->kind == JobKind::kTransform && !j->output_dir.empty()) {
-      int n = remove_stale_temp_files(j->output_dir);
+      // With a shared store other daemons may be writing there now: only the dead ones' files.
+      int n =
+          cfg.database.empty()
+              ? remove_stale_temp_files(j->output_dir)
+              : remove_stale_temp_files(j->output_dir, std::chrono::seconds(2 * cfg.lease_seconds));
       if (n) spdlog::info("job {}: removed {} half-written temporary file(s)", id, n);
     }
   }
@@ -300,8 +316,13 @@ int run_daemon(Config cfg) {
   auto store = open_store(cfg, queue_db);
   if (!store) return 1;
   JobStore& queue = *store;
+  queue.set_lease_holder(lease_holder_for(cfg));
+  spdlog::info("lease holder {} ({} s leases)", queue.lease_holder().id, cfg.lease_seconds);
   Auth auth(aux_db);
   const auto rec = recover_queue(cfg, queue);
+  // Renews this daemon's leases and re-queues the items of daemons that died; it outlives the
+  // workers, whose items it keeps leased while they finish.
+  auto leases = std::make_unique<LeaseKeeper>(queue);
   const AllowedRoots roots = allowed_roots(cfg);
 
   if (cfg.plugin_dirs.empty()) cfg.plugin_dirs = default_plugin_dirs();
@@ -338,6 +359,7 @@ int run_daemon(Config cfg) {
   run_until_signal(queue, stopping);
   set_serving(*server, false);
   drain_workers(pool);
+  leases.reset();
   retention.reset();  // before spdlog::shutdown: a pass in progress still logs
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (std::string sock = unix_path(cfg.listen); !sock.empty()) fs::remove(sock);

@@ -1,8 +1,16 @@
 #include "paths.h"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
 #include <regex>
+#include <set>
 
 #include "text_limits.h"
 
@@ -180,15 +188,55 @@ std::vector<std::string> list_image_files(const std::string& dir) {
   return out;
 }
 
-int remove_stale_temp_files(const std::string& dir) {
+namespace {
+
+// The writer's PID in a temporary name ".NAME.tmp-PID-..."; none when it is not one.
+std::optional<long> temp_file_writer(const std::string& name) {
   // The pattern of fc::write_image_atomic's temporary names (core/src/image/image_io.cpp).
-  static const std::regex tmp_re(R"(^\..+\.tmp-[0-9]+-.*$)");
+  static const std::regex tmp_re(R"(^\..+\.tmp-([0-9]+)-.*$)");
+  std::smatch m;
+  if (!std::regex_match(name, m, tmp_re)) return std::nullopt;
+  return std::strtol(m[1].str().c_str(), nullptr, 10);
+}
+
+int remove_temp_files_if(const std::string& dir,
+                         const std::function<bool(const fs::directory_entry&, long)>& stale) {
   int n = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     if (!e.is_regular_file(ec)) continue;
-    if (std::regex_match(e.path().filename().string(), tmp_re) && fs::remove(e.path(), ec)) ++n;
+    auto pid = temp_file_writer(e.path().filename().string());
+    if (pid && stale(e, *pid) && fs::remove(e.path(), ec)) ++n;
   }
+  return n;
+}
+
+}  // namespace
+
+int remove_stale_temp_files(const std::string& dir) {
+  return remove_temp_files_if(dir, [](const fs::directory_entry&, long) { return true; });
+}
+
+int remove_stale_temp_files(const std::string& dir, std::chrono::seconds min_age) {
+  return remove_temp_files_if(dir, [&](const fs::directory_entry& e, long pid) {
+    if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) return false;
+    std::error_code ec;
+    auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
+    return !ec && age > min_age;
+  });
+}
+
+int remove_temp_files_of(const std::vector<std::string>& targets) {
+  std::map<fs::path, std::set<std::string>> names_by_dir;
+  for (const auto& t : targets)
+    if (!t.empty()) names_by_dir[fs::path(t).parent_path()].insert(fs::path(t).filename().string());
+  int n = 0;
+  for (const auto& [dir, names] : names_by_dir)
+    n += remove_temp_files_if(dir.string(), [&](const fs::directory_entry& e, long) {
+      const std::string f = e.path().filename().string();
+      const size_t tmp = f.rfind(".tmp-");
+      return tmp != std::string::npos && names.count(f.substr(1, tmp - 1)) > 0;
+    });
   return n;
 }
 

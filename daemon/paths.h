@@ -1,6 +1,7 @@
 // Allowed roots: the only folders the daemon reads inputs from and writes outputs to.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -60,5 +61,12 @@ bool has_image_extension(const std::string& path);
 
 // Removes leftovers of interrupted atomic writes (".NAME.tmp-PID-...") in a folder.
 int remove_stale_temp_files(const std::string& dir);
+// The same for a folder that other daemons may be writing into (a shared job store): keeps a
+// file whose writer PID is alive on this host, or that is younger than min_age (its writer may
+// be on another host).
+int remove_stale_temp_files(const std::string& dir, std::chrono::seconds min_age);
+// Removes the temporary files of atomic writes to these targets (".NAME.tmp-*" beside each),
+// whoever wrote them: for a job whose items have all ended, no daemon still writes them.
+int remove_temp_files_of(const std::vector<std::string>& targets);
 
 }  // namespace fcd

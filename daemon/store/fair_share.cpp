@@ -1,5 +1,6 @@
 #include "store/fair_share.h"
 
+#include <algorithm>
 #include <tuple>
 
 namespace fcd {
@@ -17,6 +18,14 @@ std::optional<size_t> pick_fair(const std::vector<ClaimCandidate>& candidates,
     if (!best || rank(c) < rank(candidates[*best])) best = i;
   }
   return best;
+}
+
+int claim_batch_size(const ClaimCandidate& picked, bool train_job, const FairShareLimits& limits,
+                     int max_items) {
+  int n = train_job ? 1 : std::max(1, max_items);
+  if (limits.max_running_per_user > 0)
+    n = std::min(n, std::max(1, limits.max_running_per_user - picked.owner_running));
+  return n;
 }
 
 }  // namespace fcd

@@ -43,4 +43,10 @@ class OwnerTurns {
 std::optional<size_t> pick_fair(const std::vector<ClaimCandidate>& candidates,
                                 const OwnerTurns& turns, const FairShareLimits& limits);
 
+// How many items one claim takes from the picked candidate's job: up to max_items, one for a
+// training job (each runs for hours on its own worker), and no more than the owner's room under
+// max_running_per_user.
+int claim_batch_size(const ClaimCandidate& picked, bool train_job, const FairShareLimits& limits,
+                     int max_items);
+
 }  // namespace fcd

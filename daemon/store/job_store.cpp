@@ -1,6 +1,15 @@
 // What both job-store back ends share: the decisions that are not SQL, and in-process wake-ups.
 #include "store/job_store.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "store/database.h"  // now_ms
+
 namespace fcd {
 
 using nlohmann::json;
@@ -52,6 +61,61 @@ JobEnd job_end(const JobRecord& job, json result, const std::string& first_error
   merged["summary"] = summary;
   end.result = std::move(merged);
   return end;
+}
+
+LeaseHolder make_lease_holder(const std::string& node, std::chrono::milliseconds ttl) {
+  // The pid alone repeats after a reboot or in another container; the random part does not.
+  static std::atomic<int> serial{0};
+  std::random_device rd;
+  char tail[32];
+  std::snprintf(tail, sizeof tail, "%d.%06x.%d", static_cast<int>(::getpid()), rd() & 0xffffff,
+                ++serial);
+  return {node, node + "/" + tail, ttl};
+}
+
+JobStore::JobStore() : holder_(make_lease_holder("local", std::chrono::seconds(30))) {}
+
+int64_t JobStore::lease_until_ms() const { return now_ms() + holder_.ttl.count(); }
+
+std::optional<Claim> JobStore::claim(const std::string& worker, bool allow_train,
+                                     bool allow_transform) {
+  auto batch = claim_batch(worker, allow_train, allow_transform, 1);
+  if (batch.empty()) return std::nullopt;
+  return std::move(batch.front());
+}
+
+bool JobStore::finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
+                           const std::string& report_json) {
+  return !finish_items({{job_id, idx, outcome, error, report_json}}).empty();
+}
+
+RequeuePlan plan_requeue(const std::vector<HeldItem>& dead, const std::optional<CrashedItem>& note,
+                         const std::string& why) {
+  RequeuePlan plan;
+  std::map<std::string, int> per_holder;
+  for (const auto& h : dead) ++per_holder[h.holder];
+  std::map<int64_t, json> items_by_job;
+  for (const auto& h : dead) {
+    if (h.job_ended) {
+      plan.cancel.push_back(h);
+      continue;
+    }
+    plan.requeue.push_back(h);
+    // Without a note (kill -9, the OOM killer, a lease that ran out) a crash is blamed on an item
+    // only when it was alone in flight on its daemon.
+    const bool blamed =
+        note ? note->job_id == h.job_id && note->idx == h.idx : per_holder[h.holder] == 1;
+    if (blamed) plan.blame.emplace_back(h.job_id, h.idx);
+    items_by_job[h.job_id].push_back(
+        {{"index", h.idx}, {"holder", h.holder}, {"lease_until_ms", h.lease_until_ms}});
+  }
+  for (auto& [job_id, items] : items_by_job)
+    plan.events.emplace_back(
+        job_id, json{{"item_index", -1},
+                     {"level", "warn"},
+                     {"message", std::to_string(items.size()) + " item(s) re-queued: " + why},
+                     {"items", std::move(items)}});
+  return plan;
 }
 
 void JobStore::published(int64_t last_id) {

@@ -8,9 +8,11 @@
 // finished. Jobs run in priority order (higher first); within a priority, owners take turns
 // (store/fair_share.h) and each owner's jobs run FIFO.
 //
-// Leases (issue 18): claim() already names its holder (`worker`), which is what a lease needs; a
-// later renew/expire pair can requeue only an expired holder's items, where recover() today
-// requeues every running item because one daemon owns the store.
+// Leases (issue 18): a claim is a lease held by this store's LeaseHolder (one per daemon
+// process) until lease_until; the holder's heartbeat renews it (store/lease_keeper.h) and any
+// daemon sharing the store re-queues items whose lease ran out (requeue_expired). Only the
+// holder can end or hand back its items, so a daemon that lost a lease cannot record a second
+// end for an item another daemon now runs.
 #pragma once
 
 #include <chrono>
@@ -63,25 +65,88 @@ struct JobEnd {
 };
 JobEnd job_end(const JobRecord& job, nlohmann::json result, const std::string& first_error);
 
+// Who holds a store's claims. `node` stays the same over restarts (host and data dir): at start,
+// recover() takes back at once what earlier runs of this node held, without waiting for their
+// leases to run out. `id` names this process.
+struct LeaseHolder {
+  std::string node = "local";
+  std::string id;
+  std::chrono::milliseconds ttl{30000};
+};
+// A holder for this process on `node`: id "<node>/<pid>.<random>", unique per call.
+LeaseHolder make_lease_holder(const std::string& node, std::chrono::milliseconds ttl);
+
+// An item's end as a worker reports it (finish_items records several in one transaction).
+struct ItemEnd {
+  int64_t job_id = 0;
+  int idx = 0;
+  ItemOutcome outcome = ItemOutcome::kSucceeded;
+  std::string error, report_json;
+};
+
+// A running item whose holder is gone (recover) or whose lease ran out (requeue_expired).
+struct HeldItem {
+  int64_t job_id = 0;
+  int idx = 0;
+  std::string holder;
+  int64_t lease_until_ms = 0;
+  bool job_ended = false;  // its job ended while it ran: it ends too, as cancelled
+};
+// What both back ends do with such items: which end, which are queued again, which get a crash
+// counted (the noted one, else one that was its holder's only item), and one log event per job
+// naming each item's last holder and lease, so that the event log shows who ran what when.
+struct RequeuePlan {
+  std::vector<HeldItem> cancel, requeue;
+  std::vector<std::pair<int64_t, int>> blame;
+  std::vector<std::pair<int64_t, nlohmann::json>> events;  // job id, log payload
+};
+// The reasons plan_requeue's events give.
+inline const std::string kDaemonStopped = "the daemon stopped while they ran";
+inline const std::string kLeaseRanOut =
+    "their daemon's lease ran out (it stopped, or lost the database for longer than the lease)";
+RequeuePlan plan_requeue(const std::vector<HeldItem>& dead, const std::optional<CrashedItem>& note,
+                         const std::string& why);
+
 class JobStore {
  public:
+  JobStore();
   virtual ~JobStore() = default;
+
+  // Before the first claim (the daemon sets it from its host and data dir).
+  void set_lease_holder(LeaseHolder holder) { holder_ = std::move(holder); }
+  const LeaseHolder& lease_holder() const { return holder_; }
 
   virtual int64_t submit(JobKind kind, const std::string& owner, int priority,
                          const std::string& request_json, const std::string& output_dir,
                          const std::vector<NewItem>& items) = 0;
 
-  // Takes the next queued item (and starts its job). Train items only when allow_train. None
-  // when nothing is queued, or every owner with queued work is at max_running_per_user.
-  virtual std::optional<Claim> claim(const std::string& worker, bool allow_train,
-                                     bool allow_transform) = 0;
+  // Takes the next queued item (and starts its job), leased to lease_holder(). Train items only
+  // when allow_train. None when nothing is queued, or every owner with queued work is at
+  // max_running_per_user.
+  std::optional<Claim> claim(const std::string& worker, bool allow_train, bool allow_transform);
+  // Up to max_items queued items of the job claim() would serve, in one transaction (SKIP LOCKED
+  // on PostgreSQL). A train item comes alone; max_running_per_user caps the batch too.
+  virtual std::vector<Claim> claim_batch(const std::string& worker, bool allow_train,
+                                         bool allow_transform, int max_items) = 0;
 
   // Records an item's end. Returns true when it closed the job's last open item of a job that
-  // is still running: the caller then writes job-level outputs and calls finalize_job.
-  virtual bool finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
-                           const std::string& report_json) = 0;
+  // is still running: the caller then writes job-level outputs and calls finalize_job. An item
+  // this holder no longer holds (its lease ran out and it was re-queued) is left alone.
+  bool finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
+                   const std::string& report_json);
+  // Several ends in one transaction (one commit, one fsync). Returns the jobs whose last open
+  // item this closed, each once.
+  virtual std::vector<int64_t> finish_items(const std::vector<ItemEnd>& ends) = 0;
   // Hands a running item back (daemon shutdown): queued again, attempt not counted as failed.
   virtual void release_item(int64_t job_id, int idx, const std::string& why) = 0;
+
+  // Pushes the leases of the items this holder runs to now + ttl (the heartbeat). Returns how
+  // many it holds.
+  virtual int renew_leases() = 0;
+  // Items whose lease ran out go back to queued (or cancelled, for ended jobs), as recover()
+  // does after a crash: a crash is counted against an item only when it was its holder's only
+  // item. Safe to run from every daemon at once: each item is re-queued once. Returns how many.
+  virtual int requeue_expired() = 0;
   // Sets the terminal state from the item counts: all failed -> failed, else succeeded (with
   // items_failed in the summary). `result` (a JSON object) is stored with a "summary" added.
   virtual void finalize_job(int64_t job_id, nlohmann::json result = nlohmann::json::object()) = 0;
@@ -104,7 +169,9 @@ class JobStore {
   };
   // At start-up: items left running by a crash go back to queued (or cancelled, for cancelled
   // jobs); jobs with nothing started go back to queued. The crash is counted against the item
-  // the crash note names, else against an item only when it was the only one running.
+  // the crash note names, else against an item only when it was the only one running. On
+  // SQLite that is every running item (one daemon owns the file); on PostgreSQL the items of
+  // earlier runs of this holder's node and those whose lease ran out, never a live daemon's.
   virtual Recovery recover(const std::optional<CrashedItem>& note = std::nullopt) = 0;
 
   virtual std::optional<JobRecord> get_job(int64_t id) = 0;
@@ -138,8 +205,11 @@ class JobStore {
  protected:
   // Wakes watchers after a commit that wrote events up to `last_id`.
   void published(int64_t last_id);
+  // When a lease taken or renewed now runs out.
+  int64_t lease_until_ms() const;
 
  private:
+  LeaseHolder holder_;
   std::mutex ev_mu_;
   std::condition_variable ev_cv_;
   int64_t last_event_ = 0;

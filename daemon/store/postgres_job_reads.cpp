@@ -10,36 +10,67 @@ using nlohmann::json;
 
 using namespace pg;  // NOLINT: this file is the store's own
 
-int PostgresJobStore::requeue_items_tx(Tx& tx, const std::optional<CrashedItem>& note) {
-  const std::string running = lit(ItemState::kRunning);
-  // Items of jobs that ended while they ran: they end too.
-  tx.exec_params("UPDATE items SET state = $1, claimed_by = '', finished_ms = $2 WHERE state = " +
-                     running + " AND job_id IN (SELECT id FROM jobs WHERE state IN " +
-                     lits({JobState::kSucceeded, JobState::kFailed, JobState::kCancelled}) + ")",
-                 enum_name(ItemState::kCancelled), now_ms());
-  auto counts =
-      tx.exec("SELECT job_id, COUNT(*) FROM items WHERE state = " + running + " GROUP BY job_id");
-  if (note)
+std::vector<HeldItem> PostgresJobStore::held_items_tx(Tx& tx, const std::string& where) {
+  // SKIP LOCKED: a daemon sweeping at the same moment takes the other items; each goes once.
+  auto rows = tx.exec(
+      "SELECT i.job_id, i.idx, i.lease_owner, i.lease_until_ms, j.state FROM items i JOIN jobs j "
+      "ON j.id = i.job_id WHERE i.state = " +
+      lit(ItemState::kRunning) + " AND (" + where +
+      ") ORDER BY i.job_id, i.idx FOR UPDATE OF i SKIP LOCKED");
+  std::vector<HeldItem> out;
+  for (const auto& r : rows)
+    out.push_back({r[0].as<int64_t>(), r[1].as<int>(), r[2].as<std::string>(), r[3].as<int64_t>(),
+                   is_terminal(parse_stored<JobState>(r[4].as<std::string>()))});
+  return out;
+}
+
+int PostgresJobStore::apply_requeue_tx(Tx& tx, const RequeuePlan& plan) {
+  const std::string running = enum_name(ItemState::kRunning);
+  for (const auto& h : plan.cancel)
     tx.exec_params(
-        "UPDATE items SET crashes = crashes + 1 WHERE job_id = $1 AND idx = $2 AND state = " +
-            running,
-        note->job_id, note->idx);
-  else  // no note: blamed on an item only when that item was alone in flight
-    tx.exec0("UPDATE items SET crashes = crashes + 1 WHERE state = " + running +
-             " AND (SELECT COUNT(*) FROM items WHERE state = " + running + ") = 1");
-  tx.exec_params("UPDATE items SET state = $1, claimed_by = '' WHERE state = " + running,
-                 enum_name(ItemState::kQueued));
-  int total = 0;
-  for (const auto& row : counts) {
-    const int n = row[1].as<int>();
-    total += n;
-    event_tx(
-        tx, row[0].as<int64_t>(), EventType::kLog,
-        {{"item_index", -1},
-         {"level", "warn"},
-         {"message", std::to_string(n) + " item(s) re-queued: the daemon stopped while they ran"}});
+        "UPDATE items SET state = $1, claimed_by = '', finished_ms = $2 WHERE job_id = $3 AND "
+        "idx = $4 AND state = $5",
+        enum_name(ItemState::kCancelled), now_ms(), h.job_id, h.idx, running);
+  for (auto [job_id, idx] : plan.blame)
+    tx.exec_params("UPDATE items SET crashes = crashes + 1 WHERE job_id = $1 AND idx = $2", job_id,
+                   idx);
+  // lease_owner and lease_until_ms stay: the last holder, for whoever looks at the row.
+  for (const auto& h : plan.requeue)
+    tx.exec_params(
+        "UPDATE items SET state = $1, claimed_by = '' WHERE job_id = $2 AND idx = $3 AND "
+        "state = $4",
+        enum_name(ItemState::kQueued), h.job_id, h.idx, running);
+  for (const auto& [job_id, payload] : plan.events) event_tx(tx, job_id, EventType::kLog, payload);
+  return static_cast<int>(plan.requeue.size());
+}
+
+int PostgresJobStore::renew_leases() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return in_tx(conn_->c, "renew_leases", [&](pqxx::work& tx) {
+    auto r =
+        tx.exec_params("UPDATE items SET lease_until_ms = $1 WHERE state = $2 AND lease_owner = $3",
+                       lease_until_ms(), enum_name(ItemState::kRunning), lease_holder().id);
+    tx.commit();
+    return static_cast<int>(r.affected_rows());
+  });
+}
+
+int PostgresJobStore::requeue_expired() {
+  int n = 0;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    n = in_tx(conn_->c, "requeue_expired", [&](pqxx::work& tx) {
+      auto dead = held_items_tx(tx, "i.lease_until_ms < " + std::to_string(now_ms()));
+      if (dead.empty()) return 0;
+      int n = apply_requeue_tx(tx, plan_requeue(dead, std::nullopt, kLeaseRanOut));
+      tx.commit();
+      return n;
+    });
   }
-  return total;
+  if (n == 0) return 0;
+  JobStore::published(last_event_id());
+  notify_work();
+  return n;
 }
 
 void PostgresJobStore::reopen_jobs_tx(Tx& tx, Recovery& r) {
@@ -54,8 +85,9 @@ void PostgresJobStore::reopen_jobs_tx(Tx& tx, Recovery& r) {
       continue;
     }
     r.open_jobs.push_back(j.id);
-    // A running job with nothing finished yet is simply queued again.
-    if (j.state == JobState::kRunning && j.items_done + j.items_failed + j.items_cancelled == 0) {
+    // A running job with nothing finished or running (on another daemon) is queued again.
+    if (j.state == JobState::kRunning && j.items_running == 0 &&
+        j.items_done + j.items_failed + j.items_cancelled == 0) {
       tx.exec_params("UPDATE jobs SET state = $1 WHERE id = $2", enum_name(JobState::kQueued),
                      j.id);
       state_event_tx(tx, j.id, "queued again after a daemon restart");
@@ -68,7 +100,13 @@ JobStore::Recovery PostgresJobStore::recover(const std::optional<CrashedItem>& n
   {
     std::lock_guard<std::mutex> lk(mu_);
     in_tx(conn_->c, "recover", [&](pqxx::work& tx) {
-      r.items_requeued = requeue_items_tx(tx, note);
+      // This node's earlier runs are gone (the data dir's lock says so): their items go back at
+      // once. Other daemons' items only when their lease ran out; '' = claimed before leases.
+      const std::string where = "i.lease_owner = '' OR i.lease_until_ms < " +
+                                std::to_string(now_ms()) + " OR starts_with(i.lease_owner, " +
+                                tx.quote(lease_holder().node + "/") + ")";
+      r.items_requeued =
+          apply_requeue_tx(tx, plan_requeue(held_items_tx(tx, where), note, kDaemonStopped));
       reopen_jobs_tx(tx, r);
       tx.commit();
       return 0;

@@ -1,7 +1,8 @@
 #include "store/postgres_job_store.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
-#include <thread>
+#include <set>
 
 #include "store/postgres_rows.h"
 
@@ -19,7 +20,6 @@ const std::string kRunning = lit(ItemState::kRunning);
 
 // Any number that fits the ids: the lock only has to be the same for every daemon.
 constexpr int64_t kMigrationLock = 0x66636d6967;  // "fcmig"
-constexpr int64_t kDaemonLock = 0x6663646165;     // "fcdae"
 
 }  // namespace
 
@@ -30,26 +30,11 @@ PostgresJobStore::PostgresJobStore(const std::string& url, PostgresOptions optio
   } catch (const std::exception& e) {
     throw DbError(std::string("cannot connect to PostgreSQL: ") + e.what());
   }
-  if (options_.single_daemon && !take_daemon_lock())
-    throw DbError(
-        "another facecycled already uses this PostgreSQL database; until leases exist "
-        "(docs/SCALE.md) one daemon owns a database");
   migrations_applied_ = apply_migrations();
   JobStore::published(last_event_id());
 }
 
 PostgresJobStore::~PostgresJobStore() = default;
-
-bool PostgresJobStore::take_daemon_lock() {
-  // A daemon that just stopped (or a test's previous store) releases its lock only when its
-  // server process notices the closed connection, a moment later: wait that long, no longer.
-  pqxx::nontransaction n(conn_->c);
-  for (int i = 0; i < 40; ++i) {
-    if (n.exec_params1("SELECT pg_try_advisory_lock($1)", kDaemonLock)[0].as<bool>()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 int PostgresJobStore::apply_migrations() {
   int applied = 0;
@@ -174,8 +159,9 @@ int64_t PostgresJobStore::submit(JobKind kind, const std::string& owner, int pri
   return id;
 }
 
-std::optional<std::pair<int64_t, int>> PostgresJobStore::pick_item_tx(Tx& tx, bool allow_train,
-                                                                      bool allow_transform) {
+std::optional<PostgresJobStore::Picked> PostgresJobStore::pick_items_tx(Tx& tx, bool allow_train,
+                                                                        bool allow_transform,
+                                                                        int max_items) {
   std::string kinds = allow_train && allow_transform ? lits({JobKind::kTransform, JobKind::kTrain})
                       : allow_train                  ? lits({JobKind::kTrain})
                                                      : lits({JobKind::kTransform});
@@ -197,50 +183,61 @@ std::optional<std::pair<int64_t, int>> PostgresJobStore::pick_item_tx(Tx& tx, bo
   // Another daemon may hold every queued item of the fairest job: then the next fairest.
   while (auto pick = pick_fair(candidates, turns_, options_.limits)) {
     const ClaimCandidate c = candidates[*pick];
-    auto item = tx.exec_params("SELECT idx FROM items WHERE job_id = $1 AND state = " + kQueued +
-                                   " ORDER BY idx LIMIT 1 FOR UPDATE SKIP LOCKED",
-                               c.job_id);
-    if (!item.empty()) {
+    const bool train =
+        tx.exec_params1("SELECT kind FROM jobs WHERE id = $1", c.job_id)[0].as<std::string>() ==
+        enum_name(JobKind::kTrain);
+    Picked p{c.job_id, {}};
+    for (const auto& r :
+         tx.exec_params("SELECT idx FROM items WHERE job_id = $1 AND state = " + kQueued +
+                            " ORDER BY idx LIMIT $2 FOR UPDATE SKIP LOCKED",
+                        c.job_id, claim_batch_size(c, train, options_.limits, max_items)))
+      p.idxs.push_back(r[0].as<int>());
+    if (!p.idxs.empty()) {
       turns_.served(c.owner);
-      return std::make_pair(c.job_id, item[0][0].as<int>());
+      return p;
     }
     candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(*pick));
   }
   return std::nullopt;
 }
 
-std::optional<Claim> PostgresJobStore::take_item_tx(Tx& tx, int64_t job_id, int idx,
-                                                    const std::string& worker,
-                                                    int64_t& started_event) {
+std::vector<Claim> PostgresJobStore::take_items_tx(Tx& tx, const Picked& p,
+                                                   const std::string& worker,
+                                                   int64_t& started_event) {
   const int64_t now = now_ms();
-  auto item = tx.exec_params1(
+  std::string in;  // integers read back from the table: nothing to escape
+  for (int idx : p.idxs) in += (in.empty() ? "(" : ", ") + std::to_string(idx);
+  in += ")";
+  auto items = tx.exec_params(
       "UPDATE items SET state = $1, attempts = attempts + 1, claimed_by = $2, claimed_ms = $3, "
-      "error = '' WHERE job_id = $4 AND idx = $5 RETURNING " +
-          std::string(kItemCols),
-      enum_name(ItemState::kRunning), worker, now, job_id, idx);
+      "error = '', lease_owner = $4, lease_until_ms = $5 WHERE job_id = $6 AND idx IN " +
+          in + " RETURNING " + std::string(kItemCols),
+      enum_name(ItemState::kRunning), worker, now, lease_holder().id, lease_until_ms(), p.job_id);
   auto job = tx.exec_params(
       "UPDATE jobs SET state = $1, started_ms = CASE started_ms WHEN 0 THEN $2 ELSE started_ms "
       "END WHERE id = $3 AND state = $4",
-      enum_name(JobState::kRunning), now, job_id, enum_name(JobState::kQueued));
+      enum_name(JobState::kRunning), now, p.job_id, enum_name(JobState::kQueued));
   if (job.affected_rows() > 0)
-    started_event = state_event_tx(tx, job_id, enum_name(JobState::kRunning));
-  Claim c;
-  c.item = read_item(item);
-  c.job = *job_tx(tx, job_id);
-  return c;
+    started_event = state_event_tx(tx, p.job_id, enum_name(JobState::kRunning));
+  const JobRecord record = *job_tx(tx, p.job_id);
+  std::vector<Claim> out;
+  for (const auto& r : items) out.push_back({record, read_item(r)});
+  std::sort(out.begin(), out.end(),
+            [](const Claim& a, const Claim& b) { return a.item.idx < b.item.idx; });
+  return out;
 }
 
-std::optional<Claim> PostgresJobStore::claim(const std::string& worker, bool allow_train,
-                                             bool allow_transform) {
-  if (!allow_train && !allow_transform) return std::nullopt;
+std::vector<Claim> PostgresJobStore::claim_batch(const std::string& worker, bool allow_train,
+                                                 bool allow_transform, int max_items) {
+  if (!allow_train && !allow_transform) return {};
   int64_t started_event = 0;  // the job's "running" event, when this claim started it
-  std::optional<Claim> out;
+  std::vector<Claim> out;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    out = in_tx(conn_->c, "claim", [&](pqxx::work& tx) -> std::optional<Claim> {
-      auto picked = pick_item_tx(tx, allow_train, allow_transform);
-      if (!picked) return std::nullopt;
-      auto c = take_item_tx(tx, picked->first, picked->second, worker, started_event);
+    out = in_tx(conn_->c, "claim", [&](pqxx::work& tx) -> std::vector<Claim> {
+      auto picked = pick_items_tx(tx, allow_train, allow_transform, max_items);
+      if (!picked) return {};
+      auto c = take_items_tx(tx, *picked, worker, started_event);
       tx.commit();
       return c;
     });
@@ -249,32 +246,60 @@ std::optional<Claim> PostgresJobStore::claim(const std::string& worker, bool all
   return out;
 }
 
-bool PostgresJobStore::finish_item(int64_t job_id, int idx, ItemOutcome outcome,
-                                   const std::string& error, const std::string& report_json) {
-  bool last = false;
+bool PostgresJobStore::job_closed_tx(Tx& tx, int64_t job_id) {
+  auto r = tx.exec_params("SELECT state FROM jobs WHERE id = $1", job_id);
+  if (r.empty() || is_terminal(parse_stored<JobState>(r[0][0].as<std::string>()))) return false;
+  return tx
+      .exec_params("SELECT 1 FROM items WHERE job_id = $1 AND state IN " +
+                       lits({ItemState::kQueued, ItemState::kRunning}) + " LIMIT 1",
+                   job_id)
+      .empty();
+}
+
+int64_t PostgresJobStore::end_item_tx(Tx& tx, const ItemEnd& e) {
+  const std::string state = enum_name(item_state(e.outcome));
+  auto r = tx.exec_params(
+      "UPDATE items SET state = $1, error = $2, report_json = $3, finished_ms = $4, "
+      "claimed_by = '', lease_owner = '', lease_until_ms = 0 WHERE job_id = $5 AND idx = $6 AND "
+      "state = $7 AND lease_owner = $8",
+      state, e.error, e.report_json, now_ms(), e.job_id, e.idx, enum_name(ItemState::kRunning),
+      lease_holder().id);
+  if (r.affected_rows() == 0) return 0;  // not ours any more (e.g. its lease ran out)
+  json payload{{"item_index", e.idx},
+               {"item_state", state},
+               {"message", e.error},
+               {"holder", lease_holder().id}};
+  if (!e.report_json.empty()) payload["report"] = json::parse(e.report_json, nullptr, false);
+  return event_tx(tx, e.job_id, EventType::kItem, payload);
+}
+
+std::vector<int64_t> PostgresJobStore::finish_items(const std::vector<ItemEnd>& ends) {
+  std::vector<int64_t> closed;
   int64_t ev = 0;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    ev = in_tx(conn_->c, "finish_item", [&](pqxx::work& tx) -> int64_t {
-      // The job row first: two daemons ending a job's last two items then see each other's end.
-      if (tx.exec_params("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", job_id).empty()) return 0;
-      const std::string state = enum_name(item_state(outcome));
-      auto r = tx.exec_params(
-          "UPDATE items SET state = $1, error = $2, report_json = $3, finished_ms = $4, "
-          "claimed_by = '' WHERE job_id = $5 AND idx = $6 AND state = $7",
-          state, error, report_json, now_ms(), job_id, idx, enum_name(ItemState::kRunning));
-      if (r.affected_rows() == 0) return 0;  // not ours any more (e.g. recovered elsewhere)
-      json payload{{"item_index", idx}, {"item_state", state}, {"message", error}};
-      if (!report_json.empty()) payload["report"] = json::parse(report_json, nullptr, false);
-      int64_t ev = event_tx(tx, job_id, EventType::kItem, payload);
-      auto job = job_tx(tx, job_id);
-      last = job && !is_terminal(job->state) && job->items_queued + job->items_running == 0;
+    ev = in_tx(conn_->c, "finish_items", [&](pqxx::work& tx) -> int64_t {
+      // The job rows first, in id order (no deadlock between two finishers): two daemons ending
+      // a job's last two items then see each other's end.
+      std::set<int64_t> jobs;
+      for (const auto& e : ends) jobs.insert(e.job_id);
+      for (int64_t job_id : jobs)
+        tx.exec_params("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", job_id);
+      int64_t last_ev = 0;
+      std::set<int64_t> touched;
+      for (const auto& e : ends)
+        if (int64_t id = end_item_tx(tx, e)) {
+          last_ev = std::max(last_ev, id);
+          touched.insert(e.job_id);
+        }
+      for (int64_t job_id : touched)
+        if (job_closed_tx(tx, job_id)) closed.push_back(job_id);
       tx.commit();
-      return ev;
+      return last_ev;
     });
   }
   if (ev) JobStore::published(ev);
-  return last;
+  return closed;
 }
 
 void PostgresJobStore::release_item(int64_t job_id, int idx, const std::string& why) {
@@ -284,8 +309,9 @@ void PostgresJobStore::release_item(int64_t job_id, int idx, const std::string& 
     ev = in_tx(conn_->c, "release_item", [&](pqxx::work& tx) {
       tx.exec_params(
           "UPDATE items SET state = $1, claimed_by = '' WHERE job_id = $2 AND idx = $3 AND "
-          "state = $4",
-          enum_name(ItemState::kQueued), job_id, idx, enum_name(ItemState::kRunning));
+          "state = $4 AND lease_owner = $5",
+          enum_name(ItemState::kQueued), job_id, idx, enum_name(ItemState::kRunning),
+          lease_holder().id);
       int64_t ev =
           event_tx(tx, job_id, EventType::kLog,
                    {{"item_index", idx}, {"level", "info"}, {"message", "item re-queued: " + why}});

@@ -1,10 +1,12 @@
 // The PostgreSQL job store (store/job_store.h), chosen by `database = "postgresql://..."`: the
-// queue several daemons can share once leases exist (docs/SCALE.md). Built only when CMake finds
-// libpqxx (FC_HAVE_POSTGRES). Its schema is schema/postgresql/NNNN_*.sql, applied at open.
+// queue several daemons share (docs/SCALE.md). Built only when CMake finds libpqxx
+// (FC_HAVE_POSTGRES). Its schema is schema/postgresql/NNNN_*.sql, applied at open.
 //
 // One connection, shared by the daemon's threads under a mutex, as the SQLite store does. Claims
-// lock the item they take with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on each
-// other's items; ends and cancels lock the job row, so exactly one finisher sees "last item".
+// lock the items they take with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on
+// each other's items; ends and cancels lock the job row, so exactly one finisher sees "last
+// item". Claims are leases (job_store.h): recover() and requeue_expired() take back only the
+// items of this node's earlier runs and of daemons whose lease ran out.
 #pragma once
 
 #include <memory>
@@ -26,10 +28,6 @@ const std::vector<Migration>& embedded_postgres_migrations();
 
 struct PostgresOptions {
   FairShareLimits limits;
-  // Until leases exist, recover() re-queues every running item, so a second daemon on the same
-  // database would take the first one's items. With this set, opening fails while another
-  // store holds the database (a session advisory lock, released when the connection closes).
-  bool single_daemon = true;
 };
 
 class PostgresJobStore : public JobStore {
@@ -45,11 +43,12 @@ class PostgresJobStore : public JobStore {
   int64_t submit(JobKind kind, const std::string& owner, int priority,
                  const std::string& request_json, const std::string& output_dir,
                  const std::vector<NewItem>& items) override;
-  std::optional<Claim> claim(const std::string& worker, bool allow_train,
-                             bool allow_transform) override;
-  bool finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
-                   const std::string& report_json) override;
+  std::vector<Claim> claim_batch(const std::string& worker, bool allow_train, bool allow_transform,
+                                 int max_items) override;
+  std::vector<int64_t> finish_items(const std::vector<ItemEnd>& ends) override;
   void release_item(int64_t job_id, int idx, const std::string& why) override;
+  int renew_leases() override;
+  int requeue_expired() override;
   void finalize_job(int64_t job_id, nlohmann::json result = nlohmann::json::object()) override;
   bool cancel_job(int64_t job_id, const std::string& by) override;
   RetryResult retry_failed(int64_t job_id, const std::string& by) override;
@@ -73,17 +72,24 @@ class PostgresJobStore : public JobStore {
 
  private:
   using Tx = pqxx::transaction_base;
-  bool take_daemon_lock();  // PostgresOptions::single_daemon
   int apply_migrations();
   std::optional<JobRecord> job_tx(Tx& tx, int64_t id, bool lock = false);
-  std::optional<std::pair<int64_t, int>> pick_item_tx(Tx& tx, bool allow_train,
-                                                      bool allow_transform);
-  std::optional<Claim> take_item_tx(Tx& tx, int64_t job_id, int idx, const std::string& worker,
-                                    int64_t& started_event);
+  struct Picked {  // one job's queued items that a claim takes, locked
+    int64_t job_id;
+    std::vector<int> idxs;
+  };
+  std::optional<Picked> pick_items_tx(Tx& tx, bool allow_train, bool allow_transform,
+                                      int max_items);
+  std::vector<Claim> take_items_tx(Tx& tx, const Picked& p, const std::string& worker,
+                                   int64_t& started_event);
+  bool job_closed_tx(Tx& tx, int64_t job_id);
+  int64_t end_item_tx(Tx& tx, const ItemEnd& e);  // its event's id; 0 when not ours
   void insert_items_tx(Tx& tx, int64_t job_id, const std::vector<NewItem>& items);
   int64_t event_tx(Tx& tx, int64_t job_id, EventType type, const nlohmann::json& payload);
   int64_t state_event_tx(Tx& tx, int64_t job_id, const std::string& message);
-  int requeue_items_tx(Tx& tx, const std::optional<CrashedItem>& note);
+  // Running items matching `where` (an SQL condition on items i), locked, with their holders.
+  std::vector<HeldItem> held_items_tx(Tx& tx, const std::string& where);
+  int apply_requeue_tx(Tx& tx, const RequeuePlan& plan);
   void reopen_jobs_tx(Tx& tx, Recovery& r);
   int64_t last_event_id_locked();
 

@@ -1,5 +1,7 @@
 #include "store/sqlite_job_store.h"
 
+#include <set>
+
 namespace fcd {
 
 using nlohmann::json;
@@ -20,8 +22,6 @@ std::string lits(std::initializer_list<E> vs) {
   return out + ")";
 }
 
-const std::string kTerminalJobStates =
-    lits({JobState::kSucceeded, JobState::kFailed, JobState::kCancelled});
 const std::string kOpenJobStates = lits({JobState::kQueued, JobState::kRunning});
 
 const std::string kJobSelect =
@@ -157,8 +157,9 @@ int64_t SqliteJobStore::submit(JobKind kind, const std::string& owner, int prior
   return id;
 }
 
-std::optional<std::pair<int64_t, int>> SqliteJobStore::pick_item_locked(bool allow_train,
-                                                                        bool allow_transform) {
+std::optional<SqliteJobStore::Picked> SqliteJobStore::pick_items_locked(bool allow_train,
+                                                                        bool allow_transform,
+                                                                        int max_items) {
   std::string kinds = allow_train && allow_transform ? lits({JobKind::kTransform, JobKind::kTrain})
                       : allow_train                  ? lits({JobKind::kTrain})
                                                      : lits({JobKind::kTransform});
@@ -182,39 +183,50 @@ std::optional<std::pair<int64_t, int>> SqliteJobStore::pick_item_locked(bool all
   auto pick = pick_fair(candidates, turns_, limits_);
   if (!pick) return std::nullopt;
   const ClaimCandidate& c = candidates[*pick];
+  auto kind = db_.prepare("SELECT kind FROM jobs WHERE id = ?");
+  kind.bind(1, c.job_id).step();
+  const bool train = parse_stored<JobKind>(kind.text(0)) == JobKind::kTrain;
   auto item = db_.prepare("SELECT idx FROM items WHERE job_id = ? AND state = " + queued +
-                          " ORDER BY idx LIMIT 1");
-  item.bind(1, c.job_id);
-  if (!item.step()) return std::nullopt;
+                          " ORDER BY idx LIMIT ?");
+  item.bind(1, c.job_id).bind(2, claim_batch_size(c, train, limits_, max_items));
+  Picked p{c.job_id, {}};
+  while (item.step()) p.idxs.push_back(static_cast<int>(item.int64(0)));
+  if (p.idxs.empty()) return std::nullopt;
   turns_.served(c.owner);
-  return std::make_pair(c.job_id, static_cast<int>(item.int64(0)));
+  return p;
 }
 
-std::optional<Claim> SqliteJobStore::claim(const std::string& worker, bool allow_train,
-                                           bool allow_transform) {
-  if (!allow_train && !allow_transform) return std::nullopt;
-  std::optional<Claim> out;
+std::vector<Claim> SqliteJobStore::claim_batch(const std::string& worker, bool allow_train,
+                                               bool allow_transform, int max_items) {
+  if (!allow_train && !allow_transform) return {};
+  std::vector<Claim> out;
   bool started = false;
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
-    auto picked = pick_item_locked(allow_train, allow_transform);
-    if (!picked) return std::nullopt;
-    auto [job_id, idx] = *picked;
+    auto picked = pick_items_locked(allow_train, allow_transform, max_items);
+    if (!picked) return {};
+    const int64_t job_id = picked->job_id;
+    std::string in;  // integers read back from the table: nothing to escape
+    for (int idx : picked->idxs) in += (in.empty() ? "(" : ", ") + std::to_string(idx);
+    in += ")";
+    const int64_t now = now_ms();
     db_.prepare(
-           "UPDATE items SET state = ?, attempts = attempts + 1, claimed_by = ?, "
-           "claimed_ms = ?, error = '' WHERE job_id = ? AND idx = ?")
+           "UPDATE items SET state = ?, attempts = attempts + 1, claimed_by = ?, claimed_ms = ?, "
+           "error = '', lease_owner = ?, lease_until_ms = ? WHERE job_id = ? AND idx IN " +
+           in)
         .bind(1, enum_name(ItemState::kRunning))
         .bind(2, worker)
-        .bind(3, now_ms())
-        .bind(4, job_id)
-        .bind(5, idx)
+        .bind(3, now)
+        .bind(4, lease_holder().id)
+        .bind(5, lease_until_ms())
+        .bind(6, job_id)
         .run();
     db_.prepare(
            "UPDATE jobs SET state = ?, started_ms = CASE started_ms WHEN 0 THEN ? ELSE "
            "started_ms END WHERE id = ? AND state = ?")
         .bind(1, enum_name(JobState::kRunning))
-        .bind(2, now_ms())
+        .bind(2, now)
         .bind(3, job_id)
         .bind(4, enum_name(JobState::kQueued))
         .run();
@@ -222,47 +234,62 @@ std::optional<Claim> SqliteJobStore::claim(const std::string& worker, bool allow
       state_event_locked(job_id, enum_name(JobState::kRunning));
       started = true;
     }
-    Claim c;
-    c.job = *job_locked(job_id);
-    auto is = db_.prepare(kItemSelect + "WHERE job_id = ? AND idx = ?");
-    is.bind(1, job_id).bind(2, idx);
-    is.step();
-    c.item = read_item(is);
+    const JobRecord job = *job_locked(job_id);
+    auto is = db_.prepare(kItemSelect + "WHERE job_id = ? AND idx IN " + in + " ORDER BY idx");
+    is.bind(1, job_id);
+    while (is.step()) out.push_back({job, read_item(is)});
     tx.commit();
-    out = std::move(c);
   }
   if (started) published();
   return out;
 }
 
-bool SqliteJobStore::finish_item(int64_t job_id, int idx, ItemOutcome outcome,
-                                 const std::string& error, const std::string& report_json) {
-  bool last = false;
+bool SqliteJobStore::job_closed_locked(int64_t job_id) {
+  auto st = db_.prepare("SELECT state FROM jobs WHERE id = ?");
+  st.bind(1, job_id);
+  if (!st.step() || is_terminal(parse_stored<JobState>(st.text(0)))) return false;
+  auto open = db_.prepare("SELECT 1 FROM items WHERE job_id = ? AND state IN " +
+                          lits({ItemState::kQueued, ItemState::kRunning}) + " LIMIT 1");
+  open.bind(1, job_id);
+  return !open.step();
+}
+
+std::vector<int64_t> SqliteJobStore::finish_items(const std::vector<ItemEnd>& ends) {
+  std::vector<int64_t> closed;
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
-    const std::string state = enum_name(item_state(outcome));
-    db_.prepare(
-           "UPDATE items SET state = ?, error = ?, report_json = ?, finished_ms = ?, "
-           "claimed_by = '' WHERE job_id = ? AND idx = ? AND state = ?")
-        .bind(1, state)
-        .bind(2, error)
-        .bind(3, report_json)
-        .bind(4, now_ms())
-        .bind(5, job_id)
-        .bind(6, idx)
-        .bind(7, enum_name(ItemState::kRunning))
-        .run();
-    if (db_.changes() == 0) return false;  // not ours any more (e.g. recovered elsewhere)
-    json payload{{"item_index", idx}, {"item_state", state}, {"message", error}};
-    if (!report_json.empty()) payload["report"] = json::parse(report_json, nullptr, false);
-    event_locked(job_id, EventType::kItem, payload);
-    auto job = job_locked(job_id);
-    last = job && !is_terminal(job->state) && job->items_queued + job->items_running == 0;
+    std::set<int64_t> touched;
+    for (const auto& e : ends) {
+      const std::string state = enum_name(item_state(e.outcome));
+      db_.prepare(
+             "UPDATE items SET state = ?, error = ?, report_json = ?, finished_ms = ?, "
+             "claimed_by = '', lease_owner = '', lease_until_ms = 0 WHERE job_id = ? AND idx = ? "
+             "AND state = ? AND lease_owner = ?")
+          .bind(1, state)
+          .bind(2, e.error)
+          .bind(3, e.report_json)
+          .bind(4, now_ms())
+          .bind(5, e.job_id)
+          .bind(6, e.idx)
+          .bind(7, enum_name(ItemState::kRunning))
+          .bind(8, lease_holder().id)
+          .run();
+      if (db_.changes() == 0) continue;  // not ours any more (e.g. its lease ran out)
+      json payload{{"item_index", e.idx},
+                   {"item_state", state},
+                   {"message", e.error},
+                   {"holder", lease_holder().id}};
+      if (!e.report_json.empty()) payload["report"] = json::parse(e.report_json, nullptr, false);
+      event_locked(e.job_id, EventType::kItem, payload);
+      touched.insert(e.job_id);
+    }
+    for (int64_t job_id : touched)
+      if (job_closed_locked(job_id)) closed.push_back(job_id);
     tx.commit();
   }
   published();
-  return last;
+  return closed;
 }
 
 void SqliteJobStore::release_item(int64_t job_id, int idx, const std::string& why) {
@@ -271,11 +298,12 @@ void SqliteJobStore::release_item(int64_t job_id, int idx, const std::string& wh
     Transaction tx(db_);
     db_.prepare(
            "UPDATE items SET state = ?, claimed_by = '' WHERE job_id = ? AND idx = ? "
-           "AND state = ?")
+           "AND state = ? AND lease_owner = ?")
         .bind(1, enum_name(ItemState::kQueued))
         .bind(2, job_id)
         .bind(3, idx)
         .bind(4, enum_name(ItemState::kRunning))
+        .bind(5, lease_holder().id)
         .run();
     event_locked(job_id, EventType::kLog,
                  {{"item_index", idx}, {"level", "info"}, {"message", "item re-queued: " + why}});
@@ -340,53 +368,72 @@ bool SqliteJobStore::cancel_job(int64_t job_id, const std::string& by) {
   return true;
 }
 
-void SqliteJobStore::blame_crash_locked(const std::optional<CrashedItem>& note) {
-  if (note) {
-    db_.prepare(
-           "UPDATE items SET crashes = crashes + 1 WHERE job_id = ? AND idx = ? AND "
-           "state = ?")
-        .bind(1, note->job_id)
-        .bind(2, note->idx)
-        .bind(3, enum_name(ItemState::kRunning))
-        .run();
-    return;
-  }
-  // No note: a crash by kill -9 or the OOM killer, or one the handler could not record. It is
-  // blamed on an item only when that item was alone in flight.
-  const std::string running = lit(ItemState::kRunning);
-  db_.exec("UPDATE items SET crashes = crashes + 1 WHERE state = " + running +
-           " AND (SELECT COUNT(*) FROM items WHERE state = " + running + ") = 1");
+std::vector<HeldItem> SqliteJobStore::held_items_locked(const std::string& where) {
+  auto st = db_.prepare(
+      "SELECT i.job_id, i.idx, i.lease_owner, i.lease_until_ms, j.state FROM items i JOIN jobs j "
+      "ON j.id = i.job_id WHERE i.state = " +
+      lit(ItemState::kRunning) + " AND (" + where + ") ORDER BY i.job_id, i.idx");
+  std::vector<HeldItem> out;
+  while (st.step())
+    out.push_back({st.int64(0), static_cast<int>(st.int64(1)), st.text(2), st.int64(3),
+                   is_terminal(parse_stored<JobState>(st.text(4)))});
+  return out;
 }
 
-int SqliteJobStore::requeue_items_locked(const std::optional<CrashedItem>& note) {
-  const std::string running = lit(ItemState::kRunning);
-  // Items of jobs that ended while they ran: they end too.
-  db_.prepare(
-         "UPDATE items SET state = ?, claimed_by = '', finished_ms = ? WHERE state = " + running +
-         " AND job_id IN (SELECT id FROM jobs WHERE state IN " + kTerminalJobStates + ")")
-      .bind(1, enum_name(ItemState::kCancelled))
-      .bind(2, now_ms())
+int SqliteJobStore::apply_requeue_locked(const RequeuePlan& plan) {
+  const std::string running = enum_name(ItemState::kRunning);
+  for (const auto& h : plan.cancel)
+    db_.prepare(
+           "UPDATE items SET state = ?, claimed_by = '', finished_ms = ? WHERE job_id = ? AND "
+           "idx = ? AND state = ?")
+        .bind(1, enum_name(ItemState::kCancelled))
+        .bind(2, now_ms())
+        .bind(3, h.job_id)
+        .bind(4, h.idx)
+        .bind(5, running)
+        .run();
+  for (auto [job_id, idx] : plan.blame)
+    db_.prepare("UPDATE items SET crashes = crashes + 1 WHERE job_id = ? AND idx = ?")
+        .bind(1, job_id)
+        .bind(2, idx)
+        .run();
+  // lease_owner and lease_until_ms stay: the last holder, for whoever looks at the row.
+  for (const auto& h : plan.requeue)
+    db_.prepare(
+           "UPDATE items SET state = ?, claimed_by = '' WHERE job_id = ? AND idx = ? AND "
+           "state = ?")
+        .bind(1, enum_name(ItemState::kQueued))
+        .bind(2, h.job_id)
+        .bind(3, h.idx)
+        .bind(4, running)
+        .run();
+  for (const auto& [job_id, payload] : plan.events) event_locked(job_id, EventType::kLog, payload);
+  return static_cast<int>(plan.requeue.size());
+}
+
+int SqliteJobStore::renew_leases() {
+  std::lock_guard<std::mutex> lk(mu_);
+  db_.prepare("UPDATE items SET lease_until_ms = ? WHERE state = ? AND lease_owner = ?")
+      .bind(1, lease_until_ms())
+      .bind(2, enum_name(ItemState::kRunning))
+      .bind(3, lease_holder().id)
       .run();
-  std::vector<std::pair<int64_t, int>> requeued;
+  return db_.changes();
+}
+
+int SqliteJobStore::requeue_expired() {
+  int n = 0;
   {
-    auto st = db_.prepare("SELECT job_id, COUNT(*) FROM items WHERE state = " + running +
-                          " GROUP BY job_id");
-    while (st.step()) requeued.emplace_back(st.int64(0), static_cast<int>(st.int64(1)));
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    auto dead = held_items_locked("i.lease_until_ms < " + std::to_string(now_ms()));
+    if (dead.empty()) return 0;
+    n = apply_requeue_locked(plan_requeue(dead, std::nullopt, kLeaseRanOut));
+    tx.commit();
   }
-  blame_crash_locked(note);
-  db_.prepare("UPDATE items SET state = ?, claimed_by = '' WHERE state = " + running)
-      .bind(1, enum_name(ItemState::kQueued))
-      .run();
-  int total = 0;
-  for (auto [job_id, n] : requeued) {
-    total += n;
-    event_locked(
-        job_id, EventType::kLog,
-        {{"item_index", -1},
-         {"level", "warn"},
-         {"message", std::to_string(n) + " item(s) re-queued: the daemon stopped while they ran"}});
-  }
-  return total;
+  published();
+  notify_work();
+  return n;
 }
 
 void SqliteJobStore::reopen_jobs_locked(Recovery& r) {
@@ -400,8 +447,9 @@ void SqliteJobStore::reopen_jobs_locked(Recovery& r) {
       continue;
     }
     r.open_jobs.push_back(j.id);
-    // A running job with nothing finished yet is simply queued again.
-    if (j.state == JobState::kRunning && j.items_done + j.items_failed + j.items_cancelled == 0) {
+    // A running job with nothing finished or running is simply queued again.
+    if (j.state == JobState::kRunning && j.items_running == 0 &&
+        j.items_done + j.items_failed + j.items_cancelled == 0) {
       db_.prepare("UPDATE jobs SET state = ? WHERE id = ?")
           .bind(1, enum_name(JobState::kQueued))
           .bind(2, j.id)
@@ -416,7 +464,9 @@ SqliteJobStore::Recovery SqliteJobStore::recover(const std::optional<CrashedItem
   {
     std::lock_guard<std::mutex> lk(mu_);
     Transaction tx(db_);
-    r.items_requeued = requeue_items_locked(note);
+    // One daemon owns the file (the data dir's lock): whatever runs is a previous run's.
+    r.items_requeued =
+        apply_requeue_locked(plan_requeue(held_items_locked("1"), note, kDaemonStopped));
     reopen_jobs_locked(r);
     tx.commit();
   }

@@ -17,11 +17,12 @@ class SqliteJobStore : public JobStore {
   int64_t submit(JobKind kind, const std::string& owner, int priority,
                  const std::string& request_json, const std::string& output_dir,
                  const std::vector<NewItem>& items) override;
-  std::optional<Claim> claim(const std::string& worker, bool allow_train,
-                             bool allow_transform) override;
-  bool finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
-                   const std::string& report_json) override;
+  std::vector<Claim> claim_batch(const std::string& worker, bool allow_train, bool allow_transform,
+                                 int max_items) override;
+  std::vector<int64_t> finish_items(const std::vector<ItemEnd>& ends) override;
   void release_item(int64_t job_id, int idx, const std::string& why) override;
+  int renew_leases() override;
+  int requeue_expired() override;
   void finalize_job(int64_t job_id, nlohmann::json result = nlohmann::json::object()) override;
   bool cancel_job(int64_t job_id, const std::string& by) override;
   RetryResult retry_failed(int64_t job_id, const std::string& by) override;  // job_retry.cpp
@@ -45,15 +46,22 @@ class SqliteJobStore : public JobStore {
 
  private:
   std::optional<JobRecord> job_locked(int64_t id);
-  // The queued item the next claim takes (fair_share.h): job id and index.
-  std::optional<std::pair<int64_t, int>> pick_item_locked(bool allow_train, bool allow_transform);
+  // The queued items the next claim takes (fair_share.h): one job's, in index order.
+  struct Picked {
+    int64_t job_id;
+    std::vector<int> idxs;
+  };
+  std::optional<Picked> pick_items_locked(bool allow_train, bool allow_transform, int max_items);
+  // Whether the job is still open with none of its items queued or running.
+  bool job_closed_locked(int64_t job_id);
   int64_t event_locked(int64_t job_id, EventType type, const nlohmann::json& payload);
   void state_event_locked(int64_t job_id, const std::string& message);
   void published();  // wakes watchers after a commit
-  void blame_crash_locked(const std::optional<CrashedItem>& note);
-  // recover()'s halves: items left running go back to queued (returns how many); open jobs are
-  // sorted into those to finalize and those to run, a running job with nothing ended re-queued.
-  int requeue_items_locked(const std::optional<CrashedItem>& note);
+  // Running items matching `where` (an SQL condition on items i), with their holders.
+  std::vector<HeldItem> held_items_locked(const std::string& where);
+  int apply_requeue_locked(const RequeuePlan& plan);  // returns how many were queued again
+  // recover()'s second half: open jobs are sorted into those to finalize and those to run, a
+  // running job with nothing ended re-queued.
   void reopen_jobs_locked(Recovery& r);
 
   Database& db_;

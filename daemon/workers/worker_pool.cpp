@@ -41,7 +41,8 @@ WorkerPool::WorkerPool(const Config& config, JobStore& queue, PluginHost& plugin
       models_(models),
       roots_(roots),
       own_metrics_(metrics ? nullptr : std::make_unique<Metrics>()),
-      metrics_(metrics ? *metrics : *own_metrics_) {}
+      metrics_(metrics ? *metrics : *own_metrics_),
+      claim_batch_(config.claim_batch > 0 ? config.claim_batch : config.workers) {}
 
 WorkerPool::~WorkerPool() { stop(); }
 
@@ -85,6 +86,7 @@ void WorkerPool::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  release_waiting();
   if (!retry_pending())  // what stays unrecorded shows as running, and is re-run at the next start
     spdlog::error("stopping with item results the database refused; those items run again");
 }
@@ -104,14 +106,7 @@ void WorkerPool::worker_main(int n) {
     try {
       std::lock_guard<std::mutex> lk(mu_);
       if (stopping_) break;
-      bool allow_train = running_train_ < config_.train_concurrency;
-      claim = queue_.claim(name, allow_train, true);
-      if (claim) {
-        flight = {claim->job.id, claim->job.kind, std::make_shared<std::atomic<bool>>(false),
-                  std::make_shared<std::atomic<bool>>(false)};
-        in_flight_[{claim->job.id, claim->item.idx}] = flight;
-        if (claim->job.kind == JobKind::kTrain) ++running_train_;
-      }
+      claim = next_claim_locked(name, flight);
     } catch (const std::exception& e) {
       spdlog::error("worker {}: cannot claim work: {}", name, e.what());
     }
@@ -121,6 +116,40 @@ void WorkerPool::worker_main(int n) {
     }
     run_claim(*claim, flight, stages, trainer);
     if (finish_flight(*claim)) end_cancelled_job(claim->job.id);
+  }
+}
+
+std::optional<Claim> WorkerPool::next_claim_locked(const std::string& worker, InFlight& flight) {
+  if (waiting_.empty()) {
+    const bool allow_train = running_train_ < config_.train_concurrency;
+    for (auto& c : queue_.claim_batch(worker, allow_train, true, claim_batch_)) {
+      in_flight_[{c.job.id, c.item.idx}] = {c.job.id, c.job.kind,
+                                            std::make_shared<std::atomic<bool>>(false),
+                                            std::make_shared<std::atomic<bool>>(false)};
+      if (c.job.kind == JobKind::kTrain) ++running_train_;
+      waiting_.push_back(std::move(c));
+    }
+  }
+  if (waiting_.empty()) return std::nullopt;
+  Claim c = std::move(waiting_.front());
+  waiting_.pop_front();
+  flight = in_flight_[{c.job.id, c.item.idx}];
+  return c;
+}
+
+void WorkerPool::release_waiting() {
+  std::deque<Claim> left;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    left.swap(waiting_);
+    for (const auto& c : left) in_flight_.erase({c.job.id, c.item.idx});
+  }
+  for (const auto& c : left) {
+    try {
+      queue_.release_item(c.job.id, c.item.idx, "the daemon is stopping before it started it");
+    } catch (const std::exception& e) {  // still `running`: its lease runs out, or a restart
+      spdlog::error("job {} item {}: cannot hand it back: {}", c.job.id, c.item.idx, e.what());
+    }
   }
 }
 
@@ -218,21 +247,43 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
 
 void WorkerPool::record_end(const PendingEnd& e) {
   if (e.idx < 0) return finalize_or_keep(e.job_id, json::parse(e.report_json, nullptr, false));
-  bool last = false;
-  try {
-    last = queue_.finish_item(e.job_id, e.idx, e.outcome, e.error, e.report_json);
-  } catch (const std::exception& ex) {
-    if (e.retries % 60 == 0)
-      spdlog::error(
-          "job {} item {}: cannot record its end ({}); it shows as running until a retry "
-          "succeeds (every {} ms, no new work is claimed meanwhile)",
-          e.job_id, e.idx, ex.what(), kRetryPendingMs);
-    std::lock_guard<std::mutex> lk(pending_mu_);
-    pending_.push_back(e);
-    ++pending_.back().retries;
-    return;
+  {
+    std::lock_guard<std::mutex> lk(ends_mu_);
+    ends_.push_back(e);
   }
-  if (last) end_job(e.job_id);
+  flush_ends();
+}
+
+void WorkerPool::flush_ends() {
+  std::vector<int64_t> closed;
+  {
+    std::lock_guard<std::mutex> commit(flush_mu_);
+    std::vector<PendingEnd> batch;
+    {
+      std::lock_guard<std::mutex> lk(ends_mu_);
+      batch.swap(ends_);
+    }
+    if (batch.empty()) return;  // the commit before this one took ours
+    std::vector<ItemEnd> ends;
+    for (const auto& b : batch)
+      ends.push_back({b.job_id, b.idx, b.outcome, b.error, b.report_json});
+    try {
+      closed = queue_.finish_items(ends);
+    } catch (const std::exception& ex) {
+      std::lock_guard<std::mutex> lk(pending_mu_);
+      for (const auto& b : batch) {
+        if (b.retries % 60 == 0)
+          spdlog::error(
+              "job {} item {}: cannot record its end ({}); it shows as running until a retry "
+              "succeeds (every {} ms, no new work is claimed meanwhile)",
+              b.job_id, b.idx, ex.what(), kRetryPendingMs);
+        pending_.push_back(b);
+        ++pending_.back().retries;
+      }
+      return;
+    }
+  }
+  for (int64_t job_id : closed) end_job(job_id);
 }
 
 bool WorkerPool::retry_pending() {
@@ -284,11 +335,23 @@ json WorkerPool::write_job_files(const JobRecord& job) {
   return result;
 }
 
+void WorkerPool::remove_item_temp_files(const JobRecord& job) {
+  // Items that ran twice (their daemon killed mid-write, on this host or another) can leave a
+  // temporary file beside their output; with every item ended nobody writes them any more.
+  std::vector<std::string> outputs;
+  for (const auto& it : queue_.items(job.id)) outputs.push_back(it.output);
+  if (int n = remove_temp_files_of(outputs))
+    spdlog::info("job {}: removed {} half-written temporary file(s)", job.id, n);
+}
+
 void WorkerPool::end_job(int64_t job_id) {
   json result = json::object();
   try {
     auto job = queue_.get_job(job_id);
-    if (job && job->kind == JobKind::kTransform) result = write_job_files(*job);
+    if (job && job->kind == JobKind::kTransform) {
+      remove_item_temp_files(*job);
+      result = write_job_files(*job);
+    }
   } catch (const std::exception& e) {
     spdlog::error("job {}: {}", job_id, e.what());
   }

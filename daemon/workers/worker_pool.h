@@ -1,7 +1,11 @@
 // Worker threads: each claims an item, runs it with its own stage instances, records the end.
+// Claims take up to claim_batch items at once (one transaction); the items the claimer does not
+// run wait in this pool for the next free worker, leased to this daemon. Ends are recorded by
+// group commit: while one worker commits, the others' ends gather and go in the next commit.
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,8 +61,17 @@ class WorkerPool {
   };
 
   void worker_main(int n);
+  // The next item for this worker: one a batch claim left waiting, else a new batch claim. Each
+  // claimed item is registered in flight at once, so a cancel reaches it while it waits. Caller
+  // holds mu_.
+  std::optional<Claim> next_claim_locked(const std::string& worker, InFlight& flight);
+  // At stop: the claimed items no worker started go back to the queue.
+  void release_waiting();
   // Records an item's end, or keeps it for a retry; ends the job when it was the last item.
   void record_end(const PendingEnd& e);
+  // Commits the ends gathered so far in one transaction. Returns once the caller's end is
+  // committed, by this thread or by the one that held the commit before it.
+  void flush_ends();
   // Retries what could not be recorded. True when nothing is left waiting.
   bool retry_pending();
   void finalize_or_keep(int64_t job_id, const nlohmann::json& result);
@@ -69,6 +82,8 @@ class WorkerPool {
   // A transform job's contact sheet and manifests; returns their paths and per-item states.
   nlohmann::json write_job_files(const JobRecord& job);
   void end_cancelled_job(int64_t job_id);
+  // At a job's end: the temporary files its items' interrupted runs left beside their outputs.
+  void remove_item_temp_files(const JobRecord& job);
 
   const Config& config_;
   JobStore& queue_;
@@ -83,9 +98,14 @@ class WorkerPool {
   std::map<std::pair<int64_t, int>, InFlight> in_flight_;
   std::set<int64_t> cancelled_running_;  // cancelled jobs with items still in flight
   int running_train_ = 0;
+  std::deque<Claim> waiting_;  // claimed, not started; guarded by mu_
+  const int claim_batch_;
   std::vector<std::thread> threads_;
   std::mutex pending_mu_;
   std::vector<PendingEnd> pending_;
+  std::mutex ends_mu_;  // guards ends_
+  std::vector<PendingEnd> ends_;
+  std::mutex flush_mu_;  // one commit of ends at a time
 };
 
 }  // namespace fcd

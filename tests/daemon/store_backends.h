@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pg_cluster.h"
 #include "store/job_store.h"
@@ -28,10 +29,16 @@ class SqliteBackend {
     fcd::apply_migrations(*db_);
     return std::make_unique<fcd::SqliteJobStore>(*db_, limits);
   }
+  // A second daemon's store on the same database, open beside the first (its own connection).
+  std::unique_ptr<fcd::JobStore> open_another() {
+    others_.push_back(std::make_unique<fcd::Database>(dir_ / "q.db"));
+    return std::make_unique<fcd::SqliteJobStore>(*others_.back());
+  }
 
  private:
   TempDir dir_;
   std::unique_ptr<fcd::Database> db_;
+  std::vector<std::unique_ptr<fcd::Database>> others_;
 };
 
 class PostgresBackend {
@@ -51,6 +58,13 @@ class PostgresBackend {
     return std::make_unique<fcd::PostgresJobStore>(url_, options);
 #else
     (void)limits;
+    return nullptr;
+#endif
+  }
+  std::unique_ptr<fcd::JobStore> open_another() {  // after open(), which made the database
+#ifdef FC_HAVE_POSTGRES
+    return std::make_unique<fcd::PostgresJobStore>(url_);
+#else
     return nullptr;
 #endif
   }

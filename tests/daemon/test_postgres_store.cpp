@@ -1,6 +1,7 @@
-// What only the PostgreSQL job store does: its own migrations, the one-daemon guard, and claims
-// by several connections at once (FOR UPDATE SKIP LOCKED). The behaviour both back ends share
-// is tested once for both (test_job_queue.cpp, test_job_retry.cpp, test_fair_share.cpp).
+// What only the PostgreSQL job store does: its own migrations, several daemons opening one
+// database, and claims by several connections at once (FOR UPDATE SKIP LOCKED). The behaviour
+// both back ends share is tested once for both (test_job_queue.cpp, test_job_retry.cpp,
+// test_fair_share.cpp, test_leases.cpp).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -23,16 +24,14 @@ class PostgresStore : public ::testing::Test {
     FC_SKIP_UNLESS_AVAILABLE(backend_);
     backend_.open().reset();  // creates the database and migrates it
   }
-  std::unique_ptr<fcd::PostgresJobStore> open(bool single_daemon) {
-    fcd::PostgresOptions o;
-    o.single_daemon = single_daemon;
-    return std::make_unique<fcd::PostgresJobStore>(backend_.url(), o);
+  std::unique_ptr<fcd::PostgresJobStore> open() {
+    return std::make_unique<fcd::PostgresJobStore>(backend_.url());
   }
   fcd_test::PostgresBackend backend_;
 };
 
 TEST_F(PostgresStore, MigrationsApplyOnceAndAreNumbered) {
-  auto store = open(true);
+  auto store = open();
   EXPECT_EQ(store->migrations_applied(), 0) << "the first open applied them already";
   const auto& all = fcd::embedded_postgres_migrations();
   ASSERT_FALSE(all.empty());
@@ -40,15 +39,16 @@ TEST_F(PostgresStore, MigrationsApplyOnceAndAreNumbered) {
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].version, static_cast<int>(i) + 1);
 }
 
-TEST_F(PostgresStore, ASecondDaemonIsRefusedUntilLeasesExist) {
-  auto first = open(true);
-  EXPECT_THROW(open(true), fcd::DbError) << "its recover() would take the first one's items";
-  first.reset();
-  EXPECT_NO_THROW(open(true)) << "the lock goes with the first daemon's connection";
+TEST_F(PostgresStore, SeveralDaemonsOpenOneDatabase) {
+  auto first = open();
+  std::unique_ptr<fcd::PostgresJobStore> second;
+  ASSERT_NO_THROW(second = open()) << "claims are leases: daemons share a database";
+  EXPECT_EQ(second->migrations_applied(), 0);
+  EXPECT_EQ(second->schema_version(), first->schema_version());
 }
 
 TEST_F(PostgresStore, TwoConnectionsClaimingAtOnceTakeEachItemOnce) {
-  auto a = open(false), b = open(false);
+  auto a = open(), b = open();
   constexpr int kItems = 300;
   std::vector<fcd::NewItem> items(kItems, fcd::NewItem{"in", "out"});
   const int64_t job = a->submit(JobKind::kTransform, "ann", 0, "{}", "/out", items);

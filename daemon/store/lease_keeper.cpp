@@ -1,0 +1,55 @@
+#include "store/lease_keeper.h"
+
+#include <spdlog/spdlog.h>
+
+namespace fcd {
+
+LeaseKeeper::LeaseKeeper(JobStore& store, std::chrono::milliseconds period)
+    : store_(store),
+      period_(period.count() > 0
+                  ? period
+                  : std::max(std::chrono::milliseconds(1), store.lease_holder().ttl / 3)),
+      last_renewed_(std::chrono::steady_clock::now()),
+      thread_([this] { run(); }) {}
+
+LeaseKeeper::~LeaseKeeper() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+int LeaseKeeper::beat() {
+  const auto now = std::chrono::steady_clock::now();
+  try {
+    store_.renew_leases();
+    last_renewed_ = now;
+  } catch (const std::exception& e) {
+    // Past the ttl another daemon may take these items: their ends are then refused (not ours)
+    // and the items run again there, which atomic output renames make harmless.
+    const bool lost = now - last_renewed_ > store_.lease_holder().ttl;
+    spdlog::error("cannot renew this daemon's leases ({}){}", e.what(),
+                  lost ? "; they have run out, so other daemons may run these items again" : "");
+  }
+  try {
+    int n = store_.requeue_expired();
+    if (n) spdlog::warn("{} item(s) whose daemon's lease ran out went back to the queue", n);
+    return n;
+  } catch (const std::exception& e) {
+    spdlog::error("cannot sweep expired leases: {}", e.what());
+    return 0;
+  }
+}
+
+void LeaseKeeper::run() {
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!cv_.wait_for(lk, period_, [this] { return stop_; })) {
+    lk.unlock();
+    beat();
+    lk.lock();
+  }
+}
+
+}  // namespace fcd
