@@ -1,0 +1,160 @@
+// Two facecycled sharing one PostgreSQL queue (issue 18): a 1,000-item job while one of them is
+// killed with kill -9 five times and restarted. Every item ends done exactly once, nothing is
+// lost, every output is whole, and no item ran on two live daemons at once: each re-queue in the
+// event log names a holder that had already been killed. Runs on a throwaway cluster
+// (tests/daemon/pg_cluster.h); skips, saying why, without PostgreSQL. FC_SHARED_SEED sets the
+// random seed of the kill times.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "e2e_support.h"
+#include "pg_cluster.h"
+#ifdef FC_HAVE_POSTGRES
+#include <pqxx/pqxx>
+#endif
+
+using namespace fce;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kItems = 1000;
+constexpr int kKills = 5;
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// The lease holder the daemon's latest start logged ("lease holder ID (N s leases)").
+std::string last_holder(const std::string& log) {
+  static const std::regex re(R"(lease holder (\S+) \()");
+  std::string last;
+  for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it)
+    last = (*it)[1].str();
+  return last;
+}
+
+#ifdef FC_HAVE_POSTGRES
+
+struct Killed {
+  int64_t before_ms;  // just before the signal: any re-queue earlier took a live daemon's item
+};
+
+// Every re-queue (a log event listing items) must name a holder killed before it: never a live
+// daemon's item. Returns how many item re-queues the log holds.
+int check_requeues(pqxx::work& tx, int64_t job, const std::map<std::string, Killed>& killed) {
+  int n = 0;
+  for (const auto& row : tx.exec_params(
+           "SELECT time_ms, payload_json FROM events WHERE job_id = $1 AND type = 'log'", job)) {
+    json p = json::parse(row[1].as<std::string>(), nullptr, false);
+    if (!p.is_object() || !p.contains("items")) continue;
+    const int64_t at = row[0].as<int64_t>();
+    for (const auto& it : p["items"]) {
+      ++n;
+      const std::string holder = it.value("holder", "");
+      auto k = killed.find(holder);
+      EXPECT_NE(k, killed.end()) << "item " << it["index"] << " was taken from " << holder
+                                 << ", a daemon that was never killed";
+      if (k != killed.end())
+        EXPECT_GE(at, k->second.before_ms)
+            << "item " << it["index"] << " was re-queued before its daemon " << holder << " died";
+    }
+  }
+  return n;
+}
+
+// Exactly one "succeeded" end per item, each by a holder that ran on one of the two daemons.
+void check_ends(pqxx::work& tx, int64_t job) {
+  std::map<int, int> ends;
+  for (const auto& row :
+       tx.exec_params("SELECT payload_json FROM events WHERE job_id = $1 AND type = 'item'", job)) {
+    json p = json::parse(row[0].as<std::string>(), nullptr, false);
+    ASSERT_TRUE(p.is_object()) << row[0].as<std::string>();
+    EXPECT_FALSE(p.value("holder", "").empty()) << "an end names its daemon";
+    if (p.value("item_state", "") == "succeeded") ++ends[p.value("item_index", -1)];
+  }
+  EXPECT_EQ(ends.size(), static_cast<size_t>(kItems));
+  for (const auto& [idx, n] : ends) EXPECT_EQ(n, 1) << "item " << idx << " ended " << n << " times";
+}
+
+#endif
+
+}  // namespace
+
+TEST(SharedQueue, TwoDaemonsDoEveryItemOnceThroughFiveKillNines) {
+#ifndef FC_HAVE_POSTGRES
+  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
+#else
+  std::string why;
+  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
+  if (!cluster) GTEST_SKIP() << why;
+  const char* seed_env = std::getenv("FC_SHARED_SEED");
+  const unsigned seed =
+      seed_env ? static_cast<unsigned>(std::atoi(seed_env)) : static_cast<unsigned>(time(nullptr));
+  std::printf("shared queue test: FC_SHARED_SEED=%u\n", seed);
+  std::mt19937 rng(seed);
+
+  const std::string url = cluster->create_database();
+  TempDir t;
+  auto inputs = write_png_set(t / "in", kItems, 32, 24);
+  fs::create_directories(t / "out");
+  // 40 ms an item: about 100 items/s on both, so the five kills land while the job runs.
+  DaemonOptions o = DaemonOptions::with(2, 40);
+  o.allowed_roots = {t / "in", t / "out"};
+  o.extra_config = "database = \"" + url + "\"\nlease_seconds = 2\n";
+  Daemon a(t / "a", o), b(t / "b", o);
+  a.start();
+  b.start();
+
+  RunResult r = b.cli({"transform", "--task", "age", "--detach", "-o", t / "out/job", t / "in"});
+  ASSERT_EQ(r.rc, 0) << r.err << b.log();
+  const long long job = r.json()["job_id"].get<long long>();
+
+  std::map<std::string, Killed> killed;
+  int while_running = 0;
+  for (int k = 0; k < kKills; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400 + rng() % 800));
+    json now = b.cli({"show", std::to_string(job)}).json();
+    while_running += now.value("state", "") == "running";
+    killed[last_holder(a.log())] = {wall_ms()};
+    a.kill9();
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
+    a.start();
+  }
+  json done = wait_for_job(b, job, "", std::chrono::seconds(300));
+  ASSERT_EQ(done.value("state", ""), "succeeded") << done.dump(2);
+  EXPECT_TRUE(b.running()) << "the daemon that was never killed must still run";
+  std::printf("kills while the job ran: %d of %d\n", while_running, kKills);
+  EXPECT_GE(while_running, 1) << "the job ended before the first kill: nothing was tested";
+
+  pqxx::connection c(url);
+  pqxx::work tx(c);
+  int extra_attempts = 0;
+  for (const auto& row : tx.exec_params(
+           "SELECT idx, state, attempts, input, output FROM items WHERE job_id = $1", job)) {
+    const int idx = row[0].as<int>();
+    EXPECT_EQ(row[1].as<std::string>(), "succeeded") << "item " << idx;
+    extra_attempts += row[2].as<int>() - 1;
+    EXPECT_TRUE(is_flipped_copy(row[3].as<std::string>(), row[4].as<std::string>()))
+        << "item " << idx << ": " << row[4].as<std::string>() << " is missing or not whole";
+  }
+  check_ends(tx, job);
+  const int requeues = check_requeues(tx, job, killed);
+  EXPECT_EQ(extra_attempts, requeues)
+      << "every second run of an item must follow a re-queue of a killed daemon's lease";
+  std::printf("items re-queued after the kills: %d\n", requeues);
+  for (const auto& e : fs::directory_iterator(t / "out/job"))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos)
+        << "a half-written file was left: " << e.path();
+#endif
+}
