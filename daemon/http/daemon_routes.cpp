@@ -1,5 +1,6 @@
 #include "http/daemon_routes.h"
 
+#include "facecycle/core/loopback.h"
 #include "http/listener.h"
 #include "text_limits.h"
 
@@ -36,7 +37,9 @@ std::optional<Response> refuse_unless_admin(const Request& req, Auth& auth) {
 }  // namespace
 
 bool check_http_exposure(const std::string& address, bool allow_plaintext_tokens) {
-  if (parse_listen_address(address).address().is_loopback()) return false;
+  parse_listen_address(address);  // throws ListenError naming the expected form
+  // The gRPC listener's rule (core/loopback.h), so ::ffff:127.0.0.1 counts here as it does there.
+  if (fc::is_loopback_address(address)) return false;
   if (allow_plaintext_tokens) return true;
   throw ListenError("refusing to serve HTTP on " + clip(address) +
                     " (--http / http_listen): it is not a loopback address, and scrapers send "

@@ -375,6 +375,8 @@ TEST_F(HttpServer, ListenErrorsNameTheSetting) {
 TEST(HttpConfig, NonLoopbackAddressesNeedThePlainTextSetting) {
   EXPECT_FALSE(fcd::http::check_http_exposure("127.0.0.1:9464", false));
   EXPECT_FALSE(fcd::http::check_http_exposure("[::1]:9464", false));
+  EXPECT_FALSE(fcd::http::check_http_exposure("[::ffff:127.0.0.1]:9464", false));
+  EXPECT_FALSE(fcd::http::check_http_exposure("localhost:9464", false));
   EXPECT_TRUE(fcd::http::check_http_exposure("0.0.0.0:9464", true));
   try {
     fcd::http::check_http_exposure("0.0.0.0:9464", false);
