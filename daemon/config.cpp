@@ -96,19 +96,9 @@ void read_pipelines(fc::TomlReader& top, Config& c) {
   r.finish();
 }
 
-std::string scalar_to_string(const toml::node& n, const std::string& key) {
-  if (n.is_string()) return *n.value<std::string>();
-  if (n.is_integer()) return std::to_string(*n.value<int64_t>());
-  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
-  if (n.is_floating_point()) {
-    std::ostringstream os;
-    os << *n.value<double>();
-    return os.str();
-  }
-  fail(key, "must be a string, number or boolean (got " + fc::config::describe(n) + ")");
-}
-
-// [plugins.NAME]: each plugin's settings, any name (a plugin not loaded ignores its table).
+// [plugins.NAME]: each plugin's table, passed whole as TOML text (plugin ABI 3): the plugin reads
+// and checks its own keys with the same typed reader (facecycle/plugin_settings.h). Any name: a
+// plugin not loaded ignores its table.
 void read_plugins(fc::TomlReader& top, Config& c) {
   const toml::table* t = top.table("plugins");
   if (!t) return;
@@ -118,11 +108,9 @@ void read_plugins(fc::TomlReader& top, Config& c) {
     if (!pt)
       fail("plugins." + name, "must be a table: [plugins." + fc::config::clip(name) + "] (got " +
                                   fc::config::describe(pn) + ")");
-    auto& pc = c.plugin_configs[name];
-    for (const auto& [sk, sn] : *pt) {
-      const std::string key(sk.str());
-      pc[key] = scalar_to_string(sn, "plugins." + name + "." + key);
-    }
+    std::ostringstream text;
+    text << *pt;
+    c.plugin_tables[name] = text.str();
   }
 }
 

@@ -65,7 +65,8 @@ struct Config {
   std::map<std::string, std::vector<std::string>> pipelines{
       {"transform", {"detect", "crop", "generate-{task}", "composite"}},
       {"whole_image", {"crop", "generate-{task}", "composite"}}};
-  std::map<std::string, fc::PluginConfig> plugin_configs;  // [plugins.NAME]
+  // [plugins.NAME] tables as TOML text, each handed whole to its plugin (fc::PluginConfig).
+  std::map<std::string, std::string> plugin_tables;
 };
 
 // Reads a TOML file over `base`. Unknown keys and wrong types throw ConfigError naming the key.

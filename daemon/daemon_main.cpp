@@ -326,7 +326,7 @@ int run_daemon(Config cfg) {
   const AllowedRoots roots = allowed_roots(cfg);
 
   if (cfg.plugin_dirs.empty()) cfg.plugin_dirs = default_plugin_dirs();
-  PluginHost plugins(cfg.plugin_configs);
+  PluginHost plugins(cfg.plugin_tables);
   plugins.load_dirs(cfg.plugin_dirs);
   spdlog::info("{} plugin(s) loaded, {} refused", plugins.plugins().size(),
                plugins.refused().size());

@@ -11,8 +11,7 @@ namespace fcd {
 
 namespace fs = std::filesystem;
 
-PluginHost::PluginHost(std::map<std::string, fc::PluginConfig> configs)
-    : configs_(std::move(configs)) {}
+PluginHost::PluginHost(std::map<std::string, std::string> tables) : tables_(std::move(tables)) {}
 
 PluginHost::~PluginHost() = default;
 
@@ -22,8 +21,8 @@ void PluginHost::refuse(const std::string& file, const std::string& reason) {
 }
 
 fc::PluginConfig PluginHost::config_for(const std::string& name) const {
-  auto it = configs_.find(name);
-  return it == configs_.end() ? fc::PluginConfig{} : it->second;
+  auto it = tables_.find(name);
+  return {name, it == tables_.end() ? std::string() : it->second};
 }
 
 void PluginHost::load_dirs(const std::vector<std::string>& dirs) {
@@ -43,14 +42,25 @@ void PluginHost::load_dirs(const std::vector<std::string>& dirs) {
 
 namespace {
 
-// Why a plugin's info cannot be used, or "" when it can. abi_version is checked first: with
-// another version, the rest of the struct may be laid out differently.
-std::string info_refusal(const FacecyclePluginInfo* info) {
+// Why a plugin built for another ABI version cannot be used, naming its file and both versions.
+// Only abi_version may be read: with another version, the rest of the struct may be laid out
+// differently.
+std::string abi_refusal(const std::string& path, int built_for) {
+  const std::string file = fs::path(path).filename().string();
+  const std::string versions = file + " was built for plugin ABI " + std::to_string(built_for) +
+                               ", this daemon requires ABI " +
+                               std::to_string(FACECYCLE_PLUGIN_ABI_VERSION);
+  if (built_for < FACECYCLE_PLUGIN_ABI_VERSION)
+    return versions + ": rebuild the plugin against this facecycle's sdk (facecycle/plugin.h)";
+  return versions + ": run it with a facecycle of ABI " + std::to_string(built_for) +
+         ", or rebuild it against this one's sdk (facecycle/plugin.h)";
+}
+
+// Why a plugin's info cannot be used, or "" when it can. abi_version is checked first.
+std::string info_refusal(const std::string& path, const FacecyclePluginInfo* info) {
   if (!info) return "entry point returned no plugin info";
   if (info->abi_version != FACECYCLE_PLUGIN_ABI_VERSION)
-    return "ABI version " + std::to_string(info->abi_version) + ", this daemon needs " +
-           std::to_string(FACECYCLE_PLUGIN_ABI_VERSION) +
-           ": rebuild the plugin against this facecycle";
+    return abi_refusal(path, info->abi_version);
   const std::string build = info->build ? info->build : "";
   if (build != FACECYCLE_PLUGIN_BUILD)
     return "built with " + (build.empty() ? std::string("an undeclared toolchain") : build) +
@@ -103,7 +113,7 @@ void PluginHost::load_file(const std::string& path) {
   const FacecyclePluginInfo* info = call_entry(entry, error);
   if (!error.empty()) return refuse(path, error);
   handles_.push_back(h);  // from here on, code of this library may be referenced
-  if (auto why = info_refusal(info); !why.empty()) return refuse(path, why);
+  if (auto why = info_refusal(path, info); !why.empty()) return refuse(path, why);
   const std::string name = info->name;
   if (auto* other = find(name))
     return refuse(path, "plugin name '" + name + "' is already taken by " + other->file);

@@ -26,8 +26,9 @@ struct RefusedPlugin {
 
 class PluginHost {
  public:
-  // configs: the [plugins.NAME] tables, handed to each factory.
-  explicit PluginHost(std::map<std::string, fc::PluginConfig> configs = {});
+  // tables: each plugin's [plugins.NAME] table as TOML text (Config::plugin_tables), handed to
+  // its factory in an fc::PluginConfig.
+  explicit PluginHost(std::map<std::string, std::string> tables = {});
   ~PluginHost();  // libraries stay loaded until exit: instances may outlive a dlclose
 
   // Loads every *.so in each folder (sorted by name). A plugin that cannot be used is refused
@@ -50,7 +51,7 @@ class PluginHost {
   // "" when an instance can be made with the plugin's config, else why not.
   std::string try_instance(const FacecyclePluginInfo& info) const;
 
-  std::map<std::string, fc::PluginConfig> configs_;
+  std::map<std::string, std::string> tables_;
   std::vector<PluginEntry> plugins_;
   std::vector<RefusedPlugin> refused_;
   std::vector<void*> handles_;

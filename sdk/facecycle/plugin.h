@@ -20,7 +20,9 @@
 #include "facecycle/train_api.h"
 
 // 2: `build` and `task` added to FacecyclePluginInfo.
-#define FACECYCLE_PLUGIN_ABI_VERSION 2
+// 3: PluginConfig is the plugin's [plugins.NAME] table as TOML text and the plugin's name (it
+//    was a map of the table's values flattened to strings).
+#define FACECYCLE_PLUGIN_ABI_VERSION 3
 #define FACECYCLE_PLUGIN_ENTRY_SYMBOL "facecycle_plugin_entry"
 
 #define FACECYCLE_STR_(x) #x
@@ -57,8 +59,15 @@ struct EnumNames<PluginKind> {
                                                                  {PluginKind::kTrainer, "trainer"}};
 };
 
-// Settings for one plugin: the `[plugins.NAME]` table of the daemon config, flattened to strings.
-using PluginConfig = std::map<std::string, std::string>;
+// Settings for one plugin: its `[plugins.NAME]` table of the daemon config, written out as TOML
+// (the table's keys at the top level; empty when the config has no such table). Text, not a
+// parsed table, so that no TOML library's types cross the boundary. Read it with
+// fc::PluginSettings (facecycle/plugin_settings.h): typed values, and errors that name the
+// plugin and the key ("plugins.detect.min_face: must be a number (got \"big\")").
+struct PluginConfig {
+  std::string plugin;  // the plugin's name, e.g. "detect"
+  std::string toml;    // e.g. "detector = 'haar'\nmin_face = 40\n"
+};
 
 // One detected face as it moves through detect -> crop -> generate -> composite.
 struct Face {
