@@ -8,18 +8,31 @@
 
 #include "stage_config.h"
 
+namespace fc {
+
+namespace stages {
+enum class MaskKind { kHead, kEllipse };
+}  // namespace stages
+
+// How [plugins.composite] mask = "..." spells each shape; the first is the default.
+template <>
+struct EnumNames<stages::MaskKind> {
+  static constexpr std::pair<stages::MaskKind, const char*> table[] = {
+      {stages::MaskKind::kHead, "head"}, {stages::MaskKind::kEllipse, "ellipse"}};
+};
+
+}  // namespace fc
+
 namespace fc::stages {
 
 class CompositeStage : public Stage {
  public:
   explicit CompositeStage(const PluginConfig& c) {
-    shape_.feather = config_number(c, "feather", shape_.feather, 0.01, 0.4);
-    shape_.head_feather = config_number(c, "head_feather", shape_.head_feather, 0.005, 0.2);
-    const std::string mask = config_string(c, "mask", "head");
-    if (mask != "head" && mask != "ellipse")
-      throw std::invalid_argument("plugin setting mask = '" + mask +
-                                  "' is unknown (use head or ellipse)");
-    head_ = mask == "head";
+    PluginSettings s(c);
+    shape_.feather = s.number("feather", shape_.feather, 0.01, 0.4);
+    shape_.head_feather = s.number("head_feather", shape_.head_feather, 0.005, 0.2);
+    head_ = s.choice<MaskKind>("mask", MaskKind::kHead) == MaskKind::kHead;
+    s.finish();
   }
 
   void process(PhotoItem& item, HostContext& ctx) override {

@@ -15,12 +15,7 @@ namespace fc::stages {
 
 class CropStage : public Stage {
  public:
-  explicit CropStage(const PluginConfig& c)
-      : min_face_(float(config_number(c, "min_face", 24, 1, 10000))),
-        max_overlap_(float(config_number(c, "max_overlap_iou", 0.3, 0, 1))),
-        min_inside_(config_number(c, "min_inside", 0.5, 0, 1)),
-        default_size_(int(config_number(c, "crop_size", 128, 16, 4096))),
-        max_size_(int(config_number(c, "max_crop_size", 512, 16, 4096))) {}
+  explicit CropStage(const PluginConfig& c) : CropStage(PluginSettings(c)) {}
 
   void process(PhotoItem& item, HostContext& ctx) override {
     if (item.image.empty()) throw std::runtime_error("crop: the item has no decoded image");
@@ -94,6 +89,15 @@ class CropStage : public Stage {
   }
 
  private:
+  explicit CropStage(PluginSettings&& s)
+      : min_face_(float(s.number("min_face", 24, 1, 10000))),
+        max_overlap_(float(s.number("max_overlap_iou", 0.3, 0, 1))),
+        min_inside_(s.number("min_inside", 0.5, 0, 1)),
+        default_size_(int(s.integer("crop_size", 128, 16, 4096))),
+        max_size_(int(s.integer("max_crop_size", 512, 16, 4096))) {
+    s.finish();
+  }
+
   // The face's own size, at least the model's resolution (smaller faces are upsampled as
   // before) and at most max_crop_size (memory and time per face stay bounded).
   int clamp_size(int own, int model_size) const {

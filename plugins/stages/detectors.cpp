@@ -12,6 +12,23 @@
 
 #include "stage_config.h"
 
+namespace fc {
+
+namespace stages {
+enum class DetectorKind { kYuNet, kHaar, kSsd };
+}  // namespace stages
+
+// How [plugins.detect] detector = "..." spells each one; the first is the default.
+template <>
+struct EnumNames<stages::DetectorKind> {
+  static constexpr std::pair<stages::DetectorKind, const char*> table[] = {
+      {stages::DetectorKind::kYuNet, "yunet"},
+      {stages::DetectorKind::kHaar, "haar"},
+      {stages::DetectorKind::kSsd, "ssd"}};
+};
+
+}  // namespace fc
+
 namespace fc::stages {
 namespace {
 
@@ -51,6 +68,48 @@ void require_file(const std::string& path, const std::string& key, const std::st
     throw std::invalid_argument(key + " = " + path + " does not exist (expected " + what + ")");
 }
 
+// A file path setting; an empty string means "not set", as an unset key does.
+std::string path_setting(PluginSettings& s, const std::string& key, const std::string& def) {
+  const std::string v = s.string(key, def);
+  return v.empty() ? def : v;
+}
+
+// [plugins.detect], typed. Every detector's keys are read and checked whichever one is chosen,
+// so a config may keep the others' settings (model paths) while one is tried; a key no detector
+// reads is refused as a typo.
+struct DetectSettings {
+  DetectorKind kind;
+  int max_side;
+  float min_face;
+  double haar_scale_factor;
+  int haar_min_neighbors;
+  std::string haar_cascade;
+  float score_threshold;    // yunet and ssd
+  std::string yunet_model;  // empty: the shipped one
+  float yunet_nms;
+  std::string ssd_model, ssd_config;
+};
+
+DetectSettings read_settings(const PluginConfig& config) {
+  PluginSettings s(config);
+  DetectSettings d;
+  d.kind = s.choice<DetectorKind>("detector", DetectorKind::kYuNet);
+  d.max_side = int(s.integer("max_side", 1600, 64, 20000));
+  d.min_face = float(s.number("min_face", 24, 1, 10000));
+  d.haar_scale_factor = s.number("haar_scale_factor", 1.1, 1.01, 2.0);
+  d.haar_min_neighbors = int(s.integer("haar_min_neighbors", 5, 0, 100));
+  d.haar_cascade = path_setting(s, "haar_cascade", kDefaultCascade);
+  // One key, two defaults: the two networks' scores are not on the same scale.
+  const bool ssd = d.kind == DetectorKind::kSsd;
+  d.score_threshold = float(s.number("score_threshold", ssd ? 0.5 : 0.8, 0, 1));
+  d.yunet_model = path_setting(s, "yunet_model", "");
+  d.yunet_nms = float(s.number("nms_threshold", 0.3, 0, 1));
+  d.ssd_model = path_setting(s, "ssd_model", "");
+  d.ssd_config = path_setting(s, "ssd_config", "");
+  s.finish();
+  return d;
+}
+
 // Shared by all detectors: big photos are detected at a bounded size, then mapped back.
 struct Scaled {
   cv::Mat img;
@@ -69,9 +128,7 @@ Scaled bounded(const cv::Mat& bgr, int max_side) {
 struct Common {
   int max_side;
   float min_face;
-  explicit Common(const PluginConfig& c)
-      : max_side(int(config_number(c, "max_side", 1600, 64, 20000))),
-        min_face(float(config_number(c, "min_face", 24, 1, 10000))) {}
+  explicit Common(const DetectSettings& d) : max_side(d.max_side), min_face(d.min_face) {}
 
   std::vector<Face> finish(std::vector<Face> faces, double scale) const {
     std::vector<Face> out;
@@ -91,11 +148,9 @@ struct Common {
 
 class HaarDetector : public FaceDetector {
  public:
-  explicit HaarDetector(const PluginConfig& c)
-      : common_(c),
-        scale_factor_(config_number(c, "haar_scale_factor", 1.1, 1.01, 2.0)),
-        min_neighbors_(int(config_number(c, "haar_min_neighbors", 5, 0, 100))) {
-    const std::string path = config_string(c, "haar_cascade", kDefaultCascade);
+  explicit HaarDetector(const DetectSettings& d)
+      : common_(d), scale_factor_(d.haar_scale_factor), min_neighbors_(d.haar_min_neighbors) {
+    const std::string& path = d.haar_cascade;
     if (!cascade_.load(path))
       throw std::invalid_argument("cannot load the Haar cascade " + path +
                                   " — install opencv-data or set haar_cascade");
@@ -132,10 +187,9 @@ class HaarDetector : public FaceDetector {
 
 class YuNetDetector : public FaceDetector {
  public:
-  explicit YuNetDetector(const PluginConfig& c) : common_(c) {
-    const std::string path = config_string(c, "yunet_model", default_yunet_model());
-    if (config_string(c, "yunet_model", "").empty() && !path.empty() &&
-        !std::filesystem::is_regular_file(path))
+  explicit YuNetDetector(const DetectSettings& d) : common_(d) {
+    const std::string path = d.yunet_model.empty() ? default_yunet_model() : d.yunet_model;
+    if (d.yunet_model.empty() && !path.empty() && !std::filesystem::is_regular_file(path))
       throw std::invalid_argument(
           "the default YuNet face detector model " + path +
           " is missing (it ships in the repository's models/ and is installed in "
@@ -143,10 +197,8 @@ class YuNetDetector : public FaceDetector {
           "yunet_model = \"/path/to/" +
           kYuNetFile + "\", or detector = \"haar\"");
     require_file(path, "yunet_model", kYuNetFile);
-    const float score = float(config_number(c, "score_threshold", 0.8, 0, 1));
-    const float nms = float(config_number(c, "nms_threshold", 0.3, 0, 1));
     try {
-      net_ = cv::FaceDetectorYN::create(path, "", {320, 320}, score, nms, 5000);
+      net_ = cv::FaceDetectorYN::create(path, "", {320, 320}, d.score_threshold, d.yunet_nms, 5000);
     } catch (const cv::Exception& e) {
       throw std::invalid_argument("cannot load YuNet from " + path + ": " + e.what());
     }
@@ -217,10 +269,9 @@ class YuNetDetector : public FaceDetector {
 
 class SsdDetector : public FaceDetector {
  public:
-  explicit SsdDetector(const PluginConfig& c)
-      : common_(c), threshold_(float(config_number(c, "score_threshold", 0.5, 0, 1))) {
-    const std::string pb = config_string(c, "ssd_model", "");
-    const std::string txt = config_string(c, "ssd_config", "");
+  explicit SsdDetector(const DetectSettings& d) : common_(d), threshold_(d.score_threshold) {
+    const std::string& pb = d.ssd_model;
+    const std::string& txt = d.ssd_config;
     require_file(pb, "ssd_model", "opencv_face_detector_uint8.pb");
     require_file(txt, "ssd_config", "opencv_face_detector.pbtxt");
     try {
@@ -263,11 +314,16 @@ class SsdDetector : public FaceDetector {
 }  // namespace
 
 std::unique_ptr<FaceDetector> make_detector(const PluginConfig& config) {
-  const std::string kind = config_string(config, "detector", "yunet");
-  if (kind == "haar") return std::make_unique<HaarDetector>(config);
-  if (kind == "yunet") return std::make_unique<YuNetDetector>(config);
-  if (kind == "ssd") return std::make_unique<SsdDetector>(config);
-  throw std::invalid_argument("detector = '" + kind + "' is unknown (use haar, yunet or ssd)");
+  const DetectSettings d = read_settings(config);
+  switch (d.kind) {
+    case DetectorKind::kHaar:
+      return std::make_unique<HaarDetector>(d);
+    case DetectorKind::kSsd:
+      return std::make_unique<SsdDetector>(d);
+    case DetectorKind::kYuNet:
+      break;
+  }
+  return std::make_unique<YuNetDetector>(d);
 }
 
 }  // namespace fc::stages

@@ -18,7 +18,9 @@ class FaceDetector {
 };
 
 // `detector` = yunet (default, the model shipped in models/) | haar | ssd; the other keys are
-// described in docs/PIPELINE.md. Throws std::invalid_argument naming the missing or bad setting.
+// described in docs/PIPELINE.md. Throws fc::ConfigError naming the plugin and key for a value
+// of the wrong type or range and for a key no detector reads, and std::invalid_argument for a
+// model file that is missing or cannot be loaded.
 std::unique_ptr<FaceDetector> make_detector(const PluginConfig& config);
 
 }  // namespace fc::stages

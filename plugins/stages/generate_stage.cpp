@@ -13,7 +13,8 @@ constexpr const char* kName = "generate-" FC_TASK;
 
 class GenerateStage : public Stage {
  public:
-  explicit GenerateStage(const PluginConfig&) {}
+  // No settings: a key in [plugins.generate-TASK] is refused rather than ignored.
+  explicit GenerateStage(const PluginConfig& c) { PluginSettings(c).finish(); }
 
   void process(PhotoItem& item, HostContext& ctx) override {
     if (!ctx.model)

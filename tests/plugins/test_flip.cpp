@@ -10,15 +10,16 @@
 #include <thread>
 
 #include "facecycle/plugin.h"
+#include "facecycle/plugin_settings.h"
 
 namespace {
 
 class TestFlip : public fc::Stage {
  public:
   explicit TestFlip(const fc::PluginConfig& config) {
-    auto it = config.find("delay_ms");
-    if (it != config.end()) delay_ms_ = std::stoi(it->second);
-    if (delay_ms_ < 0) throw std::invalid_argument("test-flip: delay_ms must be >= 0");
+    fc::PluginSettings s(config);
+    delay_ms_ = int(s.integer("delay_ms", 0, 0, 3'600'000));
+    s.finish();
   }
 
   void process(fc::PhotoItem& item, fc::HostContext& ctx) override {

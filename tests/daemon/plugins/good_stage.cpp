@@ -7,13 +7,16 @@
 #include <thread>
 
 #include "facecycle/plugin.h"
+#include "facecycle/plugin_settings.h"
 
 namespace {
 class GoodStage : public fc::Stage {
  public:
   explicit GoodStage(const fc::PluginConfig& c) {
-    if (auto it = c.find("fail_on"); it != c.end()) fail_on_ = it->second;
-    if (auto it = c.find("slow_on"); it != c.end()) slow_on_ = it->second;
+    fc::PluginSettings s(c);
+    fail_on_ = s.string("fail_on", "");
+    slow_on_ = s.string("slow_on", "");
+    s.finish();
   }
   void process(fc::PhotoItem& item, fc::HostContext& ctx) override {
     if (!fail_on_.empty() && item.input_path.find(fail_on_) != std::string::npos)
