@@ -16,6 +16,7 @@
 #include <facecycle/core/model_file.h>
 #include <facecycle/core/translator.h>
 #include <facecycle/plugin.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,20 +26,22 @@
 #include <map>
 #include <numeric>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 #include <thread>
 
 namespace fs = std::filesystem;
 
 namespace {
 
+// `toml`: the stage's [plugins.NAME] table as TOML text.
 std::unique_ptr<fc::Stage> load_stage(const std::string& dir, const std::string& name,
-                                      const fc::PluginConfig& config) {
+                                      const std::string& toml) {
   const std::string path = dir + "/" + name + ".so";
   void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) throw std::runtime_error(std::string("cannot load ") + ::dlerror());
   auto entry = reinterpret_cast<FacecyclePluginEntryFn>(::dlsym(h, FACECYCLE_PLUGIN_ENTRY_SYMBOL));
   if (!entry) throw std::runtime_error(path + " has no entry point");
-  return std::unique_ptr<fc::Stage>(entry()->create_stage(config));
+  return std::unique_ptr<fc::Stage>(entry()->create_stage(fc::PluginConfig{name, toml}));
 }
 
 double median(std::vector<double> v) {
@@ -70,10 +73,13 @@ int main(int argc, char** argv) {
     a[argv[i]] = argv[i + 1];
   }
   const std::string models = std::string(FC_SHARED_DIR) + "/models/";
-  fc::PluginConfig dcfg = {{"detector", a["--detector"]},
+  // [plugins.detect] written out as the daemon hands it over; the other stages keep defaults.
+  const toml::table detect{{"detector", a["--detector"]},
                            {"yunet_model", models + "face_detection_yunet_2022mar.onnx"},
                            {"ssd_model", models + "opencv_face_detector_uint8.pb"},
                            {"ssd_config", models + "opencv_face_detector.pbtxt"}};
+  std::ostringstream detect_toml;
+  detect_toml << detect;
 
   // The photo, resized to the requested size.
   cv::Mat photo = fc::read_image(a["--photo"]).bgr;
@@ -101,7 +107,8 @@ int main(int argc, char** argv) {
   ctx.model = model;
   const std::vector<std::string> names = {"detect", "crop", "generate-age", "composite"};
   std::vector<std::unique_ptr<fc::Stage>> stages;
-  for (const auto& n : names) stages.push_back(load_stage(a["--plugins"], n, dcfg));
+  for (const auto& n : names)
+    stages.push_back(load_stage(a["--plugins"], n, n == "detect" ? detect_toml.str() : ""));
 
   const int iters = std::stoi(a["--iters"]);
   std::vector<std::vector<double>> ms(names.size() + 1);

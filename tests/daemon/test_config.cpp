@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "facecycle/core/toml_limits.h"
+#include "facecycle/plugin_settings.h"
 #include "temp_dir.h"
 
 namespace {
@@ -40,6 +41,7 @@ min_face = 40
 threshold = 0.5
 name = "x"
 fast = true
+sizes = [1, 2]
 )",
                              "test.toml");
   EXPECT_EQ(c.data_dir, "/tmp/fc");
@@ -56,10 +58,15 @@ fast = true
   EXPECT_EQ(c.pipelines.at("transform"), (std::vector<std::string>{"test-flip"}));
   // the other pipeline keeps its default
   EXPECT_EQ(c.pipelines.at("whole_image").front(), "crop");
-  EXPECT_EQ(c.plugin_configs.at("detect").at("min_face"), "40");
-  EXPECT_EQ(c.plugin_configs.at("detect").at("threshold"), "0.5");
-  EXPECT_EQ(c.plugin_configs.at("detect").at("name"), "x");
-  EXPECT_EQ(c.plugin_configs.at("detect").at("fast"), "true");
+  // The plugin's table travels whole as TOML (plugin ABI 3): each value keeps its type.
+  fc::PluginSettings detect({"detect", c.plugin_tables.at("detect")});
+  EXPECT_EQ(detect.integer("min_face", 0, 0, 100), 40);
+  EXPECT_EQ(detect.number("threshold", 0, 0, 1), 0.5);
+  EXPECT_EQ(detect.string("name", ""), "x");
+  EXPECT_TRUE(detect.boolean("fast", false));
+  EXPECT_EQ(detect.node("sizes")->as_array()->size(), 2u);
+  EXPECT_NO_THROW(detect.finish());
+  EXPECT_THROW(detect.integer("name", 0, 0, 1), fc::ConfigError);
 }
 
 TEST(Config, EmptyConfigKeepsDefaults) {
@@ -86,8 +93,8 @@ TEST(Config, WrongTypesAreNamed) {
   EXPECT_NE(e.find("'plugin_dirs'"), std::string::npos) << e;
   e = error_of("[pipelines]\ntransform = [1, 2]\n");
   EXPECT_NE(e.find("pipelines.transform"), std::string::npos) << e;
-  e = error_of("[plugins.detect]\nopts = [1]\n");
-  EXPECT_NE(e.find("plugins.detect.opts"), std::string::npos) << e;
+  e = error_of("[plugins]\ndetect = 1\n");
+  EXPECT_NE(e.find("'plugins.detect' must be a table"), std::string::npos) << e;
 }
 
 TEST(Config, BadValuesAreNamed) {

@@ -94,7 +94,7 @@ class HttpMetrics : public ::testing::Test {
     fs::create_directories(cfg_.data_dir);
     cfg_.workers = 2;
     cfg_.pipelines["transform"] = {"daemon-test-good"};
-    cfg_.plugin_configs["daemon-test-good"] = {{"fail_on", "bad"}, {"slow_on", "slow"}};
+    cfg_.plugin_tables["daemon-test-good"] = "fail_on = \"bad\"\nslow_on = \"slow\"\n";
     fcd::finalize_config(cfg_);
     const std::string db_path = cfg_.data_dir + "/facecycle.db";
     db_ = std::make_unique<fcd::Database>(db_path);
@@ -106,7 +106,7 @@ class HttpMetrics : public ::testing::Test {
     admin_ = auth_->add_token("root", true);
     roots_.set_data_dir(cfg_.data_dir);
     roots_.add(tmp_ / "photos");
-    plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
+    plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_tables);
     plugins_->load_dirs({FC_DAEMON_TEST_PLUGIN_DIR});
     models_ = std::make_unique<fcd::ModelRegistry>(*aux_, std::vector<std::string>{tmp_ / "models"},
                                                    nullptr);

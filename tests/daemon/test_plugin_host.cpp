@@ -12,6 +12,7 @@ namespace fs = std::filesystem;
 
 const std::string kDir = FC_DAEMON_TEST_PLUGIN_DIR;
 const std::string kRefusedDir = FC_REFUSED_TEST_PLUGIN_DIR;
+using Tables = std::map<std::string, std::string>;  // [plugins.NAME] tables as TOML text
 
 std::string reason_for(const fcd::PluginHost& host, const std::string& file_part) {
   for (const auto& r : host.refused())
@@ -26,16 +27,35 @@ TEST(PluginHost, LoadsGoodPluginsAndRefusesBadOnesWithReasons) {
   EXPECT_EQ(host.find("daemon-test-good")->kind, fc::PluginKind::kStage);
   EXPECT_EQ(host.find("daemon-test-good")->description, "Daemon test stage: mirrors the photo");
   EXPECT_EQ(host.plugins().size(), 1u);
-  ASSERT_EQ(host.refused().size(), 3u);
+  ASSERT_EQ(host.refused().size(), 4u);
 
+  const std::string required = std::to_string(FACECYCLE_PLUGIN_ABI_VERSION);
   auto abi = reason_for(host, "test-bad-abi.so");
-  EXPECT_NE(abi.find("ABI version " + std::to_string(FACECYCLE_PLUGIN_ABI_VERSION + 1000)),
+  EXPECT_NE(abi.find("test-bad-abi.so was built for plugin ABI " +
+                     std::to_string(FACECYCLE_PLUGIN_ABI_VERSION + 1000) +
+                     ", this daemon requires ABI " + required),
             std::string::npos)
       << abi;
   auto sym = reason_for(host, "test-no-entry.so");
   EXPECT_NE(sym.find("facecycle_plugin_entry"), std::string::npos) << sym;
   auto thr = reason_for(host, "test-throwing-factory.so");
   EXPECT_NE(thr.find("refusing to start on purpose"), std::string::npos) << thr;
+}
+
+// ABI 3 changed what a factory receives (PluginConfig became TOML text): a plugin built for ABI 2
+// would misread it, so it is refused, saying which file, which ABI it has and which is needed.
+TEST(PluginHost, APluginBuiltForAnOlderAbiIsRefusedNamingFileAndVersions) {
+  fcd::PluginHost host;
+  host.load_file(kRefusedDir + "/test-old-abi.so");
+  host.load_file(kDir + "/daemon_test_good_stage.so");
+  ASSERT_EQ(host.refused().size(), 1u);
+  EXPECT_EQ(host.refused()[0].file, kRefusedDir + "/test-old-abi.so");
+  EXPECT_EQ(host.refused()[0].reason,
+            "test-old-abi.so was built for plugin ABI 2, this daemon requires ABI " +
+                std::to_string(FACECYCLE_PLUGIN_ABI_VERSION) +
+                ": rebuild the plugin against this facecycle's sdk (facecycle/plugin.h)");
+  EXPECT_EQ(host.find("test-old-abi"), nullptr);
+  ASSERT_NE(host.find("daemon-test-good"), nullptr) << "the host loads on past the refusal";
 }
 
 TEST(PluginHost, APluginBuiltWithAnotherToolchainIsRefusedNamingBoth) {
@@ -97,7 +117,7 @@ TEST(PluginHost, DuplicateNameIsRefused) {
 }
 
 TEST(PluginHost, InstancesGetTheirConfigAndRunPerWorker) {
-  fcd::PluginHost host({{"daemon-test-good", {{"fail_on", "bad"}}}});
+  fcd::PluginHost host(Tables{{"daemon-test-good", "fail_on = \"bad\"\n"}});
   host.load_dirs({kDir});
   auto a = host.create_stage("daemon-test-good");
   auto b = host.create_stage("daemon-test-good");
@@ -112,6 +132,28 @@ TEST(PluginHost, InstancesGetTheirConfigAndRunPerWorker) {
   EXPECT_THROW(b->process(item, ctx), std::runtime_error) << "config must reach the plugin";
   EXPECT_THROW(host.create_stage("nope"), std::runtime_error);
   EXPECT_THROW(host.create_trainer("daemon-test-good"), std::runtime_error);
+}
+
+// A [plugins.NAME] value of the wrong type refuses the plugin at load with a message naming the
+// plugin and the key, rather than the plugin running on a default.
+TEST(PluginHost, AWrongTypeInAPluginsTableRefusesItNamingPluginAndKey) {
+  fcd::PluginHost host(Tables{{"daemon-test-good", "fail_on = 3\n"}});
+  host.load_file(kDir + "/daemon_test_good_stage.so");
+  EXPECT_TRUE(host.plugins().empty());
+  ASSERT_EQ(host.refused().size(), 1u);
+  EXPECT_EQ(host.refused()[0].reason,
+            "plugin 'daemon-test-good' failed to start: plugins.daemon-test-good.fail_on: must be "
+            "a string (got 3)");
+}
+
+// A key the plugin does not read is most likely a typo; it is refused with the keys it reads.
+TEST(PluginHost, AnUnknownKeyInAPluginsTableRefusesItListingTheKnownOnes) {
+  fcd::PluginHost host(Tables{{"daemon-test-good", "fail_onn = \"bad\"\n"}});
+  host.load_file(kDir + "/daemon_test_good_stage.so");
+  ASSERT_EQ(host.refused().size(), 1u);
+  EXPECT_EQ(host.refused()[0].reason,
+            "plugin 'daemon-test-good' failed to start: plugins.daemon-test-good.fail_onn: "
+            "unknown key (known: fail_on, slow_on)");
 }
 
 }  // namespace

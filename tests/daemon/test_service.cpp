@@ -43,7 +43,7 @@ class ServiceTest : public ::testing::Test {
     cfg_.workers = 2;
     cfg_.pipelines["transform"] = {"daemon-test-good"};
     cfg_.pipelines["whole_image"] = {"generate-{task}"};
-    cfg_.plugin_configs["daemon-test-good"] = {{"fail_on", "bad"}, {"slow_on", "slow"}};
+    cfg_.plugin_tables["daemon-test-good"] = "fail_on = \"bad\"\nslow_on = \"slow\"\n";
     fcd::finalize_config(cfg_);
 
     db_ = std::make_unique<fcd::Database>(cfg_.data_dir + "/facecycle.db");
@@ -55,7 +55,7 @@ class ServiceTest : public ::testing::Test {
     admin_ = auth_->add_token("root", true);
     roots_.set_data_dir(cfg_.data_dir);  // as facecycled does
     roots_.add(tmp_ / "photos");
-    plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
+    plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_tables);
     plugins_->load_dirs({FC_DAEMON_TEST_PLUGIN_DIR, FC_REFUSED_TEST_PLUGIN_DIR});
     models_ = std::make_unique<fcd::ModelRegistry>(
         *aux_, std::vector<std::string>{tmp_ / "models", tmp_ / "shipped"}, nullptr);
@@ -389,7 +389,16 @@ TEST_F(ServiceTest, PluginsAndModelsAreListed) {
   ASSERT_EQ(p.plugins_size(), 1);
   EXPECT_EQ(p.plugins(0).name(), "daemon-test-good");
   EXPECT_EQ(p.plugins(0).kind(), "stage");
-  EXPECT_EQ(p.refused_size(), 3);
+  ASSERT_EQ(p.refused_size(), 4);
+  // A plugin built for an older ABI is listed with the file, both versions and the remedy, and
+  // the daemon runs on (the other tests of this fixture run jobs past it).
+  std::string old_abi;
+  for (const auto& r : p.refused())
+    if (r.file().find("test-old-abi.so") != std::string::npos) old_abi = r.reason();
+  EXPECT_NE(old_abi.find("test-old-abi.so was built for plugin ABI 2, this daemon requires ABI " +
+                         std::to_string(FACECYCLE_PLUGIN_ABI_VERSION) + ": rebuild"),
+            std::string::npos)
+      << old_abi;
   pb::ListModelsResponse m;
   ASSERT_TRUE(local_->ListModels(ctx().get(), {}, &m).ok());
   EXPECT_EQ(m.models_size(), 0);

@@ -79,7 +79,7 @@ class Tls : public ::testing::Test {
     queue_ = std::make_unique<fcd::SqliteJobStore>(*db_);
     auth_ = std::make_unique<fcd::Auth>(*db_);
     token_ = auth_->add_token("alice", false);
-    plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_configs);
+    plugins_ = std::make_unique<fcd::PluginHost>(cfg_.plugin_tables);
     models_ = std::make_unique<fcd::ModelRegistry>(*db_, std::vector<std::string>{tmp_ / "models"},
                                                    nullptr);
     roots_.set_data_dir(cfg_.data_dir);

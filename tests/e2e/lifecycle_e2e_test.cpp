@@ -108,7 +108,8 @@ TEST(Lifecycle, RefusedPluginsAreListedAndTheRestWorks) {
   }
   ASSERT_TRUE(by_name.count("test-flip")) << r.out;
   EXPECT_EQ(by_name["test-flip"]["status"], "loaded");
-  for (const char* bad : {"test-bad-abi", "test-no-entry", "test-throwing-factory"}) {
+  for (const char* bad :
+       {"test-bad-abi", "test-old-abi", "test-no-entry", "test-throwing-factory"}) {
     ASSERT_TRUE(by_name.count(bad)) << bad << " not reported in " << r.out;
     EXPECT_EQ(by_name[bad]["status"], "refused") << bad;
     EXPECT_FALSE(by_name[bad]["reason"].get<std::string>().empty()) << bad;
@@ -116,6 +117,10 @@ TEST(Lifecycle, RefusedPluginsAreListedAndTheRestWorks) {
   EXPECT_NE(by_name["test-throwing-factory"]["reason"].get<std::string>().find("on purpose"),
             std::string::npos)
       << "the factory's message is not passed on";
+  EXPECT_NE(by_name["test-old-abi"]["reason"].get<std::string>().find(
+                "test-old-abi.so was built for plugin ABI 2, this daemon requires ABI "),
+            std::string::npos)
+      << by_name["test-old-abi"]["reason"];
 
   // Human output names them too.
   RunResult human = run_program({client_binary(), "--server", d.server(), "plugins"});

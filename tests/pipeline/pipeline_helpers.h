@@ -16,8 +16,9 @@
 
 namespace fc::testing {
 
-// Loads FC_PLUGIN_DIR/<name>.so and creates its stage. The library stays loaded.
-inline std::unique_ptr<Stage> load_stage(const std::string& name, const PluginConfig& config = {}) {
+// Loads FC_PLUGIN_DIR/<name>.so and creates its stage with `toml` as its [plugins.NAME] table,
+// e.g. "detector = \"haar\"\nmin_face = 40". The library stays loaded.
+inline std::unique_ptr<Stage> load_stage(const std::string& name, const std::string& toml = "") {
   const std::string path = std::string(FC_PLUGIN_DIR) + "/" + name + ".so";
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) throw std::runtime_error("cannot load " + path + ": " + ::dlerror());
@@ -28,7 +29,7 @@ inline std::unique_ptr<Stage> load_stage(const std::string& name, const PluginCo
   if (info->abi_version != FACECYCLE_PLUGIN_ABI_VERSION || !info->create_stage)
     throw std::runtime_error(path + " is not a stage plugin of this ABI");
   if (name != info->name) throw std::runtime_error(path + " calls itself " + info->name);
-  return std::unique_ptr<Stage>(info->create_stage(config));
+  return std::unique_ptr<Stage>(info->create_stage(PluginConfig{name, toml}));
 }
 
 // A translator without torch: returns each crop changed by `fn`, and counts calls.

@@ -18,12 +18,13 @@ TEST_P(ChipFraming, CropOfAPaddedChipMatchesTheChip) {
   const std::string utk = std::string(FC_SHARED_DIR) + "/data/utkface";
   if (!fs::exists(utk)) GTEST_SKIP() << "needs ../shared/data/utkface (FC_SHARED_DIR)";
   const std::string m = std::string(FC_SHARED_DIR) + "/models/";
-  auto detect =
-      fc::testing::load_stage("detect", {{"detector", GetParam()},
-                                         {"yunet_model", m + "face_detection_yunet_2022mar.onnx"},
-                                         {"ssd_model", m + "opencv_face_detector_uint8.pb"},
-                                         {"ssd_config", m + "opencv_face_detector.pbtxt"}});
-  auto crop = fc::testing::load_stage("crop", {{"crop_size", "200"}});
+  // Every detector's model path: the detect stage reads the others' keys too.
+  std::string detect_toml = "detector = \"" + GetParam() + "\"\n";
+  detect_toml += "yunet_model = \"" + m + "face_detection_yunet_2022mar.onnx\"\n";
+  detect_toml += "ssd_model = \"" + m + "opencv_face_detector_uint8.pb\"\n";
+  detect_toml += "ssd_config = \"" + m + "opencv_face_detector.pbtxt\"\n";
+  auto detect = fc::testing::load_stage("detect", detect_toml);
+  auto crop = fc::testing::load_stage("crop", "crop_size = 200");
   auto ctx = fc::testing::context(nullptr);
 
   // 16 chips spread over the folder (not the ones measured, which were every 50th from 0).

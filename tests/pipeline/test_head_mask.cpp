@@ -80,7 +80,7 @@ Edited edit(const Scene& s, std::shared_ptr<fc::FaceTranslator> model,
   auto ctx = fc::testing::context(std::move(model));
   load_stage("crop")->process(e.item, ctx);
   load_stage("generate-age")->process(e.item, ctx);
-  load_stage("composite", {{"mask", mask}})->process(e.item, ctx);
+  load_stage("composite", "mask = \"" + mask + "\"")->process(e.item, ctx);
   const fc::Face& g = e.item.faces[0];
   const fc::HeadWeight hw = fc::head_weight(s.photo, g.to_crop, g.crop.cols);
   e.weight = cv::Mat(s.photo.size(), CV_32F, cv::Scalar(0));
@@ -188,7 +188,7 @@ TEST(HeadMask, TheEllipseMaskIsStillASetting) {
   EXPECT_EQ(cv::countNonZero((diff > 0) & (e.ellipse <= 0.f)), 0);
   EXPECT_LT(cv::countNonZero((diff > 0) & s.hair), 0.3 * cv::countNonZero(s.hair));
   try {
-    load_stage("composite", {{"mask", "hair"}});
+    load_stage("composite", "mask = \"hair\"");
     FAIL() << "mask = hair accepted";
   } catch (const std::exception& ex) {
     EXPECT_NE(std::string(ex.what()).find("mask"), std::string::npos) << ex.what();

@@ -11,6 +11,16 @@ namespace {
 namespace fs = std::filesystem;
 using fc::testing::load_stage;
 
+// What creating `stage` with `toml` as its [plugins.NAME] table throws, or "accepted".
+std::string start_error(const std::string& stage, const std::string& toml) {
+  try {
+    load_stage(stage, toml);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
 struct Pipeline {
   std::unique_ptr<fc::Stage> crop = load_stage("crop"), generate = load_stage("generate-age"),
                              composite = load_stage("composite");
@@ -179,7 +189,7 @@ TEST(Stages, LargeFacesKeepTheirOwnDetail) {
   photo = photo - cv::Scalar::all(20) + grain;  // fine texture everywhere, like skin and hair
   const cv::Rect core(300, 200, 100, 100);      // eyes, nose and mouth
 
-  auto run = [&](const fc::PluginConfig& crop_config) {
+  auto run = [&](const std::string& crop_config) {
     fc::PhotoItem item;
     item.image = photo.clone();
     item.task = "age";
@@ -191,7 +201,7 @@ TEST(Stages, LargeFacesKeepTheirOwnDetail) {
     EXPECT_EQ(item.report["faces_composited"], "1");
     return item;
   };
-  fc::PhotoItem own = run({}), model_size = run({{"max_crop_size", "64"}});
+  fc::PhotoItem own = run(""), model_size = run("max_crop_size = 64");
   EXPECT_NEAR(own.faces[0].crop.cols, 253, 3);
   EXPECT_EQ(model_size.faces[0].crop.cols, 64);
   EXPECT_GT(detail_correlation(own.result, photo, core), 0.8);
@@ -206,7 +216,7 @@ TEST(Stages, CropSizeIsBetweenTheModelsResolutionAndTheCap) {
   item.image = photo;
   item.faces = {face_at({170, 150, 260, 330}, big), face_at({725, 270, 50, 65}, small)};
   auto ctx = fc::testing::context(fc::testing::identity_translator(96));
-  load_stage("crop", {{"max_crop_size", "300"}})->process(item, ctx);
+  load_stage("crop", "max_crop_size = 300")->process(item, ctx);
   ASSERT_TRUE(item.faces[0].skipped.empty()) << item.faces[0].skipped;
   ASSERT_TRUE(item.faces[1].skipped.empty()) << item.faces[1].skipped;
   EXPECT_EQ(item.faces[0].crop.cols, 300) << "capped (its own size is about 404 px)";
@@ -240,23 +250,46 @@ TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverse) {
 }
 
 TEST(Stages, DetectorSettingsAreCheckedWhenTheStageIsCreated) {
-  auto message = [](const fc::PluginConfig& c) {
-    try {
-      load_stage("detect", c);
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
-  };
-  EXPECT_EQ(message({}), "accepted") << "the default, YuNet from models/, needs no setting";
-  EXPECT_NE(message({{"yunet_model", "/nonexistent.onnx"}}).find("yunet_model"), std::string::npos);
-  EXPECT_NE(message({{"detector", "ssd"}}).find("ssd_model"), std::string::npos);
-  EXPECT_NE(message({{"detector", "mtcnn"}}).find("unknown"), std::string::npos);
-  EXPECT_NE(
-      message({{"detector", "haar"}, {"haar_cascade", "/nonexistent.xml"}}).find("opencv-data"),
-      std::string::npos);
-  EXPECT_NE(message({{"min_face", "big"}}).find("min_face"), std::string::npos);
-  EXPECT_NE(message({{"detector", "haar"}, {"min_face", "big"}}).find("min_face"),
+  auto message = [](const std::string& toml) { return start_error("detect", toml); };
+  EXPECT_EQ(message(""), "accepted") << "the default, YuNet from models/, needs no setting";
+  EXPECT_NE(message("yunet_model = '/nonexistent.onnx'").find("yunet_model"), std::string::npos);
+  EXPECT_NE(message("detector = 'ssd'").find("ssd_model"), std::string::npos);
+  EXPECT_EQ(message("detector = 'mtcnn'"),
+            "plugins.detect.detector: must be one of: yunet, haar, ssd (got \"mtcnn\")");
+  EXPECT_NE(message("detector = 'haar'\nhaar_cascade = '/nonexistent.xml'").find("opencv-data"),
+            std::string::npos);
+  EXPECT_EQ(message("min_face = 'big'"), "plugins.detect.min_face: must be a number (got \"big\")");
+  EXPECT_EQ(message("detector = 'haar'\nmin_face = 0"),
+            "plugins.detect.min_face: must be between 1 and 10000 (got 0)");
+  // Another detector's settings may stay while one is tried; they are still type-checked.
+  EXPECT_EQ(message("detector = 'yunet'\nssd_model = '/elsewhere.pb'"), "accepted");
+  EXPECT_EQ(message("detector = 'haar'\nssd_model = 1"),
+            "plugins.detect.ssd_model: must be a string (got 1)");
+}
+
+// A value of the wrong type is an error naming the plugin and the key, never a silent default:
+// before plugin ABI 3 every value reached a stage as a string it parsed itself.
+TEST(Stages, WrongTypesInAStagesTableNameThePluginAndTheKey) {
+  EXPECT_EQ(start_error("detect", "score_threshold = \"high\""),
+            "plugins.detect.score_threshold: must be a number (got \"high\")");
+  EXPECT_EQ(start_error("crop", "crop_size = 200.5"),
+            "plugins.crop.crop_size: must be an integer (got 200.5)");
+  EXPECT_EQ(start_error("crop", "max_crop_size = \"300\""),
+            "plugins.crop.max_crop_size: must be an integer (got \"300\")");
+  EXPECT_EQ(start_error("composite", "feather = true"),
+            "plugins.composite.feather: must be a number (got true)");
+  EXPECT_EQ(start_error("composite", "mask = \"hair\""),
+            "plugins.composite.mask: must be one of: head, ellipse (got \"hair\")");
+  EXPECT_EQ(start_error("crop", "crop_size = 200\nmax_crop_size = 300"), "accepted");
+}
+
+// A key no stage reads is most likely a typo; it is refused with the keys the stage reads.
+TEST(Stages, AnUnknownKeyIsRefusedListingTheKnownOnes) {
+  EXPECT_EQ(start_error("crop", "max_crop = 300"),
+            "plugins.crop.max_crop: unknown key (known: min_face, max_overlap_iou, min_inside, "
+            "crop_size, max_crop_size)");
+  EXPECT_EQ(start_error("generate-age", "model = 'x'"), "plugins.generate-age.model: unknown key");
+  EXPECT_NE(start_error("detect", "min_faces = 30").find("plugins.detect.min_faces: unknown key"),
             std::string::npos);
 }
 
