@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "facecycle/core/toml_limits.h"
+#include "facecycle/core/toml_reader.h"
 #include "text_limits.h"
 
 namespace fcd {
@@ -29,11 +30,16 @@ std::string resolve_like_trainer(const std::string& p, const std::string& config
   return (base / p).lexically_normal().string();
 }
 
-std::string string_at(const toml::table& root, const char* dotted, const std::string& def) {
-  const toml::node* n = root.at_path(dotted).node();
-  if (!n) return def;
-  if (!n->is_string()) bad(dotted, "expected a string");
-  return *n->value<std::string>();
+// A string under a dotted key ("eval.judge_path") through the shared reader, which names the
+// key when its type is wrong. No finish(): the trainer checks every key; the daemon only picks
+// out the ones it must vouch for.
+std::string string_at(fc::TomlReader& root, const std::string& dotted) {
+  const auto dot = dotted.find('.');
+  if (dot == std::string::npos) return root.string(dotted, "");
+  const toml::table* t = root.table(dotted.substr(0, dot));
+  if (!t) return "";
+  fc::TomlReader r(*t, dotted.substr(0, dot + 1));
+  return r.string(dotted.substr(dot + 1), "");
 }
 
 }  // namespace
@@ -50,19 +56,18 @@ TrainConfigFacts read_train_config_facts(const std::string& text, const std::str
       << e.source().begin.column << ": " << e.description();
     throw std::invalid_argument(s.str());
   }
+  fc::TomlReader r(root, "");
   TrainConfigFacts f;
-  f.model_name = string_at(root, "model_name", kDefaultTrainedModelName);
+  f.model_name = r.string("model_name", kDefaultTrainedModelName);
   static const std::regex plain(R"([A-Za-z0-9][A-Za-z0-9._-]{0,127})");
   if (!std::regex_match(f.model_name, plain))
     bad("model_name", "\"" + clip(f.model_name) +
                           "\" must be a plain name: letters, digits, '.', '_' and '-', at most "
                           "128, not starting with '.'");
-  f.run_name = string_at(root, "run_name", "");
-  if (const toml::array* tags = root["tags"].as_array())
-    for (const toml::node& t : *tags)
-      if (auto s = t.value<std::string>()) f.tags.push_back(*s);
+  f.run_name = r.string("run_name", "");
+  f.tags = r.strings("tags");
   for (const char* key : {"data.dir", "warm_start", "eval.judge_path"}) {
-    std::string p = string_at(root, key, "");
+    std::string p = string_at(r, key);
     if (!p.empty()) f.read_paths.emplace_back(key, resolve_like_trainer(p, config_path));
   }
   return f;

@@ -519,6 +519,11 @@ TEST_F(ServiceTest, TrainingConfigPathsMustLieUnderTheAllowedRoots) {
   // The data dir is not a root: its database is nobody's input (issue 12 re-run).
   expect_refused(submit("[eval]\njudge_path = \"" + cfg_.data_dir + "/facecycle.db\"\n"),
                  "eval.judge_path: ");
+  // A path the daemon cannot read as a string is refused naming its key, as the trainer would,
+  // never skipped unchecked; so are tags that are not all strings.
+  expect_refused(submit("[eval]\njudge_path = 3\n"), "eval.judge_path: must be a string");
+  expect_refused(submit("data = \"photos\"\n"), "data: must be a table");
+  expect_refused(submit("tags = [\"a\", 1]\n"), "tags: must be an array of strings");
 }
 
 // Issue 12 re-run: the data dir was an allowed root, so mallory copied alice's samples.png (or
