@@ -15,6 +15,8 @@ using Families = std::vector<prometheus::MetricFamily>;
 constexpr JobKind kKinds[] = {JobKind::kTransform, JobKind::kTrain};
 constexpr JobState kJobStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
                                    JobState::kFailed, JobState::kCancelled};
+constexpr ItemState kItemStates[] = {ItemState::kQueued, ItemState::kRunning, ItemState::kSucceeded,
+                                     ItemState::kFailed, ItemState::kCancelled};
 
 void job_counts(Database& db, Families& out) {
   std::map<std::pair<std::string, std::string>, int64_t> n;
@@ -32,7 +34,7 @@ void job_counts(Database& db, Families& out) {
 
 void item_counts(Database& db, Families& out) {
   std::map<std::string, int64_t> n;
-  for (auto s : kJobStates) n[enum_name(s)] = 0;  // item states share the job states' names
+  for (auto s : kItemStates) n[enum_name(s)] = 0;
   auto st = db.prepare("SELECT state, COUNT(*) FROM items GROUP BY state");
   while (st.step()) n[st.text(0)] = st.int64(1);
   auto f = gauge_family("facecycle_items", "Items in the queue's database, by state");
@@ -42,12 +44,11 @@ void item_counts(Database& db, Families& out) {
 
 // Per user, from the items' state: only users with such items appear, so the label set stays
 // as small as the active users.
-void user_counts(Database& db, const char* state, const char* name, const char* help,
-                 Families& out) {
+void user_counts(Database& db, ItemState state, const char* name, const char* help, Families& out) {
   auto st = db.prepare(
       "SELECT j.owner, COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id "
       "WHERE i.state = ?1 GROUP BY j.owner ORDER BY j.owner");
-  st.bind(1, state);
+  st.bind(1, enum_name(state));
   auto f = gauge_family(name, help);
   while (st.step()) add_gauge(f, {{"user", st.text(0)}}, static_cast<double>(st.int64(1)));
   out.push_back(std::move(f));
@@ -69,9 +70,9 @@ Metrics::Source queue_source(const std::string& db_path) {
     try {
       job_counts(*r->db, out);
       item_counts(*r->db, out);
-      user_counts(*r->db, "running", "facecycle_user_running_items",
+      user_counts(*r->db, ItemState::kRunning, "facecycle_user_running_items",
                   "Items running now, by the owner of their job", out);
-      user_counts(*r->db, "queued", "facecycle_user_queued_items",
+      user_counts(*r->db, ItemState::kQueued, "facecycle_user_queued_items",
                   "Items waiting to run, by the owner of their job", out);
     } catch (...) {
       r->db->exec("ROLLBACK");
