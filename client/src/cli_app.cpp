@@ -1,5 +1,7 @@
 #include "cli_app.h"
 
+#include "json_view.h"
+
 namespace fcc {
 
 namespace {
@@ -71,7 +73,7 @@ void add_job_commands(CLI::App& app, CliState& s) {
   auto* jobs = app.add_subcommand(
       "jobs", "list your jobs, newest first: summaries (`show ID` pages a job's items)");
   jobs->add_option("--state", s.state_filter, "only jobs in this state")
-      ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
+      ->check(CLI::IsMember(state_words()));
   jobs->add_option("--limit", s.limit, "at most this many (default 100)");
   jobs->add_flag("--all", s.all_users, "everyone's jobs (admin tokens only)");
   jobs->callback(
@@ -87,7 +89,7 @@ void add_job_commands(CLI::App& app, CliState& s) {
   show->add_option("--page-size", s.show.page_size, "items per page, 1..1000")
       ->check(CLI::Range(1, 1000));
   show->add_option("--state", s.show.state, "only items in this state")
-      ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
+      ->check(CLI::IsMember(state_words()));
   show->add_flag("--failed", s.show.failed, "only the failed items (--state failed)");
   show->footer(
       "Every item of a large job, in one file: the job's manifest (manifest_job<N>.csv and "

@@ -23,10 +23,11 @@ v1::JobState parse_state(const std::string& word) {
   v1::JobState s;
   std::string upper = "JOB_STATE_";
   for (char c : word) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (!v1::JobState_Parse(upper, &s))
-    throw CliError(
-        "unknown state '" + word + "': use queued, running, succeeded, failed or cancelled",
-        kExitUsage);
+  if (!v1::JobState_Parse(upper, &s) || s == v1::JOB_STATE_UNSPECIFIED) {
+    std::string words;
+    for (const auto& w : state_words()) words += (words.empty() ? "" : ", ") + w;
+    throw CliError("unknown state '" + word + "': use one of " + words, kExitUsage);
+  }
   return s;
 }
 

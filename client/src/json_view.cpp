@@ -22,6 +22,16 @@ std::string state_word(v1::JobState s) { return short_enum(v1::JobState_Name(s),
 std::string kind_word(v1::JobKind k) { return short_enum(v1::JobKind_Name(k), "JOB_KIND_"); }
 std::string event_word(v1::EventType t) { return short_enum(v1::EventType_Name(t), "EVENT_TYPE_"); }
 
+std::vector<std::string> state_words() {
+  std::vector<std::string> out;
+  const auto* d = v1::JobState_descriptor();
+  for (int i = 0; i < d->value_count(); ++i) {
+    const auto s = static_cast<v1::JobState>(d->value(i)->number());
+    if (s != v1::JOB_STATE_UNSPECIFIED) out.push_back(state_word(s));
+  }
+  return out;
+}
+
 bool is_terminal(v1::JobState s) {
   return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED || s == v1::JOB_STATE_CANCELLED;
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "facecycle/v1/facecycle.pb.h"
 
@@ -12,6 +13,8 @@ namespace fcc {
 std::string state_word(facecycle::v1::JobState s);   // "queued", "running", ...
 std::string kind_word(facecycle::v1::JobKind k);     // "transform" | "train"
 std::string event_word(facecycle::v1::EventType t);  // "state", "progress", ...
+// Every state's word, in the proto's order, read from its descriptor: the CLI's --state choices.
+std::vector<std::string> state_words();
 bool is_terminal(facecycle::v1::JobState s);
 
 // Parses an embedded JSON text; keeps it as a string when it is not valid JSON, null when empty.

@@ -29,7 +29,7 @@ void apply_event(ProgressState& st, const v1::Event& e) {
   switch (e.type()) {
     case v1::EVENT_TYPE_STATE:
       if (e.has_job()) {
-        st.state = state_word(e.job().state());
+        st.state = e.job().state();
         if (e.job().items_total() > 0) st.total = e.job().items_total();
         st.snapshot_done = e.job().items_done();
         st.snapshot_failed = e.job().items_failed();
@@ -59,7 +59,7 @@ void apply_event(ProgressState& st, const v1::Event& e) {
 void apply_final(ProgressState& st, const v1::Job& job) {
   st.snapshot_done = job.items_done();
   st.snapshot_failed = job.items_failed();
-  st.state = state_word(job.state());
+  st.state = job.state();
   if (st.train && job.state() == v1::JOB_STATE_SUCCEEDED) st.fraction = 1;
 }
 
@@ -89,7 +89,7 @@ std::string render_bar(const ProgressState& st, int64_t job_id, int width, doubl
   }
   if (st.train && frac > 0.001 && frac < 1)
     tail += "  ETA " + format_duration(elapsed / frac * (1 - frac));
-  std::string head = "job " + std::to_string(job_id) + " " + st.state + " ";
+  std::string head = "job " + std::to_string(job_id) + " " + state_word(st.state) + " ";
   int bar = std::max(10, std::min(40, width - static_cast<int>(head.size() + tail.size()) - 3));
   int filled = static_cast<int>(std::clamp(frac, 0.0, 1.0) * bar);
   std::string line =

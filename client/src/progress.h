@@ -31,7 +31,7 @@ struct ProgressState {
   double fraction = 0;  // of the current item (transform) or of the run (train)
   long step = 0;
   std::map<std::string, double> losses;  // latest value per metric name
-  std::string state = "queued";
+  facecycle::v1::JobState state = facecycle::v1::JOB_STATE_QUEUED;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   int finished_at_start = -1;  // items already finished when we started watching
   bool train = false;          // one item, the whole run: the bar shows `fraction`

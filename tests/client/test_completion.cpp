@@ -144,6 +144,10 @@ TEST_F(Completion, BashCompletesSubcommandsOptionsChoicesAndFiles) {
       << "-o takes a folder";
   EXPECT_EQ(complete(script, "facecycle transform -o out p", d), (V{"photos", "pic.png"}));
   EXPECT_EQ(complete(script, "facecycle models \"\"", d), (V{"activate", "list"}));
+  // The states come from the proto's JobState, the one list the daemon answers with.
+  const V states{"cancelled", "failed", "queued", "running", "succeeded"};
+  EXPECT_EQ(complete(script, "facecycle jobs --state \"\"", d), states);
+  EXPECT_EQ(complete(script, "facecycle show 3 --state \"\"", d), states);
   EXPECT_EQ(complete(script, "facecycle fetch 3 --o", d), (V{"--out"}));
   EXPECT_EQ(complete(script, "facecycle completion \"\"", d), (V{"bash", "zsh"}));
   fs::remove_all(dir);
