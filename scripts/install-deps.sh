@@ -7,7 +7,7 @@ SUDO=""
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake ccache pkg-config git \
-  libtorch-dev libopencv-dev opencv-data \
+  libtorch-dev libgloo-dev libopencv-dev opencv-data \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev zlib1g-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \

@@ -25,6 +25,10 @@ enum class ClassifierInput { kColour, kGrey };
 // age, or the probability of the target domain's race.
 enum class TaskKind { kAge, kRace };
 
+// The c10d process group of a data-parallel job (data_parallel.h): Gloo for CPU tensors (and
+// CUDA ones, slowly), NCCL for CUDA tensors on a LibTorch built with it.
+enum class DistBackend { kGloo, kNccl };
+
 }  // namespace fc::train
 
 namespace fc {
@@ -48,6 +52,11 @@ template <>
 struct EnumNames<train::TaskKind> {
   static constexpr std::pair<train::TaskKind, const char*> table[] = {
       {train::TaskKind::kAge, "age"}, {train::TaskKind::kRace, "race"}};
+};
+template <>
+struct EnumNames<train::DistBackend> {
+  static constexpr std::pair<train::DistBackend, const char*> table[] = {
+      {train::DistBackend::kGloo, "gloo"}, {train::DistBackend::kNccl, "nccl"}};
 };
 
 }  // namespace fc

@@ -251,6 +251,15 @@ void parse_eval(const toml::table* t, TrainConfig& c) {
   r.finish();
 }
 
+void parse_distributed(const toml::table* t, TrainConfig& c) {
+  if (!t) return;
+  TomlReader r(*t, "distributed.");
+  c.workers = static_cast<int>(r.integer("workers", 1, 1, 1024));
+  c.dist_backend = r.choice("backend", DistBackend::kGloo);
+  c.dist_timeout_s = static_cast<int>(r.integer("timeout_s", 60, 1, 86400));
+  r.finish();
+}
+
 }  // namespace
 
 int TrainConfig::total_steps() const {
@@ -287,6 +296,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
   parse_stages(top.node("stages"), c);
   parse_checkpoint(top.table("checkpoint"), c);
   parse_eval(top.table("eval"), c);
+  parse_distributed(top.table("distributed"), c);
   top.finish();
   return c;
 }

@@ -118,6 +118,13 @@ struct TrainConfig {
   int eval_faces = 64;      // held-out faces per domain for the evaluation
   int sample_faces = 4;     // held-out faces on the sample sheet
 
+  // data parallel ([distributed], data_parallel.h): this many worker processes, each training
+  // on its own slice of every batch, so a step sees workers x stages.batch pairs. 1: one
+  // process and no c10d at all.
+  int workers = 1;
+  DistBackend dist_backend = DistBackend::kGloo;
+  int dist_timeout_s = 60;  // a collective that waits longer (a hung peer) fails the job
+
   int threads = 2;
   // bf16 runs the forward passes under CPU autocast (weights, gradients and Adam stay fp32);
   // about 1.7x faster on AVX512-BF16 CPUs (docs/BENCHMARKS.md).

@@ -105,6 +105,7 @@ GLoss backward_G(TrainState& s, TaskState& t, const CycleBatch& batch, const Tas
     g.images.fake_A = g.images.fake_A.to(torch::kFloat);
     g.images.fake_B = g.images.fake_B.to(torch::kFloat);
   }
+  if (st.data_parallel) st.data_parallel->average_gradients({s.optG.get()});
   s.optG->step();
   set_requires_grad(t, true);
   update_ema(s, st.g_ema);
@@ -140,6 +141,7 @@ DLoss backward_D(TaskState& t, const CycleBatch& batch, const CycleImages& im,
   if (d.loss_C.defined()) all = all + d.loss_C;
   if (d.loss_D_local.defined()) all = all + d.loss_D_local;
   all.backward();
+  if (st.data_parallel) st.data_parallel->average_gradients({t.optD.get(), t.optC.get()});
   t.optD->step();
   if (t.optC) t.optC->step();
   return d;

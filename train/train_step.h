@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cycle_losses.h"
+#include "data_parallel.h"
 #include "loss_recorder.h"
 #include "task_data.h"
 #include "train_state.h"
@@ -18,6 +19,8 @@ struct StepSettings {
   double local_gan = 0;                // weight of the local discriminators' term (lambda_gan x
                                        // discriminator.local_weight; 0 without them)
   torch::Device device = torch::kCPU;  // the networks'; batches are moved there
+  // With data-parallel workers: averages the gradients before every optimiser step.
+  DataParallel* data_parallel = nullptr;
 };
 
 // Where the networks live: cfg.device, "cpu" or "cuda" (GPU 0).

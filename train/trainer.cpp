@@ -14,6 +14,7 @@
 #include "data/domains.h"
 #include "data/packed_faces.h"
 #include "data/utkface.h"
+#include "data_parallel.h"
 #include "eval/attribute_judge.h"
 #include "facecycle/core/model_file.h"
 #if FACECYCLE_HAVE_OPENCV
@@ -24,6 +25,7 @@
 #include "job_pictures.h"
 #include "metrics_csv.h"
 #include "progressive_schedule.h"
+#include "rank_streams.h"
 #include "train_state.h"
 #include "train_step.h"
 #include "trained_card.h"
@@ -69,12 +71,14 @@ std::vector<std::string> paths_of(const std::vector<FaceRecord>& records) {
 
 class TrainingRun {
  public:
-  TrainingRun(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks)
+  TrainingRun(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks,
+              const WorkerPlacement& placement = {})
       : req_(req),
         ctx_(ctx),
         hooks_(hooks),
         cfg_(load_request_config(req)),
-        schedule_(cfg_.stages) {
+        schedule_(cfg_.stages),
+        placement_(placement) {
     // The one place the trainer sets torch's threads: every step, the judge and the
     // evaluations run on this thread.
     use_torch_threads(cfg_.threads);
@@ -92,9 +96,13 @@ class TrainingRun {
     if (ctx_.progress) ctx_.progress(f, m);
   }
   void metric(const std::string& name, double v, long step) {
+    if (!leads()) return;
     if (hooks_.metric) hooks_.metric(name, v, step);
     if (csv_) csv_->add(name, v, step);
   }
+  bool leads() const { return !dp_ || dp_->leads(); }  // writes files and reports
+  void join_workers();
+  void check_workers_agree();
   void prepare_data();
   void prepare_judge();
   void build_generator();
@@ -124,7 +132,41 @@ class TrainingRun {
   std::unique_ptr<AttributeJudge> judge_;
   long last_checkpoint_ = -1;
   std::unique_ptr<MetricsCsv> csv_;  // from the first training step (not the judge's)
+  WorkerPlacement placement_;
+  std::unique_ptr<DataParallel> dp_;  // world_size > 1
+  bool stop_agreed_ = false;          // with dp_: some worker was cancelled at the last step
 };
+
+// How long the other workers wait while rank 0 alone trains the judge or evaluates.
+constexpr std::chrono::seconds kLeaderWork = std::chrono::hours(2);
+
+void TrainingRun::join_workers() {
+  const std::string workers = "distributed.workers = " + std::to_string(cfg_.workers);
+  if (placement_.world_size == 1 && cfg_.workers > 1)
+    throw std::invalid_argument(workers +
+                                " needs that many processes: run it with fc-train, which starts "
+                                "them (docs/SCALE.md); a daemon's train job is one process");
+  if (placement_.world_size != cfg_.workers)
+    throw std::invalid_argument(workers + " but this worker was started with --world-size " +
+                                std::to_string(placement_.world_size));
+  if (placement_.world_size == 1) return;
+  dp_ = std::make_unique<DataParallel>(placement_, cfg_.dist_backend,
+                                       std::chrono::seconds(cfg_.dist_timeout_s));
+  log(LogLevel::kInfo, "data-parallel worker " + std::to_string(placement_.rank) + " of " +
+                           std::to_string(placement_.world_size) + " joined at " +
+                           placement_.master_addr + ":" + std::to_string(placement_.master_port));
+}
+
+// Same step, same weights: every worker read the same checkpoint (or none) and built the same
+// networks from the same seed. A worker that did not (another job dir) fails the job here.
+void TrainingRun::check_workers_agree() {
+  dp_->check_same(double(state_.steps_done),
+                  "the step they start from (every worker must see the same job dir)");
+  torch::NoGradGuard no_grad;
+  double sum = 0;
+  for (const auto& p : state_.G->parameters()) sum += p.to(torch::kFloat64).sum().item<double>();
+  dp_->check_same(sum, "the generator's starting weights");
+}
 
 void TrainingRun::prepare_data() {
   if (cfg_.synthetic) {
@@ -289,9 +331,10 @@ void TrainingRun::enter_stage(int stage, bool reset) {
   for (size_t i = 0; i < tasks_.size(); ++i) {
     TaskState& t = state_.tasks[i];
     if (t.d_layers != layers) build_discriminators(t, cfg_.tasks[i], layers);
-    if (!t.pool_fake_A) {
-      t.pool_fake_A = std::make_unique<ImagePool>(cfg_.pool_size, loader_seed(cfg_.seed, i, 2, 0));
-      t.pool_fake_B = std::make_unique<ImagePool>(cfg_.pool_size, loader_seed(cfg_.seed, i, 3, 0));
+    if (!t.pool_fake_A) {  // each data-parallel worker has its own pools
+      const uint64_t seed = cfg_.seed + 7919ULL * placement_.rank;
+      t.pool_fake_A = std::make_unique<ImagePool>(cfg_.pool_size, loader_seed(seed, i, 2, 0));
+      t.pool_fake_B = std::make_unique<ImagePool>(cfg_.pool_size, loader_seed(seed, i, 3, 0));
     }
     if (reset) {
       t.pool_fake_A->clear();
@@ -304,6 +347,8 @@ void TrainingRun::enter_stage(int stage, bool reset) {
     lo.workers = cfg_.loader_workers;
     lo.prefetch = 2;
     lo.cache_px = std::max(64, s.size);
+    lo.shard = placement_.rank;
+    lo.shards = placement_.world_size;
     t.loader_A.reset();
     t.loader_B.reset();
     lo.seed = loader_seed(cfg_.seed, i, 0, stage);
@@ -323,8 +368,11 @@ void TrainingRun::train_step(long step) {
   set_lr(*t.optD, lr);
   if (t.optC) set_lr(*t.optC, lr);
 
-  const StepLosses l =
-      optimize_parameters(state_, t, tasks_[ti], step_settings(cfg_, tasks_[ti].cfg));
+  StepSettings settings = step_settings(cfg_, tasks_[ti].cfg);
+  settings.data_parallel = dp_.get();
+  StepLosses l = optimize_parameters(state_, t, tasks_[ti], settings);
+  // Every worker observes the whole batch's losses, so adaptive balancers pick alike.
+  if (dp_) stop_agreed_ = dp_->average_losses(l, ti, ctx_.is_cancelled());
   state_.balancer->observe(ti, l.loss_D(), l.adversarial() / std::max(cfg_.lambda_gan, 1e-12));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 
@@ -339,13 +387,24 @@ void TrainingRun::train_step(long step) {
   }
 }
 
+// With data-parallel workers, rank 0 writes the one checkpoint, holding the others' pools too.
 void TrainingRun::save_checkpoint() {
-  ckpt_->save(state_.steps_done, [&](torch::serialize::OutputArchive& a) { state_.save(a); });
+  const std::string key = "rank_streams/" + std::to_string(state_.steps_done);
+  if (dp_ && !dp_->leads()) {
+    dp_->send_to_leader(key, save_rank_streams(state_));
+  } else {
+    const std::vector<std::string> others =
+        dp_ ? dp_->collect_at_leader(key) : std::vector<std::string>{};
+    ckpt_->save(state_.steps_done, [&](torch::serialize::OutputArchive& a) {
+      state_.save(a);
+      if (dp_) write_rank_streams(a, others);
+    });
+  }
   last_checkpoint_ = state_.steps_done;
 }
 
 bool TrainingRun::resume() {
-  const int stale = ckpt_->remove_temp_files();
+  const int stale = leads() ? ckpt_->remove_temp_files() : 0;
   if (stale)
     log(LogLevel::kWarn, "removed " + std::to_string(stale) + " half-written checkpoint(s)");
   torch::serialize::InputArchive a;
@@ -354,6 +413,14 @@ bool TrainingRun::resume() {
   for (auto& t : state_.tasks) t.d_layers = 0;
   enter_stage(TrainState::saved_stage(a), false);
   state_.load(a);
+  if (!leads()) {
+    if (auto own = read_rank_streams(a, placement_.rank))
+      load_rank_streams(state_, *own);
+    else
+      log(LogLevel::kWarn, "the checkpoint has no pools for worker " +
+                               std::to_string(placement_.rank) +
+                               " (written by fewer workers): starting from rank 0's");
+  }
   last_checkpoint_ = state_.steps_done;
   log(LogLevel::kInfo, "resumed from " + path + " at step " + std::to_string(state_.steps_done));
   return true;
@@ -424,22 +491,35 @@ json TrainingRun::evaluate_only(const std::string& model_path) {
 
 void TrainingRun::run() {
   fs::create_directories(req_.job_dir);
-  prepare_data();
-  prepare_judge();
+  join_workers();
+  if (leads()) {  // rank 0 alone writes the synthetic faces and the judge
+    prepare_data();
+    prepare_judge();
+  }
+  if (dp_) {
+    dp_->barrier(kLeaderWork);
+    if (!leads()) prepare_data();
+  }
   torch::manual_seed(cfg_.seed);
   build_generator();
   init_state();
   ckpt_ = std::make_unique<CheckpointIO>((fs::path(req_.job_dir) / "checkpoints").string(),
                                          cfg_.keep_last);
   if (!resume()) enter_stage(0, true);
-  csv_ = std::make_unique<MetricsCsv>((fs::path(req_.job_dir) / "metrics.csv").string(),
-                                      state_.steps_done);
+  if (dp_) check_workers_agree();
+  if (leads())
+    csv_ = std::make_unique<MetricsCsv>((fs::path(req_.job_dir) / "metrics.csv").string(),
+                                        state_.steps_done);
 
   const long total = schedule_.total_steps();
   for (long step = state_.steps_done; step < total; ++step) {
-    if (ctx_.is_cancelled()) {
+    if (dp_ ? stop_agreed_ : ctx_.is_cancelled()) {
       if (last_checkpoint_ != state_.steps_done) save_checkpoint();
-      csv_->flush();
+      if (csv_) csv_->flush();
+      if (!ctx_.is_cancelled())  // a data-parallel worker that was not stopped itself
+        throw std::runtime_error("another worker was stopped, so this one stopped too at step " +
+                                 std::to_string(state_.steps_done) +
+                                 " after the checkpoint; run the job again to resume");
       log(LogLevel::kInfo,
           "cancelled at step " + std::to_string(state_.steps_done) + "; checkpoint written");
       return;
@@ -451,12 +531,13 @@ void TrainingRun::run() {
     progress(double(state_.steps_done) / total, schedule_.describe(step));
     if (state_.steps_done % cfg_.checkpoint_every == 0 || schedule_.ends_stage(state_.steps_done)) {
       save_checkpoint();
-      after_checkpoint();
+      if (leads()) after_checkpoint();
+      if (dp_) dp_->barrier(kLeaderWork);
     }
   }
   if (last_checkpoint_ != state_.steps_done) save_checkpoint();
-  csv_->flush();
-  finish();
+  if (csv_) csv_->flush();
+  if (leads()) finish();
 }
 
 }  // namespace
@@ -490,7 +571,12 @@ TrainConfig load_request_config(const TrainRequest& req) {
 }
 
 void run_training(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks) {
-  TrainingRun run(req, ctx, hooks);
+  run_training(req, ctx, hooks, WorkerPlacement{});
+}
+
+void run_training(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks,
+                  const WorkerPlacement& placement) {
+  TrainingRun run(req, ctx, hooks, placement);
   run.run();
 }
 

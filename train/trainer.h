@@ -5,6 +5,7 @@
 
 #include "facecycle/train_api.h"
 #include "train_config.h"
+#include "worker_placement.h"
 
 namespace fc::train {
 
@@ -17,6 +18,13 @@ TrainConfig load_request_config(const TrainRequest& req);
 // req.job_dir when there is one. Returns when done or cancelled (after a checkpoint); throws
 // on failure. Sets torch's intra-op threads to config.threads.
 void run_training(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks);
+
+// One worker of a data-parallel job (distributed.workers = placement.world_size; fc-train starts
+// them): rank 0 writes the checkpoints, pictures, metrics and the model, and reports through the
+// hooks; the other ranks only train. world_size 1 is run_training above. The plain overload
+// refuses distributed.workers > 1, since it is one process.
+void run_training(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks,
+                  const WorkerPlacement& placement);
 
 // The held-out evaluation of a finished model, without training: the config's data, split,
 // tasks and judge (eval.judge_path, else a judge trained in req.job_dir with the config's seed,

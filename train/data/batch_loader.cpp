@@ -64,13 +64,15 @@ struct BatchLoader::Impl {
     return perms[epoch] = std::make_shared<const std::vector<uint32_t>>(std::move(p));
   }
 
-  // Batch k: items k*B .. k*B+B-1 of the concatenated per-epoch permutations.
+  // Batch k: items k*B .. k*B+B-1 of the concatenated per-epoch permutations, where B is the
+  // batch of all shards together and this shard builds its own rows of it.
   torch::Tensor build(int64_t k) {
-    const int B = o.batch, S = o.size;
+    const int B = o.batch * o.shards, S = o.size;
     const int64_t n = static_cast<int64_t>(cache.size());
-    torch::Tensor out = torch::empty({B, 3, S, S}, torch::kFloat32);
+    torch::Tensor out = torch::empty({o.batch, 3, S, S}, torch::kFloat32);
     float* data = out.data_ptr<float>();
-    for (int j = 0; j < B; ++j) {
+    for (int row = 0; row < o.batch; ++row) {
+      const int j = o.shard * o.batch + row;
       const int64_t item = k * B + j;
       const uint32_t index = (*permutation(item / n))[item % n];
       const torch::Tensor& src = cache.get(index);
@@ -79,7 +81,7 @@ struct BatchLoader::Impl {
       if (o.augment) jitter = draw_jitter(o, static_cast<int>(src.size(0)), rng);
       const torch::Tensor sized = jitter_and_resize(src, o.augment ? &jitter : nullptr, S);
       const uint8_t* rgb = sized.data_ptr<uint8_t>();
-      float* plane = data + static_cast<int64_t>(j) * 3 * S * S;
+      float* plane = data + static_cast<int64_t>(row) * 3 * S * S;
       for (int y = 0; y < S; ++y)
         for (int x = 0; x < S; ++x)
           for (int ch = 0; ch < 3; ++ch)
@@ -118,6 +120,8 @@ BatchLoader::BatchLoader(std::vector<std::string> paths, const LoaderOptions& o)
   if (paths.empty()) throw std::invalid_argument("BatchLoader: no image files to load");
   if (o.size < 4 || o.batch < 1)
     throw std::invalid_argument("BatchLoader: size must be >= 4 and batch >= 1");
+  if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards)
+    throw std::invalid_argument("BatchLoader: shard must be in [0, shards)");
   LoaderOptions opts = o;
   opts.prefetch = std::max(1, o.prefetch);
   impl_ = std::make_unique<Impl>(std::move(paths), opts);

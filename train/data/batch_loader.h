@@ -22,6 +22,11 @@ struct LoaderOptions {
   // Decoded images are kept in memory at this side (uint8 BGR) so later epochs never decode
   // again; 0: max(size, min(2 * size, 128)).
   int cache_px = 0;
+  // Data-parallel workers (data_parallel.h): the loader yields rows [shard * batch, (shard + 1)
+  // * batch) of the batches that one loader with batch * shards rows would draw, so N workers
+  // together see exactly what one process with the N-fold batch sees.
+  int shard = 0;
+  int shards = 1;
 };
 
 // Batch k is a pure function of (seed, k, paths): its file choice and augmentation come from an
