@@ -137,7 +137,8 @@ struct NewItem {
 };
 
 struct Claim {
-  JobRecord job;
+  JobRecord job;  // the job's row as claimed; its item counts are left 0 (counting every item of
+                  // a large job on every claim would cost more than the claim itself)
   ItemRecord item;
 };
 

@@ -33,6 +33,11 @@ const std::string kJobSelect =
     "), SUM(i.state = " + lit(ItemState::kRunning) + "), SUM(i.state = " + lit(ItemState::kQueued) +
     ") FROM jobs j LEFT JOIN items i ON i.job_id = j.id ";
 
+// One job's row without its item counts (read_job's columns, the counts 0): what a claim returns.
+const std::string kJobRowSelect =
+    "SELECT id, kind, state, owner, priority, request_json, output_dir, result_json, error, "
+    "created_ms, started_ms, finished_ms, 0, 0, 0, 0, 0, 0 FROM jobs WHERE id = ?";
+
 const std::string kItemSelect =
     "SELECT job_id, idx, input, output, state, attempts, error, report_json, crashes FROM items ";
 
@@ -234,7 +239,9 @@ std::vector<Claim> SqliteJobStore::claim_batch(const std::string& worker, bool a
       state_event_locked(job_id, enum_name(JobState::kRunning));
       started = true;
     }
-    const JobRecord job = *job_locked(job_id);
+    auto row = db_.prepare(kJobRowSelect);
+    row.bind(1, job_id).step();
+    const JobRecord job = read_job(row);
     auto is = db_.prepare(kItemSelect + "WHERE job_id = ? AND idx IN " + in + " ORDER BY idx");
     is.bind(1, job_id);
     while (is.step()) out.push_back({job, read_item(is)});
