@@ -23,10 +23,6 @@ namespace fs = std::filesystem;
 
 using fc::config::fail;
 
-const std::vector<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
-const std::vector<std::string> kDevices{"cpu", "cuda", "auto"};
-const std::vector<std::string> kPrecisions{"fp32", "bf16", "auto"};
-const std::vector<std::string> kLogFormats{"text", "json"};
 const std::vector<std::string> kPipelines{"transform", "whole_image"};
 
 void check_choice(const std::string& v, const std::string& key,
@@ -70,7 +66,7 @@ void read_service_keys(fc::TomlReader& r, Config& c) {
 
 // The operator's keys: the log, its rotation and format, and retention.
 void read_operations_keys(fc::TomlReader& r, const std::string& origin, Config& c) {
-  c.log_level = r.one_of("log_level", c.log_level, kLevels);
+  c.log_level = r.one_of("log_level", c.log_level, kLogLevels);
   c.log_file = r.string("log_file", c.log_file);
   // A byte count, or a size with a unit ("64M") as --log-max-size takes it.
   if (const toml::node* n = r.node("log_max_size"); n && n->is_integer())
@@ -197,7 +193,7 @@ void finalize_config(Config& c) {
     throw ConfigError("settings: key 'retention_days' must be 0 (keep forever) or more");
   check_choice(c.device, "device", kDevices);
   check_choice(c.precision, "precision", kPrecisions);
-  check_choice(c.log_level, "log_level", kLevels);
+  check_choice(c.log_level, "log_level", kLogLevels);
   if (c.workers < 1) throw ConfigError("settings: key 'workers' must be at least 1");
   if (c.train_concurrency < 1)
     throw ConfigError("settings: key 'train_concurrency' must be at least 1");

@@ -11,6 +11,12 @@
 
 namespace fcd {
 
+// The values a choice setting takes, for the config file and the flags alike.
+inline const std::vector<std::string> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
+inline const std::vector<std::string> kDevices{"cpu", "cuda", "auto"};
+inline const std::vector<std::string> kPrecisions{"fp32", "bf16", "auto"};
+inline const std::vector<std::string> kLogFormats{"text", "json"};
+
 // A bad config file or flag; the message names the key and says what is expected.
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -11,7 +11,7 @@ void add_operations_flags(CLI::App& app, OperationsFlags& f) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--log-format", f.log_format,
                  "text | json (one JSON object per line: time, level, message; default text)")
-      ->check(CLI::IsMember({"text", "json"}));
+      ->check(CLI::IsMember(kLogFormats));
   app.add_option("--retention-days", f.retention_days,
                  "prune finished jobs' events and job folders after this many days, keeping "
                  "their summary and manifest (default 0: keep everything)")
