@@ -49,44 +49,56 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-}  // namespace
+using Args = std::map<std::string, std::string>;
 
-int main(int argc, char** argv) {
-  std::map<std::string, std::string> a = {
-      {"--photo", std::string(FC_SHARED_DIR) + "/data/group_photos/2008_002506.jpg"},
-      {"--megapixels", "1.0"},
-      {"--detector", "yunet"},
-      {"--faces", "5"},
-      {"--iters", "10"},
-      {"--threads", "2"},
-      {"--width", "32"},
-      {"--blocks", "6"},
-      {"--resolution", "128"},
-      {"--out", ""},
-      {"--model", ""},
-      {"--plugins", FC_PLUGIN_DIR}};
+const std::vector<std::string> kStages = {"detect", "crop", "generate-age", "composite"};
+
+// "--key value" pairs over the defaults; false (after saying which) for an unknown key.
+bool parse_args(int argc, char** argv, Args& a) {
+  a = {{"--photo", std::string(FC_SHARED_DIR) + "/data/group_photos/2008_002506.jpg"},
+       {"--megapixels", "1.0"},
+       {"--detector", "yunet"},
+       {"--faces", "5"},
+       {"--iters", "10"},
+       {"--threads", "2"},
+       {"--width", "32"},
+       {"--blocks", "6"},
+       {"--resolution", "128"},
+       {"--out", ""},
+       {"--model", ""},
+       {"--plugins", FC_PLUGIN_DIR}};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!a.count(argv[i])) {
       std::cerr << "unknown option " << argv[i] << "\n";
-      return 2;
+      return false;
     }
     a[argv[i]] = argv[i + 1];
   }
+  return true;
+}
+
+// [plugins.detect] written out as the daemon hands it over; the other stages keep defaults.
+std::string detect_toml(const std::string& detector) {
   const std::string models = std::string(FC_SHARED_DIR) + "/models/";
-  // [plugins.detect] written out as the daemon hands it over; the other stages keep defaults.
-  const toml::table detect{{"detector", a["--detector"]},
+  const toml::table detect{{"detector", detector},
                            {"yunet_model", models + "face_detection_yunet_2022mar.onnx"},
                            {"ssd_model", models + "opencv_face_detector_uint8.pb"},
                            {"ssd_config", models + "opencv_face_detector.pbtxt"}};
-  std::ostringstream detect_toml;
-  detect_toml << detect;
+  std::ostringstream out;
+  out << detect;
+  return out.str();
+}
 
-  // The photo, resized to the requested size.
-  cv::Mat photo = fc::read_image(a["--photo"]).bgr;
-  const double f = std::sqrt(std::stod(a["--megapixels"]) * 1e6 / photo.total());
+// The photo, resized to the requested size.
+cv::Mat resized_photo(const std::string& path, double megapixels) {
+  cv::Mat photo = fc::read_image(path).bgr;
+  const double f = std::sqrt(megapixels * 1e6 / photo.total());
   cv::resize(photo, photo, {}, f, f, f > 1 ? cv::INTER_CUBIC : cv::INTER_AREA);
+  return photo;
+}
 
-  // A deterministic model, as `fc-model init` writes it, unless one is given.
+// --model, or a deterministic model as `fc-model init` writes it.
+std::shared_ptr<fc::FaceTranslator> load_model(Args& a, const fc::TranslatorOptions& to) {
   const fs::path dir = fs::temp_directory_path() / ("fc_bench_" + std::to_string(::getpid()));
   std::string model_path = a["--model"];
   fc::GeneratorOptions go;
@@ -97,22 +109,21 @@ int main(int argc, char** argv) {
     model_path = (dir / "bench.pt").string();
     fc::write_seeded_model(model_path, go, std::stoi(a["--resolution"]), 1, "bench");
   }
-  fc::TranslatorOptions to;
-  to.device = "cpu";
-  to.threads = std::stoi(a["--threads"]);
   auto model = fc::load_translator(model_path, to);
   fs::remove_all(dir);
+  return model;
+}
 
-  fc::HostContext ctx;
-  ctx.model = model;
-  const std::vector<std::string> names = {"detect", "crop", "generate-age", "composite"};
-  std::vector<std::unique_ptr<fc::Stage>> stages;
-  for (const auto& n : names)
-    stages.push_back(load_stage(a["--plugins"], n, n == "detect" ? detect_toml.str() : ""));
-
-  const int iters = std::stoi(a["--iters"]);
-  std::vector<std::vector<double>> ms(names.size() + 1);
+struct Timings {
+  std::vector<std::vector<double>> ms;  // per stage, then the total
   fc::PhotoItem last;
+};
+
+// One warm-up, then `iters` runs of every stage, keeping at most `faces` detections.
+Timings run_stages(const std::vector<std::unique_ptr<fc::Stage>>& stages, const cv::Mat& photo,
+                   fc::HostContext& ctx, int iters, int faces) {
+  Timings t;
+  t.ms.resize(stages.size() + 1);
   for (int it = -1; it < iters; ++it) {  // it = -1: warm-up
     fc::PhotoItem item;
     item.image = photo;
@@ -121,31 +132,60 @@ int main(int argc, char** argv) {
     for (size_t s = 0; s < stages.size(); ++s) {
       auto t0 = std::chrono::steady_clock::now();
       stages[s]->process(item, ctx);
-      if (s == 0 && int(item.faces.size()) > std::stoi(a["--faces"]))
-        item.faces.resize(std::stoi(a["--faces"]));  // detect sorts best first
+      if (s == 0 && int(item.faces.size()) > faces)
+        item.faces.resize(faces);  // detect sorts best first
       double d =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       total += d;
-      if (it >= 0) ms[s].push_back(d);
+      if (it >= 0) t.ms[s].push_back(d);
     }
-    if (it >= 0) ms.back().push_back(total);
-    last = std::move(item);
+    if (it >= 0) t.ms.back().push_back(total);
+    t.last = std::move(item);
   }
+  return t;
+}
+
+// `t` is not const: a count the stages did not report reads as null, as before.
+void print_report(Args& a, const cv::Mat& photo, const fc::FaceTranslator& model, int threads,
+                  int iters, Timings& t) {
   std::cout << "photo " << a["--photo"] << " resized to " << photo.cols << "x" << photo.rows
-            << ", detector " << a["--detector"] << ", faces found " << last.report["faces_detected"]
-            << ", kept " << last.faces.size() << ", edited " << last.report["faces_composited"]
-            << ", model " << model->card().name << " width " << model->card().width << " blocks "
-            << model->card().blocks << " resolution " << model->card().resolution
-            << ", torch threads " << to.threads << ", " << iters << " iterations\n";
+            << ", detector " << a["--detector"] << ", faces found "
+            << t.last.report["faces_detected"] << ", kept " << t.last.faces.size() << ", edited "
+            << t.last.report["faces_composited"] << ", model " << model.card().name << " width "
+            << model.card().width << " blocks " << model.card().blocks << " resolution "
+            << model.card().resolution << ", torch threads " << threads << ", " << iters
+            << " iterations\n";
   std::cout << "stage            median_ms   mean_ms\n";
-  for (size_t s = 0; s <= names.size(); ++s) {
-    const auto& v = ms[s];
+  for (size_t s = 0; s <= kStages.size(); ++s) {
+    const auto& v = t.ms[s];
     const double mean = v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
-    std::printf("%-16s %9.1f %9.1f\n", s < names.size() ? names[s].c_str() : "total", median(v),
+    std::printf("%-16s %9.1f %9.1f\n", s < kStages.size() ? kStages[s].c_str() : "total", median(v),
                 mean);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!parse_args(argc, argv, a)) return 2;
+  const cv::Mat photo = resized_photo(a["--photo"], std::stod(a["--megapixels"]));
+  fc::TranslatorOptions to;
+  to.device = "cpu";
+  to.threads = std::stoi(a["--threads"]);
+  auto model = load_model(a, to);
+
+  fc::HostContext ctx;
+  ctx.model = model;
+  std::vector<std::unique_ptr<fc::Stage>> stages;
+  for (const auto& n : kStages)
+    stages.push_back(
+        load_stage(a["--plugins"], n, n == "detect" ? detect_toml(a["--detector"]) : ""));
+  const int iters = std::stoi(a["--iters"]);
+  Timings t = run_stages(stages, photo, ctx, iters, std::stoi(a["--faces"]));
+  print_report(a, photo, *model, to.threads, iters, t);
   if (!a["--out"].empty()) {
-    fc::write_image_atomic(a["--out"], fc::make_before_after_sheet({{photo, last.result}}, 512),
+    fc::write_image_atomic(a["--out"], fc::make_before_after_sheet({{photo, t.last.result}}, 512),
                            "png", {});
     std::cout << "wrote " << a["--out"] << "\n";
   }
