@@ -2,32 +2,21 @@
 
 #include <toml++/toml.h>
 
-#include <filesystem>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 
+#include "facecycle/core/config_paths.h"
 #include "facecycle/core/toml_limits.h"
 #include "facecycle/core/toml_reader.h"
 #include "text_limits.h"
 
 namespace fcd {
 
-namespace fs = std::filesystem;
-
 namespace {
 
 [[noreturn]] void bad(const std::string& key, const std::string& why) {
   throw std::invalid_argument(key + ": " + why);
-}
-
-// Mirrors resolve_path in train/trainer.cpp, so the daemon checks the path the
-// trainer will open.
-std::string resolve_like_trainer(const std::string& p, const std::string& config_path) {
-  if (p.empty() || fs::path(p).is_absolute()) return p;
-  fs::path base =
-      config_path.empty() ? fs::current_path() : fs::absolute(config_path).parent_path();
-  return (base / p).lexically_normal().string();
 }
 
 // A string under a dotted key ("eval.judge_path") through the shared reader, which names the
@@ -68,7 +57,7 @@ TrainConfigFacts read_train_config_facts(const std::string& text, const std::str
   f.tags = r.strings("tags");
   for (const char* key : {"data.dir", "warm_start", "eval.judge_path"}) {
     std::string p = string_at(r, key);
-    if (!p.empty()) f.read_paths.emplace_back(key, resolve_like_trainer(p, config_path));
+    if (!p.empty()) f.read_paths.emplace_back(key, fc::resolve_config_path(p, config_path));
   }
   return f;
 }
