@@ -101,7 +101,7 @@ fi
 if has queue; then
   queue_md() {
     local args=()
-    [ -n "$quick" ] && args=(--submits 50 --items 100)
+    [ -n "$quick" ] && args=(--submits 50 --items 100 --store-items 1000 --daemons 1,2)
     "$build/bin/bench_queue" "${args[@]}" --daemon "$build/bin/facecycled"
   }
   section queue queue_md

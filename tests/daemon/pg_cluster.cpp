@@ -54,8 +54,15 @@ PgCluster* PgCluster::shared(std::string* why) {
   return cluster.get();
 }
 
-bool PgCluster::start(std::string* why) {
+std::unique_ptr<PgCluster> PgCluster::start_durable(std::string* why) {
+  std::unique_ptr<PgCluster> c(new PgCluster());
+  if (!c->start(why, /*durable=*/true)) return nullptr;
+  return c;
+}
+
+bool PgCluster::start(std::string* why, bool durable) {
 #ifndef FC_HAVE_POSTGRES
+  (void)durable;
   *why = "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
   return false;
 #else
@@ -94,7 +101,8 @@ bool PgCluster::start(std::string* why) {
     *why = "initdb failed: " + tail_of(dir_ + "/initdb.log");
     return false;
   }
-  const std::string opts = "-k " + dir_ + " -c listen_addresses='' -c fsync=off";
+  const std::string opts =
+      "-k " + dir_ + " -c listen_addresses=''" + (durable ? "" : " -c fsync=off");
   const std::string start = run + bin_ + "/pg_ctl -D " + quote(dir_ + "/data") + " -l " +
                             quote(dir_ + "/server.log") + " -w -o \"" + opts + "\" start > " +
                             quote(dir_ + "/pg_ctl.log") + " 2>&1";

@@ -14,6 +14,9 @@ class PgCluster {
   // The process's cluster, started at the first call; null, with `why` set, when PostgreSQL is
   // not installed or will not start (the caller skips).
   static PgCluster* shared(std::string* why);
+  // A cluster of the caller's own with fsync on, as a real server runs (the benchmarks); null,
+  // with `why` set, as for shared().
+  static std::unique_ptr<PgCluster> start_durable(std::string* why);
   ~PgCluster();
 
   // A new, empty database on the cluster; its URL.
@@ -22,7 +25,7 @@ class PgCluster {
 
  private:
   PgCluster() = default;
-  bool start(std::string* why);
+  bool start(std::string* why, bool durable = false);
   std::string url(const std::string& db) const;
   std::string admin_url() const { return url("postgres"); }
 
