@@ -3,7 +3,8 @@
 # its PyTorch reference back to back on this machine), prints the tables and rewrites the
 # generated blocks of docs/BENCHMARKS.md (between <!-- BEGIN bench:NAME --> and END markers).
 #
-#   bench/run_all.sh [--build DIR] [--quick] [--only "model train train_bf16 blas e2e queue"]
+#   bench/run_all.sh [--build DIR] [--quick]
+#                    [--only "model train train_bf16 train_dp blas e2e queue"]
 #                    [--no-doc] [--results DIR]
 # --results keeps each section's Markdown in DIR (default: a temporary folder).
 #
@@ -14,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$here/build
 quick=""
-only="model train train_bf16 blas e2e queue"
+only="model train train_bf16 train_dp blas e2e queue"
 write_doc=1
 results=""
 while [ $# -gt 0 ]; do
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --no-doc) write_doc=""; shift ;;
     --results) results=$2; shift 2 ;;
-    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +40,7 @@ else
 fi
 echo "== building bench targets in $build" >&2
 cmake --build "$build" -j"$(nproc)" --target bench_generator bench_train_step bench_queue bench_peak_flops \
-  facecycled facecycle test-flip train generate-age composite crop detect >&2
+  facecycled facecycle test-flip train generate-age composite crop detect fc-train >&2
 
 # Machine line and the FP32 peak. Nominal: cores x clock x FLOP per cycle (Zen 4 and most
 # AVX-512 CPUs without a second 512-bit FMA port retire 16 FP32 FMAs = 32 FLOP per cycle per core;
@@ -88,6 +89,13 @@ if has train_bf16; then
     section train_bf16 "$here/bench/train/run_precision_quality.sh" "$build" 60
   else
     section train_bf16 "$here/bench/train/run_precision_quality.sh" "$build" 400
+  fi
+fi
+if has train_dp; then
+  if [ -n "$quick" ]; then
+    section train_dp "$here/bench/train/run_data_parallel.sh" "$build" 8 32 8 1
+  else
+    section train_dp "$here/bench/train/run_data_parallel.sh" "$build" 15 32 8 3
   fi
 fi
 if has blas; then section blas "$here/bench/run_blas_bench.sh" "$build"; fi
