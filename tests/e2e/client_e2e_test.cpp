@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "e2e_support.h"
+#include "facecycle/plugin.h"
 
 using namespace fce;
 
@@ -91,12 +92,14 @@ TEST(Client, VersionNamesTheDaemonItsModelAndThePluginAbi) {
   EXPECT_NE(text.out.find("daemon:   facecycled "), std::string::npos) << text.out;
   // The daemon activates a shipped model (models/) when the config names none.
   EXPECT_NE(text.out.find("(card v"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("plugins:  ABI 2 ("), std::string::npos) << text.out;
+  const int abi = FACECYCLE_PLUGIN_ABI_VERSION;
+  EXPECT_NE(text.out.find("plugins:  ABI " + std::to_string(abi) + " ("), std::string::npos)
+      << text.out;
 
   nlohmann::json j = d.cli({"--version"}).json();
   EXPECT_FALSE(j["client_version"].get<std::string>().empty());
   EXPECT_EQ(j["daemon"]["version"], j["client_version"]) << j.dump(2);
-  EXPECT_EQ(j["daemon"]["plugin_abi_version"], 2);
+  EXPECT_EQ(j["daemon"]["plugin_abi_version"], abi);
   EXPECT_FALSE(j["daemon"]["active_model"].get<std::string>().empty()) << j.dump(2);
   EXPECT_EQ(j["daemon"]["model_card_sha256"].get<std::string>().size(), 64u) << j.dump(2);
   EXPECT_GE(j["daemon"]["model_card_version"].get<int>(), 1);
