@@ -16,6 +16,7 @@
 #include "data/utkface.h"
 #include "data_parallel.h"
 #include "eval/attribute_judge.h"
+#include "facecycle/core/config_paths.h"
 #include "facecycle/core/model_file.h"
 #if FACECYCLE_HAVE_OPENCV
 #include "facecycle/core/synthetic_faces.h"  // data.synthetic draws faces with OpenCV
@@ -38,11 +39,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The daemon checks these paths against its allowed roots with the same rule before we run.
 std::string resolve_path(const std::string& p, const TrainRequest& req) {
-  if (p.empty() || fs::path(p).is_absolute()) return p;
-  fs::path base =
-      req.config_path.empty() ? fs::current_path() : fs::absolute(req.config_path).parent_path();
-  return (base / p).lexically_normal().string();
+  return resolve_config_path(p, req.config_path);
 }
 
 // Seeds for the per-task, per-side, per-stage loaders: distinct and fixed by the config seed.
