@@ -129,5 +129,13 @@ TEST(TrainerPlugin, LoadsAndValidates) {
   }
   req.config_toml = tiny_config("[[stages]]\nsize = 32\nsteps = 3\n");
   EXPECT_NO_THROW(trainer->validate(req));
+  // A daemon's job is one process: data-parallel workers are refused at submit, naming fc-train.
+  req.config_toml = tiny_config("[[stages]]\nsize = 32\nsteps = 3\n[distributed]\nworkers = 2\n");
+  try {
+    trainer->validate(req);
+    FAIL() << "workers = 2 must be refused by the daemon's trainer";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("fc-train"), std::string::npos) << e.what();
+  }
   trainer.reset();
 }
