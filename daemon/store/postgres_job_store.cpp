@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 #include <set>
 
+#include "store/postgres_listener.h"
 #include "store/postgres_rows.h"
 
 namespace fcd {
@@ -32,6 +33,11 @@ PostgresJobStore::PostgresJobStore(const std::string& url, PostgresOptions optio
   }
   migrations_applied_ = apply_migrations();
   JobStore::published(last_event_id());
+  // Another daemon's event wakes this one's watchers; its submits and re-queues, the workers.
+  listener_ = std::make_unique<PostgresEventListener>(url, [this](int64_t id) {
+    JobStore::published(id);
+    notify_work();
+  });
 }
 
 PostgresJobStore::~PostgresJobStore() = default;
@@ -90,10 +96,12 @@ std::optional<JobRecord> PostgresJobStore::job_tx(Tx& tx, int64_t id, bool lock)
 }
 
 int64_t PostgresJobStore::event_tx(Tx& tx, int64_t job_id, EventType type, const json& payload) {
+  // The NOTIFY goes out at commit, to every daemon's listener (postgres_listener.h).
   return tx
       .exec_params1(
-          "INSERT INTO events (job_id, time_ms, type, payload_json) VALUES ($1, $2, $3, $4) "
-          "RETURNING id",
+          "WITH e AS (INSERT INTO events (job_id, time_ms, type, payload_json) VALUES ($1, $2, "
+          "$3, $4) RETURNING id) SELECT id, pg_notify('" +
+              std::string(kEventChannel) + "', id::text) FROM e",
           job_id, now_ms(), enum_name(type), payload.dump())[0]
       .as<int64_t>();
 }

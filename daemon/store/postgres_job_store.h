@@ -5,8 +5,9 @@
 // One connection, shared by the daemon's threads under a mutex, as the SQLite store does. Claims
 // lock the items they take with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on
 // each other's items; ends and cancels lock the job row, so exactly one finisher sees "last
-// item". Claims are leases (job_store.h): recover() and requeue_expired() take back only the
-// items of this node's earlier runs and of daemons whose lease ran out.
+// item". Every event NOTIFYs the other daemons (postgres_listener.h). Claims are leases
+// (job_store.h): recover() and requeue_expired() take back only the items of this node's earlier
+// runs and of daemons whose lease ran out.
 #pragma once
 
 #include <memory>
@@ -22,6 +23,8 @@ class transaction_base;
 }  // namespace pqxx
 
 namespace fcd {
+
+class PostgresEventListener;  // postgres_listener.h
 
 // The migrations for PostgreSQL compiled into this binary (generated from schema/postgresql/).
 const std::vector<Migration>& embedded_postgres_migrations();
@@ -95,6 +98,7 @@ class PostgresJobStore : public JobStore {
 
   struct Connection;  // a pqxx::connection (postgres_rows.h), whose name libpqxx 6 won't forward
   std::unique_ptr<Connection> conn_;
+  std::unique_ptr<PostgresEventListener> listener_;  // LISTEN/NOTIFY wake-ups
   const PostgresOptions options_;
   OwnerTurns turns_;  // guarded by mu_
   std::mutex mu_;     // one transaction at a time on the shared connection

@@ -75,6 +75,19 @@ TEST_F(PostgresStore, TwoConnectionsClaimingAtOnceTakeEachItemOnce) {
   EXPECT_EQ(b->get_job(job)->state, fcd::JobState::kSucceeded);
 }
 
+TEST_F(PostgresStore, AnotherDaemonsEventWakesAWatcherHere) {
+  auto a = open(), b = open();
+  const int64_t job = a->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"in", "out"}});
+  const int64_t seen = b->published_event_id();
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    a->add_event(job, fcd::EventType::kLog, {{"message", "from a"}});
+  });
+  b->wait_for_event(seen, std::chrono::seconds(10));  // without LISTEN/NOTIFY: the full 10 s
+  writer.join();
+  EXPECT_GT(b->published_event_id(), seen) << "b was not told of a's event";
+}
+
 #else
 
 TEST(PostgresStore, NotBuilt) {
