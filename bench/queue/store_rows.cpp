@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -57,6 +58,7 @@ int64_t submit(fcd::JobStore& s, int n, const std::string& tag) {
   std::vector<double> ms;
   std::thread submitter([&] {
     for (int i = 0; i < submits; ++i) {
+      // (an error here ends the process: std::terminate, which the parent reports)
       auto s0 = Clock::now();
       submit(*d.store, 1, "s" + std::to_string(k) + "_" + std::to_string(i) + "_");
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s0).count());
@@ -103,17 +105,26 @@ StoreRow measure_store(const std::string& dir, const std::string& url, int proce
   std::vector<pid_t> pids;
   for (int k = 0; k < processes; ++k) {
     pid_t pid = fork();
-    if (pid == 0)
-      run_daemon(dir, url, k, batch, submits / processes, dir + "/times" + std::to_string(k));
+    if (pid == 0) {
+      try {  // an error must end this child here, not unwind into the parent's code
+        run_daemon(dir, url, k, batch, submits / processes, dir + "/times" + std::to_string(k));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_queue: store process %d: %s\n", k, e.what());
+      }
+      std::_Exit(1);
+    }
     pids.push_back(pid);
   }
+  bool failed = false;
   for (pid_t p : pids) {
     int status = 0;
     waitpid(p, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw std::runtime_error("a store bench process failed (status " + std::to_string(status) +
-                               ")");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      failed = true;
+      for (pid_t q : pids) kill(q, SIGKILL);  // the others may wait for work forever
+    }
   }
+  if (failed) throw std::runtime_error("a store bench process failed (see above)");
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   std::vector<double> ms;
   for (int k = 0; k < processes; ++k) {
