@@ -253,11 +253,14 @@ TEST(Pipeline, ModelSwapWhileJobRunsFailsNothing) {
   // Each round: note which items nobody has claimed yet, activate the other model, then wait
   // until one of those items succeeds with it. Until the activation returned the previous
   // model was the active one, so such an item proves that the swap reached a running job.
+  // `show` lists 20 items a page; the rounds must see every item, or the queued ones they track
+  // fall off the first page once the job passes item 20.
+  auto show_all = [&] { return d.cli({"show", std::to_string(id), "--page-size", "1000"}).json(); };
   const std::vector<std::string> order{"m2", "m1", "m2", "m1"};
   for (size_t round = 0; round < order.size(); ++round) {
     const std::string& target = order[round];
     SCOPED_TRACE("activating " + target);
-    json before = d.cli({"show", std::to_string(id)}).json();
+    json before = show_all();
     std::set<int> unclaimed;
     for (const auto& it : before["items"])
       if (it["state"] == "queued") unclaimed.insert(it["index"].get<int>());
@@ -275,7 +278,7 @@ TEST(Pipeline, ModelSwapWhileJobRunsFailsNothing) {
     json last;
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
          !used && std::chrono::steady_clock::now() < until;) {
-      last = d.cli({"show", std::to_string(id)}).json();
+      last = show_all();
       for (const auto& it : last["items"])
         if (unclaimed.count(it["index"].get<int>()) && it["state"] == "succeeded" &&
             report_model(it) == target)
@@ -288,6 +291,8 @@ TEST(Pipeline, ModelSwapWhileJobRunsFailsNothing) {
 
   json job = wait_for_job(d, id);
   ASSERT_EQ(job["state"], "succeeded") << job.dump(2) << "\n" << d.log();
+  job = show_all();
+  ASSERT_EQ(job["items"].size(), static_cast<size_t>(kItems));
   EXPECT_EQ(job["items_total"], kItems);
   EXPECT_EQ(job["items_done"], kItems);
   EXPECT_EQ(job["items_failed"], 0);
