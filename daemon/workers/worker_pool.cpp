@@ -164,15 +164,13 @@ bool WorkerPool::finish_flight(const Claim& c) {
   return true;
 }
 
-void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages,
-                           std::unique_ptr<fc::Trainer>& trainer) {
-  const int64_t job_id = c.job.id;
-  const int idx = c.item.idx;
-  const auto started = std::chrono::steady_clock::now();
+// What a plugin sees of its item: the cancel flag, the model resident now (kept for the whole
+// item, so a swap fails nothing), and log and progress calls that become the job's events.
+fc::HostContext WorkerPool::item_context(int64_t job_id, int idx, const InFlight& f) {
   fc::HostContext ctx;
   ctx.cancelled = f.cancel.get();
-  ctx.model = models_.current();  // kept for the whole item: a swap fails nothing
-  ctx.log = [&](fc::LogLevel level, const std::string& msg) {
+  ctx.model = models_.current();
+  ctx.log = [this, job_id, idx](fc::LogLevel level, const std::string& msg) {
     static const char* names[] = {"debug", "info", "warn", "error"};
     const char* lv = names[std::clamp(static_cast<int>(level), 0, 3)];
     spdlog::log(
@@ -185,7 +183,8 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   // Progress is stored as events: keep it to a few per item.
   auto last_time = std::chrono::steady_clock::now() - std::chrono::seconds(10);
   double last_fraction = -1;
-  ctx.progress = [&, last_time, last_fraction](double fraction, const std::string& msg) mutable {
+  ctx.progress = [this, job_id, idx, last_time, last_fraction](double fraction,
+                                                               const std::string& msg) mutable {
     auto now = std::chrono::steady_clock::now();
     if (fraction < 1.0 && fraction - last_fraction < 0.05 &&
         now - last_time < std::chrono::seconds(1))
@@ -195,6 +194,15 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
     add_event_or_log(queue_, job_id, EventType::kProgress,
                      {{"item_index", idx}, {"fraction", fraction}, {"message", msg}});
   };
+  return ctx;
+}
+
+void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages,
+                           std::unique_ptr<fc::Trainer>& trainer) {
+  const int64_t job_id = c.job.id;
+  const int idx = c.item.idx;
+  const auto started = std::chrono::steady_clock::now();
+  fc::HostContext ctx = item_context(job_id, idx, f);
 
   ItemOutcome outcome = ItemOutcome::kSucceeded;
   std::string error;

@@ -75,6 +75,7 @@ class WorkerPool {
   // Retries what could not be recorded. True when nothing is left waiting.
   bool retry_pending();
   void finalize_or_keep(int64_t job_id, const nlohmann::json& result);
+  fc::HostContext item_context(int64_t job_id, int idx, const InFlight& f);
   void run_claim(const Claim& c, const InFlight& f, class StageCache& stages,
                  std::unique_ptr<fc::Trainer>& trainer);
   // Unregisters the claim; true when it was the last in-flight item of a cancelled job.
