@@ -231,12 +231,15 @@ int remove_temp_files_of(const std::vector<std::string>& targets) {
   for (const auto& t : targets)
     if (!t.empty()) names_by_dir[fs::path(t).parent_path()].insert(fs::path(t).filename().string());
   int n = 0;
-  for (const auto& [dir, names] : names_by_dir)
-    n += remove_temp_files_if(dir.string(), [&](const fs::directory_entry& e, long) {
+  // Not a structured binding: C++17 lambdas may not capture one (clang refuses; gcc allows).
+  for (const auto& entry : names_by_dir) {
+    const std::set<std::string>& names = entry.second;
+    n += remove_temp_files_if(entry.first.string(), [&](const fs::directory_entry& e, long) {
       const std::string f = e.path().filename().string();
       const size_t tmp = f.rfind(".tmp-");
       return tmp != std::string::npos && names.count(f.substr(1, tmp - 1)) > 0;
     });
+  }
   return n;
 }
 

@@ -65,9 +65,10 @@ int check_requeues(pqxx::work& tx, int64_t job, const std::map<std::string, Kill
       auto k = killed.find(holder);
       EXPECT_NE(k, killed.end()) << "item " << it["index"] << " was taken from " << holder
                                  << ", a daemon that was never killed";
-      if (k != killed.end())
+      if (k != killed.end()) {
         EXPECT_GE(at, k->second.before_ms)
             << "item " << it["index"] << " was re-queued before its daemon " << holder << " died";
+      }
     }
   }
   return n;

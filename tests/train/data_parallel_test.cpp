@@ -354,9 +354,10 @@ TEST(DataParallel, KilledWorkerEndsTheJobAndARerunResumes) {
     const double took = kill_mid_run(job, victim);
     std::printf("victim %d: survivor ended %.2f s after the kill\n", victim, took);
     EXPECT_LT(took, 20.0) << "the survivor took " << took << " s to notice";
-    if (victim == 1)
+    if (victim == 1) {
       EXPECT_NE(read_text(job.log).find("data-parallel worker 0 of 2"), std::string::npos)
           << read_text(job.log);
+    }
   }
   std::ofstream(job.log, std::ios::trunc).close();
   ASSERT_EQ(run_fc_train(job), 0) << read_text(job.log);
