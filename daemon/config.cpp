@@ -42,8 +42,8 @@ void read_service_keys(fc::TomlReader& r, Config& c) {
   c.workers = int(r.integer("workers", c.workers, 1, 256));
   if (r.has("plugin_dirs")) c.plugin_dirs = r.strings("plugin_dirs");
   if (r.has("allowed_roots")) c.allowed_roots = r.strings("allowed_roots");
-  c.device = r.one_of("device", c.device, kDevices);
-  c.precision = r.one_of("precision", c.precision, kPrecisions);
+  c.device = r.choice("device", c.device);
+  c.precision = r.choice("precision", c.precision);
   c.threads = int(r.integer("threads", c.threads, 0, 1024));
   c.models_dir = r.string("models_dir", c.models_dir);
   c.active_model = r.string("active_model", c.active_model);
@@ -191,8 +191,6 @@ void finalize_config(Config& c) {
   if (c.log_files < 1) throw ConfigError("settings: key 'log_files' must be at least 1");
   if (c.retention_days < 0)
     throw ConfigError("settings: key 'retention_days' must be 0 (keep forever) or more");
-  check_choice(c.device, "device", kDevices);
-  check_choice(c.precision, "precision", kPrecisions);
   check_choice(c.log_level, "log_level", kLogLevels);
   if (c.workers < 1) throw ConfigError("settings: key 'workers' must be at least 1");
   if (c.train_concurrency < 1)

@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "facecycle/core/device_choice.h"
 #include "facecycle/plugin.h"
 
 namespace fcd {
 
-// The values a choice setting takes, for the config file and the flags alike.
+// The values a choice setting takes, for the config file and the flags alike (device and
+// precision: fc::DeviceChoice and fc::PrecisionChoice).
 inline const std::vector<std::string> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
-inline const std::vector<std::string> kDevices{"cpu", "cuda", "auto"};
-inline const std::vector<std::string> kPrecisions{"fp32", "bf16", "auto"};
 inline const std::vector<std::string> kLogFormats{"text", "json"};
 
 // A bad config file or flag; the message names the key and says what is expected.
@@ -28,11 +28,11 @@ struct Config {
   int workers = 2;
   std::vector<std::string> plugin_dirs;    // empty: the plugins built/installed beside us
   std::vector<std::string> allowed_roots;  // besides the data dir
-  std::string device = "auto";             // cpu | cuda | auto
-  int threads = 0;                         // torch CPU threads; 0 = number of cores
-  std::string precision = "auto";          // fp32 | bf16 | auto (bf16 on AVX512-BF16 CPUs)
-  std::string models_dir;                  // empty: <data_dir>/models
-  std::string active_model;                // empty: the registry's choice
+  fc::DeviceChoice device = fc::DeviceChoice::kAuto;
+  int threads = 0;  // torch CPU threads; 0 = number of cores
+  fc::PrecisionChoice precision = fc::PrecisionChoice::kAuto;  // auto: bf16 on AVX512-BF16 CPUs
+  std::string models_dir;                                      // empty: <data_dir>/models
+  std::string active_model;                                    // empty: the registry's choice
   std::string log_level = "info";
   // Logging (logging.h): the file (empty: <data_dir>/facecycled.log), rotated at log_max_size
   // bytes keeping log_files old ones (0: never rotated), as "text" or "json" lines.

@@ -1,10 +1,19 @@
 #include "daemon_flags.h"
 
+#include "text_limits.h"
 #include "token_commands.h"
 
 namespace fcd {
 
 namespace {
+
+// The spellings in an enum's name table (enum_names.h), for CLI::IsMember.
+template <typename E>
+std::vector<std::string> names() {
+  std::vector<std::string> out;
+  for (const auto& row : fc::EnumNames<E>::table) out.push_back(row.second);
+  return out;
+}
 
 // Where the daemon listens, what it may read and run, and how users share it.
 void add_service_flags(CLI::App& app, DaemonFlags& f) {
@@ -44,11 +53,11 @@ void add_service_flags(CLI::App& app, DaemonFlags& f) {
 // The hardware, TLS on the TCP listener, and the log level.
 void add_runtime_flags(CLI::App& app, DaemonFlags& f) {
   app.add_option("--device", f.device, "cpu | cuda | auto (default auto)")
-      ->check(CLI::IsMember(kDevices));
+      ->check(CLI::IsMember(names<fc::DeviceChoice>()));
   app.add_option("--precision", f.precision,
                  "generator arithmetic: fp32 | bf16 | auto (default auto: bf16 on CPUs with "
                  "AVX512-BF16, about 1.9x faster at 50+ dB PSNR against fp32)")
-      ->check(CLI::IsMember(kPrecisions));
+      ->check(CLI::IsMember(names<fc::PrecisionChoice>()));
   app.add_option("--tls-cert", f.tls_cert,
                  "PEM certificate (chain) for TLS on the TCP listener; needs --tls-key")
       ->type_name("FILE");
@@ -67,6 +76,18 @@ void add_runtime_flags(CLI::App& app, DaemonFlags& f) {
 
 void set_if_given(std::string& to, const std::string& flag) {
   if (!flag.empty()) to = flag;
+}
+
+// A choice flag. CLI::IsMember has checked it against E's names; a caller that skipped the
+// parser gets the config file's message rather than a silently kept default.
+template <typename E>
+void set_if_given(E& to, const std::string& flag, const std::string& key) {
+  if (flag.empty()) return;
+  auto e = fc::enum_from_string<E>(flag);
+  if (!e)
+    throw ConfigError("settings: key '" + key + "' must be one of: " + fc::enum_choices<E>(", ") +
+                      " (got '" + clip(flag) + "')");
+  to = *e;
 }
 
 }  // namespace
@@ -109,8 +130,8 @@ Config config_from_flags(const DaemonFlags& f) {
   if (f.workers > 0) cfg.workers = f.workers;
   if (f.max_user_priority) cfg.max_user_priority = *f.max_user_priority;
   if (f.max_running_per_user) cfg.max_running_per_user = *f.max_running_per_user;
-  set_if_given(cfg.device, f.device);
-  set_if_given(cfg.precision, f.precision);
+  set_if_given(cfg.device, f.device, "device");
+  set_if_given(cfg.precision, f.precision, "precision");
   set_if_given(cfg.log_level, f.log_level);
   apply_operations_flags(f.ops, cfg);
   set_if_given(cfg.tls_cert, f.tls_cert);

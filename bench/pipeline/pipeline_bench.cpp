@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, a)) return 2;
   const cv::Mat photo = resized_photo(a["--photo"], std::stod(a["--megapixels"]));
   fc::TranslatorOptions to;
-  to.device = "cpu";
+  to.device = fc::DeviceChoice::kCpu;
   to.threads = std::stoi(a["--threads"]);
   auto model = load_model(a, to);
 

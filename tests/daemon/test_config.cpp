@@ -26,6 +26,7 @@ workers = 3
 plugin_dirs = ["/a", "/b"]
 allowed_roots = ["/photos"]
 device = "cpu"
+precision = "bf16"
 threads = 4
 models_dir = "/models"
 active_model = "m1"
@@ -49,7 +50,8 @@ sizes = [1, 2]
   EXPECT_EQ(c.workers, 3);
   EXPECT_EQ(c.plugin_dirs, (std::vector<std::string>{"/a", "/b"}));
   EXPECT_EQ(c.allowed_roots, (std::vector<std::string>{"/photos"}));
-  EXPECT_EQ(c.device, "cpu");
+  EXPECT_EQ(c.device, fc::DeviceChoice::kCpu);
+  EXPECT_EQ(c.precision, fc::PrecisionChoice::kBf16);
   EXPECT_EQ(c.threads, 4);
   EXPECT_EQ(c.active_model, "m1");
   EXPECT_EQ(c.train_concurrency, 2);
@@ -73,6 +75,8 @@ TEST(Config, EmptyConfigKeepsDefaults) {
   auto c = fcd::parse_config("", "empty.toml");
   EXPECT_EQ(c.workers, 2);
   EXPECT_EQ(c.train_concurrency, 1);
+  EXPECT_EQ(c.device, fc::DeviceChoice::kAuto);
+  EXPECT_EQ(c.precision, fc::PrecisionChoice::kAuto);
   EXPECT_TRUE(c.keep_detail);
   EXPECT_EQ(c.pipelines.at("transform"),
             (std::vector<std::string>{"detect", "crop", "generate-{task}", "composite"}));
@@ -100,7 +104,10 @@ TEST(Config, WrongTypesAreNamed) {
 TEST(Config, BadValuesAreNamed) {
   auto e = error_of("device = \"tpu\"\n");
   EXPECT_NE(e.find("'device'"), std::string::npos) << e;
-  EXPECT_NE(e.find("cuda"), std::string::npos) << e;
+  EXPECT_NE(e.find("must be one of: cpu, cuda, auto (got \"tpu\")"), std::string::npos) << e;
+  e = error_of("precision = \"fp8\"\n");
+  EXPECT_NE(e.find("'precision' must be one of: fp32, bf16, auto (got \"fp8\")"), std::string::npos)
+      << e;
   e = error_of("workers = 0\n");
   EXPECT_NE(e.find("'workers'"), std::string::npos) << e;
   e = error_of("[pipelines]\nfancy = [\"a\"]\n");

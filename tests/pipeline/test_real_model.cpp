@@ -18,7 +18,7 @@ TEST(RealModel, PipelineIsDeterministicAndEditsOnlyInsideMasks) {
   go.blocks = 1;
   fc::write_seeded_model(path, go, 64, 5, "tiny-seeded");
   fc::TranslatorOptions to;
-  to.device = "cpu";
+  to.device = fc::DeviceChoice::kCpu;
   to.threads = 1;
   auto model = fc::load_translator(path, to);
   fs::remove_all(dir);

@@ -20,17 +20,14 @@
 namespace fc {
 namespace {
 
-torch::Device pick_device(const std::string& requested) {
-  if (requested == "cpu") return torch::kCPU;
-  if (requested == "cuda" || requested == "auto") {
-    if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, 0);
-    if (requested == "cuda")
-      throw std::runtime_error(
-          "device 'cuda' requested but this LibTorch build sees no CUDA "
-          "device; use device = \"cpu\" or \"auto\"");
-    return torch::kCPU;
-  }
-  throw std::runtime_error("unknown device '" + requested + "'; use auto, cpu or cuda");
+torch::Device pick_device(DeviceChoice requested) {
+  if (requested == DeviceChoice::kCpu) return torch::kCPU;
+  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, 0);
+  if (requested == DeviceChoice::kCuda)
+    throw std::runtime_error(
+        "device 'cuda' requested but this LibTorch build sees no CUDA "
+        "device; use device = \"cpu\" or \"auto\"");
+  return torch::kCPU;
 }
 
 // BGR uint8 crop -> [3,R,R] float RGB in [-1,1].
@@ -104,13 +101,17 @@ cv::Mat grey_like_input(const cv::Mat& edited) {
   return out;
 }
 
-// "auto" is not a Precision: it picks one for this machine.
-Precision pick_precision(const std::string& requested, const torch::Device& device) {
-  if (requested == "auto")
-    return device.is_cpu() && cpu_has_native_bf16() ? Precision::kBf16 : Precision::kFp32;
-  if (auto p = enum_from_string<Precision>(requested)) return *p;
-  throw std::runtime_error("unknown precision '" + requested + "'; use " +
-                           enum_choices<Precision>(", ") + " or auto");
+// kAuto is not a Precision: it picks one for this machine.
+Precision pick_precision(PrecisionChoice requested, const torch::Device& device) {
+  switch (requested) {
+    case PrecisionChoice::kFp32:
+      return Precision::kFp32;
+    case PrecisionChoice::kBf16:
+      return Precision::kBf16;
+    case PrecisionChoice::kAuto:
+      break;
+  }
+  return device.is_cpu() && cpu_has_native_bf16() ? Precision::kBf16 : Precision::kFp32;
 }
 
 torch::ScalarType scalar_type(Precision p) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "facecycle/core/device_choice.h"
 #include "facecycle/core/model_card.h"
 
 namespace fc {
@@ -35,13 +36,13 @@ class FaceTranslator {
 };
 
 struct TranslatorOptions {
-  std::string device = "auto";  // auto | cpu | cuda
-  int threads = 0;              // CPU intra-op threads; 0 = number of cores
-  int max_batch = 16;           // dynamic batching: largest batch
-  int max_wait_ms = 5;          // dynamic batching: longest wait for a batch to fill
-  // fp32 | bf16 | auto (bf16 on CPUs with AVX512-BF16, else fp32). bf16 runs the generator
-  // about 1.9x faster on such CPUs at 50+ dB PSNR against fp32 (docs/BENCHMARKS.md).
-  std::string precision = "fp32";
+  DeviceChoice device = DeviceChoice::kAuto;
+  int threads = 0;      // CPU intra-op threads; 0 = number of cores
+  int max_batch = 16;   // dynamic batching: largest batch
+  int max_wait_ms = 5;  // dynamic batching: longest wait for a batch to fill
+  // bf16 runs the generator about 1.9x faster on AVX512-BF16 CPUs at 50+ dB PSNR against fp32
+  // (docs/BENCHMARKS.md); kAuto picks it on such CPUs.
+  PrecisionChoice precision = PrecisionChoice::kFp32;
   // true: a face larger than the model's resolution gets the generator's change (output minus
   // input, at the model's resolution) resized and added, so detail finer than the model keeps
   // its sharpness. false: the generator's output is resized to the face (soft at 64 px models).
