@@ -93,9 +93,12 @@ void parse_top(TomlReader& top, TrainConfig& c) {
   c.seed = static_cast<uint64_t>(top.integer("seed", 1, 0, (1LL << 62)));
   c.threads = static_cast<int>(top.integer("threads", 2, 1, 256));
   c.precision = top.choice("precision", Precision::kFp32);
-  c.device = top.string("device", "cpu");
-  if (c.device != "cpu" && c.device != "cuda")
-    fail("device", "\"" + c.device + "\" is not one of cpu, cuda");
+  // The trainer takes cpu or cuda only: auto is the translator's choice, not a training one.
+  const std::string device = top.string("device", "cpu");
+  const auto choice = fc::enum_from_string<fc::DeviceChoice>(device);
+  if (!choice || *choice == fc::DeviceChoice::kAuto)
+    fail("device", "\"" + device + "\" is not one of cpu, cuda");
+  c.device = *choice;
   c.model_name = top.string("model_name", c.model_name);
   if (c.model_name.empty() || c.model_name.find('/') != std::string::npos)
     fail("model_name", "\"" + c.model_name + "\" must be a plain file name without '/'");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/domains.h"
+#include "facecycle/core/device_choice.h"
 #include "facecycle/core/generator_options.h"
 #include "train_choices.h"
 
@@ -129,9 +130,10 @@ struct TrainConfig {
   // bf16 runs the forward passes under CPU autocast (weights, gradients and Adam stay fp32);
   // about 1.7x faster on AVX512-BF16 CPUs (docs/BENCHMARKS.md).
   Precision precision = Precision::kFp32;
-  // Where the networks train: "cpu", or "cuda" on a CUDA LibTorch (docs/GPU.md). The judge,
-  // data loading and pictures stay on the CPU; bf16 then means CUDA autocast.
-  std::string device = "cpu";
+  // Where the networks train: cpu, or cuda on a CUDA LibTorch (docs/GPU.md); never kAuto, which
+  // the config refuses. The judge, data loading and pictures stay on the CPU; bf16 then means
+  // CUDA autocast.
+  fc::DeviceChoice device = fc::DeviceChoice::kCpu;
   std::string warm_start;  // a model .pt to start the generator from
   std::string model_name = "facecycle";
   int log_every = 1;  // emit per-step metrics every N steps

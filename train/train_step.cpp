@@ -174,7 +174,8 @@ StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
 }  // namespace
 
 torch::Device training_device(const TrainConfig& cfg) {
-  return cfg.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  return cfg.device == fc::DeviceChoice::kCuda ? torch::Device(torch::kCUDA, 0)
+                                               : torch::Device(torch::kCPU);
 }
 
 StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task) {

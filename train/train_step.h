@@ -23,7 +23,7 @@ struct StepSettings {
   DataParallel* data_parallel = nullptr;
 };
 
-// Where the networks live: cfg.device, "cpu" or "cuda" (GPU 0).
+// Where the networks live: cfg.device, the CPU or CUDA GPU 0.
 torch::Device training_device(const TrainConfig& cfg);
 
 // The run's settings with `task`'s own loss weights (TaskConfig::lambda_cycle, lambda_cls).

@@ -543,7 +543,7 @@ void TrainingRun::run() {
 
 TrainConfig load_request_config(const TrainRequest& req) {
   TrainConfig cfg = parse_train_config(req.config_toml, req.config_path);
-  if (cfg.device == "cuda" && !torch::cuda::is_available())
+  if (cfg.device == fc::DeviceChoice::kCuda && !torch::cuda::is_available())
     throw std::invalid_argument(
         "device: \"cuda\" but this LibTorch sees no CUDA device (a CPU-only build, or no GPU); "
         "use device = \"cpu\"");

@@ -13,15 +13,22 @@ using namespace fc::train;
 const std::string kStages = "[[stages]]\nsize = 16\nsteps = 2\nbatch = 2\n";
 
 TEST(TrainerDevice, DefaultsToCpuAndRefusesUnknownDevices) {
-  EXPECT_EQ(parse_train_config(fc::train::testing::tiny_config(kStages), "t.toml").device, "cpu");
+  EXPECT_EQ(parse_train_config(fc::train::testing::tiny_config(kStages), "t.toml").device,
+            fc::DeviceChoice::kCpu);
   const TrainConfig cuda = parse_train_config(
       "device = \"cuda\"\n" + fc::train::testing::tiny_config(kStages), "t.toml");
   EXPECT_TRUE(training_device(cuda).is_cuda());
-  try {
-    parse_train_config("device = \"tpu\"\n" + fc::train::testing::tiny_config(kStages), "t.toml");
-    FAIL() << "device = tpu was accepted";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("device"), std::string::npos) << e.what();
+  // auto is the daemon's choice; a training run names its device.
+  for (const std::string bad : {"tpu", "auto"}) {
+    try {
+      parse_train_config("device = \"" + bad + "\"\n" + fc::train::testing::tiny_config(kStages),
+                         "t.toml");
+      FAIL() << "device = " << bad << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("\"" + bad + "\" is not one of cpu, cuda"),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 
