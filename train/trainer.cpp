@@ -298,19 +298,17 @@ void TrainingRun::build_discriminators(TaskState& t, const TaskConfig& task, int
   d.layers = layers;
   t.D_A = PatchDiscriminator(d);
   t.D_B = PatchDiscriminator(d);
-  std::vector<PatchDiscriminator> all = {t.D_A, t.D_B};
   if (cfg_.d_local_layers > 0) {
     DiscriminatorOptions local = d;
     local.layers = cfg_.d_local_layers;
     t.D_A_local = PatchDiscriminator(local);
     t.D_B_local = PatchDiscriminator(local);
-    all.push_back(t.D_A_local);
-    all.push_back(t.D_B_local);
   }
   std::vector<torch::Tensor> params;
-  for (auto& D : all) {
-    D->to(device_);
-    for (auto& p : D->parameters()) params.push_back(p);
+  for (PatchDiscriminator* D : {&t.D_A, &t.D_B, &t.D_A_local, &t.D_B_local}) {
+    if (!*D) continue;  // no local discriminators
+    (*D)->to(device_);
+    for (auto& p : (*D)->parameters()) params.push_back(p);
   }
   t.optD = make_adam(params, cfg_);
   t.d_layers = layers;
