@@ -39,6 +39,14 @@ RetryVerdict retry_refusal(const JobRecord& job) {
   return RetryVerdict::kRequeued;
 }
 
+ReopenAction reopen_action(const JobRecord& j) {
+  if (j.items_queued + j.items_running == 0) return ReopenAction::kFinalize;
+  if (j.state == JobState::kRunning && j.items_running == 0 &&
+      j.items_done + j.items_failed + j.items_cancelled == 0)
+    return ReopenAction::kRequeue;
+  return ReopenAction::kKeep;
+}
+
 JobEnd job_end(const JobRecord& job, json result, const std::string& first_error) {
   JobEnd end;
   const bool all_failed = job.items_done == 0 && job.items_failed > 0;

@@ -47,6 +47,11 @@ struct RetryResult {
 // Why a job may not be retried now; kRequeued when it may. Shared by both back ends.
 RetryVerdict retry_refusal(const JobRecord& job);
 
+// What a daemon's recovery does with a job it finds queued or running: finalize it (every item
+// ended), keep it, or queue it again (running, yet nothing of it ran or runs anywhere).
+enum class ReopenAction { kFinalize, kKeep, kRequeue };
+ReopenAction reopen_action(const JobRecord& job);
+
 // One page of a job's items and how many match the filter in all.
 struct ItemPage {
   std::vector<ItemRecord> items;

@@ -80,14 +80,14 @@ void PostgresJobStore::reopen_jobs_tx(Tx& tx, Recovery& r) {
                " GROUP BY j.id ORDER BY j.id"))
     open.push_back(read_job(row));
   for (const auto& j : open) {
-    if (j.items_queued + j.items_running == 0) {
+    const ReopenAction action = reopen_action(j);
+    if (action == ReopenAction::kFinalize) {
       r.jobs_to_finalize.push_back(j.id);
       continue;
     }
     r.open_jobs.push_back(j.id);
-    // A running job with nothing finished or running (on another daemon) is queued again.
-    if (j.state == JobState::kRunning && j.items_running == 0 &&
-        j.items_done + j.items_failed + j.items_cancelled == 0) {
+    // Nothing of it finished or runs, on this daemon or another.
+    if (action == ReopenAction::kRequeue) {
       tx.exec_params("UPDATE jobs SET state = $1 WHERE id = $2", enum_name(JobState::kQueued),
                      j.id);
       state_event_tx(tx, j.id, "queued again after a daemon restart");

@@ -9,6 +9,7 @@
 #include "store/database.h"  // DbError
 #include "store/job_records.h"
 #include "store/postgres_job_store.h"
+#include "store/sql_literals.h"
 
 namespace fcd {
 struct PostgresJobStore::Connection {
@@ -19,19 +20,8 @@ struct PostgresJobStore::Connection {
 
 namespace fcd::pg {
 
-// A state or kind as an SQL literal, spelled by its name table (plain words: nothing to escape).
-template <typename E>
-std::string lit(E v) {
-  return "'" + enum_name(v) + "'";
-}
-
-// "('a', 'b')", for IN.
-template <typename E>
-std::string lits(std::initializer_list<E> vs) {
-  std::string out;
-  for (E v : vs) out += (out.empty() ? "(" : ", ") + lit(v);
-  return out + ")";
-}
+using sql::lit;
+using sql::lits;
 
 inline std::string count_state(ItemState s) {
   return "COUNT(*) FILTER (WHERE i.state = " + lit(s) + ")";

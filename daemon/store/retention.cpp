@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data_dir_zones.h"
+#include "store/sql_literals.h"
 
 namespace fcd {
 
@@ -14,11 +15,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+const std::string kEnded =
+    sql::lits({JobState::kSucceeded, JobState::kFailed, JobState::kCancelled});
 
 std::vector<int64_t> jobs_ended_before(Database& db, int64_t cutoff_ms) {
-  auto st = db.prepare(
-      "SELECT id FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') "
-      "AND finished_ms > 0 AND finished_ms < ?1 ORDER BY id");
+  auto st = db.prepare("SELECT id FROM jobs WHERE state IN " + kEnded +
+                       " AND finished_ms > 0 AND finished_ms < ?1 ORDER BY id");
   st.bind(1, cutoff_ms);
   std::vector<int64_t> ids;
   while (st.step()) ids.push_back(st.int64(0));
@@ -46,7 +48,8 @@ PruneCounts prune_finished_jobs(Database& db, const std::string& data_dir, int d
     // The state is checked again in the DELETE: a retry may have reopened the job since.
     auto del = db.prepare(
         "DELETE FROM events WHERE job_id = ?1 AND EXISTS (SELECT 1 FROM jobs WHERE id = ?1 "
-        "AND state IN ('succeeded', 'failed', 'cancelled'))");
+        "AND state IN " +
+        kEnded + ")");
     del.bind(1, id).run();
     const int events = db.changes();
     const bool folder = remove_job_folder(data_dir, id);

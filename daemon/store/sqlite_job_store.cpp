@@ -2,25 +2,16 @@
 
 #include <set>
 
+#include "store/sql_literals.h"
+
 namespace fcd {
 
 using nlohmann::json;
 
 namespace {
 
-// A state or kind as an SQL literal, spelled by its name table (plain words: nothing to escape).
-template <typename E>
-std::string lit(E v) {
-  return "'" + enum_name(v) + "'";
-}
-
-// "('a', 'b')", for IN.
-template <typename E>
-std::string lits(std::initializer_list<E> vs) {
-  std::string out;
-  for (E v : vs) out += (out.empty() ? "(" : ", ") + lit(v);
-  return out + ")";
-}
+using sql::lit;
+using sql::lits;
 
 const std::string kOpenJobStates = lits({JobState::kQueued, JobState::kRunning});
 
@@ -449,14 +440,13 @@ void SqliteJobStore::reopen_jobs_locked(Recovery& r) {
   std::vector<JobRecord> open;
   while (st.step()) open.push_back(read_job(st));
   for (const auto& j : open) {
-    if (j.items_queued + j.items_running == 0) {
+    const ReopenAction action = reopen_action(j);
+    if (action == ReopenAction::kFinalize) {
       r.jobs_to_finalize.push_back(j.id);
       continue;
     }
     r.open_jobs.push_back(j.id);
-    // A running job with nothing finished or running is simply queued again.
-    if (j.state == JobState::kRunning && j.items_running == 0 &&
-        j.items_done + j.items_failed + j.items_cancelled == 0) {
+    if (action == ReopenAction::kRequeue) {
       db_.prepare("UPDATE jobs SET state = ? WHERE id = ?")
           .bind(1, enum_name(JobState::kQueued))
           .bind(2, j.id)
