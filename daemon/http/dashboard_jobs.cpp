@@ -81,9 +81,9 @@ JobRecord DashboardApi::accessible_job(const User& u, int64_t id) {
 
 json DashboardApi::last_progress(int64_t job_id) {
   auto st = db().prepare(
-      "SELECT payload_json FROM events WHERE job_id = ?1 AND type = 'progress' "
+      "SELECT payload_json FROM events WHERE job_id = ?1 AND type = ?2 "
       "ORDER BY id DESC LIMIT 1");
-  st.bind(1, job_id);
+  st.bind(1, job_id).bind(2, enum_name(EventType::kProgress));
   return st.step() ? parse_object(st.text(0)) : json::object();
 }
 
@@ -97,27 +97,15 @@ json DashboardApi::job_json(const JobRecord& j) {
     auto it = req.find(key);
     return it != req.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  json out{{"id", j.id},
-           {"kind", enum_name(j.kind)},
-           {"state", enum_name(j.state)},
-           {"owner", j.owner},
-           {"priority", j.priority},
-           {"created_ms", j.created_ms},
-           {"started_ms", j.started_ms},
-           {"finished_ms", j.finished_ms},
-           {"items_total", j.items_total},
-           {"items_done", j.items_done},
-           {"items_failed", j.items_failed},
-           {"items_cancelled", j.items_cancelled},
-           {"items_running", j.items_running},
-           {"items_queued", j.items_queued},
-           {"error", clip(j.error, 2000)},
-           {"output_dir", j.output_dir},
-           {"run_name", text("run_name")},
-           {"tags", tags},
-           {"task", text("task")},
-           {"reverse", req.value("reverse", false)},
-           {"items_per_s", items_per_second(j)}};
+  json out = job_to_json(j);  // the fields a state event carries, plus the dashboard's own
+  out.update({{"error", clip(j.error, 2000)},
+              {"items_running", j.items_running},
+              {"items_queued", j.items_queued},
+              {"run_name", text("run_name")},
+              {"tags", tags},
+              {"task", text("task")},
+              {"reverse", req.value("reverse", false)},
+              {"items_per_s", items_per_second(j)}});
   const int ended = j.items_done + j.items_failed + j.items_cancelled;
   double progress = j.items_total > 0 ? double(ended) / j.items_total : 0;
   // A training job is one item: its progress is the trainer's own, from its events.
