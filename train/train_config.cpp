@@ -189,6 +189,7 @@ void parse_optimizer(const toml::table* t, TrainConfig& c) {
   c.beta2 = r.number("beta2", 0.999, 0.0, 0.99999);
   c.decay_fraction = r.number("decay_fraction", 0.5, 0.0, 1.0);
   c.pool_size = static_cast<int>(r.integer("pool_size", 50, 0, 10000));
+  c.d_warmup_steps = r.integer("d_warmup_steps", 0, 0, 1000000);
   r.finish();
 }
 

@@ -98,6 +98,9 @@ struct TrainConfig {
   double beta2 = 0.999;
   double decay_fraction = 0.5;  // lr decays linearly to 0 over this last fraction of all steps
   int pool_size = 50;
+  // The first steps of a run train only the discriminators and classifiers. A warm start brings
+  // a trained G but fresh critics, whose early, uninformed gradients shrank the edit (v15).
+  long d_warmup_steps = 0;
 
   // balancing
   BalanceMode balance_mode = BalanceMode::kFixed;

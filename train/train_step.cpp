@@ -97,6 +97,15 @@ void update_ema(TrainState& s, double decay) {
 
 GLoss backward_G(TrainState& s, TaskState& t, const CycleBatch& batch, const TaskData& task,
                  const StepSettings& st) {
+  if (!st.update_G) {  // the warm-up: D and C learn against the warm-started G as it stands
+    torch::NoGradGuard no_grad;
+    GLoss g = generator_objective(s, t, batch, task, st);
+    if (st.bf16) {
+      g.images.fake_A = g.images.fake_A.to(torch::kFloat);
+      g.images.fake_B = g.images.fake_B.to(torch::kFloat);
+    }
+    return g;
+  }
   set_requires_grad(t, false);
   s.optG->zero_grad();
   GLoss g = generator_objective(s, t, batch, task, st);

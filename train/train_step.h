@@ -16,6 +16,7 @@ struct StepSettings {
   ClassifierInput cls_input = ClassifierInput::kColour;
   bool bf16 = false;                   // forward passes under autocast (CPU or CUDA, as the device)
   double g_ema = 0;                    // decay of the EMA generator (0: none)
+  bool update_G = true;                // false in the discriminator warm-up: G and G_ema stay
   double local_gan = 0;                // weight of the local discriminators' term (lambda_gan x
                                        // discriminator.local_weight; 0 without them)
   torch::Device device = torch::kCPU;  // the networks'; batches are moved there

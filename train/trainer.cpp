@@ -367,6 +367,7 @@ void TrainingRun::train_step(long step) {
 
   StepSettings settings = step_settings(cfg_, tasks_[ti].cfg);
   settings.data_parallel = dp_.get();
+  settings.update_G = step >= cfg_.d_warmup_steps;
   StepLosses l = optimize_parameters(state_, t, tasks_[ti], settings);
   // Every worker observes the whole batch's losses, so adaptive balancers pick alike.
   if (dp_) stop_agreed_ = dp_->average_losses(l, ti, ctx_.is_cancelled());
