@@ -93,10 +93,27 @@ std::unique_ptr<JobStore> open_store(const Config& cfg, Database& queue_db) {
   spdlog::info("job store: {}", describe_database(cfg.database, queue_db));
   if (!cfg.database.empty())  // these still read the SQLite file (docs/SCALE.md)
     spdlog::warn(
-        "with a PostgreSQL job store, tokens and models stay in {}, and retention and the "
-        "queue metrics do not cover the shared queue yet",
+        "with a PostgreSQL job store, retention, the queue metrics and the dashboard still read "
+        "{}, so they do not cover the shared queue yet",
         queue_db.path());
   return store;
+}
+
+// Users, tokens and the model catalogue, kept where the job store is (docs/SCALE.md).
+struct AccountTables {
+  std::unique_ptr<TokenStore> tokens;
+  std::unique_ptr<ModelCatalog> models;
+};
+
+// Null members, having said why, when they cannot be opened. `node`: this daemon's host and data
+// dir, under which a shared catalogue remembers its own active model.
+AccountTables open_account_tables(const Config& cfg, Database& aux_db, const std::string& node) {
+  try {
+    return {open_token_store(cfg.database, aux_db), open_model_catalog(cfg.database, aux_db, node)};
+  } catch (const DbError& e) {
+    spdlog::error("{}", e.what());
+    return {};
+  }
 }
 
 // This daemon's lease holder: its node is the host and data dir, which one daemon at a time
@@ -318,7 +335,9 @@ int run_daemon(Config cfg) {
   JobStore& queue = *store;
   queue.set_lease_holder(lease_holder_for(cfg));
   spdlog::info("lease holder {} ({} s leases)", queue.lease_holder().id, cfg.lease_seconds);
-  Auth auth(aux_db);
+  auto tables = open_account_tables(cfg, aux_db, queue.lease_holder().node);
+  if (!tables.tokens || !tables.models) return 1;
+  Auth auth(std::move(tables.tokens));
   const auto rec = recover_queue(cfg, queue);
   // Renews this daemon's leases and re-queues the items of daemons that died; it outlives the
   // workers, whose items it keeps leased while they finish.
@@ -336,7 +355,8 @@ int run_daemon(Config cfg) {
   if (!shipped.empty()) model_dirs.push_back(shipped);
   make_private_dir(cfg.models_dir);
   Metrics metrics;  // before the first model load, which it counts
-  ModelRegistry models(aux_db, model_dirs, metered_loader(translator_options(cfg), metrics));
+  ModelRegistry models(std::move(tables.models), model_dirs,
+                       metered_loader(translator_options(cfg), metrics));
   models.activate_initial(cfg.active_model, shipped);
 
   WorkerPool pool(cfg, queue, plugins, models, roots, &metrics);

@@ -11,17 +11,34 @@
 #include "service/auth.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "store/open_job_store.h"
 
 namespace fcd {
 
 namespace {
 
-// The token commands may run before the daemon ever has: create and migrate as it would.
+// The token commands may run before the daemon ever has: create and migrate as it would (a
+// PostgreSQL token store migrates its database when opened).
 std::unique_ptr<Database> open_database(const Config& config) {
   make_private_dir(config.data_dir);
   auto db = std::make_unique<Database>(config.data_dir + "/facecycle.db");
   apply_migrations(*db);
   return db;
+}
+
+// Runs `body` on the users and tokens the daemon with this config uses: its SQLite file, or the
+// PostgreSQL database `database` names (shared by every daemon on it). 1 when it cannot be
+// opened, having said why.
+template <typename F>
+int with_auth(const Config& config, F&& body) {
+  try {
+    auto db = open_database(config);
+    Auth auth(open_token_store(config.database, *db));
+    return body(auth);
+  } catch (const DbError& e) {
+    std::cerr << "facecycled: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 std::string when(int64_t ms, const char* none) { return ms > 0 ? local_time_text(ms) : none; }
@@ -62,41 +79,43 @@ int add_token_command(const Config& config, const std::string& user, bool admin,
     std::cerr << "facecycled: --expires " << e.what() << "\n";
     return 2;
   }
-  auto db = open_database(config);
-  Auth auth(*db);
-  std::cout << auth.add_token(user, admin, expires_ms) << "\n";
-  std::cerr << "token for " << user << (admin ? " (admin)" : "")
-            << (expires_ms ? ", valid until " + local_time_text(expires_ms) : "")
-            << " created; it is shown only once. Clients send it as FACECYCLE_TOKEN.\n";
-  return 0;
+  return with_auth(config, [&](Auth& auth) {
+    std::cout << auth.add_token(user, admin, expires_ms) << "\n";
+    std::cerr << "token for " << user << (admin ? " (admin)" : "")
+              << (expires_ms ? ", valid until " + local_time_text(expires_ms) : "")
+              << " created; it is shown only once. Clients send it as FACECYCLE_TOKEN.\n";
+    return 0;
+  });
 }
 
 int list_tokens_command(const Config& config, bool as_json) {
-  auto db = open_database(config);
-  auto tokens = Auth(*db).list_tokens();
-  if (as_json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& t : tokens) out.push_back(to_json(t));
-    std::cout << out.dump(2) << "\n";
-  } else if (tokens.empty()) {
-    std::cout << "no tokens yet: facecycled token add NAME makes one\n";
-  } else {
-    print_table(tokens);
-  }
-  return 0;
+  return with_auth(config, [&](Auth& auth) {
+    auto tokens = auth.list_tokens();
+    if (as_json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& t : tokens) out.push_back(to_json(t));
+      std::cout << out.dump(2) << "\n";
+    } else if (tokens.empty()) {
+      std::cout << "no tokens yet: facecycled token add NAME makes one\n";
+    } else {
+      print_table(tokens);
+    }
+    return 0;
+  });
 }
 
 int revoke_token_command(const Config& config, const std::string& id_or_user) {
-  auto db = open_database(config);
-  try {
-    for (const auto& t : Auth(*db).revoke(id_or_user))
-      std::cout << "revoked token " << t.id << " of " << t.user << "\n";
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "facecycled: " << e.what() << "\n";
-    return 1;
-  }
-  std::cerr << "it stops working at once, on open watches too\n";
-  return 0;
+  return with_auth(config, [&](Auth& auth) {
+    try {
+      for (const auto& t : auth.revoke(id_or_user))
+        std::cout << "revoked token " << t.id << " of " << t.user << "\n";
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "facecycled: " << e.what() << "\n";
+      return 1;
+    }
+    std::cerr << "it stops working at once, on open watches too\n";
+    return 0;
+  });
 }
 
 }  // namespace fcd

@@ -38,8 +38,9 @@ void move_file(const std::string& from, const std::string& to) {
 }
 }  // namespace
 
-ModelRegistry::ModelRegistry(Database& db, std::vector<std::string> dirs, TranslatorLoader loader)
-    : db_(db), dirs_(std::move(dirs)), loader_(std::move(loader)) {}
+ModelRegistry::ModelRegistry(std::unique_ptr<ModelCatalog> catalog, std::vector<std::string> dirs,
+                             TranslatorLoader loader)
+    : catalog_(std::move(catalog)), dirs_(std::move(dirs)), loader_(std::move(loader)) {}
 
 std::string ModelRegistry::register_model(const std::string& path) {
   std::error_code ec;
@@ -48,20 +49,12 @@ std::string ModelRegistry::register_model(const std::string& path) {
   if (!fs::is_regular_file(card_path(abs.string()), ec))
     throw std::runtime_error("model " + path + " has no card " + card_path(abs.string()));
   std::string name = abs.stem().string();
-  db_.prepare(
-         "INSERT INTO models (name, path, registered_ms) VALUES (?, ?, ?) "
-         "ON CONFLICT(name) DO UPDATE SET path = excluded.path")
-      .bind(1, name)
-      .bind(2, abs.string())
-      .bind(3, now_ms())
-      .run();
+  catalog_->put_found(name, abs.string());
   return name;
 }
 
 std::optional<std::string> ModelRegistry::owner_of(const std::string& name) {
-  auto st = db_.prepare("SELECT owner FROM models WHERE name = ?");
-  st.bind(1, name);
-  if (st.step()) return st.text(0);
+  if (auto owner = catalog_->owner(name)) return owner;
   std::error_code ec;
   for (const auto& d : dirs_)
     if (fs::exists(fs::path(d) / (name + ".pt"), ec)) return std::string();
@@ -92,14 +85,7 @@ std::string ModelRegistry::install_model(const std::string& staged_path,
   // Card first: a model file without its card is never registered by scan().
   move_file(card_path(staged.string()), card_path(dest.string()));
   move_file(staged.string(), dest.string());
-  db_.prepare(
-         "INSERT INTO models (name, path, registered_ms, owner) VALUES (?, ?, ?, ?) "
-         "ON CONFLICT(name) DO UPDATE SET path = excluded.path, owner = excluded.owner")
-      .bind(1, name)
-      .bind(2, fs::absolute(dest).lexically_normal().string())
-      .bind(3, now_ms())
-      .bind(4, owner)
-      .run();
+  catalog_->put_owned(name, fs::absolute(dest).lexically_normal().string(), owner);
   return dest.string();
 }
 
@@ -124,11 +110,10 @@ void ModelRegistry::scan() {
 
 std::vector<ModelInfo> ModelRegistry::list() {
   std::vector<ModelInfo> out;
-  auto st = db_.prepare("SELECT name, path, registered_ms, active FROM models ORDER BY name");
   std::string active = active_name();
-  while (st.step()) {
-    ModelInfo m{st.text(0), st.text(1), st.int64(2), false, ""};
-    m.active = !active.empty() ? m.name == active : st.int64(3) != 0;
+  for (auto& row : catalog_->list()) {
+    ModelInfo m{std::move(row.name), std::move(row.path), row.registered_ms, false, ""};
+    m.active = !active.empty() ? m.name == active : row.active;
     m.card_json = read_text(card_path(m.path));
     out.push_back(std::move(m));
   }
@@ -163,10 +148,7 @@ ModelInfo ModelRegistry::activate(const std::string& name) {
     current_ = std::move(translator);
     active_ = name;
   }
-  Transaction tx(db_);
-  db_.exec("UPDATE models SET active = 0");
-  db_.prepare("UPDATE models SET active = 1 WHERE name = ?").bind(1, name).run();
-  tx.commit();
+  catalog_->set_active(name);
   spdlog::info("model {} is active ({}) on {}", name, m->path, where);
   m->active = true;
   return *m;
@@ -176,11 +158,9 @@ void ModelRegistry::activate_initial(const std::string& preferred, const std::st
   scan();
   std::vector<std::string> candidates;
   if (!preferred.empty()) candidates.push_back(preferred);
-  {
-    auto st = db_.prepare("SELECT name FROM models WHERE active = 1");
-    if (st.step()) candidates.push_back(st.text(0));
-  }
-  auto all = list();
+  auto all = list();  // nothing is resident yet, so `active` is the remembered one
+  for (const auto& m : all)
+    if (m.active) candidates.push_back(m.name);
   // The shipped folder names its default in DEFAULT (one line); the others follow by name.
   if (!fallback.empty()) {
     std::ifstream def(fs::path(fallback) / "DEFAULT");

@@ -10,6 +10,7 @@
 
 #include "facecycle/core/translator.h"
 #include "store/database.h"
+#include "store/model_catalog.h"
 
 namespace fcd {
 
@@ -29,8 +30,13 @@ inline const char* kNoModelMessage =
 
 class ModelRegistry {
  public:
-  // dirs: searched in order; the first holding a name wins.
-  ModelRegistry(Database& db, std::vector<std::string> dirs, TranslatorLoader loader);
+  // dirs: searched in order; the first holding a name wins. The catalogue is the models table
+  // of `db`, which must outlive this.
+  ModelRegistry(Database& db, std::vector<std::string> dirs, TranslatorLoader loader)
+      : ModelRegistry(make_sqlite_model_catalog(db), std::move(dirs), std::move(loader)) {}
+  // The catalogue `catalog` (store/open_job_store.h chooses SQLite or PostgreSQL).
+  ModelRegistry(std::unique_ptr<ModelCatalog> catalog, std::vector<std::string> dirs,
+                TranslatorLoader loader);
 
   void scan();                                          // registers every NAME.pt with a card
   std::string register_model(const std::string& path);  // returns the name; throws without card
@@ -61,7 +67,7 @@ class ModelRegistry {
  private:
   std::optional<ModelInfo> find(const std::string& name);
 
-  Database& db_;
+  std::unique_ptr<ModelCatalog> catalog_;
   std::vector<std::string> dirs_;
   TranslatorLoader loader_;
   std::mutex activate_mu_;  // one load at a time

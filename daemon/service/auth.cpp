@@ -18,19 +18,15 @@ namespace {
 // Last use is for the admin's listing; a write per call would contend with the job queue's.
 constexpr int64_t kTouchEveryMs = 60 * 1000;
 
-const char* kTokenSelect =
-    "SELECT t.id, t.user, u.is_admin, t.created_ms, t.last_used_ms, t.expires_ms, t.revoked_ms "
-    "FROM tokens t JOIN users u ON u.name = t.user ";
-
-TokenInfo read_token(const Statement& st, int64_t now) {
+TokenInfo to_info(const TokenRow& r, int64_t now) {
   TokenInfo t;
-  t.id = st.int64(0);
-  t.user = st.text(1);
-  t.is_admin = st.int64(2) != 0;
-  t.created_ms = st.int64(3);
-  t.last_used_ms = st.int64(4);
-  t.expires_ms = st.int64(5);
-  t.revoked_ms = st.int64(6);
+  t.id = r.id;
+  t.user = r.user;
+  t.is_admin = r.is_admin;
+  t.created_ms = r.created_ms;
+  t.last_used_ms = r.last_used_ms;
+  t.expires_ms = r.expires_ms;
+  t.revoked_ms = r.revoked_ms;
   t.state = token_state(t.expires_ms, t.revoked_ms, now);
   return t;
 }
@@ -87,20 +83,7 @@ std::string Auth::add_token(const std::string& user, bool admin, int64_t expires
                                 "add a letter");
   std::string token = new_token();
   std::lock_guard<std::mutex> lk(mu_);
-  Transaction tx(db_);
-  db_.prepare("INSERT OR IGNORE INTO users (name, is_admin, created_ms) VALUES (?, ?, ?)")
-      .bind(1, user)
-      .bind(2, admin ? 1 : 0)
-      .bind(3, now_ms())
-      .run();
-  if (admin) db_.prepare("UPDATE users SET is_admin = 1 WHERE name = ?").bind(1, user).run();
-  db_.prepare("INSERT INTO tokens (user, sha256, created_ms, expires_ms) VALUES (?, ?, ?, ?)")
-      .bind(1, user)
-      .bind(2, sha256_hex(token))
-      .bind(3, now_ms())
-      .bind(4, expires_ms)
-      .run();
-  tx.commit();
+  store_->add(user, admin, sha256_hex(token), expires_ms);
   return token;
 }
 
@@ -108,19 +91,15 @@ TokenCheck Auth::check_token(const std::string& token, bool touch) {
   if (token.empty()) return {std::nullopt, "no token"};
   std::lock_guard<std::mutex> lk(mu_);
   const int64_t now = now_ms();
-  auto st = db_.prepare(std::string(kTokenSelect) + "WHERE t.sha256 = ?");
-  st.bind(1, sha256_hex(token));
-  if (!st.step())
+  const auto rows = store_->select(TokenKey::kSha256, sha256_hex(token));
+  if (rows.empty())
     return {std::nullopt,
             "unknown token: ask the daemon's admin for one (facecycled token add NAME)"};
-  const TokenInfo t = read_token(st, now);
+  const TokenInfo t = to_info(rows.front(), now);
   if (t.state != TokenState::kActive) return {std::nullopt, refusal(t)};
   if (touch && now - t.last_used_ms >= kTouchEveryMs) {
     try {
-      db_.prepare("UPDATE tokens SET last_used_ms = ? WHERE id = ?")
-          .bind(1, now)
-          .bind(2, t.id)
-          .run();
+      store_->touch(t.id, now);
     } catch (const DbError& e) {  // a busy or full database must not lock users out
       spdlog::warn("token {}: last use not recorded: {}", t.id, e.what());
     }
@@ -128,24 +107,22 @@ TokenCheck Auth::check_token(const std::string& token, bool touch) {
   return {User{t.user, t.is_admin}, ""};
 }
 
-std::vector<TokenInfo> Auth::select_tokens(const std::string& where, const std::string& arg) {
-  auto st = db_.prepare(std::string(kTokenSelect) + where + " ORDER BY t.id");
-  if (!arg.empty()) st.bind(1, arg);
+std::vector<TokenInfo> Auth::select_tokens(TokenKey key, const std::string& value) {
   std::vector<TokenInfo> out;
   const int64_t now = now_ms();
-  while (st.step()) out.push_back(read_token(st, now));
+  for (const auto& r : store_->select(key, value)) out.push_back(to_info(r, now));
   return out;
 }
 
 std::vector<TokenInfo> Auth::list_tokens() {
   std::lock_guard<std::mutex> lk(mu_);
-  return select_tokens("", "");
+  return select_tokens(TokenKey::kAll, "");
 }
 
 std::vector<TokenInfo> Auth::revoke(const std::string& id_or_user) {
   std::lock_guard<std::mutex> lk(mu_);
   const bool by_id = all_digits(id_or_user);
-  auto found = select_tokens(by_id ? "WHERE t.id = ?" : "WHERE t.user = ?", id_or_user);
+  auto found = select_tokens(by_id ? TokenKey::kId : TokenKey::kUser, id_or_user);
   std::vector<TokenInfo> live;
   for (const auto& t : found)
     if (t.state != TokenState::kRevoked) live.push_back(t);
@@ -157,17 +134,14 @@ std::vector<TokenInfo> Auth::revoke(const std::string& id_or_user) {
     throw std::invalid_argument((by_id ? "token " + id_or_user : "every token of " + id_or_user) +
                                 " is already revoked; nothing to do");
   }
-  Transaction tx(db_);
   const int64_t now = now_ms();
+  std::vector<int64_t> ids;
   for (auto& t : live) {
-    db_.prepare("UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0")
-        .bind(1, now)
-        .bind(2, t.id)
-        .run();
+    ids.push_back(t.id);
     t.revoked_ms = now;
     t.state = TokenState::kRevoked;
   }
-  tx.commit();
+  store_->revoke(ids, now);
   return live;
 }
 

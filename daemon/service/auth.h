@@ -3,6 +3,7 @@
 // make again while they run).
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "service/token_records.h"
 #include "store/database.h"
+#include "store/token_store.h"
 
 namespace fcd {
 
@@ -32,7 +34,10 @@ struct TokenCheck {
 
 class Auth {
  public:
-  explicit Auth(Database& db) : db_(db) {}
+  // The users and tokens of the data dir's SQLite file, which must outlive this.
+  explicit Auth(Database& db) : Auth(make_sqlite_token_store(db)) {}
+  // Those of `store` (store/open_job_store.h chooses SQLite or PostgreSQL).
+  explicit Auth(std::unique_ptr<TokenStore> store) : store_(std::move(store)) {}
   // Creates the user when missing (admin flag set when `admin`), returns a new token. A token
   // with expires_ms > 0 stops working then (Unix ms).
   std::string add_token(const std::string& user, bool admin, int64_t expires_ms = 0);
@@ -46,9 +51,9 @@ class Auth {
   std::vector<TokenInfo> revoke(const std::string& id_or_user);
 
  private:
-  std::vector<TokenInfo> select_tokens(const std::string& where, const std::string& arg);
+  std::vector<TokenInfo> select_tokens(TokenKey key, const std::string& value);
 
-  Database& db_;
+  std::unique_ptr<TokenStore> store_;
   std::mutex mu_;  // its statements and transactions, on a connection other threads share
 };
 

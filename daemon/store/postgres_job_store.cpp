@@ -19,9 +19,6 @@ const std::string kOpenJobStates = lits({JobState::kQueued, JobState::kRunning})
 const std::string kQueued = lit(ItemState::kQueued);
 const std::string kRunning = lit(ItemState::kRunning);
 
-// Any number that fits the ids: the lock only has to be the same for every daemon.
-constexpr int64_t kMigrationLock = 0x66636d6967;  // "fcmig"
-
 }  // namespace
 
 PostgresJobStore::PostgresJobStore(const std::string& url, PostgresOptions options)
@@ -42,30 +39,7 @@ PostgresJobStore::PostgresJobStore(const std::string& url, PostgresOptions optio
 
 PostgresJobStore::~PostgresJobStore() = default;
 
-int PostgresJobStore::apply_migrations() {
-  int applied = 0;
-  for (const auto& m : embedded_postgres_migrations()) {
-    applied += in_tx(conn_->c, "migration", [&](pqxx::work& tx) {
-      // Daemons starting together take turns here; the second sees the first's versions.
-      tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
-      tx.exec0(
-          "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT "
-          "NOT NULL, applied_ms BIGINT NOT NULL)");
-      if (!tx.exec_params("SELECT 1 FROM schema_version WHERE version = $1", m.version).empty())
-        return 0;
-      try {
-        tx.exec(m.sql);
-      } catch (const pqxx::failure& e) {
-        throw DbError("schema migration postgresql/" + m.name + " failed: " + e.what());
-      }
-      tx.exec_params("INSERT INTO schema_version (version, name, applied_ms) VALUES ($1, $2, $3)",
-                     m.version, m.name, now_ms());
-      tx.commit();
-      return 1;
-    });
-  }
-  return applied;
-}
+int PostgresJobStore::apply_migrations() { return pg::apply_migrations(conn_->c); }
 
 int PostgresJobStore::schema_version() {
   std::lock_guard<std::mutex> lk(mu_);

@@ -1,7 +1,8 @@
-// PostgresJobStore's shared pieces (its two .cpp files only): SQL fragments, row readers and the
-// transaction wrapper. Not part of the store's interface.
+// The PostgreSQL stores' shared pieces (their .cpp files only): SQL fragments, row readers, the
+// transaction wrapper and the migrations. Not part of any store's interface.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -90,6 +91,12 @@ auto in_tx(pqxx::connection& c, const char* what, F&& body) {
     throw DbError(std::string("PostgreSQL: ") + what + ": " + e.what());
   }
 }
+
+// Applies schema/postgresql/ migrations not applied yet, under an advisory lock, so processes
+// that start together apply each once. Returns how many it applied. Throws DbError.
+int apply_migrations(pqxx::connection& c);
+// A new connection to `url`, with the schema migrated. Throws DbError.
+std::unique_ptr<pqxx::connection> connect_migrated(const std::string& url);
 
 // An optional filter as a parameter: '' matches everything (as the SQLite store does).
 template <typename E>

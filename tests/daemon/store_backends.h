@@ -1,5 +1,7 @@
 // The job-store back ends the store tests run against (GoogleTest typed tests): each opens a
 // JobStore on a fresh database, and open() again is a daemon restart on the same database.
+// tokens() and catalog() open the users and tokens, and the model catalogue, as one more daemon
+// on that database sees them.
 // PostgreSQL runs on a throwaway cluster (pg_cluster.h); without one its tests skip, saying why.
 #pragma once
 
@@ -12,10 +14,14 @@
 #include "pg_cluster.h"
 #include "store/job_store.h"
 #include "store/migrations.h"
+#include "store/model_catalog.h"
 #include "store/sqlite_job_store.h"
+#include "store/token_store.h"
 #include "temp_dir.h"
 #ifdef FC_HAVE_POSTGRES
 #include "store/postgres_job_store.h"
+#include "store/postgres_model_catalog.h"
+#include "store/postgres_token_store.h"
 #endif
 
 namespace fcd_test {
@@ -34,8 +40,19 @@ class SqliteBackend {
     others_.push_back(std::make_unique<fcd::Database>(dir_ / "q.db"));
     return std::make_unique<fcd::SqliteJobStore>(*others_.back());
   }
+  std::unique_ptr<fcd::TokenStore> tokens() { return fcd::make_sqlite_token_store(another_db()); }
+  // One daemon per SQLite file: `node` does not matter there.
+  std::unique_ptr<fcd::ModelCatalog> catalog(const std::string& /*node*/) {
+    return fcd::make_sqlite_model_catalog(another_db());
+  }
 
  private:
+  fcd::Database& another_db() {  // migrated, as the daemon's is, whether or not open() ran
+    others_.push_back(std::make_unique<fcd::Database>(dir_ / "q.db"));
+    fcd::apply_migrations(*others_.back());
+    return *others_.back();
+  }
+
   TempDir dir_;
   std::unique_ptr<fcd::Database> db_;
   std::vector<std::unique_ptr<fcd::Database>> others_;
@@ -65,6 +82,24 @@ class PostgresBackend {
 #ifdef FC_HAVE_POSTGRES
     return std::make_unique<fcd::PostgresJobStore>(url_);
 #else
+    return nullptr;
+#endif
+  }
+  std::unique_ptr<fcd::TokenStore> tokens() {
+    if (url_.empty()) url_ = cluster_->create_database();
+#ifdef FC_HAVE_POSTGRES
+    return fcd::make_postgres_token_store(url_);
+#else
+    return nullptr;
+#endif
+  }
+  // `node`: the daemon's host and data dir, under which it remembers its own active model.
+  std::unique_ptr<fcd::ModelCatalog> catalog(const std::string& node) {
+    if (url_.empty()) url_ = cluster_->create_database();
+#ifdef FC_HAVE_POSTGRES
+    return fcd::make_postgres_model_catalog(url_, node);
+#else
+    (void)node;
     return nullptr;
 #endif
   }

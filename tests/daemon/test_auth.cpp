@@ -3,6 +3,7 @@
 #include "duration.h"
 #include "service/auth.h"
 #include "store/migrations.h"
+#include "store_backends.h"
 #include "temp_dir.h"
 
 namespace {
@@ -40,19 +41,28 @@ TEST(Auth, TokensAreRandomAndOnlyTheirHashIsStored) {
   EXPECT_FALSE(auth.user_for_token(""));
 }
 
-TEST(Auth, LocalIsReserved) {
-  fcd_test::TempDir dir;
-  fcd::Database db(dir / "s.db");
-  fcd::apply_migrations(db);
-  fcd::Auth auth(db);
+// What Auth does with users and tokens, on each back end (store_backends.h).
+template <typename Backend>
+class AuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override { FC_SKIP_UNLESS_AVAILABLE(backend_); }
+  // One more daemon's Auth on the test's database; the first is daemon() too.
+  fcd::Auth& daemon() {
+    auths_.push_back(std::make_unique<fcd::Auth>(backend_.tokens()));
+    return *auths_.back();
+  }
+  Backend backend_;
+  std::vector<std::unique_ptr<fcd::Auth>> auths_;
+};
+TYPED_TEST_SUITE(AuthTest, fcd_test::StoreBackends, fcd_test::BackendName);
+
+TYPED_TEST(AuthTest, LocalIsReserved) {
+  auto& auth = this->daemon();
   EXPECT_THROW(auth.add_token("local", true), std::invalid_argument);
 }
 
-TEST(Auth, RevokedAndExpiredTokensAreRefusedSayingWhy) {
-  fcd_test::TempDir dir;
-  fcd::Database db(dir / "s.db");
-  fcd::apply_migrations(db);
-  fcd::Auth auth(db);
+TYPED_TEST(AuthTest, RevokedAndExpiredTokensAreRefusedSayingWhy) {
+  auto& auth = this->daemon();
   auto ann1 = auth.add_token("ann", false), ann2 = auth.add_token("ann", false);
   auto bob = auth.add_token("bob", false);
   auto old = auth.add_token("cy", false, fcd::now_ms() - 1);
@@ -81,11 +91,8 @@ TEST(Auth, RevokedAndExpiredTokensAreRefusedSayingWhy) {
   EXPECT_THROW(auth.revoke("nobody"), std::invalid_argument);
 }
 
-TEST(Auth, TheListShowsStatesAndLastUseButNoToken) {
-  fcd_test::TempDir dir;
-  fcd::Database db(dir / "s.db");
-  fcd::apply_migrations(db);
-  fcd::Auth auth(db);
+TYPED_TEST(AuthTest, TheListShowsStatesAndLastUseButNoToken) {
+  auto& auth = this->daemon();
   auto ann = auth.add_token("ann", true);
   auth.add_token("bob", false, fcd::now_ms() - 1);
   auth.add_token("cy", false);
@@ -106,11 +113,36 @@ TEST(Auth, TheListShowsStatesAndLastUseButNoToken) {
   EXPECT_EQ(fcd::enum_name(list[2].state), "revoked");
 }
 
-TEST(Auth, AllDigitNamesAreRefusedSoRevokeCanTellIdsFromUsers) {
-  fcd_test::TempDir dir;
-  fcd::Database db(dir / "s.db");
-  fcd::apply_migrations(db);
-  EXPECT_THROW(fcd::Auth(db).add_token("42", false), std::invalid_argument);
+TYPED_TEST(AuthTest, AllDigitNamesAreRefusedSoRevokeCanTellIdsFromUsers) {
+  EXPECT_THROW(this->daemon().add_token("42", false), std::invalid_argument);
+  EXPECT_THROW(this->daemon().revoke("99999999999999999999"), std::invalid_argument)
+      << "an id too long for any token is no token, on either back end";
+}
+
+// Several daemons on one database (issue 18): a token made through any of them, or with
+// `facecycled token add` against it, works on all; a revocation through one stops it on all.
+TYPED_TEST(AuthTest, EveryDaemonOnTheDatabaseSeesTheSameTokens) {
+  auto& a = this->daemon();
+  auto& b = this->daemon();
+  const auto ann = a.add_token("ann", false);
+  const auto root = b.add_token("root", true);
+  auto on_b = b.check_token(ann);
+  ASSERT_TRUE(on_b.user) << on_b.refusal;
+  EXPECT_EQ(on_b.user->name, "ann");
+  EXPECT_FALSE(on_b.user->is_admin);
+  auto on_a = a.user_for_token(root);
+  ASSERT_TRUE(on_a);
+  EXPECT_TRUE(on_a->is_admin);
+  ASSERT_EQ(b.list_tokens().size(), 2u);
+  EXPECT_GT(a.list_tokens()[0].last_used_ms, 0) << "b's use of ann's token shows on a";
+
+  a.add_token("ann", true);  // an admin token makes ann an admin, whoever asks
+  EXPECT_TRUE(b.user_for_token(ann)->is_admin);
+  b.revoke("ann");
+  auto refused = a.check_token(ann);
+  EXPECT_FALSE(refused.user) << "revoked through b, refused by a";
+  EXPECT_NE(refused.refusal.find("was revoked at"), std::string::npos) << refused.refusal;
+  EXPECT_TRUE(a.user_for_token(root));
 }
 
 TEST(Auth, ExpiryDurations) {

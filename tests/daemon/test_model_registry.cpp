@@ -6,6 +6,7 @@
 
 #include "models/model_registry.h"
 #include "store/migrations.h"
+#include "store_backends.h"
 #include "temp_dir.h"
 
 namespace {
@@ -15,31 +16,40 @@ namespace fs = std::filesystem;
 class FakeTranslator : public fc::FaceTranslator {
  public:
   explicit FakeTranslator(std::string name) { card_.name = std::move(name); }
-  std::vector<cv::Mat> translate(const std::vector<cv::Mat>& f, const std::string&, bool) override {
-    return f;
-  }
   const fc::ModelCard& card() const override { return card_; }
   std::string device() const override { return "cpu"; }
+
+ protected:
+  std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& f, const std::string&, bool,
+                                     double) override {
+    return f;
+  }
 
  private:
   fc::ModelCard card_;
 };
 
+// The registry on each back end's catalogue (store_backends.h); registry() is a daemon on node
+// `node` of the test's database, and calling it again is a restart or another daemon.
+template <typename Backend>
 class ModelRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    FC_SKIP_UNLESS_AVAILABLE(backend_);
     fs::create_directories(tmp_ / "mine");
     fs::create_directories(tmp_ / "shipped");
-    db_ = std::make_unique<fcd::Database>(tmp_ / "s.db");
-    fcd::apply_migrations(*db_);
   }
   void model(const std::string& dir, const std::string& name, bool card = true) {
     std::ofstream(tmp_ / (dir + "/" + name + ".pt")) << "weights";
     if (card) std::ofstream(tmp_ / (dir + "/" + name + ".card.json")) << "{}";
   }
-  std::unique_ptr<fcd::ModelRegistry> registry() {
+  // `dirs` empty: mine, then shipped. `on`: another database (a fresh install).
+  std::unique_ptr<fcd::ModelRegistry> registry(const std::string& node = "host-a",
+                                               std::vector<std::string> dirs = {},
+                                               Backend* on = nullptr) {
+    if (dirs.empty()) dirs = {tmp_ / "mine", tmp_ / "shipped"};
     return std::make_unique<fcd::ModelRegistry>(
-        *db_, std::vector<std::string>{tmp_ / "mine", tmp_ / "shipped"},
+        (on ? *on : backend_).catalog(node), std::move(dirs),
         [this](const std::string& path) -> std::shared_ptr<fc::FaceTranslator> {
           ++loads_;
           if (path.find("broken") != std::string::npos)
@@ -48,15 +58,16 @@ class ModelRegistryTest : public ::testing::Test {
         });
   }
   fcd_test::TempDir tmp_;
-  std::unique_ptr<fcd::Database> db_;
+  Backend backend_;
   int loads_ = 0;
 };
+TYPED_TEST_SUITE(ModelRegistryTest, fcd_test::StoreBackends, fcd_test::BackendName);
 
-TEST_F(ModelRegistryTest, ScansModelsWithCardsOnly) {
-  model("mine", "trained");
-  model("shipped", "base");
-  model("shipped", "nocard", false);
-  auto r = registry();
+TYPED_TEST(ModelRegistryTest, ScansModelsWithCardsOnly) {
+  this->model("mine", "trained");
+  this->model("shipped", "base");
+  this->model("shipped", "nocard", false);
+  auto r = this->registry();
   r->scan();
   auto all = r->list();
   ASSERT_EQ(all.size(), 2u);
@@ -65,59 +76,61 @@ TEST_F(ModelRegistryTest, ScansModelsWithCardsOnly) {
   EXPECT_EQ(all[1].card_json, "{}");
 }
 
-TEST_F(ModelRegistryTest, StartsWithoutAnyModel) {
-  auto r = registry();
-  r->activate_initial("", tmp_ / "shipped");
+TYPED_TEST(ModelRegistryTest, StartsWithoutAnyModel) {
+  auto r = this->registry();
+  r->activate_initial("", this->tmp_ / "shipped");
   EXPECT_EQ(r->current(), nullptr);
   EXPECT_EQ(r->active_name(), "");
 }
 
-TEST_F(ModelRegistryTest, PrefersConfiguredThenStoredThenShipped) {
-  model("mine", "trained");
-  model("shipped", "base");
+TYPED_TEST(ModelRegistryTest, PrefersConfiguredThenStoredThenShipped) {
+  this->model("mine", "trained");
+  this->model("shipped", "base");
   {
-    auto r = registry();
-    r->activate_initial("", tmp_ / "shipped");
+    auto r = this->registry();
+    r->activate_initial("", this->tmp_ / "shipped");
     EXPECT_EQ(r->active_name(), "base") << "first shipped model without other choices";
     r->activate("trained");
   }
   {
-    auto r = registry();
-    r->activate_initial("", tmp_ / "shipped");
+    auto r = this->registry();
+    r->activate_initial("", this->tmp_ / "shipped");
     EXPECT_EQ(r->active_name(), "trained") << "the stored active model survives a restart";
   }
-  auto r = registry();
-  r->activate_initial("base", tmp_ / "shipped");
+  auto r = this->registry();
+  r->activate_initial("base", this->tmp_ / "shipped");
   EXPECT_EQ(r->active_name(), "base") << "the config's active_model wins";
 }
 
-TEST_F(ModelRegistryTest, ShippedDefaultFileNamesTheDefault) {
-  model("shipped", "base");
-  model("shipped", "newer");
+TYPED_TEST(ModelRegistryTest, ShippedDefaultFileNamesTheDefault) {
+  this->model("shipped", "base");
+  this->model("shipped", "newer");
   {
-    auto r = registry();
-    r->activate_initial("", tmp_ / "shipped");
+    auto r = this->registry();
+    r->activate_initial("", this->tmp_ / "shipped");
     EXPECT_EQ(r->active_name(), "base") << "without DEFAULT: the first by name";
   }
-  db_->exec("UPDATE models SET active = 0");  // as on a fresh install
-  std::ofstream(tmp_ / "shipped/DEFAULT") << "newer\n";
-  auto r = registry();
-  r->activate_initial("", tmp_ / "shipped");
+  TypeParam fresh;  // a fresh install's database: no active model remembered
+  std::string why;
+  ASSERT_TRUE(fresh.available(&why)) << why;
+  std::ofstream(this->tmp_ / "shipped/DEFAULT") << "newer\n";
+  auto r = this->registry("host-a", {}, &fresh);
+  r->activate_initial("", this->tmp_ / "shipped");
   EXPECT_EQ(r->active_name(), "newer");
 }
 
-TEST_F(ModelRegistryTest, BrokenPreferredModelFallsBack) {
-  model("shipped", "base");
-  model("mine", "broken");
-  auto r = registry();
-  r->activate_initial("broken", tmp_ / "shipped");
+TYPED_TEST(ModelRegistryTest, BrokenPreferredModelFallsBack) {
+  this->model("shipped", "base");
+  this->model("mine", "broken");
+  auto r = this->registry();
+  r->activate_initial("broken", this->tmp_ / "shipped");
   EXPECT_EQ(r->active_name(), "base");
 }
 
-TEST_F(ModelRegistryTest, SwapKeepsInstancesHeldByInFlightItems) {
-  model("mine", "one");
-  model("mine", "two");
-  auto r = registry();
+TYPED_TEST(ModelRegistryTest, SwapKeepsInstancesHeldByInFlightItems) {
+  this->model("mine", "one");
+  this->model("mine", "two");
+  auto r = this->registry();
   r->scan();
   r->activate("one");
   auto held = r->current();  // an item in flight
@@ -129,10 +142,10 @@ TEST_F(ModelRegistryTest, SwapKeepsInstancesHeldByInFlightItems) {
   EXPECT_TRUE(listed[1].active);
 }
 
-TEST_F(ModelRegistryTest, UnknownOrBrokenModelLeavesTheActiveOne) {
-  model("mine", "one");
-  model("mine", "broken");
-  auto r = registry();
+TYPED_TEST(ModelRegistryTest, UnknownOrBrokenModelLeavesTheActiveOne) {
+  this->model("mine", "one");
+  this->model("mine", "broken");
+  auto r = this->registry();
   r->scan();
   r->activate("one");
   try {
@@ -145,11 +158,11 @@ TEST_F(ModelRegistryTest, UnknownOrBrokenModelLeavesTheActiveOne) {
   EXPECT_EQ(r->active_name(), "one");
 }
 
-TEST_F(ModelRegistryTest, RegistersATrainedModel) {
-  auto r = registry();
-  model("mine", "fresh");
-  EXPECT_EQ(r->register_model(tmp_ / "mine/fresh.pt"), "fresh");
-  EXPECT_THROW(r->register_model(tmp_ / "mine/absent.pt"), std::runtime_error);
+TYPED_TEST(ModelRegistryTest, RegistersATrainedModel) {
+  auto r = this->registry();
+  this->model("mine", "fresh");
+  EXPECT_EQ(r->register_model(this->tmp_ / "mine/fresh.pt"), "fresh");
+  EXPECT_THROW(r->register_model(this->tmp_ / "mine/absent.pt"), std::runtime_error);
   EXPECT_NO_THROW(r->activate("fresh"));
 }
 
@@ -166,46 +179,96 @@ std::string read_all(const std::string& path) {
 
 // Model names belong to their owner: a finished training run may not re-point (or overwrite)
 // another owner's model, shipped ones included, unless an admin ran it.
-TEST_F(ModelRegistryTest, InstallingATrainedModelNeverTakesAnotherOwnersName) {
-  model("shipped", "facecycle-utk-v5");
-  auto r = registry();
+TYPED_TEST(ModelRegistryTest, InstallingATrainedModelNeverTakesAnotherOwnersName) {
+  this->model("shipped", "facecycle-utk-v5");
+  auto r = this->registry();
   r->scan();
   EXPECT_EQ(r->owner_of("facecycle-utk-v5"), std::string());
   EXPECT_EQ(r->owner_of("nothing"), std::nullopt);
 
-  fs::create_directories(tmp_ / "job1");
-  model("job1", "facecycle-utk-v5");
-  std::ofstream(tmp_ / "job1/facecycle-utk-v5.pt") << "bob's weights";
+  fs::create_directories(this->tmp_ / "job1");
+  this->model("job1", "facecycle-utk-v5");
+  std::ofstream(this->tmp_ / "job1/facecycle-utk-v5.pt") << "bob's weights";
   try {
-    r->install_model(tmp_ / "job1/facecycle-utk-v5.pt", tmp_ / "mine", "bob", false);
+    r->install_model(this->tmp_ / "job1/facecycle-utk-v5.pt", this->tmp_ / "mine", "bob", false);
     FAIL() << "bob replaced the shipped model";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("only an admin may replace it"), std::string::npos)
         << e.what();
   }
-  EXPECT_FALSE(fs::exists(tmp_ / "mine/facecycle-utk-v5.pt")) << "a restart's scan would take it";
-  EXPECT_EQ(fs::path(r->list()[0].path).parent_path(), fs::path(tmp_ / "shipped"));
+  EXPECT_FALSE(fs::exists(this->tmp_ / "mine/facecycle-utk-v5.pt"))
+      << "a restart's scan would take it";
+  EXPECT_EQ(fs::path(r->list()[0].path).parent_path(), fs::path(this->tmp_ / "shipped"));
 
-  fs::create_directories(tmp_ / "job2");
-  model("job2", "alices");
-  auto path = r->install_model(tmp_ / "job2/alices.pt", tmp_ / "mine", "alice", false);
-  EXPECT_EQ(path, tmp_ / "mine/alices.pt");
+  fs::create_directories(this->tmp_ / "job2");
+  this->model("job2", "alices");
+  auto path = r->install_model(this->tmp_ / "job2/alices.pt", this->tmp_ / "mine", "alice", false);
+  EXPECT_EQ(path, this->tmp_ / "mine/alices.pt");
   EXPECT_EQ(r->owner_of("alices"), "alice");
-  model("job1", "alices");
-  std::ofstream(tmp_ / "job1/alices.pt") << "bob's weights";
+  this->model("job1", "alices");
+  std::ofstream(this->tmp_ / "job1/alices.pt") << "bob's weights";
   try {
-    r->install_model(tmp_ / "job1/alices.pt", tmp_ / "mine", "bob", false);
+    r->install_model(this->tmp_ / "job1/alices.pt", this->tmp_ / "mine", "bob", false);
     FAIL() << "bob replaced alice's model";
   } catch (const std::runtime_error& e) {
     // bob's job's events say so; who owns the name is not his to learn.
     EXPECT_NE(std::string(e.what()).find("belongs to another user"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("belongs to alice"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(read_all(tmp_ / "mine/alices.pt"), "weights") << "alice's file is untouched";
+  EXPECT_EQ(read_all(this->tmp_ / "mine/alices.pt"), "weights") << "alice's file is untouched";
   // Her own name again, and an admin's job, may replace.
-  model("job2", "alices");
-  EXPECT_NO_THROW(r->install_model(tmp_ / "job2/alices.pt", tmp_ / "mine", "alice", false));
-  EXPECT_NO_THROW(r->install_model(tmp_ / "job1/alices.pt", tmp_ / "mine", "root", true));
-  EXPECT_EQ(read_all(tmp_ / "mine/alices.pt"), "bob's weights");
+  this->model("job2", "alices");
+  EXPECT_NO_THROW(
+      r->install_model(this->tmp_ / "job2/alices.pt", this->tmp_ / "mine", "alice", false));
+  EXPECT_NO_THROW(
+      r->install_model(this->tmp_ / "job1/alices.pt", this->tmp_ / "mine", "root", true));
+  EXPECT_EQ(read_all(this->tmp_ / "mine/alices.pt"), "bob's weights");
   EXPECT_EQ(r->owner_of("alices"), "root");
+}
+
+// Several daemons on one database (issue 18): a model trained through one daemon (installed into
+// the models folder every host sees) is known to the others, with its owner, and they can load
+// it, without a restart or a folder of their own holding it.
+TYPED_TEST(ModelRegistryTest, AModelInstalledThroughOneDaemonIsKnownToTheOthers) {
+  this->model("shipped", "base");
+  auto a = this->registry("host-a");
+  a->scan();
+  fs::create_directories(this->tmp_ / "job");
+  this->model("job", "alices");
+  a->install_model(this->tmp_ / "job/alices.pt", this->tmp_ / "mine", "alice", false);
+
+  fs::create_directories(this->tmp_ / "empty");
+  auto b = this->registry("host-b", {this->tmp_ / "empty"});
+  auto listed = b->list();
+  ASSERT_EQ(listed.size(), 2u) << "b's own folder is empty: what it knows came from the database";
+  EXPECT_EQ(listed[0].name, "alices");
+  EXPECT_EQ(listed[0].path, this->tmp_ / "mine/alices.pt");
+  EXPECT_EQ(listed[0].card_json, "{}");
+  EXPECT_EQ(b->owner_of("alices"), "alice") << "b refuses bob's job that would take her name";
+  EXPECT_EQ(b->owner_of("base"), std::string());
+  EXPECT_NO_THROW(b->activate("alices"));
+  EXPECT_EQ(b->current()->card().name, "alices");
+}
+
+// Which model is resident is each daemon's own (each host holds its copy on its own GPU), and
+// each remembers its own across a restart.
+TYPED_TEST(ModelRegistryTest, EachDaemonRemembersItsOwnActiveModel) {
+  if (std::is_same_v<TypeParam, fcd_test::SqliteBackend>)
+    GTEST_SKIP() << "one daemon per SQLite file: there is no other daemon's choice to keep apart";
+  this->model("mine", "one");
+  this->model("mine", "two");
+  {
+    auto a = this->registry("host-a"), b = this->registry("host-b");
+    a->scan();
+    a->activate("one");
+    b->activate("two");
+    EXPECT_EQ(a->active_name(), "one") << "b's activation does not swap a's model";
+    EXPECT_TRUE(a->list()[0].active);
+    EXPECT_FALSE(a->list()[1].active);
+  }
+  auto a = this->registry("host-a"), b = this->registry("host-b");
+  a->activate_initial("", "");
+  b->activate_initial("", "");
+  EXPECT_EQ(a->active_name(), "one");
+  EXPECT_EQ(b->active_name(), "two");
 }
