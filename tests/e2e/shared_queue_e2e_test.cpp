@@ -159,3 +159,51 @@ TEST(SharedQueue, TwoDaemonsDoEveryItemOnceThroughFiveKillNines) {
         << "a half-written file was left: " << e.path();
 #endif
 }
+
+namespace {
+bool lists_model(const json& models, const std::string& name) {
+  for (const auto& m : models.value("models", json::array()))
+    if (m.value("name", "") == name) return true;
+  return false;
+}
+}  // namespace
+
+// Users, tokens and the model catalogue live in the shared database too (issue 18: any daemon
+// accepts any RPC): a token made with `facecycled token add` against daemon A's config works on
+// daemon B, a revocation through B's config stops it on A, and a model A registered is listed by
+// B, whose own models folder does not hold it, without B restarting.
+TEST(SharedQueue, EveryDaemonKnowsTheSameTokensAndModels) {
+#ifndef FC_HAVE_POSTGRES
+  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
+#else
+  std::string why;
+  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
+  if (!cluster) GTEST_SKIP() << why;
+  TempDir t;
+  DaemonOptions o = DaemonOptions::with(1, 0);
+  o.extra_config = "database = \"" + cluster->create_database() + "\"\n";
+  Daemon a(t / "a", o), b(t / "b", o);
+  b.start();
+  // A model file with its card in A's own folder: A registers it at start. (It is no real
+  // model, so A cannot load it; listing needs only the registration.)
+  fs::create_directories(a.data_dir() + "/models");
+  write_file(a.data_dir() + "/models/shared-m.pt", "weights");
+  write_file(a.data_dir() + "/models/shared-m.card.json", "{}");
+  const std::string carol = a.add_token("carol", false);
+  a.start();
+
+  RunResult listed = b.cli({"models", "list"}, carol);
+  ASSERT_EQ(listed.rc, 0) << "B refused a token made against A: " << listed.err;
+  EXPECT_TRUE(lists_model(listed.json(), "shared-m")) << listed.out;
+  EXPECT_FALSE(fs::exists(b.data_dir() + "/models/shared-m.pt"));
+  EXPECT_NE(b.cli({"models", "list"}, "fc_" + std::string(64, '0')).rc, 0)
+      << "an unknown token must be refused, or the check above proves nothing";
+
+  RunResult revoked =
+      run_program({daemon_binary(), "--config", b.config_path(), "token", "revoke", "carol"});
+  ASSERT_EQ(revoked.rc, 0) << revoked.err;
+  RunResult refused = a.cli({"models", "list"}, carol);
+  EXPECT_NE(refused.rc, 0) << "revoked through B's database, still accepted by A";
+  EXPECT_NE(refused.err.find("revoked"), std::string::npos) << refused.err;
+#endif
+}
