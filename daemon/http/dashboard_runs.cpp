@@ -143,18 +143,18 @@ json DashboardApi::compare(const User& u, const Query& q) {
 }
 
 json DashboardApi::models() {
-  // Read here rather than through ModelRegistry::list(): that shares the daemon's auth and model
-  // connection; this one is the dashboard's own.
+  // Through the registry's catalogue, not the data dir's SQLite file: with a PostgreSQL store the
+  // catalogue is in the shared database (docs/SCALE.md). The card is read again, capped.
   const std::string active = d_.models.active_name();
   auto current = d_.models.current();
   json list = json::array();
-  auto st = db().prepare("SELECT name, path, registered_ms FROM models ORDER BY name");
-  while (st.step()) {
-    const std::string name = st.text(0), path = st.text(1);
-    json card = json::parse(
-        read_capped(fs::path(path).replace_extension(".card.json"), kMaxCardBytes), nullptr, false);
+  for (const auto& info : d_.models.list()) {
+    const std::string& name = info.name;
+    json card =
+        json::parse(read_capped(fs::path(info.path).replace_extension(".card.json"), kMaxCardBytes),
+                    nullptr, false);
     json m{{"name", name},
-           {"registered_ms", st.int64(2)},
+           {"registered_ms", info.registered_ms},
            {"active", name == active},
            {"card", card.is_object() ? card : json()}};
     if (name == active && current) {
