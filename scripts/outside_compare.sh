@@ -4,6 +4,7 @@
 # each, through a real facecycled in whole-image mode and the CLI, plus the real-target rows.
 #   scripts/outside_compare.sh OUT_DIR N MODEL...
 # e.g. scripts/outside_compare.sh /tmp/oc 100 facecycle-utk-v5 facecycle-utk-v6
+# FC_STRENGTH=1.25 edits at that --strength; results go to OUT_DIR/MODEL@1.25/.
 # Writes OUT_DIR/MODEL/DIRECTION.json and prints one table. Needs ../shared, node and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ shift 2
 models=("$@")
 [ ${#models[@]} -ge 1 ] || { sed -n 2,7p "$0"; exit 2; }
 bin=${FC_BIN:-build/bin}
+strength=${FC_STRENGTH:-1}
+tag=""; [ "$strength" = 1 ] || tag="@$strength"
 shared=$(realpath ../shared)
 utk=$shared/data/utkface
 mkdir -p "$out"
@@ -43,15 +46,16 @@ for d in "${directions[@]}"; do
   for m in "${models[@]}"; do
     "$bin/facecycle" models activate "$m" >/dev/null
     mapfile -t faces <"$out/$d.before.txt"
-    rm -rf "$out/$m/$d"
+    r="$out/$m$tag"
+    rm -rf "${r:?}/$d"
     # shellcheck disable=SC2086
-    "$bin/facecycle" transform --task "${task[$d]}" ${rev[$d]} --whole-image --format png \
-      -o "$out/$m/$d" "${faces[@]}" >/dev/null
-    bash scripts/outside_eval.sh --quiet --before "$out/$d.before.txt" --after "$out/$m/$d" \
-      --json "$out/$m/$d.json" --target-race "${race[$d]}" >/dev/null
+    "$bin/facecycle" transform --task "${task[$d]}" ${rev[$d]} --strength "$strength" \
+      --whole-image --format png -o "$r/$d" "${faces[@]}" >/dev/null
+    bash scripts/outside_eval.sh --quiet --before "$out/$d.before.txt" --after "$r/$d" \
+      --json "$r/$d.json" --target-race "${race[$d]}" >/dev/null
   done
 done
-python3 - "$out" "${models[@]}" <<'PY'
+python3 - "$out" "${models[@]/%/$tag}" <<'PY'
 import json, sys
 out, models = sys.argv[1], sys.argv[2:]
 def load(p): return json.load(open(p))["summary"]

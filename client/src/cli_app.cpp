@@ -129,6 +129,12 @@ void add_submit_commands(CLI::App& app, CliState& s) {
   transform->add_option("--task", t.task, "age | race")->required()->type_name("TASK");
   transform->add_flag("--reverse", t.reverse,
                       "the task's other direction (50s->20s, Black->White)");
+  transform
+      ->add_option("--strength", t.strength,
+                   "how far to push the edit: 1 = the model as trained (default), 1.5 = "
+                   "half as far again (stronger, less like the person), 0.5 = half as far")
+      ->check(CLI::Range(0.0, 3.0))
+      ->type_name("X");
   transform->add_flag("--whole-image", t.whole_image,
                       "each input is one aligned face: no detection");
   transform->add_flag("--recursive", t.recursive,
@@ -136,8 +142,8 @@ void add_submit_commands(CLI::App& app, CliState& s) {
   transform->add_flag("--overwrite", t.overwrite,
                       "replace outputs your own earlier jobs wrote (never an input)");
   transform->add_flag("--skip-existing", t.skip_existing,
-                      "skip inputs whose output exists, made by the same model, task and "
-                      "direction");
+                      "skip inputs whose output exists, made by the same model, task, "
+                      "direction and strength");
   transform->add_option("--format", t.format, "output format")
       ->check(CLI::IsMember({"png", "jpg", "same"}));
   transform->add_option("--priority", t.priority, "-100 (background) .. 100 (urgent)")

@@ -71,6 +71,7 @@ int cmd_transform(const GlobalOptions& g, const TransformOptions& o) {
   req.set_output_dir(absolute_path(o.output_dir));
   req.set_task(o.task);
   req.set_reverse(o.reverse);
+  req.set_strength(o.strength);
   req.set_whole_image(o.whole_image);
   req.set_overwrite(o.overwrite);
   req.set_skip_existing(o.skip_existing);

@@ -14,6 +14,7 @@ namespace fcc {
 struct TransformOptions {
   std::string task;
   bool reverse = false;
+  double strength = 1.0;
   bool whole_image = false;
   bool overwrite = false, skip_existing = false, recursive = false;
   std::string format = "same";

@@ -69,6 +69,7 @@ json to_json(const v1::Job& job) {
             {"output_dir", job.output_dir()},
             {"task", job.task()},
             {"reverse", job.reverse()},
+            {"strength", job.strength()},
             {"config_path", job.config_path()},
             {"result", embedded_json(job.result_json())}};
   if (job.kind() == v1::JOB_KIND_TRAIN) {

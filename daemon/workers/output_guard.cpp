@@ -41,7 +41,8 @@ bool regular_no_follow(const std::string& path) {
 }
 
 const char* kFlagsHint =
-    "--skip-existing keeps outputs made by the same model, task and direction; --overwrite "
+    "--skip-existing keeps outputs made by the same model, task, direction and strength; "
+    "--overwrite "
     "replaces outputs your own earlier jobs wrote; or choose another output folder";
 
 }  // namespace
@@ -77,13 +78,15 @@ bool written_by_owner(JobStore& queue, const std::string& owner, const std::stri
   return false;
 }
 
-bool same_edit(const std::string& path, const std::string& model, const std::string& task,
-               bool reverse) {
+bool same_edit(const std::string& path, const std::string& model, const TransformSpec& spec) {
   if (!regular_no_follow(path)) return false;
   auto m = metadata_of(path);
   const std::string kind = get(m, "facecycle");
+  const std::string strength = get(m, "strength");
   return (kind == "machine-edited" || kind == "unchanged") && get(m, "model") == model &&
-         get(m, "task") == task && get(m, "direction") == fc::enum_name(fc::direction_of(reverse));
+         get(m, "task") == spec.task &&
+         get(m, "direction") == fc::enum_name(fc::direction_of(spec.reverse)) &&
+         (strength.empty() ? "1" : strength) == strength_text(spec.strength);
 }
 
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,
@@ -101,7 +104,7 @@ void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec
     std::string why;
     if (inputs.count(it.output))
       why = " (an input of this job: choose another output folder)";
-    else if (spec.skip_existing && same_edit(it.output, model, spec.task, spec.reverse))
+    else if (spec.skip_existing && same_edit(it.output, model, spec))
       continue;
     else if (spec.overwrite && written_by_owner(queue, owner, it.output))
       continue;
@@ -123,8 +126,7 @@ ExistingOutput check_existing_output(const std::string& output, const std::strin
   if (output == input)
     throw std::runtime_error(output + " is this item's input; it is never replaced");
   if (written_by_item(output, claim.job, claim.item.idx)) return ExistingOutput::kReplaceable;
-  if (spec.skip_existing && same_edit(output, model, spec.task, spec.reverse))
-    return ExistingOutput::kSkip;
+  if (spec.skip_existing && same_edit(output, model, spec)) return ExistingOutput::kSkip;
   if (spec.overwrite && written_by_owner(queue, claim.job.owner, output))
     return ExistingOutput::kReplaceable;
   throw std::runtime_error(output +

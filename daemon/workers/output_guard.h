@@ -20,9 +20,9 @@ bool written_by_item(const std::string& path, const JobRecord& job, int idx);
 // True when the file holds exactly what a succeeded item of one of `owner`'s transform jobs
 // wrote to this path.
 bool written_by_owner(JobStore& queue, const std::string& owner, const std::string& path);
-// True when the file's metadata says `model` made it with this task and direction.
-bool same_edit(const std::string& path, const std::string& model, const std::string& task,
-               bool reverse);
+// True when the file's metadata says `model` made it with the spec's task, direction and
+// strength (a file from before strengths were recorded counts as strength 1).
+bool same_edit(const std::string& path, const std::string& model, const TransformSpec& spec);
 
 // At submit: throws InvalidRequest when planned outputs exist and the flags do not allow them,
 // naming the first few and the flags. `model` is the active model's name (--skip-existing).

@@ -1,12 +1,14 @@
 #include "workers/transform_plan.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "facecycle/core/image_io.h"
+#include "facecycle/core/translator.h"
 #include "text_limits.h"
 #include "workers/input_walk.h"
 
@@ -20,7 +22,7 @@ json TransformSpec::to_json() const {
           {"task", task},           {"format", format},
           {"reverse", reverse},     {"whole_image", whole_image},
           {"overwrite", overwrite}, {"skip_existing", skip_existing},
-          {"recursive", recursive}};
+          {"recursive", recursive}, {"strength", strength}};
 }
 
 TransformSpec TransformSpec::from_json(const json& j) {
@@ -34,6 +36,13 @@ TransformSpec TransformSpec::from_json(const json& j) {
   s.overwrite = j.value("overwrite", false);
   s.skip_existing = j.value("skip_existing", false);
   s.recursive = j.value("recursive", false);
+  s.strength = j.value("strength", 1.0);
+  return s;
+}
+
+std::string strength_text(double strength) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%g", strength);
   return s;
 }
 
@@ -155,6 +164,11 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
   static const std::set<std::string> formats{"", "same", "png", "jpg", "jpeg"};
   if (!formats.count(spec.format))
     throw InvalidRequest("unknown output format '" + clip(spec.format) + "': use png, jpg or same");
+  if (!(spec.strength > 0 && spec.strength <= fc::kMaxEditStrength))  // NaN fails too
+    throw InvalidRequest("--strength " + strength_text(spec.strength) +
+                         " is out of range: give a number above 0 and at most " +
+                         strength_text(fc::kMaxEditStrength) +
+                         " (1 = the model as trained, 1.5 = half as far again)");
   pipeline_for(config, plugins, spec.task, spec.whole_image);
   if (spec.output_dir.empty()) throw InvalidRequest("no output folder: give one with --output DIR");
 

@@ -26,6 +26,7 @@ struct TransformSpec {
   std::vector<std::string> inputs;
   std::string output_dir, task, format = "same";
   bool reverse = false, whole_image = false;
+  double strength = 1.0;  // scales the model's change: 1 as trained (FaceTranslator::translate)
   // Existing outputs: replace the owner's own earlier ones (--overwrite); keep those made by the
   // same model, task and direction (--skip-existing). Neither: an existing output refuses the job.
   bool overwrite = false, skip_existing = false;
@@ -34,6 +35,9 @@ struct TransformSpec {
   nlohmann::json to_json() const;
   static TransformSpec from_json(const nlohmann::json& j);
 };
+
+// The strength as metadata and messages spell it: "1", "1.5".
+std::string strength_text(double strength);
 
 struct TransformPlan {
   std::string output_dir;  // canonical where it exists; create_output_dir makes it

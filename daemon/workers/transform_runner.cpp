@@ -60,6 +60,7 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
   meta["facecycle"] = unchanged ? "unchanged" : "machine-edited";
   meta["task"] = spec.task;
   meta["direction"] = fc::enum_name(fc::direction_of(spec.reverse));
+  meta["strength"] = strength_text(spec.strength);
   if (!item.model_name.empty()) meta["model"] = item.model_name;
   std::string sha;
   publish_file(
@@ -111,17 +112,18 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
   const std::string model = ctx.model ? ctx.model->card().name : "";
   // Fails fast, before decoding, when the output is someone else's.
   if (check_existing_output(output, input, claim, spec, model, queue) == ExistingOutput::kSkip)
-    return {
-        {"output", output},
-        {"skipped", "the output exists, made by " + model + " with the same task and direction"},
-        {"sha256", sha256_file(output)},
-        {"model", model}};
+    return {{"output", output},
+            {"skipped",
+             "the output exists, made by " + model + " with the same task, direction and strength"},
+            {"sha256", sha256_file(output)},
+            {"model", model}};
 
   fc::PhotoItem item;
   item.input_path = input;
   item.output_path = output;
   item.task = spec.task;
   item.reverse = spec.reverse;
+  item.strength = spec.strength;
   item.whole_image = spec.whole_image;
   item.format = spec.format.empty() ? "same" : spec.format;
   auto decoded = fc::read_image(input);  // throws fc::ImageError with a clear message

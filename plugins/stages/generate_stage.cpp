@@ -33,7 +33,7 @@ class GenerateStage : public Stage {
     item.model_name = ctx.model->card().name;
     if (crops.empty()) return;
     // One call for the whole photo: the shared translator batches across items and jobs.
-    std::vector<cv::Mat> out = ctx.model->translate(crops, kTask, item.reverse);
+    std::vector<cv::Mat> out = ctx.model->translate(crops, kTask, item.reverse, item.strength);
     if (out.size() != crops.size())
       throw std::runtime_error("the model returned " + std::to_string(out.size()) + " faces for " +
                                std::to_string(crops.size()));

@@ -22,7 +22,8 @@
 // 2: `build` and `task` added to FacecyclePluginInfo.
 // 3: PluginConfig is the plugin's [plugins.NAME] table as TOML text and the plugin's name (it
 //    was a map of the table's values flattened to strings).
-#define FACECYCLE_PLUGIN_ABI_VERSION 3
+// 4: PhotoItem::strength, and FaceTranslator::translate takes it (the edit strength).
+#define FACECYCLE_PLUGIN_ABI_VERSION 4
 #define FACECYCLE_PLUGIN_ENTRY_SYMBOL "facecycle_plugin_entry"
 
 #define FACECYCLE_STR_(x) #x
@@ -87,6 +88,7 @@ struct PhotoItem {
   std::string output_path;  // final name; writers go through a temporary name and rename
   std::string task;         // "age", "race", ...
   bool reverse = false;
+  double strength = 1.0;        // scales the model's change (FaceTranslator::translate)
   bool whole_image = false;     // the photo is one face chip: no detection
   std::string format = "same";  // png | jpg | same
   cv::Mat image;                // decoded input, CV_8UC3 BGR

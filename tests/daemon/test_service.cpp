@@ -211,6 +211,11 @@ TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithAdvice) {
   r = transform_request();
   r.set_priority(1000);
   expect_invalid(r, "priority 1000 is out of range");
+  for (double s : {0.0, -1.0, 3.5}) {
+    r = transform_request();
+    r.set_strength(s);
+    expect_invalid(r, "is out of range: give a number above 0 and at most 3");
+  }
   r = transform_request();
   r.clear_inputs();
   r.add_inputs(tmp_ / "elsewhere/x.png");

@@ -183,9 +183,21 @@ TEST(Outputs, SkipExistingSkipsOutputsMadeTheSameWayAndKeepsThem) {
   EXPECT_EQ(jsonl.find("\"succeeded\""), std::string::npos) << jsonl;
   EXPECT_NE(jsonl.find("\"skipped\""), std::string::npos) << jsonl;
 
-  // Another direction is another edit: not skipped, and not replaced either.
+  // Another direction or strength is another edit: not skipped, and not replaced either.
   RunResult r = transform(d, {"--reverse", "--skip-existing", "-o", t / "out", t / "in"});
   EXPECT_NE(r.rc, 0) << r.out;
+  r = transform(d, {"--strength", "1.5", "--skip-existing", "-o", t / "out", t / "in"});
+  EXPECT_NE(r.rc, 0) << r.out;
+  EXPECT_NE(r.err.find("strength"), std::string::npos) << r.err;
+  // The strength is part of the edit's record: the same strength is skipped again.
+  json strong = run_job(d, {"--strength", "1.5", "-o", t / "out/strong", t / "in"});
+  ASSERT_EQ(strong["items_done"], 3) << strong.dump(2);
+  EXPECT_EQ(strong["strength"], 1.5);
+  json skipped = run_job(d, {"--strength", "1.5", "--skip-existing", "-o", t / "out/strong", t / "in"});
+  EXPECT_EQ(skipped["items_done"], 3) << skipped.dump(2);
+  std::string sid = std::to_string(skipped["id"].get<long long>());
+  EXPECT_EQ(read_file(t / ("out/strong/manifest_job" + sid + ".jsonl")).find("\"succeeded\""),
+            std::string::npos);
 }
 
 TEST(Outputs, RecursiveMirrorsTheTreeAndRefusesLoopsAndEscapes) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <mutex>
 #include <opencv2/core.hpp>
@@ -113,6 +114,43 @@ TEST_F(Translator, KeepDetailAddsTheChangeAndKeepsTheFacesSharpness) {
   const cv::Mat small = fc::render_face(fc::random_identity(6), {0.2f, 0.1f}, 32);
   expect_same(keep->translate({small}, "race", false)[0],
               plain->translate({small}, "race", false)[0], "32 px face");
+}
+
+// --strength scales the change: 0 hands the face back, 2 moves each pixel twice as far as 1
+// (up to the 8-bit rounding of each, and where nothing saturates), for both output modes.
+TEST_F(Translator, StrengthScalesTheChange) {
+  for (bool keep_detail : {true, false}) {
+    auto t = load(16, 1, fc::PrecisionChoice::kFp32, keep_detail);
+    const cv::Mat face = fc::render_face(fc::random_identity(8), {0.5f, 0.5f}, 32);
+    const cv::Mat none = t->translate({face}, "age", false, 0.0)[0];
+    const cv::Mat one = t->translate({face}, "age", false)[0];
+    const cv::Mat two = t->translate({face}, "age", false, 2.0)[0];
+    EXPECT_LE(cv::norm(none, face, cv::NORM_INF), keep_detail ? 0.0 : 1.0) << keep_detail;
+    cv::Mat f, c1, c2;
+    face.convertTo(f, CV_32F);
+    one.convertTo(c1, CV_32F);
+    two.convertTo(c2, CV_32F);
+    c1 -= f;
+    c2 -= f;
+    // Pixels whose doubled change stays inside 0..255.
+    cv::Mat doubled = f + 2 * c1, inside;
+    cv::inRange(doubled.reshape(1), 2.0, 253.0, inside);
+    ASSERT_GT(cv::countNonZero(inside), int(inside.total() / 2));
+    cv::Mat err = cv::abs(c2 - 2 * c1);
+    err = err.reshape(1);
+    double worst = 0;
+    cv::minMaxLoc(err, nullptr, &worst, nullptr, nullptr, inside);
+    EXPECT_LE(worst, 1.5) << "keep_detail " << keep_detail;
+    EXPECT_GT(cv::norm(c1, cv::NORM_L1) / c1.total(), 2.0) << "the seeded model edits";
+  }
+}
+
+TEST_F(Translator, StrengthOutsideItsRangeIsRefused) {
+  auto t = load(16, 1);
+  const auto faces = random_faces(1, 32, 9);
+  for (double s : {-0.5, 3.5, std::nan("")})
+    EXPECT_THROW(t->translate(faces, "age", false, s), std::invalid_argument) << s;
+  EXPECT_NO_THROW(t->translate(faces, "age", false, fc::kMaxEditStrength));
 }
 
 // A black-and-white photo stays black and white: the generator, trained on colour faces, would

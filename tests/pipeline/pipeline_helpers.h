@@ -40,11 +40,12 @@ class FakeTranslator : public FaceTranslator {
     card_.name = "fake";
     card_.resolution = resolution;
   }
-  std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
-                                 bool reverse) override {
+  std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces, const std::string& task,
+                                     bool reverse, double strength) override {
     std::lock_guard<std::mutex> lock(mutex_);
     ++calls;
     last_task = task;
+    last_strength = strength;
     last_batch = int(faces.size());
     std::vector<cv::Mat> out;
     for (const auto& f : faces) out.push_back(fn_(f));
@@ -55,6 +56,7 @@ class FakeTranslator : public FaceTranslator {
 
   int calls = 0, last_batch = 0;
   std::string last_task;
+  double last_strength = 0;
 
  private:
   Fn fn_;

@@ -237,16 +237,18 @@ TEST(Stages, GenerateWithoutAModelFailsClearly) {
   }
 }
 
-TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverse) {
+TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverseAtTheItemsStrength) {
   fc::PhotoItem item;
   item.image = fc::testing::smooth_photo({64, 64});
   item.whole_image = true;
   item.reverse = true;
+  item.strength = 1.5;
   auto model = fc::testing::identity_translator();
   auto ctx = fc::testing::context(model);
   load_stage("crop")->process(item, ctx);
   load_stage("generate-race")->process(item, ctx);
   EXPECT_EQ(model->last_task, "race");
+  EXPECT_EQ(model->last_strength, 1.5);
 }
 
 TEST(Stages, DetectorSettingsAreCheckedWhenTheStageIsCreated) {

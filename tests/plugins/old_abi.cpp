@@ -1,7 +1,7 @@
 // A plugin as it was built for plugin ABI 2, before a plugin received its [plugins.NAME] table
 // as TOML: its factory takes the old flattened string map. The daemon must refuse it, naming
 // the file, the ABI it was built for and the one required, and keep running. The info struct
-// is ABI 2's layout, spelled out here because plugin.h now describes ABI 3.
+// is ABI 2's layout, spelled out here because plugin.h now describes a later ABI.
 #include <map>
 #include <string>
 

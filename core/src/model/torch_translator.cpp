@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <future>
@@ -18,6 +19,7 @@
 #include "facecycle/core/translator.h"
 
 namespace fc {
+
 namespace {
 
 torch::Device pick_device(DeviceChoice requested) {
@@ -148,8 +150,17 @@ class TorchTranslator : public FaceTranslator {
     batcher_.join();
   }
 
-  std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
-                                 bool reverse) override {
+  const ModelCard& card() const override { return card_; }
+  std::string device() const override { return device_.str(); }
+  std::string precision() const override { return enum_name(precision_); }
+  TranslatorStats stats() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+
+ protected:
+  std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces, const std::string& task,
+                                     bool reverse, double strength) override {
     const int64_t cond = card_.condition_id(task, reverse);  // throws for an unknown task
     for (const auto& f : faces)
       if (f.empty() || f.type() != CV_8UC3)
@@ -178,19 +189,13 @@ class TorchTranslator : public FaceTranslator {
     std::vector<cv::Mat> out;
     out.reserve(faces.size());
     for (size_t i = 0; i < faces.size(); ++i) {
-      cv::Mat edited = options_.keep_detail ? apply_change(faces[i], inputs[i], results[i].get())
-                                            : to_image(results[i].get(), faces[i].size());
+      torch::Tensor y = results[i].get();
+      if (strength != 1.0) y = inputs[i] + (y - inputs[i]) * strength;
+      cv::Mat edited = options_.keep_detail ? apply_change(faces[i], inputs[i], y)
+                                            : to_image(y, faces[i].size());
       out.push_back(is_grey(faces[i]) ? grey_like_input(edited) : edited);
     }
     return out;
-  }
-
-  const ModelCard& card() const override { return card_; }
-  std::string device() const override { return device_.str(); }
-  std::string precision() const override { return enum_name(precision_); }
-  TranslatorStats stats() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
   }
 
  private:

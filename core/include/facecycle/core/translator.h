@@ -2,8 +2,10 @@
 // the daemon compile without torch headers.
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <opencv2/core.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,20 +21,46 @@ struct TranslatorStats {
   int largest_batch = 0;
 };
 
+// How far an edit may be pushed past the model as trained. Beyond about 2 the change's own
+// errors (blotches, tints) grow faster than the attribute does (docs/MODEL.md, "Edit strength").
+constexpr double kMaxEditStrength = 3.0;
+
+// Throws std::invalid_argument unless 0 <= strength <= kMaxEditStrength, saying the range.
+// Inline: stage plugins call translate() and link no torch code.
+inline void check_edit_strength(double strength) {
+  if (strength >= 0.0 && strength <= kMaxEditStrength) return;  // NaN fails both
+  char msg[128];
+  std::snprintf(msg, sizeof msg, "edit strength %g is outside 0 to %g (1 = the model as trained)",
+                strength, kMaxEditStrength);
+  throw std::invalid_argument(msg);
+}
+
 class FaceTranslator {
  public:
   virtual ~FaceTranslator() = default;
   // faces: CV_8UC3 BGR crops of any equal square size. Each is resized to resolution(),
   // translated under the condition for (task, reverse), and returned at its input size
   // (see TranslatorOptions::keep_detail).
+  // strength scales the generator's change (its output minus its input): 1 is the model as
+  // trained, 0 hands the face back, 1.5 pushes the edit half as far again. The generator runs
+  // once either way; the scaling is a per-pixel extrapolation of its change.
   // Thread-safe: concurrent callers are batched together. Throws std::invalid_argument for an
-  // unknown task.
-  virtual std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
-                                         bool reverse) = 0;
+  // unknown task or a strength outside [0, kMaxEditStrength].
+  std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
+                                 bool reverse, double strength = 1.0) {
+    check_edit_strength(strength);
+    return run_translate(faces, task, reverse, strength);
+  }
   virtual const ModelCard& card() const = 0;
   virtual std::string device() const = 0;                   // "cpu" or "cuda:0"
   virtual std::string precision() const { return "fp32"; }  // "fp32" or "bf16"
   virtual TranslatorStats stats() const { return {}; }
+
+ protected:
+  // translate() after its argument checks.
+  virtual std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces,
+                                             const std::string& task, bool reverse,
+                                             double strength) = 0;
 };
 
 struct TranslatorOptions {
