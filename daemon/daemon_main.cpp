@@ -315,6 +315,15 @@ void drain_workers(WorkerPool& pool) {
   drainer.join();
 }
 
+// Unsets the lease sweep's job ender, which calls into the worker pool, before the pool goes
+// (declared after it), early returns included.
+struct EnderReset {
+  std::unique_ptr<LeaseKeeper>& leases;
+  ~EnderReset() {
+    if (leases) leases->set_job_ender(nullptr);
+  }
+};
+
 }  // namespace
 
 int run_daemon(Config cfg) {
@@ -361,6 +370,9 @@ int run_daemon(Config cfg) {
 
   WorkerPool pool(cfg, queue, plugins, models, roots, &metrics);
   for (auto id : rec.jobs_to_finalize) pool.end_job(id);
+  // From now on the sweep ends jobs whose finisher (another daemon) died, as the pool would.
+  leases->set_job_ender([&pool](int64_t id) { pool.end_job(id); });
+  const EnderReset reset_ender{leases};
   std::atomic<bool> stopping{false};
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
   std::unique_ptr<http::Listener> http_listener;

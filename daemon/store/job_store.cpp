@@ -47,6 +47,11 @@ ReopenAction reopen_action(const JobRecord& j) {
   return ReopenAction::kKeep;
 }
 
+bool job_end_abandoned(const JobRecord& job, int64_t newest_lease_until_ms, int64_t now_ms) {
+  return !is_terminal(job.state) && reopen_action(job) == ReopenAction::kFinalize &&
+         newest_lease_until_ms < now_ms;
+}
+
 JobEnd job_end(const JobRecord& job, json result, const std::string& first_error) {
   JobEnd end;
   const bool all_failed = job.items_done == 0 && job.items_failed > 0;

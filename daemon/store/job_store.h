@@ -52,6 +52,12 @@ RetryVerdict retry_refusal(const JobRecord& job);
 enum class ReopenAction { kFinalize, kKeep, kRequeue };
 ReopenAction reopen_action(const JobRecord& job);
 
+// Whether an open job's end was abandoned: every item ended (reopen_action's kFinalize), yet no
+// daemon holds a live lease on it. The daemon that ends a job's last item keeps a lease on the
+// job's end (on one of its items) until finalize_job; if that lease runs out, the daemon died
+// between the two, and nothing else would ever end the job. Shared by both back ends.
+bool job_end_abandoned(const JobRecord& job, int64_t newest_lease_until_ms, int64_t now_ms);
+
 // One page of a job's items and how many match the filter in all.
 struct ItemPage {
   std::vector<ItemRecord> items;
@@ -135,7 +141,8 @@ class JobStore {
                                          bool allow_transform, int max_items) = 0;
 
   // Records an item's end. Returns true when it closed the job's last open item of a job that
-  // is still running: the caller then writes job-level outputs and calls finalize_job. An item
+  // is still running: the caller then writes job-level outputs and calls finalize_job; until
+  // then this holder's heartbeat keeps a lease on the job's end (take_abandoned_jobs). An item
   // this holder no longer holds (its lease ran out and it was re-queued) is left alone.
   bool finish_item(int64_t job_id, int idx, ItemOutcome outcome, const std::string& error,
                    const std::string& report_json);
@@ -152,8 +159,14 @@ class JobStore {
   // does after a crash: a crash is counted against an item only when it was its holder's only
   // item. Safe to run from every daemon at once: each item is re-queued once. Returns how many.
   virtual int requeue_expired() = 0;
+  // Open jobs whose end was abandoned (job_end_abandoned: the daemon that ended their last item
+  // died before finalize_job). Takes the lease on each one's end for this holder, so that one
+  // sweeping daemon gets it, and returns their ids: the caller ends them as a finisher does
+  // (job files, then finalize_job). If it dies too, its lease runs out and another takes over.
+  virtual std::vector<int64_t> take_abandoned_jobs() = 0;
   // Sets the terminal state from the item counts: all failed -> failed, else succeeded (with
   // items_failed in the summary). `result` (a JSON object) is stored with a "summary" added.
+  // Once: a job that already ended is left alone. Drops the lease on the job's end.
   virtual void finalize_job(int64_t job_id, nlohmann::json result = nlohmann::json::object()) = 0;
   // Cancels a queued or running job: unclaimed items become cancelled. False when it had
   // already ended.

@@ -10,7 +10,8 @@ LeaseKeeper::LeaseKeeper(JobStore& store, std::chrono::milliseconds period)
                   ? period
                   : std::max(std::chrono::milliseconds(1), store.lease_holder().ttl / 3)),
       last_renewed_(std::chrono::steady_clock::now()),
-      thread_([this] { run(); }) {}
+      thread_([this] { run([this] { beat(); }); }),
+      ender_thread_([this] { run([this] { end_abandoned_jobs(); }); }) {}
 
 LeaseKeeper::~LeaseKeeper() {
   {
@@ -19,6 +20,7 @@ LeaseKeeper::~LeaseKeeper() {
   }
   cv_.notify_all();
   thread_.join();
+  ender_thread_.join();
 }
 
 int LeaseKeeper::beat() {
@@ -43,11 +45,34 @@ int LeaseKeeper::beat() {
   }
 }
 
-void LeaseKeeper::run() {
+void LeaseKeeper::set_job_ender(JobEnder ender) {
+  std::lock_guard<std::mutex> lk(ender_mu_);
+  ender_ = std::move(ender);
+}
+
+int LeaseKeeper::end_abandoned_jobs() {
+  std::lock_guard<std::mutex> lk(ender_mu_);
+  if (!ender_) return 0;
+  int ended = 0;
+  try {
+    for (int64_t job_id : store_.take_abandoned_jobs()) {
+      spdlog::warn("job {}: every item ended, but the daemon ending it stopped; ending it here",
+                   job_id);
+      ender_(job_id);
+      ++ended;
+    }
+  } catch (const std::exception& e) {
+    // The leases taken run out and the next pass (here or on another daemon) takes them again.
+    spdlog::error("cannot end the jobs whose daemon stopped: {}", e.what());
+  }
+  return ended;
+}
+
+void LeaseKeeper::run(const std::function<void()>& pass) {
   std::unique_lock<std::mutex> lk(mu_);
   while (!cv_.wait_for(lk, period_, [this] { return stop_; })) {
     lk.unlock();
-    beat();
+    pass();
     lk.lock();
   }
 }

@@ -1,12 +1,15 @@
 // A daemon's heartbeat for its leases (issue 18, store/job_store.h): a thread that, every third
 // of the lease, renews the leases of the items this daemon holds (claimed, running or waiting in
 // its claim batch), then re-queues any items whose lease ran out because their daemon died or
-// lost the database for longer than a lease. Every daemon sweeps, so the queue heals while any
-// one of them lives.
+// lost the database for longer than a lease, and ends the jobs whose finisher died after their
+// last item ended (JobStore::take_abandoned_jobs). Every daemon sweeps, so the queue heals while
+// any one of them lives.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -26,8 +29,19 @@ class LeaseKeeper {
   // One heartbeat now: renew, then sweep. Returns how many items the sweep re-queued.
   int beat();
 
+  // How a job whose finisher died is ended: the daemon's own end of a job (job files, then
+  // finalize_job). Until one is set such jobs are left alone, so that none ends without its
+  // files before the daemon can write them. Unset it (nullptr) before what it calls goes: it
+  // waits for a call in progress.
+  using JobEnder = std::function<void(int64_t job_id)>;
+  void set_job_ender(JobEnder ender);
+  // One pass now: takes the jobs whose finisher died (JobStore::take_abandoned_jobs) and ends
+  // them with the ender. Its own thread runs it every period, so that writing a job's files
+  // never holds up the renewals. Returns how many it ended.
+  int end_abandoned_jobs();
+
  private:
-  void run();
+  void run(const std::function<void()>& pass);  // every period until stopped
 
   JobStore& store_;
   const std::chrono::milliseconds period_;
@@ -35,7 +49,9 @@ class LeaseKeeper {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::thread thread_;
+  std::mutex ender_mu_;  // held while the ender runs
+  JobEnder ender_;
+  std::thread thread_, ender_thread_;
 };
 
 }  // namespace fcd

@@ -47,9 +47,9 @@ int PostgresJobStore::apply_requeue_tx(Tx& tx, const RequeuePlan& plan) {
 int PostgresJobStore::renew_leases() {
   std::lock_guard<std::mutex> lk(mu_);
   return in_tx(conn_->c, "renew_leases", [&](pqxx::work& tx) {
-    auto r =
-        tx.exec_params("UPDATE items SET lease_until_ms = $1 WHERE state = $2 AND lease_owner = $3",
-                       lease_until_ms(), enum_name(ItemState::kRunning), lease_holder().id);
+    auto r = tx.exec_params(
+        "UPDATE items SET lease_until_ms = $1 WHERE lease_owner = $2 AND " + sql::renewed_leases(),
+        lease_until_ms(), lease_holder().id);
     tx.commit();
     return static_cast<int>(r.affected_rows());
   });
@@ -71,6 +71,49 @@ int PostgresJobStore::requeue_expired() {
   JobStore::published(last_event_id());
   notify_work();
   return n;
+}
+
+void PostgresJobStore::hold_job_end_tx(Tx& tx, int64_t job_id) {
+  // On the job's last item: a lease like an item's, renewed by the heartbeat until finalize_job.
+  tx.exec_params(
+      "UPDATE items SET lease_owner = $1, lease_until_ms = $2 WHERE job_id = $3 AND idx = "
+      "(SELECT MAX(idx) FROM items WHERE job_id = $3)",
+      lease_holder().id, lease_until_ms(), job_id);
+}
+
+bool PostgresJobStore::take_job_end_tx(Tx& tx, int64_t job_id) {
+  // SKIP LOCKED: a finisher or another sweeper holding the job row is dealing with it now.
+  if (tx.exec_params("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE SKIP LOCKED", job_id).empty())
+    return false;
+  auto job = job_tx(tx, job_id);
+  const int64_t newest =
+      tx.exec_params1("SELECT COALESCE(MAX(lease_until_ms), 0) FROM items WHERE job_id = $1",
+                      job_id)[0]
+          .as<int64_t>();
+  if (!job || !job_end_abandoned(*job, newest, now_ms())) return false;
+  hold_job_end_tx(tx, job_id);
+  event_tx(tx, job_id, EventType::kLog,
+           {{"item_index", -1},
+            {"level", "warn"},
+            {"message", "every item ended, but the daemon ending the job stopped first; " +
+                            lease_holder().id + " ends it"}});
+  return true;
+}
+
+std::vector<int64_t> PostgresJobStore::take_abandoned_jobs() {
+  std::vector<int64_t> taken;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    taken = in_tx(conn_->c, "take_abandoned_jobs", [&](pqxx::work& tx) {
+      std::vector<int64_t> ids;
+      for (const auto& r : tx.exec(sql::abandoned_job_candidates(now_ms())))
+        if (take_job_end_tx(tx, r[0].as<int64_t>())) ids.push_back(r[0].as<int64_t>());
+      if (!ids.empty()) tx.commit();
+      return ids;
+    });
+  }
+  if (!taken.empty()) JobStore::published(last_event_id());
+  return taken;
 }
 
 void PostgresJobStore::reopen_jobs_tx(Tx& tx, Recovery& r) {

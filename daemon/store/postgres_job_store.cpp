@@ -279,7 +279,10 @@ std::vector<int64_t> PostgresJobStore::finish_items(const std::vector<ItemEnd>& 
           touched.insert(e.job_id);
         }
       for (int64_t job_id : touched)
-        if (job_closed_tx(tx, job_id)) closed.push_back(job_id);
+        if (job_closed_tx(tx, job_id)) {
+          closed.push_back(job_id);
+          hold_job_end_tx(tx, job_id);
+        }
       tx.commit();
       return last_ev;
     });
@@ -330,6 +333,9 @@ void PostgresJobStore::finalize_job(int64_t job_id, json result) {
           "UPDATE jobs SET state = $1, error = $2, result_json = $3, finished_ms = $4 WHERE "
           "id = $5",
           state, end.error, end.result.dump(), now_ms(), job_id);
+      // The job's end is done: no lease on it is left for a heartbeat to renew.
+      tx.exec_params("UPDATE items SET lease_until_ms = 0 WHERE job_id = $1 AND lease_until_ms > 0",
+                     job_id);
       int64_t ev = state_event_tx(tx, job_id, state);
       tx.commit();
       return ev;

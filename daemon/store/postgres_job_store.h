@@ -52,6 +52,7 @@ class PostgresJobStore : public JobStore {
   void release_item(int64_t job_id, int idx, const std::string& why) override;
   int renew_leases() override;
   int requeue_expired() override;
+  std::vector<int64_t> take_abandoned_jobs() override;
   void finalize_job(int64_t job_id, nlohmann::json result = nlohmann::json::object()) override;
   bool cancel_job(int64_t job_id, const std::string& by) override;
   RetryResult retry_failed(int64_t job_id, const std::string& by) override;
@@ -93,6 +94,10 @@ class PostgresJobStore : public JobStore {
   // Running items matching `where` (an SQL condition on items i), locked, with their holders.
   std::vector<HeldItem> held_items_tx(Tx& tx, const std::string& where);
   int apply_requeue_tx(Tx& tx, const RequeuePlan& plan);
+  // Takes the lease on a job's end for this holder (job_store.h, take_abandoned_jobs).
+  void hold_job_end_tx(Tx& tx, int64_t job_id);
+  // Takes it only when job_end_abandoned says nobody holds it; true when taken.
+  bool take_job_end_tx(Tx& tx, int64_t job_id);
   void reopen_jobs_tx(Tx& tx, Recovery& r);
   int64_t last_event_id_locked();
 

@@ -1,6 +1,7 @@
 // States and kinds written into SQL text by both job-store back ends.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 
@@ -20,6 +21,26 @@ std::string lits(std::initializer_list<E> vs) {
   std::string out;
   for (E v : vs) out += (out.empty() ? "(" : ", ") + lit(v);
   return out + ")";
+}
+
+// Open jobs with no queued or running item and no live lease on any item: the candidates that
+// take_abandoned_jobs re-checks with job_end_abandoned once it holds the job.
+inline std::string abandoned_job_candidates(int64_t now_ms) {
+  return "SELECT j.id FROM jobs j WHERE j.state IN " +
+         lits({JobState::kQueued, JobState::kRunning}) +
+         " AND NOT EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id AND (i.state IN " +
+         lits({ItemState::kQueued, ItemState::kRunning}) +
+         " OR i.lease_until_ms >= " + std::to_string(now_ms) + ")) ORDER BY j.id";
+}
+
+// Which items a holder's heartbeat renews (after "lease_owner = <holder> AND"): those it runs,
+// and the one that carries its lease on the end of a job whose items all ended (an ended item
+// with a lease, in an open job). An item it handed back (queued) is not its any more.
+inline std::string renewed_leases() {
+  return "(state = " + lit(ItemState::kRunning) + " OR (state IN " +
+         lits({ItemState::kSucceeded, ItemState::kFailed, ItemState::kCancelled}) +
+         " AND lease_until_ms > 0 AND job_id IN (SELECT id FROM jobs WHERE state IN " +
+         lits({JobState::kQueued, JobState::kRunning}) + ")))";
 }
 
 }  // namespace fcd::sql

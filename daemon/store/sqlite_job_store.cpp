@@ -283,7 +283,10 @@ std::vector<int64_t> SqliteJobStore::finish_items(const std::vector<ItemEnd>& en
       touched.insert(e.job_id);
     }
     for (int64_t job_id : touched)
-      if (job_closed_locked(job_id)) closed.push_back(job_id);
+      if (job_closed_locked(job_id)) {
+        closed.push_back(job_id);
+        hold_job_end_locked(job_id);
+      }
     tx.commit();
   }
   published();
@@ -334,6 +337,10 @@ void SqliteJobStore::finalize_job(int64_t job_id, json result) {
         .bind(3, end.result.dump())
         .bind(4, now_ms())
         .bind(5, job_id)
+        .run();
+    // The job's end is done: no lease on it is left for a heartbeat to renew.
+    db_.prepare("UPDATE items SET lease_until_ms = 0 WHERE job_id = ? AND lease_until_ms > 0")
+        .bind(1, job_id)
         .run();
     state_event_locked(job_id, state);
     tx.commit();
@@ -411,12 +418,55 @@ int SqliteJobStore::apply_requeue_locked(const RequeuePlan& plan) {
 
 int SqliteJobStore::renew_leases() {
   std::lock_guard<std::mutex> lk(mu_);
-  db_.prepare("UPDATE items SET lease_until_ms = ? WHERE state = ? AND lease_owner = ?")
+  db_.prepare("UPDATE items SET lease_until_ms = ? WHERE lease_owner = ? AND " +
+              sql::renewed_leases())
       .bind(1, lease_until_ms())
-      .bind(2, enum_name(ItemState::kRunning))
-      .bind(3, lease_holder().id)
+      .bind(2, lease_holder().id)
       .run();
   return db_.changes();
+}
+
+void SqliteJobStore::hold_job_end_locked(int64_t job_id) {
+  // On the job's last item: a lease like an item's, renewed by the heartbeat until finalize_job.
+  db_.prepare(
+         "UPDATE items SET lease_owner = ?, lease_until_ms = ? WHERE job_id = ? AND idx = "
+         "(SELECT MAX(idx) FROM items WHERE job_id = ?)")
+      .bind(1, lease_holder().id)
+      .bind(2, lease_until_ms())
+      .bind(3, job_id)
+      .bind(4, job_id)
+      .run();
+}
+
+bool SqliteJobStore::take_job_end_locked(int64_t job_id) {
+  auto job = job_locked(job_id);
+  auto lease = db_.prepare("SELECT COALESCE(MAX(lease_until_ms), 0) FROM items WHERE job_id = ?");
+  lease.bind(1, job_id).step();
+  if (!job || !job_end_abandoned(*job, lease.int64(0), now_ms())) return false;
+  hold_job_end_locked(job_id);
+  event_locked(job_id, EventType::kLog,
+               {{"item_index", -1},
+                {"level", "warn"},
+                {"message", "every item ended, but the daemon ending the job stopped first; " +
+                                lease_holder().id + " ends it"}});
+  return true;
+}
+
+std::vector<int64_t> SqliteJobStore::take_abandoned_jobs() {
+  std::vector<int64_t> taken;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Transaction tx(db_);
+    std::vector<int64_t> candidates;
+    auto st = db_.prepare(sql::abandoned_job_candidates(now_ms()));
+    while (st.step()) candidates.push_back(st.int64(0));
+    for (int64_t id : candidates)
+      if (take_job_end_locked(id)) taken.push_back(id);
+    if (taken.empty()) return {};
+    tx.commit();
+  }
+  published();
+  return taken;
 }
 
 int SqliteJobStore::requeue_expired() {

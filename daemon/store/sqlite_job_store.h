@@ -23,6 +23,7 @@ class SqliteJobStore : public JobStore {
   void release_item(int64_t job_id, int idx, const std::string& why) override;
   int renew_leases() override;
   int requeue_expired() override;
+  std::vector<int64_t> take_abandoned_jobs() override;
   void finalize_job(int64_t job_id, nlohmann::json result = nlohmann::json::object()) override;
   bool cancel_job(int64_t job_id, const std::string& by) override;
   RetryResult retry_failed(int64_t job_id, const std::string& by) override;  // job_retry.cpp
@@ -60,6 +61,10 @@ class SqliteJobStore : public JobStore {
   // Running items matching `where` (an SQL condition on items i), with their holders.
   std::vector<HeldItem> held_items_locked(const std::string& where);
   int apply_requeue_locked(const RequeuePlan& plan);  // returns how many were queued again
+  // Takes the lease on a job's end for this holder (job_store.h, take_abandoned_jobs).
+  void hold_job_end_locked(int64_t job_id);
+  // Takes it only when job_end_abandoned says nobody holds it; true when taken.
+  bool take_job_end_locked(int64_t job_id);
   // recover()'s second half: open jobs are sorted into those to finalize and those to run, a
   // running job with nothing ended re-queued.
   void reopen_jobs_locked(Recovery& r);

@@ -191,3 +191,88 @@ TYPED_TEST(LeaseTest, BatchedEndsCommitTogetherAndCloseEachJobOnce) {
 }
 
 }  // namespace
+
+// Issue 18: a daemon that ends a job's last item and dies before finalize_job leaves no item to
+// re-queue; its lease on the job's end runs out and the sweep of another daemon ends the job,
+// once, as the finisher would have.
+TYPED_TEST(LeaseTest, AJobWhoseFinisherDiedIsEndedOnceByTheSweep) {
+  int64_t job = this->submit(3);
+  auto dying = this->daemon("host-d", milliseconds(50));
+  ASSERT_EQ(dying->claim_batch("w", true, true, 3).size(), 3u);
+  const std::vector<fcd::ItemEnd> ends{{job, 0, ItemOutcome::kSucceeded, "", "{}"},
+                                       {job, 1, ItemOutcome::kFailed, "bad face", ""},
+                                       {job, 2, ItemOutcome::kSucceeded, "", "{}"}};
+  ASSERT_EQ(dying->finish_items(ends), std::vector<int64_t>{job});  // then killed: no end
+  auto b = this->daemon("host-b");
+  EXPECT_TRUE(b->take_abandoned_jobs().empty()) << "its finisher's lease on the end is live";
+  std::this_thread::sleep_for(milliseconds(150));
+  ASSERT_EQ(this->a_->get_job(job)->state, fcd::JobState::kRunning);
+
+  // Three daemons sweep at once, each several times, and end what they take.
+  std::vector<std::unique_ptr<fcd::JobStore>> sweepers;
+  for (const char* n : {"host-b", "host-c", "host-e"}) sweepers.push_back(this->daemon(n));
+  std::atomic<int> taken{0};
+  std::vector<std::thread> threads;
+  for (auto& s : sweepers)
+    threads.emplace_back([&, st = s.get()] {
+      for (int i = 0; i < 5; ++i)
+        for (int64_t id : st->take_abandoned_jobs()) {
+          ++taken;
+          st->finalize_job(id);
+        }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(taken.load(), 1);
+  dying->finalize_job(job);  // the finisher's late end changes nothing
+
+  auto j = this->a_->get_job(job);
+  EXPECT_EQ(j->state, fcd::JobState::kSucceeded);
+  EXPECT_GT(j->finished_ms, 0);
+  auto summary = nlohmann::json::parse(j->result_json)["summary"];
+  EXPECT_EQ(summary["items_total"], 3);
+  EXPECT_EQ(summary["items_succeeded"], 2);
+  EXPECT_EQ(summary["items_failed"], 1);
+  int ended = 0;
+  for (const auto& e : this->a_->events_after(job, 0, 100))
+    if (e.type == EventType::kState && e.payload["job"]["state"] == "succeeded") ++ended;
+  EXPECT_EQ(ended, 1) << "one end event, the one watch waits for";
+  EXPECT_TRUE(b->take_abandoned_jobs().empty());
+}
+
+TYPED_TEST(LeaseTest, AJobWithALiveLeaseIsNotEndedByTheSweep) {
+  // An item still held by a live daemon: its job is not the sweep's to end.
+  int64_t held_job = this->submit(2);
+  auto dying = this->daemon("host-d", milliseconds(50));
+  ASSERT_TRUE(dying->claim("w", true, true));
+  ASSERT_TRUE(this->a_->claim("w", true, true));
+  EXPECT_FALSE(dying->finish_item(held_job, 0, ItemOutcome::kSucceeded, "", "{}"));
+
+  // A live finisher writing the job's files: its heartbeat keeps its lease on the end.
+  int64_t job = this->submit(1);
+  auto finisher = this->daemon("host-f", milliseconds(300));
+  auto b = this->daemon("host-b");
+  int ends = 0;
+  fcd::LeaseKeeper sweep(*b, std::chrono::hours(1));  // sweeps only when told
+  sweep.set_job_ender([&](int64_t id) {
+    ++ends;
+    b->finalize_job(id);
+  });
+  {
+    fcd::LeaseKeeper heartbeat(*finisher, milliseconds(50));
+    auto c = finisher->claim("w", true, true);
+    ASSERT_TRUE(c && c->job.id == job);
+    ASSERT_TRUE(finisher->finish_item(job, 0, ItemOutcome::kSucceeded, "", "{}"));
+    for (int i = 0; i < 10; ++i) {  // 1 s: more than three leases
+      std::this_thread::sleep_for(milliseconds(100));
+      sweep.end_abandoned_jobs();
+    }
+    EXPECT_EQ(ends, 0);
+    EXPECT_EQ(this->a_->get_job(held_job)->state, fcd::JobState::kRunning);
+    EXPECT_EQ(this->a_->get_job(job)->state, fcd::JobState::kRunning);
+  }
+  std::this_thread::sleep_for(milliseconds(400));  // the heartbeat stopped: the lease runs out
+  EXPECT_EQ(sweep.end_abandoned_jobs(), 1);
+  EXPECT_EQ(ends, 1);
+  EXPECT_EQ(this->a_->get_job(job)->state, fcd::JobState::kSucceeded);
+  EXPECT_EQ(this->a_->get_job(held_job)->state, fcd::JobState::kRunning);
+}
