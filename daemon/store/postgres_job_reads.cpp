@@ -45,7 +45,7 @@ int PostgresJobStore::apply_requeue_tx(Tx& tx, const RequeuePlan& plan) {
 }
 
 int PostgresJobStore::renew_leases() {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "renew_leases", [&](pqxx::work& tx) {
     auto r = tx.exec_params(
         "UPDATE items SET lease_until_ms = $1 WHERE lease_owner = $2 AND " + sql::renewed_leases(),
@@ -58,7 +58,7 @@ int PostgresJobStore::renew_leases() {
 int PostgresJobStore::requeue_expired() {
   int n = 0;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     n = in_tx(conn_->c, "requeue_expired", [&](pqxx::work& tx) {
       auto dead = held_items_tx(tx, "i.lease_until_ms < " + std::to_string(now_ms()));
       if (dead.empty()) return 0;
@@ -103,7 +103,7 @@ bool PostgresJobStore::take_job_end_tx(Tx& tx, int64_t job_id) {
 std::vector<int64_t> PostgresJobStore::take_abandoned_jobs() {
   std::vector<int64_t> taken;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     taken = in_tx(conn_->c, "take_abandoned_jobs", [&](pqxx::work& tx) {
       std::vector<int64_t> ids;
       for (const auto& r : tx.exec(sql::abandoned_job_candidates(now_ms())))
@@ -141,7 +141,7 @@ void PostgresJobStore::reopen_jobs_tx(Tx& tx, Recovery& r) {
 JobStore::Recovery PostgresJobStore::recover(const std::optional<CrashedItem>& note) {
   Recovery r;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     in_tx(conn_->c, "recover", [&](pqxx::work& tx) {
       // This node's earlier runs are gone (the data dir's lock says so): their items go back at
       // once. Other daemons' items only when their lease ran out; '' = claimed before leases.
@@ -161,12 +161,12 @@ JobStore::Recovery PostgresJobStore::recover(const std::optional<CrashedItem>& n
 }
 
 std::optional<JobRecord> PostgresJobStore::get_job(int64_t id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "get_job", [&](pqxx::work& tx) { return job_tx(tx, id); });
 }
 
 std::vector<ItemRecord> PostgresJobStore::items(int64_t job_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "items", [&](pqxx::work& tx) {
     std::vector<ItemRecord> out;
     for (const auto& row : tx.exec_params(item_select() + "WHERE job_id = $1 ORDER BY idx", job_id))
@@ -177,7 +177,7 @@ std::vector<ItemRecord> PostgresJobStore::items(int64_t job_id) {
 
 ItemPage PostgresJobStore::item_page(int64_t job_id, std::optional<ItemState> state, int offset,
                                      int limit) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   const std::string name = name_or_empty(state);
   return in_tx(conn_->c, "item_page", [&](pqxx::work& tx) {
     ItemPage page;
@@ -198,7 +198,7 @@ ItemPage PostgresJobStore::item_page(int64_t job_id, std::optional<ItemState> st
 std::vector<JobRecord> PostgresJobStore::list_jobs(const std::string& owner,
                                                    std::optional<JobState> state, int limit,
                                                    std::optional<JobKind> kind) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "list_jobs", [&](pqxx::work& tx) {
     std::vector<JobRecord> out;
     for (const auto& row : tx.exec_params(
@@ -212,7 +212,7 @@ std::vector<JobRecord> PostgresJobStore::list_jobs(const std::string& owner,
 }
 
 void PostgresJobStore::set_result(int64_t job_id, const std::string& result_json) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   in_tx(conn_->c, "set_result", [&](pqxx::work& tx) {
     tx.exec_params("UPDATE jobs SET result_json = $1 WHERE id = $2", result_json, job_id);
     tx.commit();
@@ -221,7 +221,7 @@ void PostgresJobStore::set_result(int64_t job_id, const std::string& result_json
 }
 
 int PostgresJobStore::count_running(JobKind kind) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "count_running", [&](pqxx::work& tx) {
     return tx
         .exec_params1(
@@ -234,7 +234,7 @@ int PostgresJobStore::count_running(JobKind kind) {
 
 std::vector<std::string> PostgresJobStore::output_reports(const std::string& owner,
                                                           const std::string& output) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "output_reports", [&](pqxx::work& tx) {
     std::vector<std::string> out;
     for (const auto& row : tx.exec_params(
@@ -248,7 +248,7 @@ std::vector<std::string> PostgresJobStore::output_reports(const std::string& own
 
 std::vector<EventRecord> PostgresJobStore::events_after(int64_t job_id, int64_t after_id,
                                                         int limit) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "events_after", [&](pqxx::work& tx) {
     std::vector<EventRecord> out;
     for (const auto& row : tx.exec_params(

@@ -42,14 +42,14 @@ PostgresJobStore::~PostgresJobStore() = default;
 int PostgresJobStore::apply_migrations() { return pg::apply_migrations(conn_->c); }
 
 int PostgresJobStore::schema_version() {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "schema_version", [](pqxx::work& tx) {
     return tx.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0].as<int>();
   });
 }
 
 int64_t PostgresJobStore::last_event_id() {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return last_event_id_locked();
 }
 
@@ -89,7 +89,7 @@ int64_t PostgresJobStore::state_event_tx(Tx& tx, int64_t job_id, const std::stri
 int64_t PostgresJobStore::add_event(int64_t job_id, EventType type, const json& payload) {
   int64_t id;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     id = in_tx(conn_->c, "add_event", [&](pqxx::work& tx) {
       int64_t id = event_tx(tx, job_id, type, payload);
       tx.commit();
@@ -121,7 +121,7 @@ int64_t PostgresJobStore::submit(JobKind kind, const std::string& owner, int pri
                                  const std::vector<NewItem>& items) {
   int64_t id, ev;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     std::tie(id, ev) = in_tx(conn_->c, "submit", [&](pqxx::work& tx) {
       int64_t id = tx.exec_params1(
                          "INSERT INTO jobs (kind, state, owner, priority, request_json, "
@@ -219,7 +219,7 @@ std::vector<Claim> PostgresJobStore::claim_batch(const std::string& worker, bool
   int64_t started_event = 0;  // the job's "running" event, when this claim started it
   std::vector<Claim> out;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     out = in_tx(conn_->c, "claim", [&](pqxx::work& tx) -> std::vector<Claim> {
       auto picked = pick_items_tx(tx, allow_train, allow_transform, max_items);
       if (!picked) return {};
@@ -263,7 +263,7 @@ std::vector<int64_t> PostgresJobStore::finish_items(const std::vector<ItemEnd>& 
   std::vector<int64_t> closed;
   int64_t ev = 0;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     ev = in_tx(conn_->c, "finish_items", [&](pqxx::work& tx) -> int64_t {
       // The job rows first, in id order (no deadlock between two finishers): two daemons ending
       // a job's last two items then see each other's end.
@@ -294,7 +294,7 @@ std::vector<int64_t> PostgresJobStore::finish_items(const std::vector<ItemEnd>& 
 void PostgresJobStore::release_item(int64_t job_id, int idx, const std::string& why) {
   int64_t ev;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     ev = in_tx(conn_->c, "release_item", [&](pqxx::work& tx) {
       tx.exec_params(
           "UPDATE items SET state = $1, claimed_by = '' WHERE job_id = $2 AND idx = $3 AND "
@@ -315,7 +315,7 @@ void PostgresJobStore::release_item(int64_t job_id, int idx, const std::string& 
 void PostgresJobStore::finalize_job(int64_t job_id, json result) {
   int64_t ev;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     ev = in_tx(conn_->c, "finalize_job", [&](pqxx::work& tx) -> int64_t {
       auto job = job_tx(tx, job_id, /*lock=*/true);
       if (!job || is_terminal(job->state)) return 0;
@@ -347,7 +347,7 @@ void PostgresJobStore::finalize_job(int64_t job_id, json result) {
 bool PostgresJobStore::cancel_job(int64_t job_id, const std::string& by) {
   int64_t ev;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     ev = in_tx(conn_->c, "cancel_job", [&](pqxx::work& tx) -> int64_t {
       auto job = job_tx(tx, job_id, /*lock=*/true);
       if (!job || is_terminal(job->state)) return 0;
@@ -370,7 +370,7 @@ bool PostgresJobStore::cancel_job(int64_t job_id, const std::string& by) {
 RetryResult PostgresJobStore::retry_failed(int64_t job_id, const std::string& by) {
   RetryResult r;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     in_tx(conn_->c, "retry_failed", [&](pqxx::work& tx) {
       auto job = job_tx(tx, job_id, /*lock=*/true);
       if (!job) return 0;
@@ -403,7 +403,7 @@ RetryResult PostgresJobStore::retry_failed(int64_t job_id, const std::string& by
 }
 
 bool PostgresJobStore::state_event_after(int64_t job_id, int64_t event_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "state_event_after", [&](pqxx::work& tx) {
     return !tx.exec_params(
                   "SELECT 1 FROM events WHERE job_id = $1 AND id > $2 AND type = $3 "

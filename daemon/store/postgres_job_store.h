@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "store/fair_mutex.h"
 #include "store/fair_share.h"
 #include "store/job_store.h"
 #include "store/migrations.h"
@@ -106,7 +107,7 @@ class PostgresJobStore : public JobStore {
   std::unique_ptr<PostgresEventListener> listener_;  // LISTEN/NOTIFY wake-ups
   const PostgresOptions options_;
   OwnerTurns turns_;  // guarded by mu_
-  std::mutex mu_;     // one transaction at a time on the shared connection
+  FairMutex mu_;      // one transaction at a time on the shared connection, in arrival order
   int migrations_applied_ = 0;
 };
 

@@ -8,7 +8,7 @@ using nlohmann::json;
 RetryResult SqliteJobStore::retry_failed(int64_t job_id, const std::string& by) {
   RetryResult r;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     auto job = job_locked(job_id);
     if (!job) return r;
@@ -44,7 +44,7 @@ RetryResult SqliteJobStore::retry_failed(int64_t job_id, const std::string& by) 
 }
 
 bool SqliteJobStore::state_event_after(int64_t job_id, int64_t event_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   auto st = db_.prepare("SELECT 1 FROM events WHERE job_id = ? AND id > ? AND type = ? LIMIT 1");
   st.bind(1, job_id).bind(2, event_id).bind(3, enum_name(EventType::kState));
   return st.step();

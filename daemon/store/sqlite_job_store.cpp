@@ -76,7 +76,7 @@ SqliteJobStore::SqliteJobStore(Database& db, FairShareLimits limits) : db_(db), 
 }
 
 int64_t SqliteJobStore::last_event_id() {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   auto st = db_.prepare("SELECT COALESCE(MAX(id), 0) FROM events");
   st.step();
   return st.int64(0);
@@ -110,7 +110,7 @@ void SqliteJobStore::state_event_locked(int64_t job_id, const std::string& messa
 int64_t SqliteJobStore::add_event(int64_t job_id, EventType type, const json& payload) {
   int64_t id;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     id = event_locked(job_id, type, payload);
   }
   JobStore::published(id);
@@ -122,7 +122,7 @@ int64_t SqliteJobStore::submit(JobKind kind, const std::string& owner, int prior
                                const std::vector<NewItem>& items) {
   int64_t id;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     db_.prepare(
            "INSERT INTO jobs (kind, state, owner, priority, request_json, output_dir, "
@@ -198,7 +198,7 @@ std::vector<Claim> SqliteJobStore::claim_batch(const std::string& worker, bool a
   std::vector<Claim> out;
   bool started = false;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     auto picked = pick_items_locked(allow_train, allow_transform, max_items);
     if (!picked) return {};
@@ -255,7 +255,7 @@ bool SqliteJobStore::job_closed_locked(int64_t job_id) {
 std::vector<int64_t> SqliteJobStore::finish_items(const std::vector<ItemEnd>& ends) {
   std::vector<int64_t> closed;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     std::set<int64_t> touched;
     for (const auto& e : ends) {
@@ -295,7 +295,7 @@ std::vector<int64_t> SqliteJobStore::finish_items(const std::vector<ItemEnd>& en
 
 void SqliteJobStore::release_item(int64_t job_id, int idx, const std::string& why) {
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     db_.prepare(
            "UPDATE items SET state = ?, claimed_by = '' WHERE job_id = ? AND idx = ? "
@@ -316,7 +316,7 @@ void SqliteJobStore::release_item(int64_t job_id, int idx, const std::string& wh
 
 void SqliteJobStore::finalize_job(int64_t job_id, json result) {
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     auto job = job_locked(job_id);
     if (!job || is_terminal(job->state)) return;
@@ -350,7 +350,7 @@ void SqliteJobStore::finalize_job(int64_t job_id, json result) {
 
 bool SqliteJobStore::cancel_job(int64_t job_id, const std::string& by) {
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     auto job = job_locked(job_id);
     if (!job || is_terminal(job->state)) return false;
@@ -417,7 +417,7 @@ int SqliteJobStore::apply_requeue_locked(const RequeuePlan& plan) {
 }
 
 int SqliteJobStore::renew_leases() {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   db_.prepare("UPDATE items SET lease_until_ms = ? WHERE lease_owner = ? AND " +
               sql::renewed_leases())
       .bind(1, lease_until_ms())
@@ -455,7 +455,7 @@ bool SqliteJobStore::take_job_end_locked(int64_t job_id) {
 std::vector<int64_t> SqliteJobStore::take_abandoned_jobs() {
   std::vector<int64_t> taken;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     std::vector<int64_t> candidates;
     auto st = db_.prepare(sql::abandoned_job_candidates(now_ms()));
@@ -472,7 +472,7 @@ std::vector<int64_t> SqliteJobStore::take_abandoned_jobs() {
 int SqliteJobStore::requeue_expired() {
   int n = 0;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     auto dead = held_items_locked("i.lease_until_ms < " + std::to_string(now_ms()));
     if (dead.empty()) return 0;
@@ -509,7 +509,7 @@ void SqliteJobStore::reopen_jobs_locked(Recovery& r) {
 SqliteJobStore::Recovery SqliteJobStore::recover(const std::optional<CrashedItem>& note) {
   Recovery r;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
     // One daemon owns the file (the data dir's lock): whatever runs is a previous run's.
     r.items_requeued =
@@ -523,12 +523,12 @@ SqliteJobStore::Recovery SqliteJobStore::recover(const std::optional<CrashedItem
 }
 
 std::optional<JobRecord> SqliteJobStore::get_job(int64_t id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   return job_locked(id);
 }
 
 std::vector<ItemRecord> SqliteJobStore::items(int64_t job_id) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   auto st = db_.prepare(kItemSelect + "WHERE job_id = ? ORDER BY idx");
   st.bind(1, job_id);
   std::vector<ItemRecord> out;
@@ -538,7 +538,7 @@ std::vector<ItemRecord> SqliteJobStore::items(int64_t job_id) {
 
 ItemPage SqliteJobStore::item_page(int64_t job_id, std::optional<ItemState> state, int offset,
                                    int limit) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   const std::string name = state ? enum_name(*state) : "";
   ItemPage page;
   auto count = db_.prepare("SELECT COUNT(*) FROM items WHERE job_id = ? AND (? = '' OR state = ?)");
@@ -555,7 +555,7 @@ ItemPage SqliteJobStore::item_page(int64_t job_id, std::optional<ItemState> stat
 std::vector<JobRecord> SqliteJobStore::list_jobs(const std::string& owner,
                                                  std::optional<JobState> state, int limit,
                                                  std::optional<JobKind> kind) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   auto st = db_.prepare(kJobSelect +
                         "WHERE (? = '' OR j.owner = ?) AND (? = '' OR j.state = ?) "
                         "AND (? = '' OR j.kind = ?) GROUP BY j.id ORDER BY j.id DESC LIMIT ?");
@@ -569,7 +569,7 @@ std::vector<JobRecord> SqliteJobStore::list_jobs(const std::string& owner,
 }
 
 void SqliteJobStore::set_result(int64_t job_id, const std::string& result_json) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   db_.prepare("UPDATE jobs SET result_json = ? WHERE id = ?")
       .bind(1, result_json)
       .bind(2, job_id)
@@ -577,7 +577,7 @@ void SqliteJobStore::set_result(int64_t job_id, const std::string& result_json) 
 }
 
 int SqliteJobStore::count_running(JobKind kind) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   auto st = db_.prepare(
       "SELECT COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.state = ? AND "
       "j.kind = ?");
@@ -588,7 +588,7 @@ int SqliteJobStore::count_running(JobKind kind) {
 
 std::vector<std::string> SqliteJobStore::output_reports(const std::string& owner,
                                                         const std::string& output) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   auto st = db_.prepare(
       "SELECT i.report_json FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.output = ? AND "
       "i.state = ? AND j.kind = ? AND j.owner = ? ORDER BY i.job_id DESC");
@@ -602,7 +602,7 @@ std::vector<std::string> SqliteJobStore::output_reports(const std::string& owner
 }
 
 std::vector<EventRecord> SqliteJobStore::events_after(int64_t job_id, int64_t after_id, int limit) {
-  std::lock_guard<std::mutex> lk(mu_);
+  std::lock_guard<FairMutex> lk(mu_);
   auto st = db_.prepare(
       "SELECT id, job_id, time_ms, type, payload_json FROM events WHERE job_id = ? AND id > ? "
       "ORDER BY id LIMIT ?");

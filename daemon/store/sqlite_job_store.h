@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "store/database.h"
+#include "store/fair_mutex.h"
 #include "store/fair_share.h"
 #include "store/job_store.h"
 
@@ -72,7 +73,7 @@ class SqliteJobStore : public JobStore {
   Database& db_;
   const FairShareLimits limits_;
   OwnerTurns turns_;  // guarded by mu_
-  std::mutex mu_;     // one writer at a time on the shared connection
+  FairMutex mu_;      // one writer at a time on the shared connection, in arrival order
 };
 
 }  // namespace fcd
