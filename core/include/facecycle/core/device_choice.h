@@ -13,7 +13,8 @@ namespace fc {
 // kAuto: CUDA GPU 0 when this LibTorch sees one, else the CPU.
 enum class DeviceChoice { kCpu, kCuda, kAuto };
 
-// kAuto: bf16 on CPUs with native bf16 (AVX512-BF16), else fp32 (torch_translator.cpp).
+// kAuto: bf16 on a CUDA GPU and on CPUs with native bf16 (AVX512-BF16), else fp32
+// (torch_translator.cpp).
 enum class PrecisionChoice { kFp32, kBf16, kAuto };
 
 template <>

@@ -69,7 +69,7 @@ struct TranslatorOptions {
   int max_batch = 16;   // dynamic batching: largest batch
   int max_wait_ms = 5;  // dynamic batching: longest wait for a batch to fill
   // bf16 runs the generator about 1.9x faster on AVX512-BF16 CPUs at 50+ dB PSNR against fp32
-  // (docs/BENCHMARKS.md); kAuto picks it on such CPUs.
+  // (docs/BENCHMARKS.md); kAuto picks it on such CPUs and on CUDA GPUs.
   PrecisionChoice precision = PrecisionChoice::kFp32;
   // true: a face larger than the model's resolution gets the generator's change (output minus
   // input, at the model's resolution) resized and added, so detail finer than the model keeps
