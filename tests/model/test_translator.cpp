@@ -1,6 +1,7 @@
 // The shared translator: dynamic batching must not change results, concurrent callers with mixed
 // tasks get their own faces back, and an unknown task is refused.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -268,6 +269,29 @@ TEST_F(Translator, UnknownTaskListsTheKnownOnes) {
     FAIL() << "unknown task accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("age, race"), std::string::npos) << e.what();
+  }
+}
+
+// Without a GPU: "auto" runs on the CPU, and "cuda" is refused with what to set instead (the
+// daemon then runs without a model and says why), never a crash inside LibTorch.
+TEST_F(Translator, CudaWithoutAGpuIsExplainedAndAutoFallsBackToTheCpu) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a CUDA GPU";
+  fc::TranslatorOptions o;
+  o.threads = 1;
+  o.device = fc::DeviceChoice::kAuto;
+  o.precision = fc::PrecisionChoice::kAuto;
+  auto t = fc::load_translator(model(), o);
+  EXPECT_EQ(t->device(), "cpu");
+  EXPECT_EQ(t->precision(), fc::cpu_has_native_bf16() ? "bf16" : "fp32");
+  EXPECT_EQ(t->translate(random_faces(2, 32, 4), "age", false).size(), 2u);
+  o.device = fc::DeviceChoice::kCuda;
+  try {
+    fc::load_translator(model(), o);
+    FAIL() << "device cuda without a GPU was accepted";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("device 'cuda' requested"), std::string::npos) << m;
+    EXPECT_NE(m.find("use device = \"cpu\" or \"auto\""), std::string::npos) << m;
   }
 }
 
