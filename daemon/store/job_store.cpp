@@ -52,6 +52,13 @@ bool job_end_abandoned(const JobRecord& job, int64_t newest_lease_until_ms, int6
          newest_lease_until_ms < now_ms;
 }
 
+json job_end_taken_event(const std::string& holder) {
+  return {{"item_index", -1},
+          {"level", "warn"},
+          {"message", "every item ended, but the daemon ending the job stopped first; " + holder +
+                          " ends it"}};
+}
+
 JobEnd job_end(const JobRecord& job, json result, const std::string& first_error) {
   JobEnd end;
   const bool all_failed = job.items_done == 0 && job.items_failed > 0;

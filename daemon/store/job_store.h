@@ -57,6 +57,8 @@ ReopenAction reopen_action(const JobRecord& job);
 // job's end (on one of its items) until finalize_job; if that lease runs out, the daemon died
 // between the two, and nothing else would ever end the job. Shared by both back ends.
 bool job_end_abandoned(const JobRecord& job, int64_t newest_lease_until_ms, int64_t now_ms);
+// The log event's data when daemon `holder` takes such a job's end (both back ends write it).
+nlohmann::json job_end_taken_event(const std::string& holder);
 
 // One page of a job's items and how many match the filter in all.
 struct ItemPage {

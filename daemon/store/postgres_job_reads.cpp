@@ -92,11 +92,7 @@ bool PostgresJobStore::take_job_end_tx(Tx& tx, int64_t job_id) {
           .as<int64_t>();
   if (!job || !job_end_abandoned(*job, newest, now_ms())) return false;
   hold_job_end_tx(tx, job_id);
-  event_tx(tx, job_id, EventType::kLog,
-           {{"item_index", -1},
-            {"level", "warn"},
-            {"message", "every item ended, but the daemon ending the job stopped first; " +
-                            lease_holder().id + " ends it"}});
+  event_tx(tx, job_id, EventType::kLog, job_end_taken_event(lease_holder().id));
   return true;
 }
 

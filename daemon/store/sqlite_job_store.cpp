@@ -444,11 +444,7 @@ bool SqliteJobStore::take_job_end_locked(int64_t job_id) {
   lease.bind(1, job_id).step();
   if (!job || !job_end_abandoned(*job, lease.int64(0), now_ms())) return false;
   hold_job_end_locked(job_id);
-  event_locked(job_id, EventType::kLog,
-               {{"item_index", -1},
-                {"level", "warn"},
-                {"message", "every item ended, but the daemon ending the job stopped first; " +
-                                lease_holder().id + " ends it"}});
+  event_locked(job_id, EventType::kLog, job_end_taken_event(lease_holder().id));
   return true;
 }
 

@@ -193,7 +193,8 @@ TEST(Outputs, SkipExistingSkipsOutputsMadeTheSameWayAndKeepsThem) {
   json strong = run_job(d, {"--strength", "1.5", "-o", t / "out/strong", t / "in"});
   ASSERT_EQ(strong["items_done"], 3) << strong.dump(2);
   EXPECT_EQ(strong["strength"], 1.5);
-  json skipped = run_job(d, {"--strength", "1.5", "--skip-existing", "-o", t / "out/strong", t / "in"});
+  json skipped =
+      run_job(d, {"--strength", "1.5", "--skip-existing", "-o", t / "out/strong", t / "in"});
   EXPECT_EQ(skipped["items_done"], 3) << skipped.dump(2);
   std::string sid = std::to_string(skipped["id"].get<long long>());
   EXPECT_EQ(read_file(t / ("out/strong/manifest_job" + sid + ".jsonl")).find("\"succeeded\""),
