@@ -74,12 +74,25 @@ torch::Tensor colour_shift_loss(const torch::Tensor& source, const torch::Tensor
   return (mean_chroma(fake) - mean_chroma(source)).abs().mean();
 }
 
-torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tensor& fake) {
+torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tensor& fake,
+                                 int radius) {
   torch::Tensor change = fake - source;
-  torch::Tensor blurred =
-      torch::avg_pool2d(torch::reflection_pad2d(change, {1, 1, 1, 1}), /*kernel_size=*/3,
-                        /*stride=*/1);
+  const int64_t r = radius;
+  torch::Tensor blurred = torch::avg_pool2d(torch::reflection_pad2d(change, {r, r, r, r}),
+                                            /*kernel_size=*/2 * r + 1, /*stride=*/1);
   return (change - blurred).abs().mean();
+}
+
+torch::Tensor local_tint_loss(const torch::Tensor& source, const torch::Tensor& fake, int patch) {
+  auto patch_chroma = [patch](const torch::Tensor& rgb) {
+    torch::Tensor r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
+    torch::Tensor cbcr = torch::stack(
+        {-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b}, 1);
+    return torch::avg_pool2d(cbcr, patch, patch, /*padding=*/0, /*ceil_mode=*/true,
+                             /*count_include_pad=*/false);
+  };
+  // Only a chroma moving away from grey costs: a fading colour is greying hair, a real age cue.
+  return torch::relu(patch_chroma(fake).abs() - patch_chroma(source).abs()).mean();
 }
 
 torch::Tensor to_grey3(const torch::Tensor& rgb) {

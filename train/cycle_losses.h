@@ -60,6 +60,7 @@ struct GLoss {
   double loss_cls = 0;                        // weighted domain classification of the fakes
   double loss_colour = 0;                     // weighted colour shift (TaskConfig::keep_colour)
   double loss_smooth = 0;                     // weighted change detail (TaskConfig::smooth_change)
+  double loss_local_tint = 0;                 // weighted local tint (TaskConfig::keep_local_colour)
   double loss_local = 0;                      // weighted local adversarial term (train_step.cpp)
   CycleImages images;
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
@@ -88,12 +89,20 @@ torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A
 // cast unless this costs something.
 torch::Tensor colour_shift_loss(const torch::Tensor& source, const torch::Tensor& fake);
 
-// Mean absolute high-frequency part of the change from source to fake: the change minus its 3x3
-// box blur. A smooth change (a shade, greying hair, a darker skin) costs little; a change that
-// alternates from pixel to pixel costs its full amplitude. A generator pushed by a luminance-only
-// classifier learned to draw horizontal pink-and-green stripes that the classifier reads as
-// forehead lines (v9); the adversarial loss did not stop them.
-torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tensor& fake);
+// Mean absolute high-frequency part of the change from source to fake: the change minus its box
+// blur of (2*radius+1)^2 pixels. A smooth change (a shade, greying hair, a darker skin) costs
+// little; a change that alternates from pixel to pixel costs its full amplitude. A generator pushed
+// by a luminance-only classifier learned to draw horizontal pink-and-green stripes that the
+// classifier reads as forehead lines (v9); the adversarial loss did not stop them. At 128 px the
+// stripes are wider (v18), and a 3x3 blur keeps most of them, hence the radius.
+torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tensor& fake,
+                                 int radius = 1);
+
+// Mean growth in chroma saturation (|Cb| and |Cr|, BT.601) of each patch x patch area from source
+// to fake. colour_shift_loss sees only the whole face's average, so v11 and v18 learned tints
+// that cancel out over the face: pink cheeks beside yellow-green brows, a magenta maze. A patch
+// whose colour fades toward grey (greying hair) costs nothing.
+torch::Tensor local_tint_loss(const torch::Tensor& source, const torch::Tensor& fake, int patch);
 
 // RGB [N,3,H,W] images (the loaders' order) to their luminance (ITU-R BT.601), replicated to 3
 // channels.

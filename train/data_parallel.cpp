@@ -25,8 +25,9 @@ void for_each_loss(StepLosses& l, F f) {
   for (double* v : {&l.loss_G, &l.loss_G_A, &l.loss_G_B, &l.loss_cycle_A, &l.loss_cycle_B,
                     &l.loss_idt_A, &l.loss_idt_B, &l.loss_D_A, &l.loss_D_B})
     f(*v);
-  for (std::optional<double>* v : {&l.loss_colour, &l.loss_smooth, &l.loss_cls_fake,
-                                   &l.loss_cls_real, &l.loss_G_local, &l.loss_D_local})
+  for (std::optional<double>* v :
+       {&l.loss_colour, &l.loss_smooth, &l.loss_local_tint, &l.loss_cls_fake, &l.loss_cls_real,
+        &l.loss_G_local, &l.loss_D_local})
     if (*v) f(**v);
 }
 

@@ -21,12 +21,13 @@ struct StepLosses {
   double loss_cycle_A = 0, loss_cycle_B = 0;
   double loss_idt_A = 0, loss_idt_B = 0;
   double loss_D_A = 0, loss_D_B = 0;
-  std::optional<double> loss_colour;    // when the task's keep_colour is on
-  std::optional<double> loss_smooth;    // when the task's smooth_change is on
-  std::optional<double> loss_cls_fake;  // when the domain classifier is on: G's term
-  std::optional<double> loss_cls_real;  // and the classifier's own, on real faces
-  std::optional<double> loss_G_local;   // with local discriminators: G's term against them
-  std::optional<double> loss_D_local;   // and theirs
+  std::optional<double> loss_colour;      // when the task's keep_colour is on
+  std::optional<double> loss_smooth;      // when the task's smooth_change is on
+  std::optional<double> loss_local_tint;  // when the task's keep_local_colour is on
+  std::optional<double> loss_cls_fake;    // when the domain classifier is on: G's term
+  std::optional<double> loss_cls_real;    // and the classifier's own, on real faces
+  std::optional<double> loss_G_local;     // with local discriminators: G's term against them
+  std::optional<double> loss_D_local;     // and theirs
   double loss_D() const { return 0.5 * (loss_D_A + loss_D_B); }
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };

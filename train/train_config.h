@@ -29,6 +29,10 @@ struct TaskConfig {
   // Weight of the penalty on the high-frequency part of each fake's change (cycle_losses.h:
   // change_detail_loss), against drawn stripes and blotches. 0 = off.
   double smooth_change = 0.0;
+  int smooth_radius = 1;  // change_detail_loss's blur radius: 1 (3x3) at 64 px, 2 at 128 px
+  // Weight of the local tint penalty (cycle_losses.h: local_tint_loss) on patches of 1/16 of the
+  // face's side. 0 = off.
+  double keep_local_colour = 0.0;
   // This task's [losses] weights. A key in [tasks.NAME] overrides [losses] for this task only:
   // tone is a real race cue but only a tint for age, so the two may want different classifiers.
   double lambda_cycle = 10.0;

@@ -67,10 +67,18 @@ GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
     g.loss_colour = tint.item<double>() * task.cfg.keep_colour;
   }
   if (task.cfg.smooth_change > 0) {
-    torch::Tensor detail = 0.5 * (change_detail_loss(batch.real_A, im.fake_B) +
-                                  change_detail_loss(batch.real_B, im.fake_A));
+    const int r = task.cfg.smooth_radius;
+    torch::Tensor detail = 0.5 * (change_detail_loss(batch.real_A, im.fake_B, r) +
+                                  change_detail_loss(batch.real_B, im.fake_A, r));
     g.total = g.total + detail * task.cfg.smooth_change;
     g.loss_smooth = detail.item<double>() * task.cfg.smooth_change;
+  }
+  if (task.cfg.keep_local_colour > 0) {
+    const int patch = std::max<int>(2, static_cast<int>(batch.real_A.size(-1)) / 16);
+    torch::Tensor tint = 0.5 * (local_tint_loss(batch.real_A, im.fake_B, patch) +
+                                local_tint_loss(batch.real_B, im.fake_A, patch));
+    g.total = g.total + tint * task.cfg.keep_local_colour;
+    g.loss_local_tint = tint.item<double>() * task.cfg.keep_local_colour;
   }
   if (t.D_A_local) {
     torch::Tensor local = 0.5 * (lsgan_loss(t.D_A_local->forward(im.fake_B), 1.f) +
@@ -169,6 +177,7 @@ StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
   l.loss_D_B = d.loss_D_B.item<double>();
   if (task.cfg.keep_colour > 0) l.loss_colour = g.loss_colour;
   if (task.cfg.smooth_change > 0) l.loss_smooth = g.loss_smooth;
+  if (task.cfg.keep_local_colour > 0) l.loss_local_tint = g.loss_local_tint;
   if (d.loss_D_local.defined()) {
     l.loss_G_local = g.loss_local;
     l.loss_D_local = d.loss_D_local.item<double>();

@@ -25,6 +25,8 @@ json tasks_json(const TrainedRun& r) {
                          {"steps", r.state.balancer->steps()[i]},
                          {"keep_colour", t.cfg.keep_colour},
                          {"smooth_change", t.cfg.smooth_change},
+                         {"smooth_radius", t.cfg.smooth_radius},
+                         {"keep_local_colour", t.cfg.keep_local_colour},
                          {"lambda_cycle", t.cfg.lambda_cycle},
                          {"lambda_cls", t.cfg.lambda_cls},
                          {"cls_input", enum_name(t.cfg.cls_input)}};

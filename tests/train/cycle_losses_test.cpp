@@ -147,3 +147,35 @@ TEST(CycleLosses, ChangeDetailCostsStripesNotSmoothChanges) {
   EXPECT_GT(striped, 0.08);
   EXPECT_LT(change_detail_loss(src, gradient).item<double>(), striped / 20);
 }
+
+// Stripes two pixels high (v18's at 128 px) slip mostly through a 3x3 blur; a 5x5 one sees them.
+TEST(CycleLosses, ChangeDetailWithAWiderRadiusCostsWiderStripes) {
+  torch::manual_seed(8);
+  const auto src = torch::rand({2, 3, 32, 32}) * 0.6 - 0.3;
+  const auto rows = torch::arange(32).view({1, 1, 32, 1}).to(torch::kFloat);
+  const auto wide = src + 0.1 * ((rows / 2).floor().remainder(2) * 2 - 1);  // +-0.1, 2 rows each
+  const double narrow_blur = change_detail_loss(src, wide, 1).item<double>();
+  const double wide_blur = change_detail_loss(src, wide, 2).item<double>();
+  EXPECT_GT(wide_blur, 0.08);
+  EXPECT_GT(wide_blur, narrow_blur * 1.5);
+  EXPECT_NEAR(change_detail_loss(src, src - 0.1, 2).item<double>(), 0.0, 1e-5);
+}
+
+// Pink cheeks and yellow-green brows whose tints cancel over the whole face escape
+// colour_shift_loss but not the local penalty; a patch fading to grey (greying hair) and a
+// change in luminance cost nothing.
+TEST(CycleLosses, LocalTintCostsCancellingTintsNotGreyingOrLuminance) {
+  torch::manual_seed(9);
+  const auto skin = torch::tensor({0.4f, 0.1f, -0.1f}).view({1, 3, 1, 1});
+  const auto src = skin.expand({2, 3, 16, 16}).clone() + torch::rand({2, 3, 16, 16}) * 0.02;
+  auto cancelling = src.clone();
+  cancelling.narrow(3, 0, 8).add_(torch::tensor({0.1f, -0.1f, 0.1f}).view({1, 3, 1, 1}));
+  cancelling.narrow(3, 8, 8).add_(torch::tensor({-0.1f, 0.1f, -0.1f}).view({1, 3, 1, 1}));
+  const auto grey = to_grey3(src);
+  auto greying = src.clone();
+  greying.narrow(2, 0, 4).copy_(grey.narrow(2, 0, 4));
+  EXPECT_LT(colour_shift_loss(src, cancelling).item<double>(), 1e-3);
+  EXPECT_GT(local_tint_loss(src, cancelling, 4).item<double>(), 0.02);
+  EXPECT_NEAR(local_tint_loss(src, greying, 4).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(local_tint_loss(src, src + 0.2, 4).item<double>(), 0.0, 1e-5);
+}
