@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -120,6 +121,14 @@ inline const std::string kLeaseRanOut =
 RequeuePlan plan_requeue(const std::vector<HeldItem>& dead, const std::optional<CrashedItem>& note,
                          const std::string& why);
 
+// The queue as the dashboard and /metrics count it. Through the store, so that every daemon on a
+// shared (PostgreSQL) store counts the same jobs; only kinds and states that have some appear.
+struct QueueCounts {
+  std::map<std::pair<JobKind, JobState>, int64_t> jobs;
+  std::map<ItemState, int64_t> items;
+  std::map<std::string, int64_t> running_by_owner, queued_by_owner;  // items, by their job's owner
+};
+
 class JobStore {
  public:
   JobStore();
@@ -210,8 +219,22 @@ class JobStore {
   virtual std::vector<std::string> output_reports(const std::string& owner,
                                                   const std::string& output) = 0;
 
+  // The jobs and items by state, and each owner's running and queued items, read in one
+  // transaction: the numbers agree with each other (the /metrics gauges).
+  virtual QueueCounts queue_counts() = 0;
+  // Jobs per state of `owner` (empty: every owner): the dashboard's totals.
+  virtual std::map<JobState, int64_t> job_state_counts(const std::string& owner) = 0;
+
+  // Retention (store/retention.h): the jobs that ended before cutoff_ms, lowest id first.
+  virtual std::vector<int64_t> jobs_ended_before(int64_t cutoff_ms) = 0;
+  // Deletes the events of a job that has ended; none when it is open again (a retry may have
+  // reopened it since jobs_ended_before). Returns how many it deleted.
+  virtual int64_t delete_ended_job_events(int64_t job_id) = 0;
+
   virtual int64_t add_event(int64_t job_id, EventType type, const nlohmann::json& payload) = 0;
   virtual std::vector<EventRecord> events_after(int64_t job_id, int64_t after_id, int limit) = 0;
+  // The job's newest event of `type` (the dashboard's training progress).
+  virtual std::optional<EventRecord> last_event(int64_t job_id, EventType type) = 0;
   virtual int64_t last_event_id() = 0;
 
   // Wake-ups within this process. Virtual so that a shared store can add a cross-host signal

@@ -10,6 +10,22 @@ using nlohmann::json;
 
 using namespace pg;  // NOLINT: this file is the store's own
 
+namespace {
+
+const std::string kEventSelect = "SELECT id, job_id, time_ms, type, payload_json FROM events ";
+
+EventRecord read_event(const pqxx::row& row) {
+  EventRecord e;
+  e.id = row[0].as<int64_t>();
+  e.job_id = row[1].as<int64_t>();
+  e.time_ms = row[2].as<int64_t>();
+  e.type = parse_stored<EventType>(row[3].as<std::string>());
+  e.payload = json::parse(row[4].as<std::string>(), nullptr, false);
+  return e;
+}
+
+}  // namespace
+
 std::vector<HeldItem> PostgresJobStore::held_items_tx(Tx& tx, const std::string& where) {
   // SKIP LOCKED: a daemon sweeping at the same moment takes the other items; each goes once.
   auto rows = tx.exec(
@@ -247,19 +263,22 @@ std::vector<EventRecord> PostgresJobStore::events_after(int64_t job_id, int64_t 
   std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "events_after", [&](pqxx::work& tx) {
     std::vector<EventRecord> out;
-    for (const auto& row : tx.exec_params(
-             "SELECT id, job_id, time_ms, type, payload_json FROM events WHERE job_id = $1 AND "
-             "id > $2 ORDER BY id LIMIT $3",
-             job_id, after_id, limit)) {
-      EventRecord e;
-      e.id = row[0].as<int64_t>();
-      e.job_id = row[1].as<int64_t>();
-      e.time_ms = row[2].as<int64_t>();
-      e.type = parse_stored<EventType>(row[3].as<std::string>());
-      e.payload = json::parse(row[4].as<std::string>(), nullptr, false);
-      out.push_back(std::move(e));
-    }
+    for (const auto& row :
+         tx.exec_params(kEventSelect + "WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3", job_id,
+                        after_id, limit))
+      out.push_back(read_event(row));
     return out;
+  });
+}
+
+std::optional<EventRecord> PostgresJobStore::last_event(int64_t job_id, EventType type) {
+  std::lock_guard<FairMutex> lk(mu_);
+  return in_tx(conn_->c, "last_event", [&](pqxx::work& tx) -> std::optional<EventRecord> {
+    auto r =
+        tx.exec_params(kEventSelect + "WHERE job_id = $1 AND type = $2 ORDER BY id DESC LIMIT 1",
+                       job_id, enum_name(type));
+    if (r.empty()) return std::nullopt;
+    return read_event(r[0]);
   });
 }
 

@@ -23,6 +23,11 @@ std::string lits(std::initializer_list<E> vs) {
   return out + ")";
 }
 
+// "('succeeded', 'failed', 'cancelled')": the states of a job that ended (retention's filter).
+inline std::string ended_job_states() {
+  return lits({JobState::kSucceeded, JobState::kFailed, JobState::kCancelled});
+}
+
 // Open jobs with no queued or running item and no live lease on any item: the candidates that
 // take_abandoned_jobs re-checks with job_end_abandoned once it holds the job.
 inline std::string abandoned_job_candidates(int64_t now_ms) {

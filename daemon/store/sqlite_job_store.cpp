@@ -69,6 +69,18 @@ ItemRecord read_item(const Statement& st) {
   return it;
 }
 
+const std::string kEventSelect = "SELECT id, job_id, time_ms, type, payload_json FROM events ";
+
+EventRecord read_event(const Statement& st) {
+  EventRecord e;
+  e.id = st.int64(0);
+  e.job_id = st.int64(1);
+  e.time_ms = st.int64(2);
+  e.type = parse_stored<EventType>(st.text(3));
+  e.payload = json::parse(st.text(4), nullptr, false);
+  return e;
+}
+
 }  // namespace
 
 SqliteJobStore::SqliteJobStore(Database& db, FairShareLimits limits) : db_(db), limits_(limits) {
@@ -599,21 +611,19 @@ std::vector<std::string> SqliteJobStore::output_reports(const std::string& owner
 
 std::vector<EventRecord> SqliteJobStore::events_after(int64_t job_id, int64_t after_id, int limit) {
   std::lock_guard<FairMutex> lk(mu_);
-  auto st = db_.prepare(
-      "SELECT id, job_id, time_ms, type, payload_json FROM events WHERE job_id = ? AND id > ? "
-      "ORDER BY id LIMIT ?");
+  auto st = db_.prepare(kEventSelect + "WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?");
   st.bind(1, job_id).bind(2, after_id).bind(3, limit);
   std::vector<EventRecord> out;
-  while (st.step()) {
-    EventRecord e;
-    e.id = st.int64(0);
-    e.job_id = st.int64(1);
-    e.time_ms = st.int64(2);
-    e.type = parse_stored<EventType>(st.text(3));
-    e.payload = json::parse(st.text(4), nullptr, false);
-    out.push_back(std::move(e));
-  }
+  while (st.step()) out.push_back(read_event(st));
   return out;
+}
+
+std::optional<EventRecord> SqliteJobStore::last_event(int64_t job_id, EventType type) {
+  std::lock_guard<FairMutex> lk(mu_);
+  auto st = db_.prepare(kEventSelect + "WHERE job_id = ? AND type = ? ORDER BY id DESC LIMIT 1");
+  st.bind(1, job_id).bind(2, enum_name(type));
+  if (!st.step()) return std::nullopt;
+  return read_event(st);
 }
 
 }  // namespace fcd

@@ -42,8 +42,15 @@ class SqliteJobStore : public JobStore {
   std::vector<std::string> output_reports(const std::string& owner,
                                           const std::string& output) override;
 
+  // The counts and retention's reads (store/sqlite_queue_reads.cpp).
+  QueueCounts queue_counts() override;
+  std::map<JobState, int64_t> job_state_counts(const std::string& owner) override;
+  std::vector<int64_t> jobs_ended_before(int64_t cutoff_ms) override;
+  int64_t delete_ended_job_events(int64_t job_id) override;
+
   int64_t add_event(int64_t job_id, EventType type, const nlohmann::json& payload) override;
   std::vector<EventRecord> events_after(int64_t job_id, int64_t after_id, int limit) override;
+  std::optional<EventRecord> last_event(int64_t job_id, EventType type) override;
   int64_t last_event_id() override;
 
  private:
