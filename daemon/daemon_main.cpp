@@ -91,12 +91,20 @@ std::unique_ptr<JobStore> open_store(const Config& cfg, Database& queue_db) {
     return nullptr;
   }
   spdlog::info("job store: {}", describe_database(cfg.database, queue_db));
-  if (!cfg.database.empty())  // these still read the SQLite file (docs/SCALE.md)
-    spdlog::warn(
-        "with a PostgreSQL job store, retention, the queue metrics and the dashboard still read "
-        "{}, so they do not cover the shared queue yet",
-        queue_db.path());
   return store;
+}
+
+// The same store again, on a connection of its own (read_db's, or a second PostgreSQL one): the
+// dashboard, the queue gauges and retention read through it, so their scans never hold up a
+// worker's claim or commit on the queue's connection. Null, having said why, when it cannot
+// be opened.
+std::unique_ptr<JobStore> open_read_store(const Config& cfg, Database& read_db) {
+  try {
+    return open_job_store(cfg.database, read_db, FairShareLimits{cfg.max_running_per_user});
+  } catch (const DbError& e) {
+    spdlog::error("{}", e.what());
+    return nullptr;
+  }
 }
 
 // Users, tokens and the model catalogue, kept where the job store is (docs/SCALE.md).
@@ -217,7 +225,8 @@ TranslatorLoader metered_loader(fc::TranslatorOptions topts, Metrics& metrics) {
 // The HTTP listener (--http), serving; null when none is asked for. Throws http::ListenError
 // when the address is malformed or taken.
 std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, Auth& auth,
-                                           ModelRegistry& models, const AllowedRoots& roots,
+                                           ModelRegistry& models, JobStore& reads,
+                                           const AllowedRoots& roots,
                                            const std::atomic<bool>& stopping) {
   if (cfg.http_listen.empty()) return nullptr;
   if (http::check_http_exposure(cfg.http_listen, cfg.allow_plaintext_tokens))
@@ -225,11 +234,11 @@ std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, 
         "serving HTTP on {} without TLS: the admin token a scraper sends crosses the network "
         "in plain text (allow_plaintext_tokens is set)",
         cfg.http_listen);
-  metrics.add_source("queue", queue_source(db_path(cfg)));
+  metrics.add_source("queue", queue_source(reads));
   metrics.add_source("model", model_source(models));
   http::Router router;
   http::add_daemon_routes(router, metrics, auth, stopping);
-  http::add_dashboard_routes(router, {cfg.data_dir, db_path(cfg), auth, models, roots});
+  http::add_dashboard_routes(router, {cfg.data_dir, reads, auth, models, roots});
   auto listener =
       std::make_unique<http::Listener>(cfg.http_listen, std::move(router), "--http / http_listen");
   listener->start();
@@ -338,9 +347,12 @@ int run_daemon(Config cfg) {
   Database queue_db(db_path(cfg));
   int applied = apply_migrations(queue_db);
   if (applied) spdlog::info("applied {} schema migration(s)", applied);
-  Database aux_db(db_path(cfg));  // auth and models: their own connection and transactions
+  Database aux_db(db_path(cfg));   // auth and models: their own connection and transactions
+  Database read_db(db_path(cfg));  // the dashboard, /metrics and retention (open_read_store)
   auto store = open_store(cfg, queue_db);
   if (!store) return 1;
+  auto reads = open_read_store(cfg, read_db);
+  if (!reads) return 1;
   JobStore& queue = *store;
   queue.set_lease_holder(lease_holder_for(cfg));
   spdlog::info("lease holder {} ({} s leases)", queue.lease_holder().id, cfg.lease_seconds);
@@ -377,7 +389,7 @@ int run_daemon(Config cfg) {
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
   std::unique_ptr<http::Listener> http_listener;
   try {
-    http_listener = start_http(cfg, metrics, auth, models, roots, stopping);
+    http_listener = start_http(cfg, metrics, auth, models, *reads, roots, stopping);
   } catch (const http::ListenError& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -386,7 +398,7 @@ int run_daemon(Config cfg) {
   if (!server) return 1;
   pool.start();
   spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);
-  auto retention = std::make_unique<RetentionTask>(db_path(cfg), cfg.data_dir, cfg.retention_days);
+  auto retention = std::make_unique<RetentionTask>(*reads, cfg.data_dir, cfg.retention_days);
 
   run_until_signal(queue, stopping);
   set_serving(*server, false);

@@ -15,12 +15,15 @@
 #include "models/model_registry.h"
 #include "paths.h"
 #include "service/auth.h"
+#include "store/job_store.h"
 
 namespace fcd::http {
 
 struct DashboardDeps {
   std::string data_dir;  // job folders: <data_dir>/jobs/ID
-  std::string db_path;   // read through a connection of the dashboard's own
+  // The job store the pages read: the daemon's queue, shared by every daemon on a PostgreSQL
+  // store. The daemon hands it one on a connection of its own (daemon_main.cpp).
+  JobStore& jobs;
   Auth& auth;
   ModelRegistry& models;
   const AllowedRoots& roots;  // a transform's images are served only where its owner may read

@@ -1,6 +1,6 @@
 // The dashboard's JSON API behind http/dashboard.h's routes (dashboard.cpp): what each endpoint
 // answers, split by concern into dashboard_jobs.cpp, dashboard_runs.cpp and dashboard_files.cpp.
-// The methods are called under mutex(): the API reads through one SQLite connection of its own.
+// The methods are called under mutex(); they read the queue through DashboardDeps::jobs.
 #pragma once
 
 #include <map>
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "http/dashboard.h"
-#include "store/job_queue.h"
+#include "store/job_store.h"
 
 namespace fcd::http {
 
@@ -53,8 +53,7 @@ class DashboardApi {
   FileReply image(const User& u, int64_t id, const Query& q);         // a transform's input/output
 
  private:
-  JobQueue& queue();
-  Database& db();
+  JobStore& queue() { return d_.jobs; }
   // The job when `u` may see it; else ApiError 404, alike for a missing job and another
   // user's (ids must not reveal who runs what).
   JobRecord accessible_job(const User& u, int64_t id);
@@ -68,8 +67,6 @@ class DashboardApi {
 
   DashboardDeps d_;
   std::mutex mu_;
-  std::unique_ptr<Database> db_;  // opened at the first request
-  std::unique_ptr<JobQueue> queue_;
 };
 
 // A training config's [[stages]] as [{size, steps, batch, start}] (start: the first step of the

@@ -3,6 +3,7 @@
 
 #include "http/dashboard_api.h"
 #include "service/job_files.h"
+#include "store/database.h"  // now_ms
 #include "text_limits.h"
 
 namespace fcd::http {
@@ -62,16 +63,6 @@ std::optional<E> enum_query(const Query& q, const std::string& key) {
 
 }  // namespace
 
-Database& DashboardApi::db() {
-  if (!db_) db_ = std::make_unique<Database>(d_.db_path);
-  return *db_;
-}
-
-JobQueue& DashboardApi::queue() {
-  if (!queue_) queue_ = std::make_unique<JobQueue>(db());
-  return *queue_;
-}
-
 JobRecord DashboardApi::accessible_job(const User& u, int64_t id) {
   auto j = queue().get_job(id);
   if (!j || !can_access(u, j->owner))
@@ -80,11 +71,8 @@ JobRecord DashboardApi::accessible_job(const User& u, int64_t id) {
 }
 
 json DashboardApi::last_progress(int64_t job_id) {
-  auto st = db().prepare(
-      "SELECT payload_json FROM events WHERE job_id = ?1 AND type = ?2 "
-      "ORDER BY id DESC LIMIT 1");
-  st.bind(1, job_id).bind(2, enum_name(EventType::kProgress));
-  return st.step() ? parse_object(st.text(0)) : json::object();
+  auto e = queue().last_event(job_id, EventType::kProgress);
+  return e && e->payload.is_object() ? e->payload : json::object();
 }
 
 json DashboardApi::job_json(const JobRecord& j) {
@@ -138,11 +126,7 @@ json DashboardApi::jobs(const User& u, const Query& q) {
       if (is_terminal(j.state) && ended++ < ended_limit) list.push_back(job_json(j));
   }
   json counts = json::object();
-  auto st = db().prepare(owner.empty()
-                             ? "SELECT state, COUNT(*) FROM jobs GROUP BY state"
-                             : "SELECT state, COUNT(*) FROM jobs WHERE owner = ?1 GROUP BY state");
-  if (!owner.empty()) st.bind(1, owner);
-  while (st.step()) counts[st.text(0)] = st.int64(1);
+  for (const auto& [state, n] : queue().job_state_counts(owner)) counts[enum_name(state)] = n;
   return {{"user", {{"name", u.name}, {"admin", u.is_admin}}},
           {"now_ms", now_ms()},
           {"counts", counts},

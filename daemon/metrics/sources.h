@@ -6,12 +6,14 @@
 
 #include "metrics/metrics.h"
 #include "models/model_registry.h"
+#include "store/job_store.h"
 
 namespace fcd {
 
-// Reads the queue through a connection of its own to `db_path` (WAL: a scrape never waits for,
-// nor joins, a worker's transaction).
-Metrics::Source queue_source(const std::string& db_path);
+// Reads the queue through `jobs` (JobStore::queue_counts), which must outlive the source: on a
+// shared store every daemon's scrape counts the whole queue. The daemon hands it a store on a
+// connection of its own, so a scrape does not wait behind the workers' commits.
+Metrics::Source queue_source(JobStore& jobs);
 
 // facecycle_model_info{model, device, precision} 1 for the resident model (none: no series).
 Metrics::Source model_source(const ModelRegistry& models);

@@ -2,7 +2,9 @@
 // (<data-dir>/jobs/ID: training samples, checkpoints, a hard link to the model), so a busy
 // daemon's database and disk stop growing without bound. Each job's summary row (state, counts,
 // result with the manifest's path) and the manifest beside its outputs are kept, and so are its
-// items, which `show` pages and `retry` needs.
+// items, which `show` pages and `retry` needs. It reads the job store: on a shared (PostgreSQL)
+// store the first daemon's pass deletes the events of every daemon's old jobs, and each daemon's
+// pass removes the job folders in its own data dir (the store still lists the ended job).
 #pragma once
 
 #include <chrono>
@@ -12,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "store/database.h"
+#include "store/job_store.h"
 
 namespace fcd {
 
@@ -25,21 +27,22 @@ struct PruneCounts {
 // Prunes every job that ended (succeeded, failed or cancelled) before now_ms - days. Jobs that
 // are queued or running, or ended since, are untouched. Never throws for one job: a folder that
 // cannot be removed is logged and left for the next pass.
-PruneCounts prune_finished_jobs(Database& db, const std::string& data_dir, int days,
+PruneCounts prune_finished_jobs(JobStore& jobs, const std::string& data_dir, int days,
                                 int64_t now_ms);
 
-// Runs prune_finished_jobs at start and then every `period` on its own thread and database
-// connection, until destroyed. Does nothing when days is 0.
+// Runs prune_finished_jobs at start and then every `period` on its own thread, until destroyed.
+// Does nothing when days is 0. `jobs` must outlive it.
 class RetentionTask {
  public:
-  RetentionTask(const std::string& db_path, std::string data_dir, int days,
+  RetentionTask(JobStore& jobs, std::string data_dir, int days,
                 std::chrono::seconds period = std::chrono::hours(1));
   ~RetentionTask();
   RetentionTask(const RetentionTask&) = delete;
   RetentionTask& operator=(const RetentionTask&) = delete;
 
  private:
-  void run(const std::string& db_path);
+  void run();
+  JobStore& jobs_;
   std::string data_dir_;
   int days_;
   std::chrono::seconds period_;

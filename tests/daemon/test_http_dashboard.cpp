@@ -42,7 +42,7 @@ class DashboardApiTest : public ::testing::Test {
     roots_.add(tmp_ / "photos");
     models_ = std::make_unique<fcd::ModelRegistry>(*db_, std::vector<std::string>{tmp_ / "models"},
                                                    nullptr);
-    http::add_dashboard_routes(router_, {data_, data_ + "/facecycle.db", *auth_, *models_, roots_});
+    http::add_dashboard_routes(router_, {data_, *queue_, *auth_, *models_, roots_});
   }
 
   http::Response get(const std::string& target, const std::string& token = "") {

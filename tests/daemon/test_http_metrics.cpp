@@ -122,8 +122,10 @@ class HttpMetrics : public ::testing::Test {
     pool_->start();
     stub_ = pb::Facecycle::NewStub(grpc::CreateChannel("unix:" + cfg_.data_dir + "/t.sock",
                                                        grpc::InsecureChannelCredentials()));
-    // As facecycled's start_http does.
-    metrics_.add_source("queue", fcd::queue_source(db_path));
+    // As facecycled's start_http does: through a store on a connection of its own.
+    reads_db_ = std::make_unique<fcd::Database>(db_path);
+    reads_ = std::make_unique<fcd::SqliteJobStore>(*reads_db_);
+    metrics_.add_source("queue", fcd::queue_source(*reads_));
     metrics_.add_source("model", fcd::model_source(*models_));
     fcd::http::Router router;
     fcd::http::add_daemon_routes(router, metrics_, *auth_, stopping_);
@@ -161,8 +163,8 @@ class HttpMetrics : public ::testing::Test {
   fcd_test::TempDir tmp_;
   fcd::Config cfg_;
   fcd::Metrics metrics_;
-  std::unique_ptr<fcd::Database> db_, aux_;
-  std::unique_ptr<fcd::SqliteJobStore> queue_;
+  std::unique_ptr<fcd::Database> db_, aux_, reads_db_;
+  std::unique_ptr<fcd::SqliteJobStore> queue_, reads_;
   std::unique_ptr<fcd::Auth> auth_;
   fcd::AllowedRoots roots_;
   std::unique_ptr<fcd::PluginHost> plugins_;

@@ -9,6 +9,7 @@
 #include "store/database.h"
 #include "store/migrations.h"
 #include "store/retention.h"
+#include "store/sqlite_job_store.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -21,7 +22,10 @@ constexpr int64_t kNow = 1000 * kDay;  // the fake clock
 
 class Retention : public ::testing::Test {
  protected:
-  void SetUp() override { fcd::apply_migrations(db_); }
+  void SetUp() override {
+    fcd::apply_migrations(db_);
+    jobs_ = std::make_unique<fcd::SqliteJobStore>(db_);
+  }
 
   // A job in `state` that finished `age_days` before kNow (0 when unfinished), with three
   // events, an item, a folder in the data dir and a manifest beside its outputs.
@@ -69,13 +73,14 @@ class Retention : public ::testing::Test {
 
   fcd_test::TempDir tmp_;
   Database db_{tmp_ / "state.db"};
+  std::unique_ptr<fcd::SqliteJobStore> jobs_;  // what retention reads, on db_
   int n_ = 0;
 };
 
 TEST_F(Retention, OldFinishedJobKeepsOnlySummaryItemsAndManifest) {
   const int64_t old_ok = add_job("succeeded", 40), old_failed = add_job("failed", 31);
   const int64_t running = add_job("running", 0), recent = add_job("succeeded", 29);
-  auto n = fcd::prune_finished_jobs(db_, tmp_ / "d", 30, kNow);
+  auto n = fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 30, kNow);
   EXPECT_EQ(n.jobs, 2);
   EXPECT_EQ(n.events, 6);
   EXPECT_EQ(n.folders, 2);
@@ -91,13 +96,13 @@ TEST_F(Retention, OldFinishedJobKeepsOnlySummaryItemsAndManifest) {
     EXPECT_TRUE(fs::exists(folder(id) + "/checkpoints/step_100.pt")) << id;
   }
   // A second pass finds nothing left to do.
-  auto again = fcd::prune_finished_jobs(db_, tmp_ / "d", 30, kNow);
+  auto again = fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 30, kNow);
   EXPECT_EQ(again.jobs, 0);
 }
 
 TEST_F(Retention, ZeroDaysKeepsEverything) {
   const int64_t old = add_job("cancelled", 4000);
-  auto n = fcd::prune_finished_jobs(db_, tmp_ / "d", 0, kNow);
+  auto n = fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 0, kNow);
   EXPECT_EQ(n.jobs, 0);
   EXPECT_EQ(count("events", old), 3);
   EXPECT_TRUE(fs::exists(folder(old)));
@@ -109,7 +114,7 @@ TEST_F(Retention, AFolderLinkIsRemovedNotFollowed) {
   fs::create_directories(tmp_ / "elsewhere");
   std::ofstream(tmp_ / "elsewhere/keep.txt") << "keep";
   fs::create_directory_symlink(tmp_ / "elsewhere", folder(old));
-  fcd::prune_finished_jobs(db_, tmp_ / "d", 30, kNow);
+  fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 30, kNow);
   EXPECT_FALSE(fs::exists(fs::symlink_status(folder(old))));
   EXPECT_TRUE(fs::exists(tmp_ / "elsewhere/keep.txt"));
 }
@@ -124,7 +129,7 @@ TEST_F(Retention, TaskPrunesAtStart) {
   db_.prepare("INSERT INTO events (job_id, time_ms, type) VALUES (?1, 1, 'log')").bind(1, id).run();
   fs::create_directories(folder(id));
   {
-    fcd::RetentionTask task(tmp_ / "state.db", tmp_ / "d", 7);
+    fcd::RetentionTask task(*jobs_, tmp_ / "d", 7);
     for (int i = 0; i < 200 && fs::exists(folder(id)); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
