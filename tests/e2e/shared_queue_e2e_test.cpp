@@ -3,8 +3,13 @@
 // lost, every output is whole, and no item ran on two live daemons at once: each re-queue in the
 // event log names a holder that had already been killed. Runs on a throwaway cluster
 // (tests/daemon/pg_cluster.h); skips, saying why, without PostgreSQL. FC_SHARED_SEED sets the
-// random seed of the kill times.
+// random seed of the kill times. Also: every daemon knows the same tokens and models, and every
+// daemon's dashboard and /metrics show the shared queue.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -13,6 +18,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "e2e_support.h"
@@ -205,5 +211,97 @@ TEST(SharedQueue, EveryDaemonKnowsTheSameTokensAndModels) {
   RunResult refused = a.cli({"models", "list"}, carol);
   EXPECT_NE(refused.rc, 0) << "revoked through B's database, still accepted by A";
   EXPECT_NE(refused.err.find("revoked"), std::string::npos) << refused.err;
+#endif
+}
+
+namespace {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The body of GET `path` on 127.0.0.1:`port` with a bearer token ("" when nothing answers).
+std::string http_body(int port, const std::string& path, const std::string& token) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string req = "GET " + path +
+                            " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                            "Authorization: Bearer " +
+                            token + "\r\n\r\n";
+    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, n);
+  }
+  ::close(fd);
+  const auto at = reply.find("\r\n\r\n");
+  return at == std::string::npos ? "" : reply.substr(at + 4);
+}
+
+// The value of one series in Prometheus text; -1 when absent.
+double sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+}  // namespace
+
+// The dashboard and /metrics of every daemon show the shared queue (issue 18): a job submitted
+// through daemon A and run on the two is counted by daemon B's gauges and listed by B's
+// dashboard. (They used to read each daemon's own SQLite file: B showed an empty queue.)
+TEST(SharedQueue, EveryDaemonsDashboardAndGaugesShowTheSharedQueue) {
+#ifndef FC_HAVE_POSTGRES
+  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
+#else
+  std::string why;
+  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
+  if (!cluster) GTEST_SKIP() << why;
+  TempDir t;
+  write_png_set(t / "in", 3, 32, 24);
+  fs::create_directories(t / "out");
+  const int port_a = free_port();
+  int port_b = free_port();
+  while (port_b == port_a) port_b = free_port();
+  DaemonOptions o = DaemonOptions::with(1, 0);
+  o.allowed_roots = {t / "in", t / "out"};
+  const std::string shared = "database = \"" + cluster->create_database() + "\"\n";
+  DaemonOptions oa = o, ob = o;
+  oa.extra_config = shared + "http_listen = \"127.0.0.1:" + std::to_string(port_a) + "\"\n";
+  ob.extra_config = shared + "http_listen = \"127.0.0.1:" + std::to_string(port_b) + "\"\n";
+  Daemon a(t / "a", oa), b(t / "b", ob);
+  const std::string root = a.add_token("root", true);
+  a.start();
+  b.start();
+
+  RunResult r = a.cli({"transform", "--task", "age", "--detach", "-o", t / "out/job", t / "in"});
+  ASSERT_EQ(r.rc, 0) << r.err << a.log();
+  const long long job = r.json()["job_id"].get<long long>();
+  ASSERT_EQ(wait_for_job(a, job).value("state", ""), "succeeded");
+
+  const std::string gauges = http_body(port_b, "/metrics", root);
+  EXPECT_EQ(sample(gauges, R"(facecycle_jobs{kind="transform",state="succeeded"})"), 1)
+      << gauges << b.log();
+  EXPECT_EQ(sample(gauges, R"(facecycle_items{state="succeeded"})"), 3);
+  const json listed = json::parse(http_body(port_b, "/api/jobs", root), nullptr, false);
+  std::vector<long long> ids;
+  for (const auto& j : listed.value("jobs", json::array())) ids.push_back(j.value("id", 0LL));
+  EXPECT_EQ(ids, std::vector<long long>{job}) << listed.dump(2);
+  EXPECT_EQ(listed["counts"], (json{{"succeeded", 1}}));
 #endif
 }
