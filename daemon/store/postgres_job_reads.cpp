@@ -62,7 +62,7 @@ int PostgresJobStore::apply_requeue_tx(Tx& tx, const RequeuePlan& plan) {
 
 int PostgresJobStore::renew_leases() {
   std::lock_guard<FairMutex> lk(mu_);
-  return in_tx(conn_->c, "renew_leases", [&](pqxx::work& tx) {
+  return in_tx(conn_->c, "renew_leases", Replay::kHarmless, [&](pqxx::work& tx) {
     auto r = tx.exec_params(
         "UPDATE items SET lease_until_ms = $1 WHERE lease_owner = $2 AND " + sql::renewed_leases(),
         lease_until_ms(), lease_holder().id);
@@ -75,7 +75,8 @@ int PostgresJobStore::requeue_expired() {
   int n = 0;
   {
     std::lock_guard<FairMutex> lk(mu_);
-    n = in_tx(conn_->c, "requeue_expired", [&](pqxx::work& tx) {
+    // A replay finds those items queued already
+    n = in_tx(conn_->c, "requeue_expired", Replay::kHarmless, [&](pqxx::work& tx) {
       auto dead = held_items_tx(tx, "i.lease_until_ms < " + std::to_string(now_ms()));
       if (dead.empty()) return 0;
       int n = apply_requeue_tx(tx, plan_requeue(dead, std::nullopt, kLeaseRanOut));
@@ -112,17 +113,40 @@ bool PostgresJobStore::take_job_end_tx(Tx& tx, int64_t job_id) {
   return true;
 }
 
+namespace {
+
+// A sweep whose commit is in doubt may hold the ends of jobs that no thread here will end, and
+// that this daemon's heartbeat would keep: their leases end now, so the next sweep (any
+// daemon's) takes them again.
+void drop_job_ends(Link& link, const std::string& holder, const std::vector<int64_t>& jobs) {
+  if (jobs.empty()) return;
+  std::string in;  // ids read back from the table: nothing to escape
+  for (int64_t id : jobs) in += (in.empty() ? "(" : ", ") + std::to_string(id);
+  in_tx(link, "give back unsure job ends", Replay::kHarmless, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "UPDATE items SET lease_until_ms = 0 WHERE lease_owner = $1 AND job_id IN " + in + ")",
+        holder);
+    tx.commit();
+  });
+}
+
+}  // namespace
+
 std::vector<int64_t> PostgresJobStore::take_abandoned_jobs() {
   std::vector<int64_t> taken;
   {
     std::lock_guard<FairMutex> lk(mu_);
-    taken = in_tx(conn_->c, "take_abandoned_jobs", [&](pqxx::work& tx) {
-      std::vector<int64_t> ids;
-      for (const auto& r : tx.exec(sql::abandoned_job_candidates(now_ms())))
-        if (take_job_end_tx(tx, r[0].as<int64_t>())) ids.push_back(r[0].as<int64_t>());
-      if (!ids.empty()) tx.commit();
-      return ids;
-    });
+    try {
+      in_tx(conn_->c, "take_abandoned_jobs", [&](pqxx::work& tx) {
+        taken.clear();  // a run again after a lost connection starts afresh
+        for (const auto& r : tx.exec(sql::abandoned_job_candidates(now_ms())))
+          if (take_job_end_tx(tx, r[0].as<int64_t>())) taken.push_back(r[0].as<int64_t>());
+        if (!taken.empty()) tx.commit();
+      });
+    } catch (const CommitInDoubt&) {
+      drop_job_ends(conn_->c, lease_holder().id, taken);
+      throw;
+    }
   }
   if (!taken.empty()) JobStore::published(last_event_id());
   return taken;
@@ -154,7 +178,9 @@ JobStore::Recovery PostgresJobStore::recover(const std::optional<CrashedItem>& n
   Recovery r;
   {
     std::lock_guard<FairMutex> lk(mu_);
-    in_tx(conn_->c, "recover", [&](pqxx::work& tx) {
+    // A replay finds nothing left to take back
+    in_tx(conn_->c, "recover", Replay::kHarmless, [&](pqxx::work& tx) {
+      r = Recovery{};  // a run again after a lost connection starts afresh
       // This node's earlier runs are gone (the data dir's lock says so): their items go back at
       // once. Other daemons' items only when their lease ran out; '' = claimed before leases.
       const std::string where = "i.lease_owner = '' OR i.lease_until_ms < " +
@@ -225,7 +251,7 @@ std::vector<JobRecord> PostgresJobStore::list_jobs(const std::string& owner,
 
 void PostgresJobStore::set_result(int64_t job_id, const std::string& result_json) {
   std::lock_guard<FairMutex> lk(mu_);
-  in_tx(conn_->c, "set_result", [&](pqxx::work& tx) {
+  in_tx(conn_->c, "set_result", Replay::kHarmless, [&](pqxx::work& tx) {
     tx.exec_params("UPDATE jobs SET result_json = $1 WHERE id = $2", result_json, job_id);
     tx.commit();
     return 0;

@@ -1,5 +1,7 @@
 #include "store/postgres_job_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <pqxx/pqxx>
 #include <set>
@@ -19,15 +21,36 @@ const std::string kOpenJobStates = lits({JobState::kQueued, JobState::kRunning})
 const std::string kQueued = lit(ItemState::kQueued);
 const std::string kRunning = lit(ItemState::kRunning);
 
+// A claim whose commit is in doubt may have leased items to this daemon that no worker here
+// will run and that its heartbeat would keep leased: any such go back to the queue (they run
+// once, here or elsewhere). They are this holder's, by this worker, claimed since it began.
+void hand_back_claim(Link& link, const std::string& holder, const std::string& worker,
+                     int64_t since, const std::string& why) {
+  const auto n = in_tx(link, "hand back an unsure claim", Replay::kHarmless, [&](pqxx::work& tx) {
+    auto r = tx.exec_params(
+        "UPDATE items SET state = $1, claimed_by = '' WHERE state = $2 AND lease_owner = $3 "
+        "AND claimed_by = $4 AND claimed_ms >= $5",
+        enum_name(ItemState::kQueued), enum_name(ItemState::kRunning), holder, worker, since);
+    tx.commit();
+    return r.affected_rows();
+  });
+  spdlog::warn("{}; handed back the {} item(s) it took", why, n);
+}
+
+// Whether `holder` leases the end of the job (hold_job_end_tx): an ended item with a lease.
+bool holds_job_end(pqxx::transaction_base& tx, int64_t job_id, const std::string& holder) {
+  return !tx.exec_params(
+                "SELECT 1 FROM items WHERE job_id = $1 AND lease_owner = $2 AND state <> "
+                "$3 AND lease_until_ms > 0 LIMIT 1",
+                job_id, holder, enum_name(ItemState::kRunning))
+              .empty();
+}
+
 }  // namespace
 
 PostgresJobStore::PostgresJobStore(const std::string& url, PostgresOptions options)
     : options_(options) {
-  try {
-    conn_ = std::make_unique<Connection>(url);
-  } catch (const std::exception& e) {
-    throw DbError(std::string("cannot connect to PostgreSQL: ") + e.what());
-  }
+  conn_ = std::make_unique<Connection>(url);  // throws DbError saying what to check
   migrations_applied_ = apply_migrations();
   JobStore::published(last_event_id());
   // Another daemon's event wakes this one's watchers; its submits and re-queues, the workers.
@@ -220,13 +243,21 @@ std::vector<Claim> PostgresJobStore::claim_batch(const std::string& worker, bool
   std::vector<Claim> out;
   {
     std::lock_guard<FairMutex> lk(mu_);
-    out = in_tx(conn_->c, "claim", [&](pqxx::work& tx) -> std::vector<Claim> {
-      auto picked = pick_items_tx(tx, allow_train, allow_transform, max_items);
-      if (!picked) return {};
-      auto c = take_items_tx(tx, *picked, worker, started_event);
-      tx.commit();
-      return c;
-    });
+    const int64_t since = now_ms();
+    try {
+      out = in_tx(conn_->c, "claim", [&](pqxx::work& tx) -> std::vector<Claim> {
+        started_event = 0;  // a run again after a lost connection starts afresh
+        auto picked = pick_items_tx(tx, allow_train, allow_transform, max_items);
+        if (!picked) return {};
+        auto c = take_items_tx(tx, *picked, worker, started_event);
+        tx.commit();
+        return c;
+      });
+    } catch (const pg::CommitInDoubt& e) {
+      hand_back_claim(conn_->c, lease_holder().id, worker, since, e.what());
+      notify_work();
+      return {};
+    }
   }
   if (started_event) JobStore::published(started_event);
   return out;
@@ -264,7 +295,11 @@ std::vector<int64_t> PostgresJobStore::finish_items(const std::vector<ItemEnd>& 
   int64_t ev = 0;
   {
     std::lock_guard<FairMutex> lk(mu_);
-    ev = in_tx(conn_->c, "finish_items", [&](pqxx::work& tx) -> int64_t {
+    // Harmless to run again: an end is taken only from this holder's running item, so a replay
+    // of a committed run ends nothing twice.
+    bool replay = false;  // this run follows one that broke, maybe while committing
+    ev = in_tx(conn_->c, "finish_items", Replay::kHarmless, [&](pqxx::work& tx) -> int64_t {
+      closed.clear();
       // The job rows first, in id order (no deadlock between two finishers): two daemons ending
       // a job's last two items then see each other's end.
       std::set<int64_t> jobs;
@@ -283,6 +318,14 @@ std::vector<int64_t> PostgresJobStore::finish_items(const std::vector<ItemEnd>& 
           closed.push_back(job_id);
           hold_job_end_tx(tx, job_id);
         }
+      // A replay finds the ends a first, committed run recorded no longer ours, and must still
+      // report the jobs it closed: those whose end this holder now leases.
+      if (replay)
+        for (int64_t job_id : jobs)
+          if (!touched.count(job_id) && job_closed_tx(tx, job_id) &&
+              holds_job_end(tx, job_id, lease_holder().id))
+            closed.push_back(job_id);
+      replay = true;
       tx.commit();
       return last_ev;
     });
@@ -316,7 +359,8 @@ void PostgresJobStore::finalize_job(int64_t job_id, json result) {
   int64_t ev;
   {
     std::lock_guard<FairMutex> lk(mu_);
-    ev = in_tx(conn_->c, "finalize_job", [&](pqxx::work& tx) -> int64_t {
+    // A job ends once: a replay finds it ended
+    ev = in_tx(conn_->c, "finalize_job", Replay::kHarmless, [&](pqxx::work& tx) -> int64_t {
       auto job = job_tx(tx, job_id, /*lock=*/true);
       if (!job || is_terminal(job->state)) return 0;
       if (job->items_queued + job->items_running > 0) return 0;  // not done yet
@@ -372,6 +416,7 @@ RetryResult PostgresJobStore::retry_failed(int64_t job_id, const std::string& by
   {
     std::lock_guard<FairMutex> lk(mu_);
     in_tx(conn_->c, "retry_failed", [&](pqxx::work& tx) {
+      r = RetryResult{};  // a run again after a lost connection starts afresh
       auto job = job_tx(tx, job_id, /*lock=*/true);
       if (!job) return 0;
       r.job = *job;

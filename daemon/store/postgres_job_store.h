@@ -2,10 +2,12 @@
 // queue several daemons share (docs/SCALE.md). Built only when CMake finds libpqxx
 // (FC_HAVE_POSTGRES). Its schema is schema/postgresql/NNNN_*.sql, applied at open.
 //
-// One connection, shared by the daemon's threads under a mutex, as the SQLite store does. Claims
-// lock the items they take with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on
-// each other's items; ends and cancels lock the job row, so exactly one finisher sees "last
-// item". Every event NOTIFYs the other daemons (postgres_listener.h). Claims are leases
+// One connection, shared by the daemon's threads under a mutex, as the SQLite store does; when
+// the server drops it, it is replaced and the transaction run again where that is safe
+// (store/postgres_link.h). Claims lock the items they take with FOR UPDATE SKIP LOCKED, so
+// concurrent claimers never wait on each other's items; ends and cancels lock the job row, so
+// exactly one finisher sees "last item". Every event NOTIFYs the other daemons
+// (postgres_listener.h). Claims are leases
 // (job_store.h): recover() and requeue_expired() take back only the items of this node's earlier
 // runs and of daemons whose lease ran out.
 #pragma once

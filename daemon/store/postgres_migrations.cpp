@@ -11,10 +11,11 @@ namespace {
 constexpr int64_t kMigrationLock = 0x66636d6967;  // "fcmig"
 }  // namespace
 
-int apply_migrations(pqxx::connection& c) {
+int apply_migrations(Link& c) {
   int applied = 0;
   for (const auto& m : embedded_postgres_migrations()) {
-    applied += in_tx(c, "migration", [&](pqxx::work& tx) {
+    // A replay finds its version recorded and does nothing
+    applied += in_tx(c, "migration", Replay::kHarmless, [&](pqxx::work& tx) {
       // Daemons starting together take turns here; the second sees the first's versions.
       tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
       tx.exec0(
@@ -36,13 +37,8 @@ int apply_migrations(pqxx::connection& c) {
   return applied;
 }
 
-std::unique_ptr<pqxx::connection> connect_migrated(const std::string& url) {
-  std::unique_ptr<pqxx::connection> c;
-  try {
-    c = std::make_unique<pqxx::connection>(url);
-  } catch (const std::exception& e) {
-    throw DbError(std::string("cannot connect to PostgreSQL: ") + e.what());
-  }
+std::unique_ptr<Link> connect_migrated(const std::string& url) {
+  auto c = std::make_unique<Link>(url);  // throws DbError saying what to check
   apply_migrations(*c);
   return c;
 }

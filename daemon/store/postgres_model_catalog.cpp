@@ -66,13 +66,14 @@ class PostgresModelCatalog : public ModelCatalog {
   template <typename... Args>
   void exec(const char* what, const std::string& sql, const Args&... args) {
     std::lock_guard<std::mutex> lk(mu_);
-    pg::in_tx(*conn_, what, [&](pqxx::work& tx) {
+    // Each is an upsert: a replay writes the same row
+    pg::in_tx(*conn_, what, pg::Replay::kHarmless, [&](pqxx::work& tx) {
       tx.exec_params(sql, args...);
       tx.commit();
     });
   }
 
-  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<pg::Link> conn_;  // reconnects after a restart or a drop
   const std::string node_;
   std::mutex mu_;  // one transaction at a time on the connection
 };

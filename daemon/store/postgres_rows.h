@@ -10,12 +10,13 @@
 #include "store/database.h"  // DbError
 #include "store/job_records.h"
 #include "store/postgres_job_store.h"
+#include "store/postgres_link.h"  // in_tx: reconnects and runs a broken transaction again
 #include "store/sql_literals.h"
 
 namespace fcd {
 struct PostgresJobStore::Connection {
   explicit Connection(const std::string& url) : c(url) {}
-  pqxx::connection c;
+  pg::Link c;  // a pqxx::connection that comes back after a restart or a drop
 };
 }  // namespace fcd
 
@@ -81,22 +82,11 @@ inline ItemRecord read_item(const pqxx::row& r) {
   return it;
 }
 
-// Runs `body` in one transaction, turning libpqxx's errors into the store's DbError.
-template <typename F>
-auto in_tx(pqxx::connection& c, const char* what, F&& body) {
-  try {
-    pqxx::work tx(c);
-    return body(tx);
-  } catch (const pqxx::failure& e) {
-    throw DbError(std::string("PostgreSQL: ") + what + ": " + e.what());
-  }
-}
-
 // Applies schema/postgresql/ migrations not applied yet, under an advisory lock, so processes
 // that start together apply each once. Returns how many it applied. Throws DbError.
-int apply_migrations(pqxx::connection& c);
+int apply_migrations(Link& c);
 // A new connection to `url`, with the schema migrated. Throws DbError.
-std::unique_ptr<pqxx::connection> connect_migrated(const std::string& url);
+std::unique_ptr<Link> connect_migrated(const std::string& url);
 
 // An optional filter as a parameter: '' matches everything (as the SQLite store does).
 template <typename E>

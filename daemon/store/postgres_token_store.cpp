@@ -67,7 +67,7 @@ class PostgresTokenStore : public TokenStore {
 
   void touch(int64_t id, int64_t now) override {
     std::lock_guard<std::mutex> lk(mu_);
-    pg::in_tx(*conn_, "token use", [&](pqxx::work& tx) {
+    pg::in_tx(*conn_, "token use", pg::Replay::kHarmless, [&](pqxx::work& tx) {
       tx.exec_params("UPDATE tokens SET last_used_ms = $1 WHERE id = $2", now, id);
       tx.commit();
     });
@@ -75,7 +75,8 @@ class PostgresTokenStore : public TokenStore {
 
   void revoke(const std::vector<int64_t>& ids, int64_t now) override {
     std::lock_guard<std::mutex> lk(mu_);
-    pg::in_tx(*conn_, "revoke tokens", [&](pqxx::work& tx) {
+    // Revoked once: a replay changes nothing
+    pg::in_tx(*conn_, "revoke tokens", pg::Replay::kHarmless, [&](pqxx::work& tx) {
       for (int64_t id : ids)
         tx.exec_params("UPDATE tokens SET revoked_ms = $1 WHERE id = $2 AND revoked_ms = 0", now,
                        id);
@@ -84,8 +85,8 @@ class PostgresTokenStore : public TokenStore {
   }
 
  private:
-  std::unique_ptr<pqxx::connection> conn_;
-  std::mutex mu_;  // one transaction at a time on the connection
+  std::unique_ptr<pg::Link> conn_;  // reconnects after a restart or a drop
+  std::mutex mu_;                   // one transaction at a time on the connection
 };
 
 }  // namespace

@@ -1,0 +1,94 @@
+// A PostgreSQL connection that comes back (issue 18): the PostgreSQL stores' connections, and
+// the transactions they run on them, ride through a server restart or a dropped connection
+// (network blip, pg_terminate_backend, an idle timeout) instead of keeping a dead connection
+// until the daemon restarts. For the PostgreSQL stores' .cpp files only.
+//
+// A transaction that broke before its COMMIT was sent was rolled back by the server, so in_tx
+// reconnects (with a short bounded backoff) and runs it again. One that broke while committing
+// may or may not have been recorded: in_tx runs it again only when the caller says a second run
+// is harmless (Replay::kHarmless), and otherwise throws CommitInDoubt, for the caller to resolve
+// or to report.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "store/database.h"  // DbError
+
+namespace fcd::pg {
+
+// Whether running a committed transaction a second time does no harm. Ends, lease renewals and
+// sweeps are guarded by the lease (a replay changes nothing); a submit or a claim is not.
+enum class Replay { kHarmful, kHarmless };
+
+// The connection broke while COMMIT was on its way: the transaction may have been recorded.
+struct CommitInDoubt : DbError {
+  using DbError::DbError;
+};
+
+// How long one reconnect keeps trying before the call fails (a fast restart takes seconds).
+inline constexpr std::chrono::seconds kReconnectFor{10};
+
+class Link {
+ public:
+  // Connects; throws DbError (saying what to check) when the server cannot be reached.
+  explicit Link(std::string url);
+  ~Link();
+
+  // The connection, connected again first when the last use found it broken.
+  pqxx::connection& get();
+  // Called when a transaction on it failed with `e`: true (and the connection is dropped) when
+  // the cause was the connection, not the SQL.
+  bool lost(const std::exception& e);
+  // Connects again, trying for up to kReconnectFor with a growing pause. Logs the loss once per
+  // outage and the return once. Throws DbError, saying what to check, when it gives up.
+  void reconnect();
+
+  // "HOST/DATABASE", for messages: the URL without its user or password.
+  const std::string& where() const { return where_; }
+  // "the job database at HOST/DATABASE is unreachable (...); check ...": for a user. `running`:
+  // said by a daemon that keeps trying, not by one that is starting.
+  std::string unreachable(const std::string& why, bool running = true) const;
+
+ private:
+  const std::string url_, where_;
+  std::unique_ptr<pqxx::connection> conn_;  // null while lost
+  bool down_ = false;                       // an outage has been logged and not yet ended
+  std::chrono::steady_clock::time_point down_since_;
+};
+
+// Runs `body` in one transaction, turning libpqxx's errors into the store's DbError. A lost
+// connection is reconnected and the transaction run again (see the top of this file).
+template <typename F>
+auto in_tx(Link& link, const char* what, Replay replay, F&& body) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::work tx(link.get());
+      return body(tx);
+    } catch (const pqxx::in_doubt_error& e) {
+      link.lost(e);
+      if (replay == Replay::kHarmful || attempt >= 3)
+        throw CommitInDoubt(std::string("PostgreSQL: ") + what +
+                            ": the connection to the job database at " + link.where() +
+                            " broke while committing, so it may or may not have been recorded; "
+                            "look before doing it again (" +
+                            e.what() + ")");
+    } catch (const pqxx::failure& e) {
+      if (!link.lost(e)) throw DbError(std::string("PostgreSQL: ") + what + ": " + e.what());
+      // Three fresh connections in a row broke: more than a blip, so the caller hears of it.
+      if (attempt >= 3)
+        throw DbError(std::string("PostgreSQL: ") + what + ": " + link.unreachable(e.what()));
+    }
+    link.reconnect();
+  }
+}
+
+// The same for a transaction that must not run twice once committed (a submit, a claim).
+template <typename F>
+auto in_tx(Link& link, const char* what, F&& body) {
+  return in_tx(link, what, Replay::kHarmful, std::forward<F>(body));
+}
+
+}  // namespace fcd::pg
