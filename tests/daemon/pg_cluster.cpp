@@ -101,8 +101,9 @@ bool PgCluster::start(std::string* why, bool durable) {
     *why = "initdb failed: " + tail_of(dir_ + "/initdb.log");
     return false;
   }
-  const std::string opts =
-      "-k " + dir_ + " -c listen_addresses=''" + (durable ? "" : " -c fsync=off");
+  run_as_ = run;
+  server_opts_ = "-k " + dir_ + " -c listen_addresses=''" + (durable ? "" : " -c fsync=off");
+  const std::string& opts = server_opts_;
   const std::string start = run + bin_ + "/pg_ctl -D " + quote(dir_ + "/data") + " -l " +
                             quote(dir_ + "/server.log") + " -w -o \"" + opts + "\" start > " +
                             quote(dir_ + "/pg_ctl.log") + " 2>&1";
@@ -124,6 +125,15 @@ PgCluster::~PgCluster() {
   }
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);
+}
+
+bool PgCluster::restart(std::string* why) {
+  const std::string cmd = run_as_ + bin_ + "/pg_ctl -D " + quote(dir_ + "/data") + " -l " +
+                          quote(dir_ + "/server.log") + " -w -m fast -o \"" + server_opts_ +
+                          "\" restart > " + quote(dir_ + "/pg_ctl.log") + " 2>&1";
+  if (std::system(cmd.c_str()) == 0) return true;
+  *why = "pg_ctl restart failed: " + tail_of(dir_ + "/pg_ctl.log") + tail_of(dir_ + "/server.log");
+  return false;
 }
 
 std::string PgCluster::url(const std::string& db) const {

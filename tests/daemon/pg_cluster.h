@@ -19,6 +19,10 @@ class PgCluster {
   static std::unique_ptr<PgCluster> start_durable(std::string* why);
   ~PgCluster();
 
+  // pg_ctl restart (fast: open connections are cut), returning once the server accepts
+  // connections again; false, with `why` set, when it does not come back.
+  bool restart(std::string* why);
+
   // A new, empty database on the cluster; its URL.
   std::string create_database();
   void drop_database(const std::string& url);
@@ -30,6 +34,7 @@ class PgCluster {
   std::string admin_url() const { return url("postgres"); }
 
   std::string dir_, bin_;
+  std::string run_as_, server_opts_;  // as start() ran pg_ctl, for restart()
   bool as_postgres_ = false;
   bool running_ = false;
   int next_db_ = 0;

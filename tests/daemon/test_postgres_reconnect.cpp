@@ -1,0 +1,156 @@
+// The PostgreSQL stores ride through a lost connection (issue 18): after the server cut every
+// connection to the database (pg_terminate_backend, as an administrator, an idle timeout or a
+// network blip would) or restarted, the next submit, claim, end, token check, model listing and
+// watch wake-up work, without a daemon restart.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "store_backends.h"
+#ifdef FC_HAVE_POSTGRES
+#include <pqxx/pqxx>
+
+#include "store/postgres_link.h"  // CommitInDoubt
+#endif
+
+namespace {
+
+#ifdef FC_HAVE_POSTGRES
+
+using fcd::ItemOutcome;
+using fcd::JobKind;
+using fcd::JobState;
+
+// Cuts every other connection to the database at `url`, as the server does to a dropped client.
+void kill_backends(const std::string& url) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  const auto r = tx.exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+      "datname = current_database()");
+  ASSERT_FALSE(r.empty()) << "no connection to cut: the test would prove nothing";
+}
+
+class PostgresReconnect : public ::testing::Test {
+ protected:
+  void SetUp() override { FC_SKIP_UNLESS_AVAILABLE(backend_); }
+  fcd_test::PostgresBackend backend_;
+};
+
+TEST_F(PostgresReconnect, SubmitClaimAndFinishWorkAfterTheConnectionWasCut) {
+  auto store = backend_.open();
+  kill_backends(backend_.url());
+  int64_t job = 0;
+  ASSERT_NO_THROW(job = store->submit(JobKind::kTransform, "ann", 0, "{}", "/out",
+                                      {{"a", "a.out"}, {"b", "b.out"}}));
+  kill_backends(backend_.url());
+  std::vector<fcd::Claim> claims;
+  ASSERT_NO_THROW(claims = store->claim_batch("w1", false, true, 2));
+  ASSERT_EQ(claims.size(), 2u);
+  kill_backends(backend_.url());
+  std::vector<int64_t> closed;
+  ASSERT_NO_THROW(closed = store->finish_items({{job, 0, ItemOutcome::kSucceeded, "", ""},
+                                                {job, 1, ItemOutcome::kSucceeded, "", ""}}));
+  EXPECT_EQ(closed, std::vector<int64_t>{job}) << "the finisher must be told to end the job";
+  kill_backends(backend_.url());
+  store->finalize_job(job);
+  EXPECT_EQ(store->get_job(job)->state, JobState::kSucceeded);
+}
+
+TEST_F(PostgresReconnect, ATokenIsCheckedAfterTheConnectionWasCut) {
+  auto tokens = backend_.tokens();
+  tokens->add("ann", false, "abc123", 0);
+  kill_backends(backend_.url());
+  std::vector<fcd::TokenRow> rows;
+  ASSERT_NO_THROW(rows = tokens->select(fcd::TokenKey::kSha256, "abc123"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].user, "ann");
+}
+
+TEST_F(PostgresReconnect, ModelsAreListedAfterTheConnectionWasCut) {
+  auto catalog = backend_.catalog("host-a:/data");
+  catalog->put_found("age", "/models/age.pt");
+  kill_backends(backend_.url());
+  std::vector<fcd::ModelRow> rows;
+  ASSERT_NO_THROW(rows = catalog->list());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].name, "age");
+}
+
+// b's listener lost its LISTEN with its connection: it must listen again, and wake b's watchers
+// once, since a NOTIFY sent while it was away is lost. The events come from a daemon that
+// connected after the cut, so only b's listener is on trial.
+TEST_F(PostgresReconnect, AWatcherIsWokenByAnotherDaemonAfterTheConnectionWasCut) {
+  auto b = backend_.open();
+  const int64_t job = b->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"in", "out"}});
+  kill_backends(backend_.url());
+  auto a = backend_.open_another();
+  int64_t seen = b->published_event_id();
+  const int64_t first = a->add_event(job, fcd::EventType::kLog, {{"message", "while away"}});
+  b->wait_for_event(seen, std::chrono::seconds(10));  // without a new LISTEN: the full 10 s
+  EXPECT_GE(b->published_event_id(), first) << "b's watchers were not woken";
+  // Listening again, not only the one wake-up: a's next event reaches b by NOTIFY.
+  seen = b->published_event_id();
+  const int64_t second = a->add_event(job, fcd::EventType::kLog, {{"message", "back"}});
+  b->wait_for_event(seen, std::chrono::seconds(10));
+  EXPECT_GE(b->published_event_id(), second) << "b is not listening again";
+}
+
+// A cluster of its own: the restart cuts every connection to it.
+TEST(PostgresRestart, AStoreCarriesOnThroughAServerRestart) {
+  std::string why;
+  auto cluster = fcd_test::PgCluster::start_durable(&why);
+  if (!cluster) GTEST_SKIP() << why;
+  const std::string url = cluster->create_database();
+  fcd::PostgresJobStore a(url), b(url);
+  const int64_t job = a.submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"in", "out"}});
+  // Submits go on while the server restarts: each waits for it to come back. The one answer
+  // other than success allowed is a submit whose COMMIT the shutdown cut: it may or may not
+  // have been recorded, and must say so, not guess.
+  std::atomic<bool> restarted{false};
+  bool restart_ok = false;
+  std::thread restarter([&] {
+    restart_ok = cluster->restart(&why);
+    restarted = true;
+  });
+  int submits = 0, in_doubt = 0;
+  std::string failure;
+  while (!restarted) {
+    try {
+      a.submit(JobKind::kTransform, "bob", 0, "{}", "/out", {{"x", "x.out"}});
+      ++submits;
+    } catch (const fcd::pg::CommitInDoubt&) {
+      ++in_doubt;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  restarter.join();
+  ASSERT_TRUE(restart_ok) << why;
+  EXPECT_EQ(failure, "") << "a submit failed while the server restarted";
+  const int64_t seen = b.published_event_id();
+  std::vector<fcd::Claim> claims;
+  ASSERT_NO_THROW(claims = a.claim_batch("w1", false, true, 1));
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(
+      a.finish_items({{claims[0].job.id, claims[0].item.idx, ItemOutcome::kSucceeded, "", ""}}),
+      std::vector<int64_t>{claims[0].job.id});
+  b.wait_for_event(seen, std::chrono::seconds(10));
+  EXPECT_GT(b.published_event_id(), seen) << "b's listener did not come back";
+  const size_t jobs = b.list_jobs("", std::nullopt, 100000).size();
+  EXPECT_GE(jobs, static_cast<size_t>(1 + submits));
+  EXPECT_LE(jobs, static_cast<size_t>(1 + submits + in_doubt));
+  EXPECT_EQ(b.get_job(job)->items_total, 1);
+}
+
+#else
+
+TEST(PostgresReconnect, NotBuilt) {
+  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
+}
+
+#endif
+
+}  // namespace
