@@ -484,11 +484,15 @@ Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRe
           return Status::OK;
       }
       if (!events.empty()) continue;
-      // Resumed after the terminal event: nothing more will come.
+      // Resumed after the terminal event: nothing more will come. On PostgreSQL a committed end
+      // may still be held back behind an older writer (events_after), so a watch that has not
+      // passed it waits for it.
       auto now = d_.queue.get_job(job.id);
       if (!now || is_terminal(now->state)) {
-        if (d_.queue.events_after(job.id, last, 1).empty()) return Status::OK;
-        continue;
+        if (!d_.queue.events_after(job.id, last, 1).empty()) continue;
+        auto end = d_.queue.last_event(job.id, EventType::kState);
+        if (!end || !is_terminal_state_event(*end) || end->id <= req->after_event_id())
+          return Status::OK;
       }
       if (d_.stopping && d_.stopping->load())
         return Status(StatusCode::UNAVAILABLE,

@@ -14,6 +14,17 @@ namespace {
 
 const std::string kEventSelect = "SELECT id, job_id, time_ms, type, payload_json FROM events ";
 
+// A job's events after event $2, in watch order (schema/postgresql/0005_event_writer.sql): by
+// writer transaction, then id, and only those of transactions below the snapshot's xmin, which no
+// later commit can land behind. A cursor that is not this job's event (0, or pruned) falls back
+// to the ids.
+const std::string kEventsInWatchOrder =
+    "WITH after AS (SELECT writer, id FROM events WHERE id = $2 AND job_id = $1) "
+    "SELECT id, job_id, time_ms, type, payload_json FROM events "
+    "WHERE job_id = $1 AND writer < pg_snapshot_xmin(pg_current_snapshot()) AND "
+    "CASE WHEN EXISTS (SELECT 1 FROM after) THEN (writer, id) > (SELECT writer, id FROM after) "
+    "ELSE id > $2 END ORDER BY writer, id LIMIT $3";
+
 EventRecord read_event(const pqxx::row& row) {
   EventRecord e;
   e.id = row[0].as<int64_t>();
@@ -289,9 +300,7 @@ std::vector<EventRecord> PostgresJobStore::events_after(int64_t job_id, int64_t 
   std::lock_guard<FairMutex> lk(mu_);
   return in_tx(conn_->c, "events_after", [&](pqxx::work& tx) {
     std::vector<EventRecord> out;
-    for (const auto& row :
-         tx.exec_params(kEventSelect + "WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3", job_id,
-                        after_id, limit))
+    for (const auto& row : tx.exec_params(kEventsInWatchOrder, job_id, after_id, limit))
       out.push_back(read_event(row));
     return out;
   });

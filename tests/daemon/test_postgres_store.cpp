@@ -10,6 +10,10 @@
 
 #include "store_backends.h"
 
+#ifdef FC_HAVE_POSTGRES
+#include <pqxx/pqxx>
+#endif
+
 namespace {
 
 #ifdef FC_HAVE_POSTGRES
@@ -86,6 +90,41 @@ TEST_F(PostgresStore, AnotherDaemonsEventWakesAWatcherHere) {
   b->wait_for_event(seen, std::chrono::seconds(10));  // without LISTEN/NOTIFY: the full 10 s
   writer.join();
   EXPECT_GT(b->published_event_id(), seen) << "b was not told of a's event";
+}
+
+// Two daemons write events of one job; the one that drew the smaller id commits last. A watcher
+// that read the other in between resumes after it and must still get the late one, once.
+TEST_F(PostgresStore, AnEventCommittedLateBehindALargerIdStillReachesAWatcher) {
+  auto store = open();
+  const int64_t job = store->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"in", "out"}});
+  std::vector<int64_t> delivered;
+  int64_t cursor = 0;
+  auto watch = [&] {  // what WatchJob does on each pass
+    for (const auto& e : store->events_after(job, cursor, 100)) {
+      delivered.push_back(e.id);
+      cursor = e.id;
+    }
+  };
+  watch();
+  const size_t before = delivered.size();
+
+  pqxx::connection slow_daemon(backend_.url());
+  pqxx::work slow(slow_daemon);
+  const int64_t late = slow.exec_params1(
+                               "INSERT INTO events (job_id, time_ms, type, payload_json) VALUES "
+                               "($1, 0, 'log', '{}') RETURNING id",
+                               job)[0]
+                           .as<int64_t>();
+  const int64_t early = store->add_event(job, fcd::EventType::kLog, {{"message", "committed"}});
+  ASSERT_GT(early, late) << "the slow writer drew its id first";
+  watch();
+  slow.commit();
+  watch();
+
+  const std::vector<int64_t> got(delivered.begin() + before, delivered.end());
+  EXPECT_EQ(std::set<int64_t>(got.begin(), got.end()), (std::set<int64_t>{late, early}))
+      << "a watcher resuming after the committed event skipped the late one";
+  EXPECT_EQ(got.size(), 2u) << "an event was delivered twice";
 }
 
 #else
