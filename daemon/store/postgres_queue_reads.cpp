@@ -60,7 +60,8 @@ std::vector<int64_t> PostgresJobStore::jobs_ended_before(int64_t cutoff_ms) {
 
 int64_t PostgresJobStore::delete_ended_job_events(int64_t job_id) {
   std::lock_guard<FairMutex> lk(mu_);
-  return in_tx(conn_->c, "delete_ended_job_events", [&](pqxx::work& tx) {
+  // A replay after a commit in doubt deletes what is left, if anything
+  return in_tx(conn_->c, "delete_ended_job_events", Replay::kHarmless, [&](pqxx::work& tx) {
     // The job row's lock: a retry that reopens the job waits for this delete, or this one sees
     // the job open and deletes nothing.
     auto job = tx.exec_params(
