@@ -11,11 +11,12 @@ namespace fcd::pg {
 namespace {
 
 // libpq's URL (scheme://user:password@host:port/db?host=/socket/dir) or key=value conninfo,
-// reduced to where the database is: never the user or the password.
+// reduced to where the database is: never the user or the password (up to the first '@', which
+// may hold an unescaped '/').
 std::string where_of(const std::string& url) {
   std::smatch m;
   std::string host, db;
-  if (std::regex_match(url, m, std::regex(R"(^[a-z]+://(?:[^@/]*@)?([^/?]*)(?:/([^?]*))?.*$)"))) {
+  if (std::regex_match(url, m, std::regex(R"(^[a-z]+://(?:[^@]*@)?([^/?]*)(?:/([^?]*))?.*$)"))) {
     host = m[1];
     db = m[2];
   } else if (std::regex_search(url, m, std::regex(R"((?:^|\s)dbname=(\S+))"))) {

@@ -97,6 +97,21 @@ TEST_F(PostgresReconnect, AWatcherIsWokenByAnotherDaemonAfterTheConnectionWasCut
   EXPECT_GE(b->published_event_id(), second) << "b is not listening again";
 }
 
+// What a user reads when the database is away: where it is (never the password) and what to do.
+TEST(PostgresUnreachable, TheErrorSaysWhereTheDatabaseIsAndWhatToCheck) {
+  try {
+    fcd::PostgresJobStore store("postgresql://fc:SE/CRET@/queue?host=/nonexistent-fc-socket-dir");
+    FAIL() << "opened a store on a server that is not there";
+  } catch (const fcd::DbError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the job database at /nonexistent-fc-socket-dir/queue is unreachable"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("check that PostgreSQL is running"), std::string::npos) << what;
+    EXPECT_EQ(what.find("CRET"), std::string::npos) << "the password leaked: " << what;
+  }
+}
+
 // A cluster of its own: the restart cuts every connection to it.
 TEST(PostgresRestart, AStoreCarriesOnThroughAServerRestart) {
   std::string why;
