@@ -199,6 +199,17 @@ std::optional<long> temp_file_writer(const std::string& name) {
   return std::strtol(m[1].str().c_str(), nullptr, 10);
 }
 
+// The file NAME whose atomic write left the temporary ".NAME.tmp-PID-...", or "". publish_file
+// stages in such a name and writes it with fc::write_image_atomic, whose own temporary is
+// "..NAME.tmp-PID-pubN.tmp-PID-M": a daemon killed inside that write leaves one of those.
+std::string temp_file_target(const std::string& f) {
+  const size_t tmp = f.rfind(".tmp-");
+  if (f.size() < 2 || f[0] != '.' || tmp == std::string::npos || tmp < 2) return "";
+  const std::string target = f.substr(1, tmp - 1);
+  const std::string staged_for = temp_file_target(target);
+  return staged_for.empty() ? target : staged_for;
+}
+
 int remove_temp_files_if(const std::string& dir,
                          const std::function<bool(const fs::directory_entry&, long)>& stale) {
   int n = 0;
@@ -235,9 +246,7 @@ int remove_temp_files_of(const std::vector<std::string>& targets) {
   for (const auto& entry : names_by_dir) {
     const std::set<std::string>& names = entry.second;
     n += remove_temp_files_if(entry.first.string(), [&](const fs::directory_entry& e, long) {
-      const std::string f = e.path().filename().string();
-      const size_t tmp = f.rfind(".tmp-");
-      return tmp != std::string::npos && names.count(f.substr(1, tmp - 1)) > 0;
+      return names.count(temp_file_target(e.path().filename().string())) > 0;
     });
   }
   return n;

@@ -122,6 +122,21 @@ TEST_F(PathsTest, RemovesOnlyAtomicWriteLeftovers) {
   EXPECT_TRUE(fs::exists(tmp_ / "root/my.tmp-notes.png"));
 }
 
+// A job's end removes the temporaries of its outputs' atomic writes, including the one a daemon
+// killed while writing a staged output leaves ("..NAME.tmp-PID-pubN.tmp-PID-M"), and nothing of
+// other names or of a hidden output's own file.
+TEST_F(PathsTest, RemovesTheTemporariesOfTheseTargetsOnly) {
+  const fs::path d = tmp_ / "root";
+  for (const char* f : {".a.png.tmp-1-pub2", "..a.png.tmp-1-pub2.tmp-1-3", "..h.png.tmp-1-4",
+                        ".h.png", ".b.png.tmp-1-5", "a.png", "..b.png.tmp-1-pub2.tmp-1-3"})
+    touch(d / f);
+  EXPECT_EQ(fcd::remove_temp_files_of({(d / "a.png").string(), (d / ".h.png").string()}), 3);
+  for (const char* gone : {".a.png.tmp-1-pub2", "..a.png.tmp-1-pub2.tmp-1-3", "..h.png.tmp-1-4"})
+    EXPECT_FALSE(fs::exists(d / gone)) << gone;
+  for (const char* kept : {".h.png", ".b.png.tmp-1-5", "a.png", "..b.png.tmp-1-pub2.tmp-1-3"})
+    EXPECT_TRUE(fs::exists(d / kept)) << kept;
+}
+
 }  // namespace
 
 namespace {
