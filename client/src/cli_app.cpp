@@ -31,6 +31,7 @@ Examples:
   facecycle runs compare 8 9             # evaluations side by side, curves in one SVG
   facecycle fetch 8 --out run8/          # a training job's samples, curves and model
   facecycle models activate age-race-v2
+  facecycle models activate age-race-v2 --everywhere   # every daemon on the shared database
 
 Shell completion: `cmake --install` puts it where bash-completion and zsh find it
 (share/bash-completion/completions/facecycle, share/zsh/site-functions/_facecycle); or
@@ -50,9 +51,10 @@ owner or an admin may retry it. Waits with a progress bar like transform; Ctrl-C
 retry running.)";
 
 void add_info_commands(CLI::App& app, CliState& s) {
-  app.add_subcommand("health", "check that the daemon is up; show the active model")->callback([&] {
-    s.action = [&] { return cmd_health(s.g); };
-  });
+  app.add_subcommand("health",
+                     "check that the daemon is up; show the active model (with a shared "
+                     "database: every daemon's)")
+      ->callback([&] { s.action = [&] { return cmd_health(s.g); }; });
   app.add_subcommand("plugins", "list loaded plugins and the files that were refused")
       ->callback([&] { s.action = [&] { return cmd_plugins(s.g); }; });
 
@@ -61,9 +63,13 @@ void add_info_commands(CLI::App& app, CliState& s) {
   models->add_subcommand("list", "list registered models; * marks the active one");
   auto* activate = models->add_subcommand("activate", "make NAME the model used for new items");
   activate->add_option("NAME", s.model_name, "model name from `facecycle models`")->required();
+  activate->add_flag(
+      "--everywhere", s.everywhere,
+      "every daemon on the shared PostgreSQL database loads NAME, and so does one that starts "
+      "later; the reply lists each daemon's answer (with SQLite: this daemon only)");
   models->callback([&s, activate] {
     if (activate->parsed())
-      s.action = [&] { return cmd_models_activate(s.g, s.model_name); };
+      s.action = [&] { return cmd_models_activate(s.g, s.model_name, s.everywhere); };
     else
       s.action = [&] { return cmd_models_list(s.g); };
   });

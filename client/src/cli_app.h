@@ -19,6 +19,7 @@ struct CliState {
   std::string model_name, state_filter;
   int limit = 0;
   bool all_users = false;
+  bool everywhere = false;  // models activate
   int64_t job_id = 0, after_event = 0;
   bool detach = false;   // retry
   bool version = false;  // --version

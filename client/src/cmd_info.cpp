@@ -57,6 +57,26 @@ const char* serving_word(int s) {
   }
 }
 
+using Daemons = google::protobuf::RepeatedPtrField<v1::DaemonModel>;
+
+json daemons_json(const Daemons& daemons) {
+  json out = json::array();
+  for (const auto& d : daemons) out.push_back(to_json(d));
+  return out;
+}
+
+// One row a daemon: its answer to the latest activation everywhere, its model, its node, and
+// why it holds another model.
+void print_daemons(const Daemons& daemons) {
+  std::vector<std::vector<std::string>> rows{{"ANSWER", "MODEL", "DAEMON", "WHY"}};
+  for (const auto& d : daemons)
+    rows.push_back({d.answer() == v1::CLUSTER_ANSWER_NONE ? "-" : answer_word(d.answer()),
+                    d.resident().empty() ? "none" : d.resident(),
+                    d.node().empty() ? "this daemon" : d.node() + (d.self() ? " (this one)" : ""),
+                    d.error()});
+  print_table(std::cout, rows);
+}
+
 }  // namespace
 
 int cmd_health(const GlobalOptions& g) {
@@ -77,6 +97,9 @@ int cmd_health(const GlobalOptions& g) {
       models["precision"] = m.precision();
       models["loaded"] = m.loaded();
     }
+    // With a shared database: the model activated everywhere, and every live daemon's.
+    models["cluster_model"] = lm.cluster_model();
+    models["daemons"] = daemons_json(lm.daemons());
   }
 
   if (g.json) {
@@ -92,6 +115,9 @@ int cmd_health(const GlobalOptions& g) {
         std::cout << " (" << models["device"].get<std::string>()
                   << (models["loaded"].get<bool>() ? ", loaded" : ", not loaded") << ")";
       std::cout << "\n";
+      if (!lm.cluster_model().empty())
+        std::cout << "activated everywhere: " << lm.cluster_model() << "\n";
+      if (lm.daemons_size() > 1 || !lm.cluster_model().empty()) print_daemons(lm.daemons());
     }
   }
   return serving == 1 ? kExitOk : kExitError;
@@ -157,17 +183,25 @@ int cmd_models_list(const GlobalOptions& g) {
   return kExitOk;
 }
 
-int cmd_models_activate(const GlobalOptions& g, const std::string& name) {
+int cmd_models_activate(const GlobalOptions& g, const std::string& name, bool everywhere) {
   Connection conn(g);
   v1::ActivateModelRequest req;
   req.set_name(name);
+  req.set_everywhere(everywhere);
   v1::ActivateModelResponse resp;
   auto ctx = conn.context(std::chrono::seconds(300));  // loading a model can take a while
   conn.check(conn.stub().ActivateModel(ctx.get(), req, &resp), "activate model " + name);
-  if (g.json)
-    std::cout << to_json(resp.model()).dump(2) << "\n";
-  else
-    std::cout << "active model: " << resp.model().name() << "\n";
+  if (g.json) {
+    json out = to_json(resp.model());
+    if (everywhere) out["daemons"] = daemons_json(resp.daemons());
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "active model: " << resp.model().name() << "\n";
+  if (everywhere && resp.daemons_size() > 0) {
+    std::cout << "activated everywhere; each daemon's answer:\n";
+    print_daemons(resp.daemons());
+  }
   return kExitOk;
 }
 

@@ -58,7 +58,8 @@ struct FetchOptions {
 int cmd_health(const GlobalOptions& g);
 int cmd_plugins(const GlobalOptions& g);
 int cmd_models_list(const GlobalOptions& g);
-int cmd_models_activate(const GlobalOptions& g, const std::string& name);
+// `everywhere`: every daemon on the shared database (ActivateModelRequest.everywhere).
+int cmd_models_activate(const GlobalOptions& g, const std::string& name, bool everywhere);
 int cmd_jobs(const GlobalOptions& g, const std::string& state, int limit, bool all_users);
 int cmd_show(const GlobalOptions& g, const ShowOptions& o);
 int cmd_watch(const GlobalOptions& g, int64_t job_id, int64_t after_event_id);

@@ -21,6 +21,9 @@ std::string short_enum(const std::string& full, const std::string& prefix) {
 std::string state_word(v1::JobState s) { return short_enum(v1::JobState_Name(s), "JOB_STATE_"); }
 std::string kind_word(v1::JobKind k) { return short_enum(v1::JobKind_Name(k), "JOB_KIND_"); }
 std::string event_word(v1::EventType t) { return short_enum(v1::EventType_Name(t), "EVENT_TYPE_"); }
+std::string answer_word(v1::ClusterAnswer a) {
+  return short_enum(v1::ClusterAnswer_Name(a), "CLUSTER_ANSWER_");
+}
 
 std::vector<std::string> state_words() {
   std::vector<std::string> out;
@@ -126,6 +129,14 @@ json to_json(const v1::Model& m) {
           {"device", m.device()},
           {"precision", m.precision()},
           {"card", embedded_json(m.card_json())}};
+}
+
+json to_json(const v1::DaemonModel& d) {
+  return {{"node", d.node()},
+          {"model", d.resident()},
+          {"answer", answer_word(d.answer())},
+          {"error", d.error()},
+          {"self", d.self()}};
 }
 
 json to_json(const v1::Plugin& p) {

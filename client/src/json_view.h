@@ -10,9 +10,10 @@
 
 namespace fcc {
 
-std::string state_word(facecycle::v1::JobState s);   // "queued", "running", ...
-std::string kind_word(facecycle::v1::JobKind k);     // "transform" | "train"
-std::string event_word(facecycle::v1::EventType t);  // "state", "progress", ...
+std::string state_word(facecycle::v1::JobState s);        // "queued", "running", ...
+std::string kind_word(facecycle::v1::JobKind k);          // "transform" | "train"
+std::string event_word(facecycle::v1::EventType t);       // "state", "progress", ...
+std::string answer_word(facecycle::v1::ClusterAnswer a);  // "switched", "kept", "told", "none"
 // Every state's word, in the proto's order, read from its descriptor: the CLI's --state choices.
 std::vector<std::string> state_words();
 bool is_terminal(facecycle::v1::JobState s);
@@ -25,5 +26,6 @@ nlohmann::json to_json(const facecycle::v1::Job& job);
 nlohmann::json to_json(const facecycle::v1::Event& event);
 nlohmann::json to_json(const facecycle::v1::Model& model);
 nlohmann::json to_json(const facecycle::v1::Plugin& plugin);
+nlohmann::json to_json(const facecycle::v1::DaemonModel& daemon);
 
 }  // namespace fcc

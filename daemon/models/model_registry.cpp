@@ -154,10 +154,26 @@ ModelInfo ModelRegistry::activate(const std::string& name) {
   return *m;
 }
 
+namespace {
+// The cluster's model at start; nullopt, said in the log, when the database cannot tell.
+std::optional<ClusterModel> read_cluster_model(ModelCatalog& catalog) {
+  try {
+    return catalog.cluster_model();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read the model every daemon should use: {}", e.what());
+    return std::nullopt;
+  }
+}
+}  // namespace
+
 void ModelRegistry::activate_initial(const std::string& preferred, const std::string& fallback) {
   scan();
   std::vector<std::string> candidates;
   if (!preferred.empty()) candidates.push_back(preferred);
+  // The cluster's model comes before this daemon's own remembered one: an activation everywhere
+  // made while this daemon was down is meant for it too.
+  const auto cluster = read_cluster_model(*catalog_);
+  if (cluster) candidates.push_back(cluster->name);
   auto all = list();  // nothing is resident yet, so `active` is the remembered one
   for (const auto& m : all)
     if (m.active) candidates.push_back(m.name);
@@ -171,15 +187,18 @@ void ModelRegistry::activate_initial(const std::string& preferred, const std::st
     if (!fallback.empty() && fs::path(m.path).parent_path() == fs::path(fallback))
       candidates.push_back(m.name);
   for (const auto& m : all) candidates.push_back(m.name);  // e.g. only a trained one exists
+  std::string cluster_error;  // why the cluster's model did not load here
   for (const auto& c : candidates) {
     try {
       activate(c);
-      return;
+      break;
     } catch (const std::exception& e) {
       spdlog::error("cannot activate model {}: {}", c, e.what());
+      if (cluster && c == cluster->name && cluster_error.empty()) cluster_error = e.what();
     }
   }
-  spdlog::warn("{}", kNoModelMessage);
+  if (active_name().empty()) spdlog::warn("{}", kNoModelMessage);
+  start_following(cluster, cluster_error);
 }
 
 std::shared_ptr<fc::FaceTranslator> ModelRegistry::current() const {

@@ -1,6 +1,7 @@
 // Known models (NAME.pt with NAME.card.json beside it) and the one resident generator.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,30 @@ struct ModelInfo {
 inline const char* kNoModelMessage =
     "no model is active: train one (facecycle train) or activate one (facecycle models "
     "activate NAME)";
+
+// A daemon's answer to the cluster's latest activation (`models activate NAME --everywhere`).
+enum class ClusterAnswer {
+  kNone,      // there is no cluster's model (never activated everywhere, or one daemon)
+  kSwitched,  // it holds the cluster's model
+  kKept,      // it holds another: it could not load the cluster's (error says why), its config
+              // pins another (active_model), or someone activated another on it since
+  kTold,      // no answer yet (still loading, or it missed the NOTIFY and has not reconnected)
+};
+
+struct NodeStatus {
+  std::string node;      // host and data dir
+  std::string resident;  // the model it holds ("" none)
+  ClusterAnswer answer = ClusterAnswer::kNone;
+  std::string error;
+  bool self = false;  // the daemon that answers this call
+};
+
+// Every live daemon on the database and its model. On one daemon (SQLite): just this one.
+struct ClusterStatus {
+  std::string cluster_model;  // "" when no activation everywhere was ever made
+  int64_t generation = 0;
+  std::vector<NodeStatus> nodes;
+};
 
 class ModelRegistry {
  public:
@@ -55,17 +80,34 @@ class ModelRegistry {
   // Loads `name` and makes it the resident model. In-flight items keep the instance they took.
   // Throws std::invalid_argument (unknown name) or std::runtime_error (load failed).
   ModelInfo activate(const std::string& name);
-  // Start-up choice: `preferred` (config), else the stored active one, else the model named in
-  // `fallback_dir`/DEFAULT, else the first model in `fallback_dir` (the shipped ones), else any
-  // registered one. Never throws; without a model the daemon still runs and transform items fail
-  // with kNoModelMessage.
+  // Start-up choice: `preferred` (config), else the cluster's model (PostgreSQL), else the
+  // stored active one, else the model named in `fallback_dir`/DEFAULT, else the first model in
+  // `fallback_dir` (the shipped ones), else any registered one. Never throws; without a model
+  // the daemon still runs and transform items fail with kNoModelMessage. On PostgreSQL it then
+  // follows the cluster: each later activation everywhere is loaded here too.
   void activate_initial(const std::string& preferred, const std::string& fallback_dir);
+
+  // activate(name) here, then (several daemons share the catalogue) records `name` as the
+  // cluster's model and tells every daemon, and waits up to `wait` for the live ones to answer.
+  // Throws as activate() does, having told no one. With SQLite it is activate().
+  ClusterStatus activate_everywhere(const std::string& name, std::chrono::milliseconds wait);
+  // The cluster's model and every live daemon's (health). Throws DbError.
+  ClusterStatus cluster_status();
 
   std::shared_ptr<fc::FaceTranslator> current() const;
   std::string active_name() const;
 
  private:
   std::optional<ModelInfo> find(const std::string& name);
+  // Loads the cluster's model when it is newer than the last one answered, and records the
+  // answer. Runs on the watch's thread after a NOTIFY or a reconnect, and after
+  // activate_everywhere.
+  void follow_cluster();
+  void answer_cluster(const ClusterModel& c);
+  // At start: answers the cluster's model as activate_initial chose (`load_error`: why the
+  // cluster's model did not load, "" when it was not tried or did), then starts the watch.
+  void start_following(const std::optional<ClusterModel>& cluster, const std::string& load_error);
+  ClusterStatus status_of(const std::optional<ClusterModel>& cluster);
 
   std::unique_ptr<ModelCatalog> catalog_;
   std::vector<std::string> dirs_;
@@ -75,6 +117,9 @@ class ModelRegistry {
   mutable std::mutex mu_;   // guards the two below
   std::shared_ptr<fc::FaceTranslator> current_;
   std::string active_;
+  std::mutex follow_mu_;                 // one cluster answer at a time
+  int64_t answered_gen_ = 0;             // guarded by follow_mu_
+  std::unique_ptr<ClusterWatch> watch_;  // last: it stops (and stops calling in) first
 };
 
 }  // namespace fcd

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "facecycle/core/run_labels.h"
+#include "service/cluster_proto.h"
 #include "service/job_files.h"
 #include "service/path_user.h"
 #include "service/priority_policy.h"
@@ -35,6 +36,10 @@ using grpc::StatusCode;
 using nlohmann::json;
 
 namespace {
+
+// How long `models activate --everywhere` waits for the other daemons to load the model before
+// it replies with those still loading as told (health shows their answers later).
+constexpr std::chrono::seconds kClusterAnswerWait{20};
 
 // Every RPC body runs through here: no exception escapes into gRPC.
 template <class F>
@@ -426,6 +431,14 @@ Status FacecycleService::ListModels(grpc::ServerContext* ctx, const pb::ListMode
     if (auto s = identify(ctx, user); !s.ok()) return s;
     for (const auto& m : d_.models.list()) *resp->add_models() = to_proto(m, d_.models);
     resp->set_active(d_.models.active_name());
+    try {
+      const ClusterStatus cluster = d_.models.cluster_status();
+      resp->set_cluster_model(cluster.cluster_model);
+      add_daemons(cluster, resp->mutable_daemons());
+    } catch (const std::exception& e) {
+      // The list and this daemon's model still answer; the other daemons' need the database.
+      spdlog::warn("ListModels: cannot read the other daemons' models: {}", e.what());
+    }
     return Status::OK;
   });
 }
@@ -444,15 +457,22 @@ Status FacecycleService::ActivateModel(grpc::ServerContext* ctx,
       return Status(StatusCode::INVALID_ARGUMENT,
                     "no model name: see `facecycle models` for the known ones");
     try {
-      auto m = d_.models.activate(req->name());
-      *resp->mutable_model() = to_proto(m, d_.models);
+      if (req->everywhere()) {
+        add_daemons(d_.models.activate_everywhere(req->name(), kClusterAnswerWait),
+                    resp->mutable_daemons());
+        for (const auto& m : d_.models.list())
+          if (m.name == req->name()) *resp->mutable_model() = to_proto(m, d_.models);
+      } else {
+        *resp->mutable_model() = to_proto(d_.models.activate(req->name()), d_.models);
+      }
     } catch (const std::invalid_argument& e) {
       return Status(StatusCode::NOT_FOUND, e.what());
     } catch (const std::exception& e) {
       return Status(StatusCode::FAILED_PRECONDITION,
                     "cannot load model " + clip(req->name()) + ": " + e.what());
     }
-    spdlog::info("model {} activated by {}", req->name(), user.name);
+    spdlog::info("model {} activated{} by {}", req->name(), req->everywhere() ? " everywhere" : "",
+                 user.name);
     return Status::OK;
   });
 }

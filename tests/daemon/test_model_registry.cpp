@@ -3,11 +3,15 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "models/model_registry.h"
 #include "store/migrations.h"
 #include "store_backends.h"
 #include "temp_dir.h"
+#ifdef FC_HAVE_POSTGRES
+#include <pqxx/pqxx>
+#endif
 
 namespace {
 
@@ -43,16 +47,18 @@ class ModelRegistryTest : public ::testing::Test {
     std::ofstream(tmp_ / (dir + "/" + name + ".pt")) << "weights";
     if (card) std::ofstream(tmp_ / (dir + "/" + name + ".card.json")) << "{}";
   }
-  // `dirs` empty: mine, then shipped. `on`: another database (a fresh install).
+  // `dirs` empty: mine, then shipped. `on`: another database (a fresh install). Its loader fails
+  // for a path holding `refuse`, as a host that lacks the file would.
   std::unique_ptr<fcd::ModelRegistry> registry(const std::string& node = "host-a",
                                                std::vector<std::string> dirs = {},
-                                               Backend* on = nullptr) {
+                                               Backend* on = nullptr,
+                                               const std::string& refuse = "broken") {
     if (dirs.empty()) dirs = {tmp_ / "mine", tmp_ / "shipped"};
     return std::make_unique<fcd::ModelRegistry>(
         (on ? *on : backend_).catalog(node), std::move(dirs),
-        [this](const std::string& path) -> std::shared_ptr<fc::FaceTranslator> {
+        [this, refuse](const std::string& path) -> std::shared_ptr<fc::FaceTranslator> {
           ++loads_;
-          if (path.find("broken") != std::string::npos)
+          if (path.find(refuse) != std::string::npos)
             throw std::runtime_error("card does not match the weights");
           return std::make_shared<FakeTranslator>(fs::path(path).stem().string());
         });
@@ -272,3 +278,118 @@ TYPED_TEST(ModelRegistryTest, EachDaemonRemembersItsOwnActiveModel) {
   EXPECT_EQ(a->active_name(), "one");
   EXPECT_EQ(b->active_name(), "two");
 }
+
+// `models activate NAME --everywhere` (issue 18): the daemon that is asked loads NAME, records it
+// as the cluster's model and tells the others (NOTIFY), and the other daemon loads it without
+// being called; the reply names both as switched. With SQLite (one daemon) it is a plain
+// activate whose reply names this daemon alone.
+TYPED_TEST(ModelRegistryTest, ActivatingEverywhereSwitchesTheOtherDaemonToo) {
+  this->model("mine", "one");
+  this->model("mine", "two");
+  auto a = this->registry("host-a");
+  a->activate_initial("one", "");
+  if (std::is_same_v<TypeParam, fcd_test::SqliteBackend>) {
+    const auto s = a->activate_everywhere("two", std::chrono::seconds(5));
+    EXPECT_EQ(a->active_name(), "two");
+    ASSERT_EQ(s.nodes.size(), 1u);
+    EXPECT_TRUE(s.nodes[0].self);
+    EXPECT_EQ(s.nodes[0].answer, fcd::ClusterAnswer::kSwitched);
+    return;
+  }
+  auto b = this->registry("host-b");
+  b->activate_initial("one", "");
+  const auto s = a->activate_everywhere("two", std::chrono::seconds(30));
+  EXPECT_EQ(b->active_name(), "two") << "b was told and loaded it";
+  EXPECT_EQ(b->current()->card().name, "two");
+  EXPECT_EQ(s.cluster_model, "two");
+  ASSERT_EQ(s.nodes.size(), 2u);
+  EXPECT_EQ(s.nodes[0].node, "host-a");
+  EXPECT_TRUE(s.nodes[0].self);
+  for (const auto& n : s.nodes) {
+    EXPECT_EQ(n.answer, fcd::ClusterAnswer::kSwitched) << n.node;
+    EXPECT_EQ(n.resident, "two") << n.node;
+  }
+  const auto seen_by_b = b->cluster_status();
+  ASSERT_EQ(seen_by_b.nodes.size(), 2u);
+  EXPECT_TRUE(seen_by_b.nodes[1].self);
+  EXPECT_EQ(seen_by_b.nodes[0].resident, "two");
+}
+
+// A daemon that cannot load the cluster's model (its host lacks the file) keeps its own and says
+// why; the asking daemon's reply and everyone's status show it.
+TYPED_TEST(ModelRegistryTest, ADaemonThatCannotLoadTheModelKeepsItsOwnAndSaysWhy) {
+  if (std::is_same_v<TypeParam, fcd_test::SqliteBackend>)
+    GTEST_SKIP() << "one daemon per SQLite file: no other daemon to tell";
+  this->model("mine", "one");
+  this->model("mine", "two");
+  auto a = this->registry("host-a");
+  a->activate_initial("one", "");
+  auto b = this->registry("host-b", {}, nullptr, "two.pt");
+  b->activate_initial("one", "");
+  const auto s = a->activate_everywhere("two", std::chrono::seconds(30));
+  EXPECT_EQ(b->active_name(), "one");
+  ASSERT_NE(b->current(), nullptr);
+  EXPECT_EQ(b->current()->card().name, "one") << "b still serves its own model";
+  ASSERT_EQ(s.nodes.size(), 2u);
+  EXPECT_EQ(s.nodes[0].answer, fcd::ClusterAnswer::kSwitched);
+  EXPECT_EQ(s.nodes[1].node, "host-b");
+  EXPECT_EQ(s.nodes[1].answer, fcd::ClusterAnswer::kKept);
+  EXPECT_EQ(s.nodes[1].resident, "one");
+  EXPECT_NE(s.nodes[1].error.find("card does not match the weights"), std::string::npos)
+      << s.nodes[1].error;
+}
+
+// A daemon that starts after an activation everywhere takes the cluster's model over the one it
+// remembers; the config's active_model still comes first (docs/SCALE.md).
+TYPED_TEST(ModelRegistryTest, ADaemonStartingLaterTakesTheClustersModel) {
+  if (std::is_same_v<TypeParam, fcd_test::SqliteBackend>)
+    GTEST_SKIP() << "one daemon per SQLite file: no cluster's model";
+  this->model("mine", "one");
+  this->model("mine", "two");
+  this->registry("host-c")->activate("one");  // c remembers "one"
+  auto a = this->registry("host-a");
+  a->activate_initial("one", "");
+  a->activate_everywhere("two", std::chrono::seconds(5));
+  {
+    auto c = this->registry("host-c");
+    c->activate_initial("", "");
+    EXPECT_EQ(c->active_name(), "two") << "the cluster's model comes before c's remembered one";
+  }
+  auto pinned = this->registry("host-c");
+  pinned->activate_initial("one", "");
+  EXPECT_EQ(pinned->active_name(), "one") << "the config's active_model comes first";
+  for (const auto& n : a->cluster_status().nodes)
+    if (n.node == "host-c") {
+      EXPECT_EQ(n.answer, fcd::ClusterAnswer::kKept);
+      EXPECT_NE(n.error.find("active_model"), std::string::npos) << n.error;
+    }
+}
+
+#ifdef FC_HAVE_POSTGRES
+// A NOTIFY sent while a daemon's listener is away is lost: after it reconnects the daemon reads
+// the cluster's model again. Here the model is written without any NOTIFY, then b's listener's
+// backend is killed; only the re-read after the reconnect can switch b.
+TYPED_TEST(ModelRegistryTest, AfterItsListenerReconnectsADaemonReadsTheClustersModelAgain) {
+  if constexpr (std::is_same_v<TypeParam, fcd_test::SqliteBackend>) {
+    GTEST_SKIP() << "SQLite has no listener";
+  } else {
+    this->model("mine", "one");
+    this->model("mine", "two");
+    auto b = this->registry("host-b");
+    b->activate_initial("one", "");
+    pqxx::connection c(this->backend_.url());
+    pqxx::work tx(c);
+    tx.exec_params("INSERT INTO model_cluster (name, generation, activated_ms) VALUES ($1, 1, 0)",
+                   "two");
+    const auto killed =
+        tx.exec("SELECT pg_terminate_backend(listener_pid) FROM model_nodes WHERE node = 'host-b'");
+    tx.commit();
+    ASSERT_EQ(killed.size(), 1u);
+    EXPECT_TRUE(killed[0][0].as<bool>());
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (b->active_name() != "two" && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(b->active_name(), "two");
+  }
+}
+#endif

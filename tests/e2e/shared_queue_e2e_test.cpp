@@ -305,3 +305,48 @@ TEST(SharedQueue, EveryDaemonsDashboardAndGaugesShowTheSharedQueue) {
   EXPECT_EQ(listed["counts"], (json{{"succeeded", 1}}));
 #endif
 }
+
+// `facecycle models activate NAME --everywhere` through daemon A switches daemon B too (the
+// shared activate, docs/SCALE.md): B reports NAME as its active model without being called, and
+// A's reply names both daemons as switched. (A plain activate swaps A's model only.)
+TEST(SharedQueue, ActivatingEverywhereThroughOneDaemonSwitchesTheOther) {
+#ifndef FC_HAVE_POSTGRES
+  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
+#else
+  std::string why;
+  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
+  if (!cluster) GTEST_SKIP() << why;
+  TempDir t;
+  DaemonOptions o = DaemonOptions::with(1, 0);
+  o.extra_config = "database = \"" + cluster->create_database() + "\"\n";
+  Daemon a(t / "a", o), b(t / "b", o);
+  a.start();
+  b.start();
+  // Both start with the shipped default (models/DEFAULT); the target is another shipped model.
+  const std::string before = b.cli({"health"}).json()["model"].value("active", "");
+  ASSERT_FALSE(before.empty()) << b.log();
+  std::string target;
+  const RunResult models = a.cli({"models", "list"});
+  const json listed = models.json();
+  std::set<std::string> names;
+  for (const auto& m : listed["models"]) names.insert(m.value("name", ""));
+  for (const char* name : {"facecycle-utk-v7", "facecycle-utk-v5"})
+    if (name != before && names.count(name)) target = name;
+  ASSERT_FALSE(target.empty()) << "needs two shipped models: " << models.out;
+
+  RunResult r =
+      a.cli({"models", "activate", target, "--everywhere"}, "", std::chrono::seconds(120));
+  ASSERT_EQ(r.rc, 0) << r.err << a.log();
+  const json reply = r.json();
+  EXPECT_EQ(reply.value("name", ""), target) << r.out;
+  ASSERT_EQ(reply["daemons"].size(), 2u) << r.out;
+  for (const auto& d : reply["daemons"])
+    EXPECT_EQ(d.value("answer", ""), "switched") << d.dump() << "\n" << b.log();
+
+  const json health = b.cli({"health"}).json();
+  EXPECT_EQ(health["model"].value("active", ""), target) << health.dump(2) << "\n" << b.log();
+  EXPECT_EQ(health["model"].value("cluster_model", ""), target) << health.dump(2);
+  EXPECT_EQ(health["model"]["daemons"].size(), 2u) << health.dump(2);
+  EXPECT_NE(b.log().find("as every daemon's model"), std::string::npos) << b.log();
+#endif
+}
