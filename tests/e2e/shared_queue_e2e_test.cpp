@@ -348,5 +348,10 @@ TEST(SharedQueue, ActivatingEverywhereThroughOneDaemonSwitchesTheOther) {
   EXPECT_EQ(health["model"].value("cluster_model", ""), target) << health.dump(2);
   EXPECT_EQ(health["model"]["daemons"].size(), 2u) << health.dump(2);
   EXPECT_NE(b.log().find("as every daemon's model"), std::string::npos) << b.log();
+  // The text a user reads: the model activated everywhere and a row for each daemon.
+  const RunResult text = run_program({client_binary(), "--server", b.server(), "health"});
+  std::printf("facecycle health on B after the activation:\n%s", text.out.c_str());
+  EXPECT_NE(text.out.find("activated everywhere: " + target), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("(this one)"), std::string::npos) << text.out;
 #endif
 }
