@@ -52,6 +52,7 @@ PostgresJobStore::PostgresJobStore(const std::string& url, PostgresOptions optio
     : options_(options) {
   conn_ = std::make_unique<Connection>(url);  // throws DbError saying what to check
   migrations_applied_ = apply_migrations();
+  submit_conn_ = std::make_unique<Connection>(url);
   JobStore::published(last_event_id());
   // Another daemon's event wakes this one's watchers; its submits and re-queues, the workers.
   listener_ = std::make_unique<PostgresEventListener>(url, [this](int64_t id) {
@@ -144,8 +145,8 @@ int64_t PostgresJobStore::submit(JobKind kind, const std::string& owner, int pri
                                  const std::vector<NewItem>& items) {
   int64_t id, ev;
   {
-    std::lock_guard<FairMutex> lk(mu_);
-    std::tie(id, ev) = in_tx(conn_->c, "submit", [&](pqxx::work& tx) {
+    std::lock_guard<FairMutex> lk(submit_mu_);
+    std::tie(id, ev) = in_tx(submit_conn_->c, "submit", [&](pqxx::work& tx) {
       int64_t id = tx.exec_params1(
                          "INSERT INTO jobs (kind, state, owner, priority, request_json, "
                          "output_dir, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

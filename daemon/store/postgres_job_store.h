@@ -2,8 +2,8 @@
 // queue several daemons share (docs/SCALE.md). Built only when CMake finds libpqxx
 // (FC_HAVE_POSTGRES). Its schema is schema/postgresql/NNNN_*.sql, applied at open.
 //
-// One connection, shared by the daemon's threads under a mutex, as the SQLite store does; when
-// the server drops it, it is replaced and the transaction run again where that is safe
+// One connection for submits and one shared by the daemon's other threads under a mutex; when
+// the server drops one, it is replaced and the transaction run again where that is safe
 // (store/postgres_link.h). Claims lock the items they take with FOR UPDATE SKIP LOCKED, so
 // concurrent claimers never wait on each other's items; ends and cancels lock the job row, so
 // exactly one finisher sees "last item". Every event NOTIFYs the other daemons
@@ -113,10 +113,15 @@ class PostgresJobStore : public JobStore {
 
   struct Connection;  // a pqxx::connection (postgres_rows.h), whose name libpqxx 6 won't forward
   std::unique_ptr<Connection> conn_;
+  // Submits have their own connection: on conn_ a submit waited for the claim or end in progress
+  // and its fsynced commit (bench_queue's submit p99). They touch only rows they insert, so the
+  // server runs them beside the claims.
+  std::unique_ptr<Connection> submit_conn_;
   std::unique_ptr<PostgresEventListener> listener_;  // LISTEN/NOTIFY wake-ups
   const PostgresOptions options_;
-  OwnerTurns turns_;  // guarded by mu_
-  FairMutex mu_;      // one transaction at a time on the shared connection, in arrival order
+  OwnerTurns turns_;     // guarded by mu_
+  FairMutex mu_;         // one transaction at a time on the shared connection, in arrival order
+  FairMutex submit_mu_;  // the same for submit_conn_
   int migrations_applied_ = 0;
 };
 

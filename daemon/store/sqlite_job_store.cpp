@@ -113,10 +113,10 @@ int64_t SqliteJobStore::event_locked(int64_t job_id, EventType type, const json&
   return db_.last_insert_id();
 }
 
-void SqliteJobStore::state_event_locked(int64_t job_id, const std::string& message) {
+int64_t SqliteJobStore::state_event_locked(int64_t job_id, const std::string& message) {
   auto j = job_locked(job_id);
-  if (!j) return;
-  event_locked(job_id, EventType::kState, {{"message", message}, {"job", job_to_json(*j)}});
+  if (!j) return 0;
+  return event_locked(job_id, EventType::kState, {{"message", message}, {"job", job_to_json(*j)}});
 }
 
 int64_t SqliteJobStore::add_event(int64_t job_id, EventType type, const json& payload) {
@@ -132,7 +132,7 @@ int64_t SqliteJobStore::add_event(int64_t job_id, EventType type, const json& pa
 int64_t SqliteJobStore::submit(JobKind kind, const std::string& owner, int priority,
                                const std::string& request_json, const std::string& output_dir,
                                const std::vector<NewItem>& items) {
-  int64_t id;
+  int64_t id, ev;
   {
     std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
@@ -157,10 +157,12 @@ int64_t SqliteJobStore::submit(JobKind kind, const std::string& owner, int prior
           .bind(5, enum_name(ItemState::kQueued))
           .run();
     }
-    state_event_locked(id, "queued with " + std::to_string(items.size()) + " item(s)");
+    ev = state_event_locked(id, "queued with " + std::to_string(items.size()) + " item(s)");
     tx.commit();
   }
-  published();
+  // Its own event's id: published() reads the last id under the lock, so a submit waited for a
+  // second claim or end in progress (bench_queue's submit p99).
+  JobStore::published(ev);
   notify_work();
   return id;
 }
@@ -208,7 +210,7 @@ std::vector<Claim> SqliteJobStore::claim_batch(const std::string& worker, bool a
                                                bool allow_transform, int max_items) {
   if (!allow_train && !allow_transform) return {};
   std::vector<Claim> out;
-  bool started = false;
+  int64_t started = 0;  // the job's "running" event, when this claim started it
   {
     std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
@@ -238,10 +240,7 @@ std::vector<Claim> SqliteJobStore::claim_batch(const std::string& worker, bool a
         .bind(3, job_id)
         .bind(4, enum_name(JobState::kQueued))
         .run();
-    if (db_.changes() > 0) {
-      state_event_locked(job_id, enum_name(JobState::kRunning));
-      started = true;
-    }
+    if (db_.changes() > 0) started = state_event_locked(job_id, enum_name(JobState::kRunning));
     auto row = db_.prepare(kJobRowSelect);
     row.bind(1, job_id).step();
     const JobRecord job = read_job(row);
@@ -250,7 +249,7 @@ std::vector<Claim> SqliteJobStore::claim_batch(const std::string& worker, bool a
     while (is.step()) out.push_back({job, read_item(is)});
     tx.commit();
   }
-  if (started) published();
+  if (started) JobStore::published(started);
   return out;
 }
 
@@ -266,6 +265,7 @@ bool SqliteJobStore::job_closed_locked(int64_t job_id) {
 
 std::vector<int64_t> SqliteJobStore::finish_items(const std::vector<ItemEnd>& ends) {
   std::vector<int64_t> closed;
+  int64_t last_ev = 0;
   {
     std::lock_guard<FairMutex> lk(mu_);
     Transaction tx(db_);
@@ -291,7 +291,7 @@ std::vector<int64_t> SqliteJobStore::finish_items(const std::vector<ItemEnd>& en
                    {"message", e.error},
                    {"holder", lease_holder().id}};
       if (!e.report_json.empty()) payload["report"] = json::parse(e.report_json, nullptr, false);
-      event_locked(e.job_id, EventType::kItem, payload);
+      last_ev = event_locked(e.job_id, EventType::kItem, payload);
       touched.insert(e.job_id);
     }
     for (int64_t job_id : touched)
@@ -301,7 +301,7 @@ std::vector<int64_t> SqliteJobStore::finish_items(const std::vector<ItemEnd>& en
       }
     tx.commit();
   }
-  published();
+  if (last_ev) JobStore::published(last_ev);
   return closed;
 }
 

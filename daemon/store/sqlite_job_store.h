@@ -64,7 +64,7 @@ class SqliteJobStore : public JobStore {
   // Whether the job is still open with none of its items queued or running.
   bool job_closed_locked(int64_t job_id);
   int64_t event_locked(int64_t job_id, EventType type, const nlohmann::json& payload);
-  void state_event_locked(int64_t job_id, const std::string& message);
+  int64_t state_event_locked(int64_t job_id, const std::string& message);  // its id; 0: no job
   void published();  // wakes watchers after a commit
   // Running items matching `where` (an SQL condition on items i), with their holders.
   std::vector<HeldItem> held_items_locked(const std::string& where);
