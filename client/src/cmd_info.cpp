@@ -191,6 +191,11 @@ int cmd_models_activate(const GlobalOptions& g, const std::string& name, bool ev
   v1::ActivateModelResponse resp;
   auto ctx = conn.context(std::chrono::seconds(300));  // loading a model can take a while
   conn.check(conn.stub().ActivateModel(ctx.get(), req, &resp), "activate model " + name);
+  // A daemon that knows --everywhere names at least itself; an older one ignores the field.
+  if (everywhere && resp.daemons_size() == 0)
+    std::cerr << "warning: the daemon listed no daemons: it may predate --everywhere, in which "
+                 "case it activated "
+              << name << " on itself only\n";
   if (g.json) {
     json out = to_json(resp.model());
     if (everywhere) out["daemons"] = daemons_json(resp.daemons());
