@@ -197,15 +197,17 @@ TYPED_TEST(LeaseTest, BatchedEndsCommitTogetherAndCloseEachJobOnce) {
 // once, as the finisher would have.
 TYPED_TEST(LeaseTest, AJobWhoseFinisherDiedIsEndedOnceByTheSweep) {
   int64_t job = this->submit(3);
-  auto dying = this->daemon("host-d", milliseconds(50));
+  // b is open before the lease starts: opening a store (several PostgreSQL connections) on a
+  // loaded machine could outlast a short lease and make the first sweep below find it ended.
+  auto b = this->daemon("host-b");
+  auto dying = this->daemon("host-d", milliseconds(300));
   ASSERT_EQ(dying->claim_batch("w", true, true, 3).size(), 3u);
   const std::vector<fcd::ItemEnd> ends{{job, 0, ItemOutcome::kSucceeded, "", "{}"},
                                        {job, 1, ItemOutcome::kFailed, "bad face", ""},
                                        {job, 2, ItemOutcome::kSucceeded, "", "{}"}};
   ASSERT_EQ(dying->finish_items(ends), std::vector<int64_t>{job});  // then killed: no end
-  auto b = this->daemon("host-b");
   EXPECT_TRUE(b->take_abandoned_jobs().empty()) << "its finisher's lease on the end is live";
-  std::this_thread::sleep_for(milliseconds(150));
+  std::this_thread::sleep_for(milliseconds(700));
   ASSERT_EQ(this->a_->get_job(job)->state, fcd::JobState::kRunning);
 
   // Three daemons sweep at once, each several times, and end what they take.
