@@ -13,13 +13,14 @@ std::vector<int> int_list(const toml::node& node, const std::string& key, int lo
   if (!arr) throw std::invalid_argument(key + ": expected a list of integers, e.g. [0, 1]");
   std::vector<int> out;
   for (const auto& v : *arr) {
-    auto i = v.value<int64_t>();
-    if (!v.is_integer() || !i)
+    // Not value<int64_t>(): it converts a float too, and 5e50 does not fit (found by fuzzing).
+    if (!v.is_integer())
       throw std::invalid_argument(key + ": expected a list of integers, e.g. [0, 1]");
-    if (*i < lo || *i > hi)
-      throw std::invalid_argument(key + ": " + std::to_string(*i) + " is outside " +
+    const int64_t i = v.as_integer()->get();
+    if (i < lo || i > hi)
+      throw std::invalid_argument(key + ": " + std::to_string(i) + " is outside " +
                                   std::to_string(lo) + ".." + std::to_string(hi));
-    out.push_back(static_cast<int>(*i));
+    out.push_back(static_cast<int>(i));
   }
   return out;
 }
