@@ -50,6 +50,18 @@ std::string last_holder(const std::string& log) {
   return last;
 }
 
+// A new database on the throwaway PostgreSQL cluster for daemons to share: its URL, or "" with
+// `why` when this build or machine has none (the test then skips, saying so).
+std::string new_shared_database(std::string* why) {
+#ifndef FC_HAVE_POSTGRES
+  *why = "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
+  return "";
+#else
+  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(why);
+  return cluster ? cluster->create_database() : "";
+#endif
+}
+
 #ifdef FC_HAVE_POSTGRES
 
 struct Killed {
@@ -103,15 +115,14 @@ TEST(SharedQueue, TwoDaemonsDoEveryItemOnceThroughFiveKillNines) {
   GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
 #else
   std::string why;
-  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
-  if (!cluster) GTEST_SKIP() << why;
+  const std::string url = new_shared_database(&why);
+  if (url.empty()) GTEST_SKIP() << why;
   const char* seed_env = std::getenv("FC_SHARED_SEED");
   const unsigned seed =
       seed_env ? static_cast<unsigned>(std::atoi(seed_env)) : static_cast<unsigned>(time(nullptr));
   std::printf("shared queue test: FC_SHARED_SEED=%u\n", seed);
   std::mt19937 rng(seed);
 
-  const std::string url = cluster->create_database();
   TempDir t;
   auto inputs = write_png_set(t / "in", kItems, 32, 24);
   fs::create_directories(t / "out");
@@ -179,15 +190,12 @@ bool lists_model(const json& models, const std::string& name) {
 // daemon B, a revocation through B's config stops it on A, and a model A registered is listed by
 // B, whose own models folder does not hold it, without B restarting.
 TEST(SharedQueue, EveryDaemonKnowsTheSameTokensAndModels) {
-#ifndef FC_HAVE_POSTGRES
-  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
-#else
   std::string why;
-  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
-  if (!cluster) GTEST_SKIP() << why;
+  const std::string url = new_shared_database(&why);
+  if (url.empty()) GTEST_SKIP() << why;
   TempDir t;
   DaemonOptions o = DaemonOptions::with(1, 0);
-  o.extra_config = "database = \"" + cluster->create_database() + "\"\n";
+  o.extra_config = "database = \"" + url + "\"\n";
   Daemon a(t / "a", o), b(t / "b", o);
   b.start();
   // A model file with its card in A's own folder: A registers it at start. (It is no real
@@ -211,7 +219,6 @@ TEST(SharedQueue, EveryDaemonKnowsTheSameTokensAndModels) {
   RunResult refused = a.cli({"models", "list"}, carol);
   EXPECT_NE(refused.rc, 0) << "revoked through B's database, still accepted by A";
   EXPECT_NE(refused.err.find("revoked"), std::string::npos) << refused.err;
-#endif
 }
 
 namespace {
@@ -266,12 +273,9 @@ double sample(const std::string& text, const std::string& series) {
 // through daemon A and run on the two is counted by daemon B's gauges and listed by B's
 // dashboard. (They used to read each daemon's own SQLite file: B showed an empty queue.)
 TEST(SharedQueue, EveryDaemonsDashboardAndGaugesShowTheSharedQueue) {
-#ifndef FC_HAVE_POSTGRES
-  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
-#else
   std::string why;
-  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
-  if (!cluster) GTEST_SKIP() << why;
+  const std::string url = new_shared_database(&why);
+  if (url.empty()) GTEST_SKIP() << why;
   TempDir t;
   write_png_set(t / "in", 3, 32, 24);
   fs::create_directories(t / "out");
@@ -280,7 +284,7 @@ TEST(SharedQueue, EveryDaemonsDashboardAndGaugesShowTheSharedQueue) {
   while (port_b == port_a) port_b = free_port();
   DaemonOptions o = DaemonOptions::with(1, 0);
   o.allowed_roots = {t / "in", t / "out"};
-  const std::string shared = "database = \"" + cluster->create_database() + "\"\n";
+  const std::string shared = "database = \"" + url + "\"\n";
   DaemonOptions oa = o, ob = o;
   oa.extra_config = shared + "http_listen = \"127.0.0.1:" + std::to_string(port_a) + "\"\n";
   ob.extra_config = shared + "http_listen = \"127.0.0.1:" + std::to_string(port_b) + "\"\n";
@@ -303,22 +307,18 @@ TEST(SharedQueue, EveryDaemonsDashboardAndGaugesShowTheSharedQueue) {
   for (const auto& j : listed.value("jobs", json::array())) ids.push_back(j.value("id", 0LL));
   EXPECT_EQ(ids, std::vector<long long>{job}) << listed.dump(2);
   EXPECT_EQ(listed["counts"], (json{{"succeeded", 1}}));
-#endif
 }
 
 // `facecycle models activate NAME --everywhere` through daemon A switches daemon B too (the
 // shared activate, docs/SCALE.md): B reports NAME as its active model without being called, and
 // A's reply names both daemons as switched. (A plain activate swaps A's model only.)
 TEST(SharedQueue, ActivatingEverywhereThroughOneDaemonSwitchesTheOther) {
-#ifndef FC_HAVE_POSTGRES
-  GTEST_SKIP() << "this build has no PostgreSQL job store (libpqxx-dev was not found by CMake)";
-#else
   std::string why;
-  fcd_test::PgCluster* cluster = fcd_test::PgCluster::shared(&why);
-  if (!cluster) GTEST_SKIP() << why;
+  const std::string url = new_shared_database(&why);
+  if (url.empty()) GTEST_SKIP() << why;
   TempDir t;
   DaemonOptions o = DaemonOptions::with(1, 0);
-  o.extra_config = "database = \"" + cluster->create_database() + "\"\n";
+  o.extra_config = "database = \"" + url + "\"\n";
   Daemon a(t / "a", o), b(t / "b", o);
   a.start();
   b.start();
@@ -353,5 +353,4 @@ TEST(SharedQueue, ActivatingEverywhereThroughOneDaemonSwitchesTheOther) {
   std::printf("facecycle health on B after the activation:\n%s", text.out.c_str());
   EXPECT_NE(text.out.find("activated everywhere: " + target), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("(this one)"), std::string::npos) << text.out;
-#endif
 }
