@@ -4,11 +4,7 @@
 // reads the DOM it rendered: both jobs listed with their states, the run's loss curves drawn and
 // its pictures loaded, the transform's pairs and failure, and nothing of alice's for bob.
 // Screenshots go to build/test-artifacts/. Without a Chromium that starts, the test skips.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -34,37 +30,9 @@ std::string tiny_run(const std::string& model, int seed) {
                            seed);
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The status code of GET `path` (0 when nothing answers).
 int http_status(int port, const std::string& path, const std::string& token = "") {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
-    if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-    req += "\r\n";
-    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, n);
-  }
-  ::close(fd);
+  const std::string reply = http_get(port, path, token);
   return reply.size() > 12 ? std::atoi(reply.c_str() + 9) : 0;
 }
 

@@ -36,6 +36,12 @@ class TempDir {
   std::string path_;
 };
 
+// A TCP port on 127.0.0.1 that was free a moment ago, for a daemon's `http_listen`.
+int free_port();
+// The whole response (status line, headers, body) to GET `path` on 127.0.0.1:`port`, with a
+// bearer token unless it is empty; "" when nothing answers within 10 s.
+std::string http_get(int port, const std::string& path, const std::string& token = "");
+
 // A deterministic picture: gradient background plus shapes; different seeds differ.
 cv::Mat make_test_image(int width, int height, int seed);
 // Writes `count` PNGs named img_000.png ... into dir; returns their paths.

@@ -5,11 +5,7 @@
 // (tests/daemon/pg_cluster.h); skips, saying why, without PostgreSQL. FC_SHARED_SEED sets the
 // random seed of the kill times. Also: every daemon knows the same tokens and models, and every
 // daemon's dashboard and /metrics show the shared queue.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -223,38 +219,9 @@ TEST(SharedQueue, EveryDaemonKnowsTheSameTokensAndModels) {
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The body of GET `path` on 127.0.0.1:`port` with a bearer token ("" when nothing answers).
 std::string http_body(int port, const std::string& path, const std::string& token) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string req = "GET " + path +
-                            " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                            "Authorization: Bearer " +
-                            token + "\r\n\r\n";
-    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, n);
-  }
-  ::close(fd);
+  const std::string reply = http_get(port, path, token);
   const auto at = reply.find("\r\n\r\n");
   return at == std::string::npos ? "" : reply.substr(at + 4);
 }
