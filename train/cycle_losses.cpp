@@ -60,14 +60,16 @@ GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights&
 }
 
 namespace {
-// [N,2] per-image mean Cb and Cr of RGB images.
-torch::Tensor mean_chroma(const torch::Tensor& rgb) {
-  torch::Tensor m = rgb.mean({2, 3});  // [N,3]
-  torch::Tensor r = m.select(1, 0), g = m.select(1, 1), b = m.select(1, 2);
+// [N,2,...] Cb and Cr (BT.601) of RGB images [N,3,...]: per pixel, or of per-image means.
+torch::Tensor chroma(const torch::Tensor& rgb) {
+  torch::Tensor r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
   torch::Tensor cb = -0.168736 * r - 0.331264 * g + 0.5 * b;
   torch::Tensor cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
   return torch::stack({cb, cr}, 1);
 }
+
+// [N,2] per-image mean Cb and Cr of RGB images.
+torch::Tensor mean_chroma(const torch::Tensor& rgb) { return chroma(rgb.mean({2, 3})); }
 }  // namespace
 
 torch::Tensor colour_shift_loss(const torch::Tensor& source, const torch::Tensor& fake) {
@@ -85,10 +87,7 @@ torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tenso
 
 torch::Tensor local_tint_loss(const torch::Tensor& source, const torch::Tensor& fake, int patch) {
   auto patch_chroma = [patch](const torch::Tensor& rgb) {
-    torch::Tensor r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
-    torch::Tensor cbcr = torch::stack(
-        {-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b}, 1);
-    return torch::avg_pool2d(cbcr, patch, patch, /*padding=*/0, /*ceil_mode=*/true,
+    return torch::avg_pool2d(chroma(rgb), patch, patch, /*padding=*/0, /*ceil_mode=*/true,
                              /*count_include_pad=*/false);
   };
   // Only a chroma moving away from grey costs: a fading colour is greying hair, a real age cue.
