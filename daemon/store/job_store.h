@@ -127,6 +127,10 @@ struct QueueCounts {
   std::map<std::pair<JobKind, JobState>, int64_t> jobs;
   std::map<ItemState, int64_t> items;
   std::map<std::string, int64_t> running_by_owner, queued_by_owner;  // items, by their job's owner
+  // One row of sql::active_items_by_owner().
+  void add_active(const std::string& owner, ItemState state, int64_t n) {
+    (state == ItemState::kRunning ? running_by_owner : queued_by_owner)[owner] = n;
+  }
 };
 
 class JobStore {

@@ -4,6 +4,7 @@
 
 #include "store/postgres_job_store.h"
 #include "store/postgres_rows.h"
+#include "store/sql_literals.h"
 
 namespace fcd {
 
@@ -15,20 +16,14 @@ QueueCounts PostgresJobStore::queue_counts() {
     // One snapshot for the three reads: the gauges agree with each other.
     tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     QueueCounts n;
-    for (const auto& r : tx.exec("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state"))
+    for (const auto& r : tx.exec(sql::kJobCounts))
       n.jobs[{parse_stored<JobKind>(r[0].as<std::string>()),
               parse_stored<JobState>(r[1].as<std::string>())}] = r[2].as<int64_t>();
-    for (const auto& r : tx.exec("SELECT state, COUNT(*) FROM items GROUP BY state"))
+    for (const auto& r : tx.exec(sql::kItemCounts))
       n.items[parse_stored<ItemState>(r[0].as<std::string>())] = r[1].as<int64_t>();
-    for (const auto& r :
-         tx.exec("SELECT j.owner, i.state, COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id "
-                 "WHERE i.state IN " +
-                 lits({ItemState::kRunning, ItemState::kQueued}) + " GROUP BY j.owner, i.state")) {
-      auto& by_owner = parse_stored<ItemState>(r[1].as<std::string>()) == ItemState::kRunning
-                           ? n.running_by_owner
-                           : n.queued_by_owner;
-      by_owner[r[0].as<std::string>()] = r[2].as<int64_t>();
-    }
+    for (const auto& r : tx.exec(sql::active_items_by_owner()))
+      n.add_active(r[0].as<std::string>(), parse_stored<ItemState>(r[1].as<std::string>()),
+                   r[2].as<int64_t>());
     return n;
   });
 }

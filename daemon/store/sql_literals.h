@@ -48,4 +48,14 @@ inline std::string renewed_leases() {
          lits({JobState::kQueued, JobState::kRunning}) + ")))";
 }
 
+// queue_counts' three reads, the same on both back ends: jobs by kind and state, items by state,
+// and the running and queued items by their job's owner (QueueCounts::add_active).
+inline const char* kJobCounts = "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state";
+inline const char* kItemCounts = "SELECT state, COUNT(*) FROM items GROUP BY state";
+inline std::string active_items_by_owner() {
+  return "SELECT j.owner, i.state, COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id "
+         "WHERE i.state IN " +
+         lits({ItemState::kRunning, ItemState::kQueued}) + " GROUP BY j.owner, i.state";
+}
+
 }  // namespace fcd::sql

@@ -30,22 +30,15 @@ QueueCounts SqliteJobStore::queue_counts() {
   std::lock_guard<FairMutex> lk(mu_);
   QueueCounts n;
   ReadTx tx(db_);
-  auto jobs = db_.prepare("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state");
+  auto jobs = db_.prepare(sql::kJobCounts);
   while (jobs.step())
     n.jobs[{parse_stored<JobKind>(jobs.text(0)), parse_stored<JobState>(jobs.text(1))}] =
         jobs.int64(2);
-  auto items = db_.prepare("SELECT state, COUNT(*) FROM items GROUP BY state");
+  auto items = db_.prepare(sql::kItemCounts);
   while (items.step()) n.items[parse_stored<ItemState>(items.text(0))] = items.int64(1);
-  auto owners = db_.prepare(
-      "SELECT j.owner, i.state, COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id "
-      "WHERE i.state IN " +
-      sql::lits({ItemState::kRunning, ItemState::kQueued}) + " GROUP BY j.owner, i.state");
-  while (owners.step()) {
-    auto& by_owner = parse_stored<ItemState>(owners.text(1)) == ItemState::kRunning
-                         ? n.running_by_owner
-                         : n.queued_by_owner;
-    by_owner[owners.text(0)] = owners.int64(2);
-  }
+  auto owners = db_.prepare(sql::active_items_by_owner());
+  while (owners.step())
+    n.add_active(owners.text(0), parse_stored<ItemState>(owners.text(1)), owners.int64(2));
   tx.done();
   return n;
 }
