@@ -100,6 +100,23 @@ std::string render_bar(const ProgressState& st, int64_t job_id, int width, doubl
 
 namespace {
 
+// The model that made the outputs, or each of several when one was activated while the job ran
+// (items in flight keep theirs, later items take the new one).
+void print_models(const v1::Job& job) {
+  const nlohmann::json result = embedded_json(job.result_json());
+  if (!result.is_object() || !result.contains("models") || !result["models"].is_object()) return;
+  const nlohmann::json& used = result["models"];
+  if (used.size() == 1) {
+    std::cout << "  model: " << used.begin().key() << "\n";
+    return;
+  }
+  std::cout << "  note: " << used.size()
+            << " models made these outputs, as a model was activated while the job ran:";
+  for (auto it = used.begin(); it != used.end(); ++it)
+    std::cout << (it == used.begin() ? " " : ", ") << it.key() << " (" << it.value() << ")";
+  std::cout << ". The manifest's model column names the one behind each output.\n";
+}
+
 void print_summary(const v1::Job& job) {
   std::cout << "job " << job.id() << " " << state_word(job.state()) << ": " << job.items_done()
             << "/" << job.items_total() << " done, " << job.items_failed() << " failed";
@@ -107,6 +124,7 @@ void print_summary(const v1::Job& job) {
   if (!job.output_dir().empty()) std::cout << ", outputs in " << job.output_dir();
   std::cout << "\n";
   if (!job.error().empty()) std::cout << "  error: " << job.error() << "\n";
+  print_models(job);
   // The failed items follow (print_failed_after_follow), a page of them.
 }
 

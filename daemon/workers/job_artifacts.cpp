@@ -105,6 +105,17 @@ json manifest_row(const JobRecord& job, const ItemRecord& item) {
   return row;
 }
 
+json models_used(const std::vector<ItemRecord>& items) {
+  json used = json::object();
+  for (const auto& it : items) {
+    if (it.state != ItemState::kSucceeded) continue;
+    json report = json::parse(it.report_json.empty() ? "{}" : it.report_json, nullptr, false);
+    const std::string model = report.is_object() ? report.value("model", "") : "";
+    if (!model.empty()) used[model] = used.value(model, 0) + 1;
+  }
+  return used;
+}
+
 void append_manifest_row(const JobRecord& job, ItemRecord item, ItemOutcome outcome,
                          const std::string& error, const std::string& report_json) {
   item.state = item_state(outcome);

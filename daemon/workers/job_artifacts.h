@@ -16,6 +16,10 @@ namespace fcd {
 // edited when known, the output's SHA-256 and the model.
 nlohmann::json manifest_row(const JobRecord& job, const ItemRecord& item);
 
+// How many succeeded items each model made, {"NAME": count}; empty when no item names one. More
+// than one name means a model was activated while the job ran (items in flight keep theirs).
+nlohmann::json models_used(const std::vector<ItemRecord>& items);
+
 // Appends the row of an item that just ended to the job's JSONL manifest. Never throws: a
 // manifest problem is logged and must not fail the item.
 void append_manifest_row(const JobRecord& job, ItemRecord item, ItemOutcome outcome,

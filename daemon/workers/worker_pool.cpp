@@ -328,6 +328,7 @@ json WorkerPool::write_job_files(const JobRecord& job) {
                         {"state", enum_name(it.state)},
                         {"error", it.error}});
   result["items"] = per_item;
+  if (json used = models_used(items); !used.empty()) result["models"] = used;
   try {
     auto sheet = write_contact_sheet(job, items);
     if (!sheet.empty()) result["contact_sheet"] = sheet;

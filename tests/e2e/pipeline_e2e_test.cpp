@@ -310,6 +310,13 @@ TEST(Pipeline, ModelSwapWhileJobRunsFailsNothing) {
   EXPECT_EQ(per_model.size(), 2u) << "models used: " << job.dump(2);
   EXPECT_GT(per_model["m1"], 0);
   EXPECT_GT(per_model["m2"], 0);
+  // The job's result counts them, and following the job tells the user its outputs are mixed.
+  EXPECT_EQ(job["result"]["models"], json(per_model)) << job["result"].dump(2);
+  RunResult w = run_program({client_binary(), "--server", d.server(), "watch", std::to_string(id)},
+                            {{"FACECYCLE_TOKEN", ""}, {"FACECYCLE_SERVER", ""}});
+  ASSERT_EQ(w.rc, 0) << w.out << w.err;
+  EXPECT_NE(w.out.find("2 models made these outputs"), std::string::npos) << w.out;
+  EXPECT_NE(w.out.find("m1 (" + std::to_string(per_model["m1"]) + ")"), std::string::npos) << w.out;
   RecordProperty("items_by_m1", per_model["m1"]);
   RecordProperty("items_by_m2", per_model["m2"]);
 
