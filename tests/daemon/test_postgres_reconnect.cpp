@@ -1,10 +1,12 @@
 // The PostgreSQL stores ride through a lost connection (issue 18): after the server cut every
 // connection to the database (pg_terminate_backend, as an administrator, an idle timeout or a
 // network blip would) or restarted, the next submit, claim, end, token check, model listing and
-// watch wake-up work, without a daemon restart.
+// watch wake-up work, without a daemon restart. A transaction cut inside its COMMIT may or may
+// not have been recorded: a claim hands back what it may hold, a submit says so.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "store_backends.h"
@@ -95,6 +97,87 @@ TEST_F(PostgresReconnect, AWatcherIsWokenByAnotherDaemonAfterTheConnectionWasCut
   const int64_t second = a->add_event(job, fcd::EventType::kLog, {{"message", "back"}});
   b->wait_for_event(seen, std::chrono::seconds(10));
   EXPECT_GE(b->published_event_id(), second) << "b is not listening again";
+}
+
+// While slow_flag has a row, each row that `change` ("UPDATE ON items") touched costs its
+// transaction `seconds` of sleep in its COMMIT (a deferred constraint trigger): time for the test
+// to cut the connection mid-COMMIT.
+void slow_commits(const std::string& url, const std::string& change, double seconds) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  tx.exec("CREATE TABLE slow_flag (x int)");
+  tx.exec("INSERT INTO slow_flag VALUES (1)");
+  tx.exec(
+      "CREATE FUNCTION slow_commit() RETURNS trigger AS $$ BEGIN IF EXISTS (SELECT 1 FROM "
+      "slow_flag) THEN PERFORM pg_sleep(" +
+      std::to_string(seconds) + "); END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
+  tx.exec("CREATE CONSTRAINT TRIGGER slow AFTER " + change +
+          " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()");
+}
+
+// Waits (up to 20 s) for a backend of another connection to be in its COMMIT, then stops the
+// slowing and cuts that connection. True when it cut one.
+bool cut_a_commit(const std::string& url) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  for (int i = 0; i < 1000; ++i) {
+    const auto r = tx.exec(
+        "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND "
+        "query = 'COMMIT' AND datname = current_database()");
+    if (!r.empty()) {
+      tx.exec("DELETE FROM slow_flag");
+      tx.exec("SELECT pg_terminate_backend(" + r[0][0].as<std::string>() + ")");
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// A claim whose COMMIT the server cut may or may not have been recorded. The store must neither
+// hand those items to its worker (they might be another's) nor lose them: it hands back what it
+// may hold, and the next claim gets every item once.
+TEST_F(PostgresReconnect, AClaimCutInItsCommitLosesNoItem) {
+  auto store = backend_.open();
+  const int64_t job = store->submit(JobKind::kTransform, "ann", 0, "{}", "/out",
+                                    {{"a", "a.out"}, {"b", "b.out"}, {"c", "c.out"}});
+  slow_commits(backend_.url(), "UPDATE ON items", 5);
+  bool cut = false;
+  std::thread cutter([&] { cut = cut_a_commit(backend_.url()); });
+  std::vector<fcd::Claim> claims;
+  ASSERT_NO_THROW(claims = store->claim_batch("w1", false, true, 3));
+  cutter.join();
+  ASSERT_TRUE(cut) << "no claim was seen in its COMMIT: the test would prove nothing";
+  EXPECT_TRUE(claims.empty()) << "an unsure claim was handed to the worker";
+  ASSERT_NO_THROW(claims = store->claim_batch("w1", false, true, 3));
+  std::set<int> items;
+  for (const auto& c : claims) items.insert(c.item.idx);
+  EXPECT_EQ(items, (std::set<int>{0, 1, 2})) << "items lost or taken twice";
+  EXPECT_EQ(store->finish_items({{job, 0, ItemOutcome::kSucceeded, "", ""},
+                                 {job, 1, ItemOutcome::kSucceeded, "", ""},
+                                 {job, 2, ItemOutcome::kSucceeded, "", ""}}),
+            std::vector<int64_t>{job});
+}
+
+// A submit is never run twice on its own: one cut in its COMMIT tells the caller (and through
+// it the user) that it may have been recorded, rather than guessing either way.
+TEST_F(PostgresReconnect, ASubmitCutInItsCommitSaysItMayHaveBeenRecorded) {
+  auto store = backend_.open();
+  slow_commits(backend_.url(), "INSERT ON jobs", 5);
+  bool cut = false;
+  std::thread cutter([&] { cut = cut_a_commit(backend_.url()); });
+  std::string said;
+  try {
+    store->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"a", "a.out"}});
+  } catch (const fcd::pg::CommitInDoubt& e) {
+    said = e.what();
+  }
+  cutter.join();
+  ASSERT_TRUE(cut) << "no submit was seen in its COMMIT: the test would prove nothing";
+  EXPECT_NE(said.find("may or may not have been recorded"), std::string::npos) << said;
+  EXPECT_LE(store->list_jobs("", std::nullopt, 10).size(), 1u) << "the submit ran twice";
+  // The store carries on: the next submit is recorded.
+  EXPECT_GT(store->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"b", "b.out"}}), 0);
 }
 
 // What a user reads when the database is away: where it is (never the password) and what to do.
