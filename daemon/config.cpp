@@ -47,7 +47,7 @@ void read_service_keys(fc::TomlReader& r, Config& c) {
   c.threads = int(r.integer("threads", c.threads, 0, 1024));
   c.models_dir = r.string("models_dir", c.models_dir);
   c.active_model = r.string("active_model", c.active_model);
-  c.train_concurrency = int(r.integer("train_concurrency", c.train_concurrency, 1, 64));
+  c.train_concurrency = int(r.integer("train_concurrency", c.train_concurrency, 0, 64));
   c.max_user_priority = int(r.integer("max_user_priority", c.max_user_priority, -100, 100));
   c.max_running_per_user =
       int(r.integer("max_running_per_user", c.max_running_per_user, 0, 100000));
@@ -193,8 +193,8 @@ void finalize_config(Config& c) {
     throw ConfigError("settings: key 'retention_days' must be 0 (keep forever) or more");
   check_choice(c.log_level, "log_level", kLogLevels);
   if (c.workers < 1) throw ConfigError("settings: key 'workers' must be at least 1");
-  if (c.train_concurrency < 1)
-    throw ConfigError("settings: key 'train_concurrency' must be at least 1");
+  if (c.train_concurrency < 0)
+    throw ConfigError("settings: key 'train_concurrency' must be 0 (no training here) or more");
   if (c.max_user_priority < -100 || c.max_user_priority > 100)
     throw ConfigError("settings: key 'max_user_priority' must be between -100 and 100");
   if (c.max_running_per_user < 0)

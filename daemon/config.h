@@ -43,6 +43,8 @@ struct Config {
   // Finished jobs' events and folders are pruned after this many days, their summary row and
   // manifest kept (store/retention.h). 0: kept forever.
   int retention_days = 0;
+  // Training jobs this daemon runs at once; 0: none (on a shared queue, another daemon runs
+  // them, and resumes them from its own data dir).
   int train_concurrency = 1;
   // Sharing one daemon (store/fair_share.h). Above max_user_priority only admins and the local
   // user may submit; max_running_per_user caps each owner's running items (0 = no cap).

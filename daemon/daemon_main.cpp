@@ -226,7 +226,7 @@ TranslatorLoader metered_loader(fc::TranslatorOptions topts, Metrics& metrics) {
 // when the address is malformed or taken.
 std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, Auth& auth,
                                            ModelRegistry& models, JobStore& reads,
-                                           const AllowedRoots& roots,
+                                           const std::string& node, const AllowedRoots& roots,
                                            const std::atomic<bool>& stopping) {
   if (cfg.http_listen.empty()) return nullptr;
   if (http::check_http_exposure(cfg.http_listen, cfg.allow_plaintext_tokens))
@@ -238,7 +238,7 @@ std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, 
   metrics.add_source("model", model_source(models));
   http::Router router;
   http::add_daemon_routes(router, metrics, auth, stopping);
-  http::add_dashboard_routes(router, {cfg.data_dir, reads, auth, models, roots});
+  http::add_dashboard_routes(router, {cfg.data_dir, reads, auth, models, roots, node});
   auto listener =
       std::make_unique<http::Listener>(cfg.http_listen, std::move(router), "--http / http_listen");
   listener->start();
@@ -389,7 +389,8 @@ int run_daemon(Config cfg) {
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});
   std::unique_ptr<http::Listener> http_listener;
   try {
-    http_listener = start_http(cfg, metrics, auth, models, *reads, roots, stopping);
+    http_listener =
+        start_http(cfg, metrics, auth, models, *reads, queue.lease_holder().node, roots, stopping);
   } catch (const http::ListenError& e) {
     spdlog::error("{}", e.what());
     return 1;

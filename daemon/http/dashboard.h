@@ -27,6 +27,8 @@ struct DashboardDeps {
   Auth& auth;
   ModelRegistry& models;
   const AllowedRoots& roots;  // a transform's images are served only where its owner may read
+  // This daemon's node (LeaseHolder::node): a job that ran on another has its folder there.
+  std::string node;
   // The largest file served (images, metrics.csv, sheets): a response is held in memory whole.
   int64_t max_file_bytes = 16 << 20;
 };

@@ -172,13 +172,15 @@ json DashboardApi::train_json(const JobRecord& j) {
   const json result = parse_object(j.result_json);
   std::string config = req.value("config_toml", "");
   json files = json::array();
-  for (const auto& f : list_job_files(job_folder(d_.data_dir, j.id)))
+  const std::string dir = job_folder(d_.data_dir, j.id);
+  for (const auto& f : list_job_files(dir))
     files.push_back({{"path", f.path}, {"size", f.size}, {"modified_ms", f.modified_ms}});
   return {{"config_toml", clip(config, kMaxConfigBytes)},
           {"config_path", req.value("config_path", "")},
           {"stages", stages_of(config)},
           {"evaluation", result.value("evaluation", json::object())},
-          {"files", files}};
+          {"files", files},
+          {"elsewhere", folder_elsewhere(j.result_json, d_.node, dir, j.id)}};
 }
 
 }  // namespace fcd::http

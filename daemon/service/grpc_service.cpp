@@ -279,6 +279,11 @@ Status FacecycleService::SubmitTrain(grpc::ServerContext* ctx, const pb::SubmitT
     std::string run_name;
     std::vector<std::string> tags;
     if (auto s = check_train_policy(user, *req, run_name, tags); !s.ok()) return s;
+    if (d_.config.train_concurrency == 0 && d_.config.database.empty())
+      return Status(StatusCode::FAILED_PRECONDITION,
+                    "this daemon runs no training jobs (train_concurrency = 0 in its config) and "
+                    "shares its queue with no other daemon, so the job would never start: set "
+                    "train_concurrency to 1 or more");
     if (!d_.plugins.find(kTrainerPlugin))
       return Status(StatusCode::FAILED_PRECONDITION, "no trainer plugin '" +
                                                          std::string(kTrainerPlugin) +
@@ -531,6 +536,9 @@ Status FacecycleService::ListJobFiles(grpc::ServerContext* ctx, const pb::ListJo
     if (auto s = identify(ctx, user); !s.ok()) return s;
     if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
     const std::string dir = job_folder(d_.config.data_dir, job.id);
+    const std::string elsewhere =
+        folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
+    if (!elsewhere.empty()) return Status(StatusCode::FAILED_PRECONDITION, elsewhere);
     resp->set_job_dir(dir);
     for (const auto& f : list_job_files(dir)) {
       auto* o = resp->add_files();
@@ -549,11 +557,14 @@ Status FacecycleService::FetchJobFile(grpc::ServerContext* ctx, const pb::FetchJ
     JobRecord job;
     if (auto s = identify(ctx, user); !s.ok()) return s;
     if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+    const std::string dir = job_folder(d_.config.data_dir, job.id);
+    const std::string elsewhere =
+        folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
+    if (!elsewhere.empty()) return Status(StatusCode::FAILED_PRECONDITION, elsewhere);
     int64_t size = 0;
     int fd = -1;
     try {
-      fd = open_job_file(job_folder(d_.config.data_dir, job.id), req->path(), d_.max_fetch_bytes,
-                         size);
+      fd = open_job_file(dir, req->path(), d_.max_fetch_bytes, size);
     } catch (const JobFileError& e) {
       const std::string msg = "job " + std::to_string(job.id) + ": " + clip(e.what(), 1000);
       if (e.kind == JobFileError::kMissing) return Status(StatusCode::NOT_FOUND, msg);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 namespace fcd {
 
@@ -36,6 +37,19 @@ bool inside(const fs::path& base, const fs::path& p) {
 
 std::string job_folder(const std::string& data_dir, int64_t job_id) {
   return (fs::path(data_dir) / "jobs" / std::to_string(job_id)).string();
+}
+
+std::string folder_elsewhere(const std::string& result_json, const std::string& node,
+                             const std::string& dir, int64_t job_id) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) return "";
+  const auto result =
+      nlohmann::json::parse(result_json.empty() ? "{}" : result_json, nullptr, false);
+  const std::string ran_on = result.is_object() ? result.value("ran_on", "") : "";
+  if (ran_on.empty() || ran_on == node) return "";
+  return "job " + std::to_string(job_id) + " ran on the daemon at " + ran_on +
+         ", which keeps its folder in its own data dir: ask that daemon (facecycle --server "
+         "ITS_ADDRESS ...), or give training to one host (train_concurrency = 0 on the others)";
 }
 
 std::vector<JobFileEntry> list_job_files(const std::string& dir) {

@@ -25,6 +25,11 @@ struct JobFileEntry {
 
 std::string job_folder(const std::string& data_dir, int64_t job_id);
 
+// Empty, or why the folder of a job that ran on another daemon (`result_json`'s ran_on, not
+// `node`) is not here: each daemon keeps its job folders in its own data dir.
+std::string folder_elsewhere(const std::string& result_json, const std::string& node,
+                             const std::string& dir, int64_t job_id);
+
 // The regular files at the folder's top level and in model/, sorted by path. Other sub-folders
 // (the trainer's checkpoints and generated data, thousands of files) are left out of the list
 // but can still be fetched by name. Empty when the folder does not exist.

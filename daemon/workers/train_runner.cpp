@@ -76,6 +76,9 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
   check_train_paths(read_train_config_facts(req.config_toml, req.config_path),
                     places.roots.for_user(path_user_for(job, queue)), models.dirs());
   const int64_t job_id = job.id;
+  // Another daemon on a shared queue looks here to say where the job's folder is.
+  const std::string node = queue.lease_holder().node;
+  queue.set_result(job_id, json{{"ran_on", node}, {"job_dir", req.job_dir}}.dump());
   std::string staged, installed, refused;
   fc::TrainHooks hooks;
   hooks.metric = [&](const std::string& name, double value, long step) {
@@ -102,6 +105,7 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
     if (j.is_discarded()) j = json{{"text", text}};
     if (j.is_object() && !installed.empty() && j.value("model", "") == staged)
       j["model"] = installed;
+    if (j.is_object()) j.update({{"ran_on", node}, {"job_dir", req.job_dir}});
     queue.set_result(job_id, j.dump());
   };
   trainer.run(req, ctx, hooks);

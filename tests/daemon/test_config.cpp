@@ -110,6 +110,10 @@ TEST(Config, BadValuesAreNamed) {
       << e;
   e = error_of("workers = 0\n");
   EXPECT_NE(e.find("'workers'"), std::string::npos) << e;
+  e = error_of("train_concurrency = -1\n");
+  EXPECT_NE(e.find("'train_concurrency'"), std::string::npos) << e;
+  EXPECT_EQ(fcd::parse_config("train_concurrency = 0\n", "t.toml").train_concurrency, 0)
+      << "0: this daemon runs no training jobs";
   e = error_of("[pipelines]\nfancy = [\"a\"]\n");
   EXPECT_NE(e.find("pipelines.fancy"), std::string::npos) << e;
 }

@@ -42,7 +42,8 @@ class DashboardApiTest : public ::testing::Test {
     roots_.add(tmp_ / "photos");
     models_ = std::make_unique<fcd::ModelRegistry>(*db_, std::vector<std::string>{tmp_ / "models"},
                                                    nullptr);
-    http::add_dashboard_routes(router_, {data_, *queue_, *auth_, *models_, roots_});
+    http::add_dashboard_routes(router_,
+                               {data_, *queue_, *auth_, *models_, roots_, "host-a:" + data_});
   }
 
   http::Response get(const std::string& target, const std::string& token = "") {
@@ -217,6 +218,21 @@ TEST_F(DashboardApiTest, JobFilesAreServedFromInsideTheJobFolderOnly) {
   EXPECT_EQ(m["columns"], json({"age/loss_G", "lr"}));
   EXPECT_TRUE(m["series"]["lr"][0].is_null()) << "a column with no value in a bucket";
   EXPECT_NEAR(m["series"]["age/loss_G"][99].get<double>(), 0.00105, 1e-4);
+}
+
+// A training job another daemon ran has its folder in that daemon's data dir: the job page says
+// so instead of "no pictures yet".
+TEST_F(DashboardApiTest, ATrainingJobFromAnotherDaemonSaysWhereItRan) {
+  const int64_t id = train_job("alice");
+  const std::string job = "/api/jobs/" + std::to_string(id);
+  EXPECT_EQ(get_json(job, alice_)["train"].value("elsewhere", "?"), "") << "not run yet";
+  queue_->set_result(id, R"({"ran_on": "host-b:/srv/fc"})");
+  EXPECT_NE(get_json(job, alice_)["train"]
+                .value("elsewhere", "")
+                .find("ran on the daemon at host-b:/srv/fc"),
+            std::string::npos);
+  queue_->set_result(id, json{{"ran_on", "host-a:" + data_}}.dump());
+  EXPECT_EQ(get_json(job, alice_)["train"].value("elsewhere", "?"), "") << "it ran here";
 }
 
 TEST_F(DashboardApiTest, TransformImagesAreServedOnlyWhileTheyAreWhatTheJobRecorded) {

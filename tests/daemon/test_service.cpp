@@ -785,6 +785,40 @@ TEST_F(ServiceTest, ATrainingJobsFilesReachItsOwnerOverTcpAndNobodyElse) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << "the local user is not bob";
 }
 
+// On a shared queue each daemon keeps its job folders in its own data dir: asking another daemon
+// for a training job's files says where the job ran, rather than listing nothing.
+TEST_F(ServiceTest, ATrainingJobThatRanOnAnotherDaemonSaysWhereItsFolderIs) {
+  pool_->stop();
+  int64_t id =
+      queue_->submit(fcd::JobKind::kTrain, "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  queue_->set_result(id, R"({"ran_on": "host-b:/var/lib/facecycle", "job_dir": "/x"})");
+  pb::ListJobFilesRequest lreq;
+  lreq.set_job_id(id);
+  pb::ListJobFilesResponse listing;
+  grpc::Status st = tcp_->ListJobFiles(ctx(bob_).get(), lreq, &listing);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(st.error_message().find("job " + std::to_string(id) +
+                                    " ran on the daemon at host-b:/var/lib/facecycle"),
+            std::string::npos)
+      << st.error_message();
+  fetch(*tcp_, bob_, id, "samples.png", st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  // Once the folder is here (this daemon resumed the job), it is served as usual.
+  fs::create_directories(fs::path(cfg_.data_dir) / "jobs" / std::to_string(id));
+  EXPECT_TRUE(tcp_->ListJobFiles(ctx(bob_).get(), lreq, &listing).ok());
+}
+
+// A daemon that trains nothing, alone on its queue, refuses training jobs instead of queueing
+// them for ever.
+TEST_F(ServiceTest, ADaemonThatTrainsNothingRefusesTrainingWhenItIsAlone) {
+  cfg_.train_concurrency = 0;
+  pb::SubmitResponse resp;
+  auto s = tcp_->SubmitTrain(ctx(bob_).get(), train_request("model_name = \"m\"\n"), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("train_concurrency = 0"), std::string::npos)
+      << s.error_message();
+}
+
 TEST_F(ServiceTest, FetchServesNothingOutsideTheJobsFolder) {
   pool_->stop();
   int64_t id =

@@ -480,7 +480,7 @@ async function trainSections(d, rerender) {
     ? h('div', { class: 'pictures' }, pictures.map((f) => h('div', {},
       h('p', { class: 'caption', text: `${f.path} · ${fmt.time(f.modified_ms)}` }),
       apiImage(`/api/jobs/${j.id}/file?path=${encodeURIComponent(f.path)}`, fileKey(t.files, f.path), f.path, 'sheet'))))
-    : h('p', { class: 'muted', text: 'no pictures yet (written at each checkpoint)' })));
+    : h('p', { class: 'muted', text: t.elsewhere || 'no pictures yet (written at each checkpoint)' })));
   out.push(section('Evaluation', evalTable(['value'], [t.evaluation])));
   out.push(section('Config', t.config_path ? h('p', { class: 'muted', text: t.config_path }) : null,
     h('pre', { class: 'config', text: t.config_toml })));
