@@ -230,6 +230,18 @@ Status FacecycleService::accessible_job(const User& user, int64_t id, JobRecord&
   return Status::OK;
 }
 
+template <class F>
+Status FacecycleService::on_job(const char* rpc, grpc::ServerContext* ctx, int64_t job_id,
+                                F&& body) {
+  return guarded(rpc, [&] {
+    User user;
+    JobRecord job;
+    if (auto s = identify(ctx, user); !s.ok()) return s;
+    if (auto s = accessible_job(user, job_id, job); !s.ok()) return s;
+    return body(user, job);
+  });
+}
+
 Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
                                          const pb::SubmitTransformRequest* req,
                                          pb::SubmitResponse* resp) {
@@ -351,11 +363,7 @@ Status FacecycleService::check_train_policy(const User& user, const pb::SubmitTr
 
 Status FacecycleService::GetJob(grpc::ServerContext* ctx, const pb::GetJobRequest* req,
                                 pb::Job* resp) {
-  return guarded("GetJob", [&] {
-    User user;
-    JobRecord job;
-    if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+  return on_job("GetJob", ctx, req->job_id(), [&](User& user, JobRecord& job) {
     fill_job(job, resp);
     if (req->summary_only()) {
       resp->set_result_json(without_item_list(job.result_json));
@@ -389,11 +397,7 @@ Status FacecycleService::ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRe
 
 Status FacecycleService::CancelJob(grpc::ServerContext* ctx, const pb::CancelJobRequest* req,
                                    pb::CancelJobResponse* resp) {
-  return guarded("CancelJob", [&] {
-    User user;
-    JobRecord job;
-    if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+  return on_job("CancelJob", ctx, req->job_id(), [&](User& user, JobRecord& job) {
     if (!d_.queue.cancel_job(job.id, user.name)) {
       auto now = d_.queue.get_job(job.id);
       return Status(StatusCode::FAILED_PRECONDITION,
@@ -484,11 +488,7 @@ Status FacecycleService::ActivateModel(grpc::ServerContext* ctx,
 
 Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRequest* req,
                                   grpc::ServerWriter<pb::Event>* writer) {
-  return guarded("WatchJob", [&] {
-    User user;
-    JobRecord job;
-    if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+  return on_job("WatchJob", ctx, req->job_id(), [&](User& user, JobRecord& job) {
     int64_t last = std::max<int64_t>(0, req->after_event_id());
     // Checked again on every pass (at least every 500 ms): a revoked or expired token must not
     // keep a stream open.
@@ -530,11 +530,7 @@ Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRe
 
 Status FacecycleService::ListJobFiles(grpc::ServerContext* ctx, const pb::ListJobFilesRequest* req,
                                       pb::ListJobFilesResponse* resp) {
-  return guarded("ListJobFiles", [&] {
-    User user;
-    JobRecord job;
-    if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+  return on_job("ListJobFiles", ctx, req->job_id(), [&](User& user, JobRecord& job) {
     const std::string dir = job_folder(d_.config.data_dir, job.id);
     const std::string elsewhere =
         folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
@@ -552,11 +548,7 @@ Status FacecycleService::ListJobFiles(grpc::ServerContext* ctx, const pb::ListJo
 
 Status FacecycleService::FetchJobFile(grpc::ServerContext* ctx, const pb::FetchJobFileRequest* req,
                                       grpc::ServerWriter<pb::FileChunk>* writer) {
-  return guarded("FetchJobFile", [&] {
-    User user;
-    JobRecord job;
-    if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+  return on_job("FetchJobFile", ctx, req->job_id(), [&](User& user, JobRecord& job) {
     const std::string dir = job_folder(d_.config.data_dir, job.id);
     const std::string elsewhere =
         folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
@@ -605,11 +597,7 @@ Status FacecycleService::FetchJobFile(grpc::ServerContext* ctx, const pb::FetchJ
 
 Status FacecycleService::RetryJob(grpc::ServerContext* ctx, const pb::RetryJobRequest* req,
                                   pb::RetryJobResponse* resp) {
-  return guarded("RetryJob", [&] {
-    User user;
-    JobRecord job;
-    if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+  return on_job("RetryJob", ctx, req->job_id(), [&](User& user, JobRecord& job) {
     auto r = d_.queue.retry_failed(job.id, user.name);
     if (auto s = retry_status(r, job.id); !s.ok()) return s;
     spdlog::info("job {}: {} failed item(s) retried by {}", job.id, r.requeued, user.name);
@@ -622,11 +610,7 @@ Status FacecycleService::RetryJob(grpc::ServerContext* ctx, const pb::RetryJobRe
 
 Status FacecycleService::ListItems(grpc::ServerContext* ctx, const pb::ListItemsRequest* req,
                                    pb::ListItemsResponse* resp) {
-  return guarded("ListItems", [&] {
-    User user;
-    JobRecord job;
-    if (auto s = identify(ctx, user); !s.ok()) return s;
-    if (auto s = accessible_job(user, req->job_id(), job); !s.ok()) return s;
+  return on_job("ListItems", ctx, req->job_id(), [&](User& user, JobRecord& job) {
     if (req->offset() < 0) return Status(StatusCode::INVALID_ARGUMENT, "offset must be 0 or more");
     const int limit = req->limit() > 0 ? std::min(req->limit(), 1000) : 50;
     auto page =

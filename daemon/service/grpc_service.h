@@ -67,6 +67,10 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
   grpc::Status recheck_token(const std::string& token);
   // The job when `user` may see it; NOT_FOUND / PERMISSION_DENIED otherwise.
   grpc::Status accessible_job(const User& user, int64_t id, JobRecord& job);
+  // An RPC on one job: identifies the caller, finds the job they may see, then runs
+  // body(user, job), all through guarded() (grpc_service.cpp).
+  template <class F>
+  grpc::Status on_job(const char* rpc, grpc::ServerContext* ctx, int64_t job_id, F&& body);
   grpc::Status check_train_policy(const User& user, const facecycle::v1::SubmitTrainRequest& req,
                                   std::string& run_name, std::vector<std::string>& tags);
 
