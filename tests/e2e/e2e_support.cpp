@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include "synthetic_tasks.h"
+
 namespace fce {
 
 namespace fs = std::filesystem;
@@ -86,17 +88,7 @@ void write_file(const std::string& path, const std::string& bytes) {
 std::string tiny_train_config(const std::string& model, const std::string& stages,
                               const std::string& tail, const std::string& top, int seed) {
   return top + "\nseed = " + std::to_string(seed) + "\nthreads = 1\nmodel_name = \"" + model +
-         "\"\n" + R"(
-[data]
-synthetic = {n = 80, seed = 5}
-heldout_fraction = 0.3
-workers = 1
-[tasks.age]
-a = {age = [20, 29]}
-b = {age = [50, 59]}
-[tasks.race]
-a = {race = [0]}
-b = {race = [1]}
+         "\"\n" + fcd_test::synthetic_two_tasks(80, 5, "0.3") + R"(
 [generator]
 width = 8
 blocks = 2

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "e2e_support.h"
+#include "synthetic_tasks.h"
 
 using namespace fce;
 namespace fs = std::filesystem;
@@ -28,20 +29,12 @@ constexpr long kCheckpointEvery = 20;
 constexpr long kLogEvery = 5;
 
 // Two tasks, two stages (the discriminators change depth between them), no evaluation.
-const char* kConfig = R"(seed = 3
+const std::string kConfig = R"(seed = 3
 threads = 1
 model_name = "crashy"
 log_every = 5
-[data]
-synthetic = {n = 80, seed = 5}
-heldout_fraction = 0.1
-workers = 1
-[tasks.age]
-a = {age = [20, 29]}
-b = {age = [50, 59]}
-[tasks.race]
-a = {race = [0]}
-b = {race = [1]}
+)" + fcd_test::synthetic_two_tasks() +
+                            R"(
 [generator]
 width = 8
 blocks = 2

@@ -21,6 +21,7 @@
 #include "data/batch_loader.h"
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/synthetic_faces.h"
+#include "synthetic_tasks.h"
 #include "trainer_test_util.h"
 
 extern char** environ;
@@ -41,16 +42,8 @@ std::string dp_config(int workers, int batch, int steps, int checkpoint_every,
 threads = 1
 model_name = "dp"
 log_every = 1
-[data]
-synthetic = {n = 80, seed = 5}
-heldout_fraction = 0.1
-workers = 1
-[tasks.age]
-a = {age = [20, 29]}
-b = {age = [50, 59]}
-[tasks.race]
-a = {race = [0]}
-b = {race = [1]}
+)" << fcd_test::synthetic_two_tasks()
+    << R"(
 [generator]
 width = 8
 blocks = 1

@@ -12,6 +12,7 @@
 #include "facecycle/core/synthetic_faces.h"
 #include "facecycle/core/torch_threads.h"
 #include "image_tensors.h"
+#include "synthetic_tasks.h"
 #include "trainer_test_util.h"
 
 namespace fs = std::filesystem;
@@ -57,16 +58,8 @@ TEST(TrainerLearning, BothTasksMoveTowardThePairedTarget) {
 seed = 1
 threads = 1
 model_name = "learn"
-[data]
-synthetic = {n = 600, seed = 21}
-heldout_fraction = 0.05
-workers = 1
-[tasks.age]
-a = {age = [20, 29]}
-b = {age = [50, 59]}
-[tasks.race]
-a = {race = [0]}
-b = {race = [1]}
+)" + fcd_test::synthetic_two_tasks(600, 21, "0.05") +
+                             R"(
 [generator]
 width = 16
 blocks = 3

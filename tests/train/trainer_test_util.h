@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "facecycle/plugin.h"
+#include "synthetic_tasks.h"
 #include "trainer.h"
 
 namespace fc::train::testing {
@@ -72,16 +73,8 @@ inline std::string tiny_config(const std::string& stages, const std::string& ext
 seed = 3
 threads = 1
 model_name = "tiny"
-[data]
-synthetic = {n = 80, seed = 5}
-heldout_fraction = 0.1
-workers = 1
-[tasks.age]
-a = {age = [20, 29]}
-b = {age = [50, 59]}
-[tasks.race]
-a = {race = [0]}
-b = {race = [1]}
+)" + fcd_test::synthetic_two_tasks() +
+         R"(
 [generator]
 width = 8
 blocks = 2
