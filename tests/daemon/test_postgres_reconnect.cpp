@@ -2,7 +2,7 @@
 // connection to the database (pg_terminate_backend, as an administrator, an idle timeout or a
 // network blip would) or restarted, the next submit, claim, end, token check, model listing and
 // watch wake-up work, without a daemon restart. A transaction cut inside its COMMIT may or may
-// not have been recorded: a claim hands back what it may hold, a submit says so.
+// not have been recorded: a claim and a sweep hand back what they may hold, a submit says so.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -157,6 +157,33 @@ TEST_F(PostgresReconnect, AClaimCutInItsCommitLosesNoItem) {
                                  {job, 1, ItemOutcome::kSucceeded, "", ""},
                                  {job, 2, ItemOutcome::kSucceeded, "", ""}}),
             std::vector<int64_t>{job});
+}
+
+// A sweep cut in its COMMIT may hold the end of a job whose finisher died, which no thread of
+// its daemon will end: it gives that end back, and the next sweep takes it and ends the job.
+TEST_F(PostgresReconnect, ASweepCutInItsCommitGivesTheJobEndBack) {
+  auto a = backend_.open();
+  auto sweeper = backend_.open_another();
+  sweeper->set_lease_holder(fcd::make_lease_holder("host-b", std::chrono::seconds(60)));
+  auto dying = backend_.open_another();
+  dying->set_lease_holder(fcd::make_lease_holder("host-d", std::chrono::milliseconds(300)));
+  const int64_t job = a->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"a", "a.out"}});
+  ASSERT_EQ(dying->claim_batch("w", false, true, 1).size(), 1u);
+  ASSERT_EQ(dying->finish_items({{job, 0, ItemOutcome::kSucceeded, "", "{}"}}),
+            std::vector<int64_t>{job});  // then killed: the job is never ended
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+
+  slow_commits(backend_.url(), "UPDATE ON items", 5);
+  bool cut = false;
+  std::thread cutter([&] { cut = cut_a_commit(backend_.url()); });
+  EXPECT_THROW(sweeper->take_abandoned_jobs(), fcd::pg::CommitInDoubt);
+  cutter.join();
+  ASSERT_TRUE(cut) << "no sweep was seen in its COMMIT: the test would prove nothing";
+  std::vector<int64_t> taken;
+  ASSERT_NO_THROW(taken = sweeper->take_abandoned_jobs());
+  ASSERT_EQ(taken, std::vector<int64_t>{job}) << "the job's end was lost";
+  sweeper->finalize_job(job);
+  EXPECT_EQ(a->get_job(job)->state, JobState::kSucceeded);
 }
 
 // A submit is never run twice on its own: one cut in its COMMIT tells the caller (and through
