@@ -1,8 +1,11 @@
 // fc-train: a training job from the command line, with no daemon: the same fc_train library
 // (run_training) as the daemon's train plugin, so the two cannot drift. It is what the
 // LibTorch-only build (FACECYCLE_TORCH_ONLY) offers for training on a GPU host (docs/GPU.md).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -35,6 +38,18 @@ const char* level_name(fc::LogLevel l) {
 
 // Runs this process's worker of the job; returns fc-train's exit status. Only rank 0 writes
 // metrics.jsonl and result.json; the other workers' log lines name them.
+// Writes `line` and a newline to stderr in one write(2), which other workers' lines cannot split.
+void say(const std::string& line) {
+  const std::string out = line + "\n";
+  std::cerr.flush();
+  for (size_t done = 0; done < out.size();) {
+    const ssize_t n = ::write(STDERR_FILENO, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
 int train(const fc::TrainRequest& req, const fc::train::WorkerPlacement& place) {
   const bool leads = place.rank == 0;
   std::ofstream metrics;
@@ -42,8 +57,10 @@ int train(const fc::TrainRequest& req, const fc::train::WorkerPlacement& place) 
   const std::string who = leads ? "" : "worker " + std::to_string(place.rank) + ": ";
   fc::HostContext ctx;
   ctx.cancelled = &g_cancel;
+  // One write a line: the workers share rank 0's stderr, and cerr is unbuffered, so a line
+  // written piece by piece interleaves with another worker's.
   ctx.log = [who](fc::LogLevel l, const std::string& m) {
-    std::cerr << "[" << level_name(l) << "] " << who << m << std::endl;
+    say("[" + std::string(level_name(l)) + "] " + who + m);
   };
   ctx.progress = [](double, const std::string&) {};
   fc::TrainHooks hooks;
@@ -61,11 +78,11 @@ int train(const fc::TrainRequest& req, const fc::train::WorkerPlacement& place) 
   try {
     fc::train::run_training(req, ctx, hooks, place);
   } catch (const std::exception& e) {
-    std::cerr << "fc-train: " << who << e.what() << "\n";
+    say("fc-train: " + who + e.what());
     return 1;
   }
   if (g_cancel.load()) {
-    std::cerr << "fc-train: " << who << "stopped after a checkpoint; run again to resume\n";
+    say("fc-train: " + who + "stopped after a checkpoint; run again to resume");
     return 3;
   }
   return 0;
@@ -103,8 +120,8 @@ int train_with_local_workers(const fc::TrainRequest& req, fc::train::WorkerPlace
                                    "--models-dir", req.models_dir},
           place.world_size, place.master_port);
       for (size_t i = 0; i < local->pids().size(); ++i)
-        std::cerr << "[info] started worker " << i + 1 << " (pid " << local->pids()[i] << ")"
-                  << std::endl;
+        say("[info] started worker " + std::to_string(i + 1) + " (pid " +
+            std::to_string(local->pids()[i]) + ")");
     } catch (const std::exception& e) {
       std::cerr << "fc-train: " << e.what() << "\n";
       return 1;
