@@ -18,6 +18,7 @@
 
 #include "http/daemon_routes.h"
 #include "http/listener.h"
+#include "loopback_http.h"
 #include "metrics/sources.h"
 #include "service/auth.h"
 #include "service/grpc_service.h"
@@ -35,34 +36,11 @@ using namespace std::chrono_literals;
 // the connection (or 5 s pass). `finish`: then say that nothing more comes (shutdown SHUT_WR), as
 // a client that is done sending does; without it, the connection stays open to the server.
 std::string talk(int port, const std::string& raw, bool finish = true) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "(connect failed)";
-  }
-  for (size_t sent = 0; sent < raw.size();) {
-    ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close before reading it all (oversized input)
-    sent += static_cast<size_t>(n);
-  }
-  if (finish) ::shutdown(fd, SHUT_WR);
-  std::string out;
-  char buf[8192];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, n);
-  ::close(fd);
-  return out;
+  return fcd_test::loopback_exchange(port, raw, 5, finish).value_or("(connect failed)");
 }
 
 std::string get(int port, const std::string& path, const std::string& token = "") {
-  std::string raw = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
-  if (!token.empty()) raw += "Authorization: Bearer " + token + "\r\n";
-  return talk(port, raw + "\r\n");
+  return talk(port, fcd_test::get_request(path, token));
 }
 
 int status_of(const std::string& response) {

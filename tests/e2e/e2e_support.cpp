@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "loopback_http.h"
 #include "synthetic_tasks.h"
 
 namespace fce {
@@ -360,24 +361,8 @@ int free_port() {
 }
 
 std::string http_get(int port, const std::string& path, const std::string& token) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
-    if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-    req += "\r\n";
-    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, n);
-  }
-  ::close(fd);
-  return reply;
+  return fcd_test::loopback_exchange(port, fcd_test::get_request(path, token), 10, false)
+      .value_or("");
 }
 
 }  // namespace fce
