@@ -242,6 +242,14 @@ Status FacecycleService::on_job(const char* rpc, grpc::ServerContext* ctx, int64
   });
 }
 
+Status FacecycleService::local_job_folder(const JobRecord& job, std::string& dir) {
+  dir = job_folder(d_.config.data_dir, job.id);
+  const std::string elsewhere =
+      folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
+  if (!elsewhere.empty()) return Status(StatusCode::FAILED_PRECONDITION, elsewhere);
+  return Status::OK;
+}
+
 Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
                                          const pb::SubmitTransformRequest* req,
                                          pb::SubmitResponse* resp) {
@@ -531,10 +539,8 @@ Status FacecycleService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRe
 Status FacecycleService::ListJobFiles(grpc::ServerContext* ctx, const pb::ListJobFilesRequest* req,
                                       pb::ListJobFilesResponse* resp) {
   return on_job("ListJobFiles", ctx, req->job_id(), [&](User& user, JobRecord& job) {
-    const std::string dir = job_folder(d_.config.data_dir, job.id);
-    const std::string elsewhere =
-        folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
-    if (!elsewhere.empty()) return Status(StatusCode::FAILED_PRECONDITION, elsewhere);
+    std::string dir;
+    if (auto s = local_job_folder(job, dir); !s.ok()) return s;
     resp->set_job_dir(dir);
     for (const auto& f : list_job_files(dir)) {
       auto* o = resp->add_files();
@@ -549,10 +555,8 @@ Status FacecycleService::ListJobFiles(grpc::ServerContext* ctx, const pb::ListJo
 Status FacecycleService::FetchJobFile(grpc::ServerContext* ctx, const pb::FetchJobFileRequest* req,
                                       grpc::ServerWriter<pb::FileChunk>* writer) {
   return on_job("FetchJobFile", ctx, req->job_id(), [&](User& user, JobRecord& job) {
-    const std::string dir = job_folder(d_.config.data_dir, job.id);
-    const std::string elsewhere =
-        folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
-    if (!elsewhere.empty()) return Status(StatusCode::FAILED_PRECONDITION, elsewhere);
+    std::string dir;
+    if (auto s = local_job_folder(job, dir); !s.ok()) return s;
     int64_t size = 0;
     int fd = -1;
     try {
