@@ -36,8 +36,6 @@ const char* level_name(fc::LogLevel l) {
   }
 }
 
-// Runs this process's worker of the job; returns fc-train's exit status. Only rank 0 writes
-// metrics.jsonl and result.json; the other workers' log lines name them.
 // Writes `line` and a newline to stderr in one write(2), which other workers' lines cannot split.
 void say(const std::string& line) {
   const std::string out = line + "\n";
@@ -50,6 +48,8 @@ void say(const std::string& line) {
   }
 }
 
+// Runs this process's worker of the job; returns fc-train's exit status. Only rank 0 writes
+// metrics.jsonl and result.json; the other workers' log lines name them.
 int train(const fc::TrainRequest& req, const fc::train::WorkerPlacement& place) {
   const bool leads = place.rank == 0;
   std::ofstream metrics;
@@ -123,7 +123,7 @@ int train_with_local_workers(const fc::TrainRequest& req, fc::train::WorkerPlace
         say("[info] started worker " + std::to_string(i + 1) + " (pid " +
             std::to_string(local->pids()[i]) + ")");
     } catch (const std::exception& e) {
-      std::cerr << "fc-train: " << e.what() << "\n";
+      say(std::string("fc-train: ") + e.what());
       return 1;
     }
   }
@@ -132,7 +132,7 @@ int train_with_local_workers(const fc::TrainRequest& req, fc::train::WorkerPlace
     // After a failure the workers are stopped; their fate is what the user needs to know.
     const std::string workers_said = rc == 0 ? local->wait() : local->stop();
     if (!workers_said.empty()) {
-      std::cerr << "fc-train: " << workers_said << "\n";
+      say("fc-train: " + workers_said);
       if (rc == 0) rc = 1;
     }
   }
