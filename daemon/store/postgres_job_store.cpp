@@ -143,26 +143,56 @@ void PostgresJobStore::insert_items_tx(Tx& tx, int64_t job_id, const std::vector
 int64_t PostgresJobStore::submit(JobKind kind, const std::string& owner, int priority,
                                  const std::string& request_json, const std::string& output_dir,
                                  const std::vector<NewItem>& items) {
-  int64_t id, ev;
+  std::optional<std::pair<int64_t, int64_t>> done;  // the job and its "queued" event
   {
     std::lock_guard<FairMutex> lk(submit_mu_);
-    std::tie(id, ev) = in_tx(submit_conn_->c, "submit", [&](pqxx::work& tx) {
-      int64_t id = tx.exec_params1(
-                         "INSERT INTO jobs (kind, state, owner, priority, request_json, "
-                         "output_dir, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                         enum_name(kind), enum_name(JobState::kQueued), owner, priority,
-                         request_json, output_dir, now_ms())[0]
-                       .as<int64_t>();
-      insert_items_tx(tx, id, items);
-      int64_t ev =
-          state_event_tx(tx, id, "queued with " + std::to_string(items.size()) + " item(s)");
-      tx.commit();
-      return std::make_pair(id, ev);
-    });
+    // A submit cut in its COMMIT is looked up by the id its INSERT returned: there once the
+    // server process has ended means recorded (ids are never reused), absent means rolled back,
+    // and then it runs once more. So a user hears "maybe" only when the server could not say.
+    for (int run = 1; !done; ++run) {
+      std::pair<int64_t, int64_t> sent{0, 0};
+      try {
+        done = in_tx(submit_conn_->c, "submit", [&](pqxx::work& tx) {
+          sent.first = insert_job_tx(tx, kind, owner, priority, request_json, output_dir);
+          insert_items_tx(tx, sent.first, items);
+          sent.second = state_event_tx(tx, sent.first,
+                                       "queued with " + std::to_string(items.size()) + " item(s)");
+          tx.commit();
+          return sent;
+        });
+      } catch (const pg::CommitInDoubt& e) {
+        if (!e.settled || sent.first == 0 || run >= 2) throw;
+        if (job_recorded(sent.first)) done = sent;
+        spdlog::warn(
+            "PostgreSQL: the connection to the job database at {} broke while job {} was "
+            "committing; the server had {}",
+            submit_conn_->c.where(), sent.first,
+            done ? "recorded it" : "rolled it back, so it is submitted again");
+      }
+    }
   }
-  JobStore::published(ev);
+  JobStore::published(done->second);
   notify_work();
-  return id;
+  return done->first;
+}
+
+int64_t PostgresJobStore::insert_job_tx(Tx& tx, JobKind kind, const std::string& owner,
+                                        int priority, const std::string& request_json,
+                                        const std::string& output_dir) {
+  return tx
+      .exec_params1(
+          "INSERT INTO jobs (kind, state, owner, priority, request_json, output_dir, created_ms) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+          enum_name(kind), enum_name(JobState::kQueued), owner, priority, request_json, output_dir,
+          now_ms())[0]
+      .as<int64_t>();
+}
+
+bool PostgresJobStore::job_recorded(int64_t id) {
+  return in_tx(submit_conn_->c, "look for an unsure submit", Replay::kHarmless,
+               [&](pqxx::work& tx) {
+                 return !tx.exec_params("SELECT 1 FROM jobs WHERE id = $1", id).empty();
+               });
 }
 
 std::optional<PostgresJobStore::Picked> PostgresJobStore::pick_items_tx(Tx& tx, bool allow_train,

@@ -98,7 +98,10 @@ class PostgresJobStore : public JobStore {
                                    int64_t& started_event);
   bool job_closed_tx(Tx& tx, int64_t job_id);
   int64_t end_item_tx(Tx& tx, const ItemEnd& e);  // its event's id; 0 when not ours
+  int64_t insert_job_tx(Tx& tx, JobKind kind, const std::string& owner, int priority,
+                        const std::string& request_json, const std::string& output_dir);
   void insert_items_tx(Tx& tx, int64_t job_id, const std::vector<NewItem>& items);
+  bool job_recorded(int64_t id);  // whether job `id` is in the table, on the submit connection
   int64_t event_tx(Tx& tx, int64_t job_id, EventType type, const nlohmann::json& payload);
   int64_t state_event_tx(Tx& tx, int64_t job_id, const std::string& message);
   // Running items matching `where` (an SQL condition on items i), locked, with their holders.

@@ -86,6 +86,31 @@ void Link::reconnect() {
   down_ = false;
 }
 
+bool Link::await_end_of(int pid) {
+  const auto deadline = std::chrono::steady_clock::now() + kReconnectFor;
+  try {
+    while (true) {
+      pqxx::nontransaction tx(get());
+      if (tx.exec_params("SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid).empty()) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } catch (const std::exception& e) {
+    lost(e);
+    return false;  // unreachable, or lost again: the outcome cannot be seen
+  }
+}
+
+std::string in_doubt_message(const Link& link, const char* what, bool settled,
+                             const std::exception& e) {
+  return std::string("PostgreSQL: ") + what + ": the connection to the job database at " +
+         link.where() + " broke while committing, so it may or may not have been recorded" +
+         (settled ? ""
+                  : ", and the server was still at it " + std::to_string(kReconnectFor.count()) +
+                        " s later") +
+         "; look before doing it again (" + e.what() + ")";
+}
+
 std::string Link::unreachable(const std::string& why, bool running) const {
   std::string reason = why;
   while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();

@@ -5,9 +5,10 @@
 //
 // A transaction that broke before its COMMIT was sent was rolled back by the server, so in_tx
 // reconnects (with a short bounded backoff) and runs it again. One that broke while committing
-// may or may not have been recorded: in_tx runs it again only when the caller says a second run
-// is harmless (Replay::kHarmless), and otherwise throws CommitInDoubt, for the caller to resolve
-// or to report.
+// may or may not have been recorded, and its server process may still be committing it: in_tx
+// reconnects and waits for that process to end, so that what the database shows is the
+// outcome. Then it runs the transaction again only when the caller says a second run is harmless
+// (Replay::kHarmless), and otherwise throws CommitInDoubt, for the caller to look and resolve.
 #pragma once
 
 #include <chrono>
@@ -25,7 +26,11 @@ enum class Replay { kHarmful, kHarmless };
 
 // The connection broke while COMMIT was on its way: the transaction may have been recorded.
 struct CommitInDoubt : DbError {
-  using DbError::DbError;
+  CommitInDoubt(const std::string& what, bool settled) : DbError(what), settled(settled) {}
+  // The server process that ran the COMMIT has ended, so the database shows whether it was
+  // recorded and the caller may look. False when that could not be seen within kReconnectFor:
+  // a look might still miss a COMMIT that lands later.
+  bool settled;
 };
 
 // How long one reconnect keeps trying before the call fails (a fast restart takes seconds).
@@ -45,6 +50,10 @@ class Link {
   // Connects again, trying for up to kReconnectFor with a growing pause. Logs the loss once per
   // outage and the return once. Throws DbError, saying what to check, when it gives up.
   void reconnect();
+  // Waits, for up to kReconnectFor, until the server process `pid` (of a connection this link
+  // lost) has ended, so that whatever it was committing is recorded or rolled back. True when it
+  // ended; false when it did not, or the server could not be reached to ask.
+  bool await_end_of(int pid);
 
   // "HOST/DATABASE", for messages: the URL without its user or password.
   const std::string& where() const { return where_; }
@@ -61,20 +70,23 @@ class Link {
 
 // Runs `body` in one transaction, turning libpqxx's errors into the store's DbError. A lost
 // connection is reconnected and the transaction run again (see the top of this file).
+std::string in_doubt_message(const Link& link, const char* what, bool settled,
+                             const std::exception& e);
+
 template <typename F>
 auto in_tx(Link& link, const char* what, Replay replay, F&& body) {
   for (int attempt = 1;; ++attempt) {
+    int pid = 0;  // the server process that runs this try
     try {
+      pid = link.get().backendpid();
       pqxx::work tx(link.get());
       return body(tx);
     } catch (const pqxx::in_doubt_error& e) {
       link.lost(e);
+      const bool settled = link.await_end_of(pid);
       if (replay == Replay::kHarmful || attempt >= 3)
-        throw CommitInDoubt(std::string("PostgreSQL: ") + what +
-                            ": the connection to the job database at " + link.where() +
-                            " broke while committing, so it may or may not have been recorded; "
-                            "look before doing it again (" +
-                            e.what() + ")");
+        throw CommitInDoubt(in_doubt_message(link, what, settled, e), settled);
+      continue;  // await_end_of connected again
     } catch (const pqxx::failure& e) {
       if (!link.lost(e)) throw DbError(std::string("PostgreSQL: ") + what + ": " + e.what());
       // Three fresh connections in a row broke: more than a blip, so the caller hears of it.

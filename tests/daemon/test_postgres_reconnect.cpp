@@ -13,6 +13,8 @@
 #ifdef FC_HAVE_POSTGRES
 #include <pqxx/pqxx>
 
+#include "cutting_proxy.h"
+#include "store/postgres_job_store.h"
 #include "store/postgres_link.h"  // CommitInDoubt
 #endif
 
@@ -99,25 +101,43 @@ TEST_F(PostgresReconnect, AWatcherIsWokenByAnotherDaemonAfterTheConnectionWasCut
   EXPECT_GE(b->published_event_id(), second) << "b is not listening again";
 }
 
+// How a COMMIT in flight is cut. kServerAborts: the server ends the backend
+// (pg_terminate_backend), which rolls the transaction back. kClientLoses: the client's side of
+// the connection drops (CuttingProxy) while the server finishes the COMMIT, so it is recorded
+// and never confirmed. The client cannot tell the two apart: both raise pqxx::in_doubt_error.
+enum class Cut { kServerAborts, kClientLoses };
+
+std::string cut_name(const ::testing::TestParamInfo<Cut>& info) {
+  return info.param == Cut::kServerAborts ? "ServerAborts" : "ClientLoses";
+}
+
 // While slow_flag has a row, each row that `change` ("UPDATE ON items") touched costs its
 // transaction `seconds` of sleep in its COMMIT (a deferred constraint trigger): time for the test
-// to cut the connection mid-COMMIT.
+// to cut the connection mid-COMMIT. Each sleep also adds a row to slowed, which is there
+// afterwards exactly when that COMMIT was recorded.
 void slow_commits(const std::string& url, const std::string& change, double seconds) {
   pqxx::connection c(url);
   pqxx::nontransaction tx(c);
   tx.exec("CREATE TABLE slow_flag (x int)");
+  tx.exec("CREATE TABLE slowed (x int)");
   tx.exec("INSERT INTO slow_flag VALUES (1)");
   tx.exec(
       "CREATE FUNCTION slow_commit() RETURNS trigger AS $$ BEGIN IF EXISTS (SELECT 1 FROM "
-      "slow_flag) THEN PERFORM pg_sleep(" +
+      "slow_flag) THEN INSERT INTO slowed VALUES (1); PERFORM pg_sleep(" +
       std::to_string(seconds) + "); END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
   tx.exec("CREATE CONSTRAINT TRIGGER slow AFTER " + change +
           " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()");
 }
 
+bool a_slowed_commit_was_recorded(const std::string& url) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  return tx.exec("SELECT count(*) FROM slowed")[0][0].as<int>() > 0;
+}
+
 // Waits (up to 20 s) for a backend of another connection to be in its COMMIT, then stops the
-// slowing and cuts that connection. True when it cut one.
-bool cut_a_commit(const std::string& url) {
+// slowing and cuts that COMMIT as `how` says. True when it cut one.
+bool cut_a_commit(const std::string& url, Cut how, fcd_test::CuttingProxy& proxy) {
   pqxx::connection c(url);
   pqxx::nontransaction tx(c);
   for (int i = 0; i < 1000; ++i) {
@@ -125,6 +145,11 @@ bool cut_a_commit(const std::string& url) {
         "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND "
         "query = 'COMMIT' AND datname = current_database()");
     if (!r.empty()) {
+      if (how == Cut::kClientLoses) {
+        if (proxy.cut() == 0) return false;
+        tx.exec("DELETE FROM slow_flag");
+        return true;
+      }
       tx.exec("DELETE FROM slow_flag");
       tx.exec("SELECT pg_terminate_backend(" + r[0][0].as<std::string>() + ")");
       return true;
@@ -134,20 +159,51 @@ bool cut_a_commit(const std::string& url) {
   return false;
 }
 
-// A claim whose COMMIT the server cut may or may not have been recorded. The store must neither
-// hand those items to its worker (they might be another's) nor lose them: it hands back what it
-// may hold, and the next claim gets every item once.
-TEST_F(PostgresReconnect, AClaimCutInItsCommitLosesNoItem) {
-  auto store = backend_.open();
+// The stores under test connect through a proxy, so that their connections can be dropped on
+// the client's side; the test's own connections go straight to the server.
+class PostgresCommitCut : public PostgresReconnect, public ::testing::WithParamInterface<Cut> {
+ protected:
+  void SetUp() override {
+    PostgresReconnect::SetUp();
+    if (IsSkipped()) return;
+    backend_.open();  // creates the database
+    proxy_ = std::make_unique<fcd_test::CuttingProxy>(backend_.url());
+  }
+  std::unique_ptr<fcd::PostgresJobStore> open() {
+    return std::make_unique<fcd::PostgresJobStore>(proxy_->url());
+  }
+  // Runs `body` while a cutter waits for its COMMIT and cuts it; false when none was seen.
+  template <typename Body>
+  bool cut_while(Body body) {
+    bool cut = false;
+    std::thread cutter([&] { cut = cut_a_commit(backend_.url(), GetParam(), *proxy_); });
+    body();
+    cutter.join();
+    return cut;
+  }
+  void expect_recorded_as_cut() {
+    EXPECT_EQ(a_slowed_commit_was_recorded(backend_.url()), GetParam() == Cut::kClientLoses)
+        << "the cut did not do what this case is about";
+  }
+  std::unique_ptr<fcd_test::CuttingProxy> proxy_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Cuts, PostgresCommitCut,
+                         ::testing::Values(Cut::kServerAborts, Cut::kClientLoses), cut_name);
+
+// A claim whose COMMIT was cut may or may not have been recorded. The store must neither hand
+// those items to its worker (they might be another's) nor lose them: it hands back what it may
+// hold, and the next claim gets every item once.
+TEST_P(PostgresCommitCut, AClaimCutInItsCommitLosesNoItem) {
+  auto store = open();
   const int64_t job = store->submit(JobKind::kTransform, "ann", 0, "{}", "/out",
                                     {{"a", "a.out"}, {"b", "b.out"}, {"c", "c.out"}});
-  slow_commits(backend_.url(), "UPDATE ON items", 5);
-  bool cut = false;
-  std::thread cutter([&] { cut = cut_a_commit(backend_.url()); });
+  slow_commits(backend_.url(), "UPDATE ON items", 1);
   std::vector<fcd::Claim> claims;
-  ASSERT_NO_THROW(claims = store->claim_batch("w1", false, true, 3));
-  cutter.join();
-  ASSERT_TRUE(cut) << "no claim was seen in its COMMIT: the test would prove nothing";
+  ASSERT_TRUE(cut_while([&] {
+    ASSERT_NO_THROW(claims = store->claim_batch("w1", false, true, 3));
+  })) << "no claim was seen in its COMMIT: the test would prove nothing";
+  expect_recorded_as_cut();
   EXPECT_TRUE(claims.empty()) << "an unsure claim was handed to the worker";
   ASSERT_NO_THROW(claims = store->claim_batch("w1", false, true, 3));
   std::set<int> items;
@@ -161,9 +217,9 @@ TEST_F(PostgresReconnect, AClaimCutInItsCommitLosesNoItem) {
 
 // A sweep cut in its COMMIT may hold the end of a job whose finisher died, which no thread of
 // its daemon will end: it gives that end back, and the next sweep takes it and ends the job.
-TEST_F(PostgresReconnect, ASweepCutInItsCommitGivesTheJobEndBack) {
-  auto a = backend_.open();
-  auto sweeper = backend_.open_another();
+TEST_P(PostgresCommitCut, ASweepCutInItsCommitGivesTheJobEndBack) {
+  auto a = backend_.open_another();
+  auto sweeper = open();
   sweeper->set_lease_holder(fcd::make_lease_holder("host-b", std::chrono::seconds(60)));
   auto dying = backend_.open_another();
   dying->set_lease_holder(fcd::make_lease_holder("host-d", std::chrono::milliseconds(300)));
@@ -173,12 +229,11 @@ TEST_F(PostgresReconnect, ASweepCutInItsCommitGivesTheJobEndBack) {
             std::vector<int64_t>{job});  // then killed: the job is never ended
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
 
-  slow_commits(backend_.url(), "UPDATE ON items", 5);
-  bool cut = false;
-  std::thread cutter([&] { cut = cut_a_commit(backend_.url()); });
-  EXPECT_THROW(sweeper->take_abandoned_jobs(), fcd::pg::CommitInDoubt);
-  cutter.join();
-  ASSERT_TRUE(cut) << "no sweep was seen in its COMMIT: the test would prove nothing";
+  slow_commits(backend_.url(), "UPDATE ON items", 1);
+  ASSERT_TRUE(cut_while([&] {
+    EXPECT_THROW(sweeper->take_abandoned_jobs(), fcd::pg::CommitInDoubt);
+  })) << "no sweep was seen in its COMMIT: the test would prove nothing";
+  expect_recorded_as_cut();
   std::vector<int64_t> taken;
   ASSERT_NO_THROW(taken = sweeper->take_abandoned_jobs());
   ASSERT_EQ(taken, std::vector<int64_t>{job}) << "the job's end was lost";
@@ -186,25 +241,47 @@ TEST_F(PostgresReconnect, ASweepCutInItsCommitGivesTheJobEndBack) {
   EXPECT_EQ(a->get_job(job)->state, JobState::kSucceeded);
 }
 
-// A submit is never run twice on its own: one cut in its COMMIT tells the caller (and through
-// it the user) that it may have been recorded, rather than guessing either way.
-TEST_F(PostgresReconnect, ASubmitCutInItsCommitSaysItMayHaveBeenRecorded) {
-  auto store = backend_.open();
-  slow_commits(backend_.url(), "INSERT ON jobs", 5);
+// A submit cut in its COMMIT is recorded once: the store waits for the server to finish with
+// it, looks, and runs it again only when the server rolled it back. The caller gets the job.
+TEST_P(PostgresCommitCut, ASubmitCutInItsCommitIsRecordedOnce) {
+  auto store = open();
+  slow_commits(backend_.url(), "INSERT ON jobs", 1);
+  int64_t job = 0;
+  ASSERT_TRUE(cut_while([&] {
+    ASSERT_NO_THROW(
+        job = store->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"a", "a.out"}}));
+  })) << "no submit was seen in its COMMIT: the test would prove nothing";
+  expect_recorded_as_cut();
+  const auto jobs = store->list_jobs("", std::nullopt, 10);
+  ASSERT_EQ(jobs.size(), 1u) << "the submit ran twice, or was lost";
+  EXPECT_EQ(jobs[0].id, job) << "the caller was given another job's id";
+  EXPECT_EQ(store->get_job(job)->items_total, 1);
+}
+
+// When the server is still committing after the store's wait, nobody can know yet: the submit
+// says it may have been recorded, and is not run again.
+TEST_F(PostgresReconnect, ASubmitStillCommittingAfterTheWaitSaysItMayHaveBeenRecorded) {
+  backend_.open();  // creates the database
+  fcd_test::CuttingProxy proxy(backend_.url());
+  fcd::PostgresJobStore store(proxy.url());
+  const double longer = fcd::pg::kReconnectFor.count() + 3.0;
+  slow_commits(backend_.url(), "INSERT ON jobs", longer);
   bool cut = false;
-  std::thread cutter([&] { cut = cut_a_commit(backend_.url()); });
+  std::thread cutter([&] { cut = cut_a_commit(backend_.url(), Cut::kClientLoses, proxy); });
   std::string said;
   try {
-    store->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"a", "a.out"}});
+    store.submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"a", "a.out"}});
   } catch (const fcd::pg::CommitInDoubt& e) {
     said = e.what();
+    EXPECT_FALSE(e.settled);
   }
   cutter.join();
   ASSERT_TRUE(cut) << "no submit was seen in its COMMIT: the test would prove nothing";
-  EXPECT_NE(said.find("may or may not have been recorded"), std::string::npos) << said;
-  EXPECT_LE(store->list_jobs("", std::nullopt, 10).size(), 1u) << "the submit ran twice";
-  // The store carries on: the next submit is recorded.
-  EXPECT_GT(store->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"b", "b.out"}}), 0);
+  EXPECT_NE(said.find("may or may not have been recorded, and the server was still at it"),
+            std::string::npos)
+      << said;
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // the server finishes the COMMIT
+  EXPECT_EQ(store.list_jobs("", std::nullopt, 10).size(), 1u) << "the submit ran twice";
 }
 
 // What a user reads when the database is away: where it is (never the password) and what to do.

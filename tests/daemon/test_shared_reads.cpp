@@ -103,7 +103,8 @@ TYPED_TEST(SharedReadsTest, OneDaemonsDashboardListsAnothersJobs) {
   fcd::AllowedRoots roots;
   roots.set_data_dir(this->tmp_ / "b");
   fcd::http::Router router;
-  fcd::http::add_dashboard_routes(router, {this->tmp_ / "b", *this->b_, auth, models, roots});
+  fcd::http::add_dashboard_routes(router,
+                                  {this->tmp_ / "b", *this->b_, auth, models, roots, "host-b"});
   auto get = [&](const std::string& target) {
     fcd::http::Request req{fcd::http::bhttp::verb::get, target, 11};
     req.set(fcd::http::bhttp::field::authorization, "Bearer " + ann);
