@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "data_dir_zones.h"  // kJobsFolder
 #include "facecycle/core/toml_limits.h"
 #include "facecycle/core/toml_reader.h"
 #include "text_limits.h"
@@ -46,6 +47,7 @@ void read_service_keys(fc::TomlReader& r, Config& c) {
   c.precision = r.choice("precision", c.precision);
   c.threads = int(r.integer("threads", c.threads, 0, 1024));
   c.models_dir = r.string("models_dir", c.models_dir);
+  c.jobs_dir = r.string("jobs_dir", c.jobs_dir);
   c.active_model = r.string("active_model", c.active_model);
   c.train_concurrency = int(r.integer("train_concurrency", c.train_concurrency, 0, 64));
   c.max_user_priority = int(r.integer("max_user_priority", c.max_user_priority, -100, 100));
@@ -180,12 +182,37 @@ uint64_t parse_size(const std::string& text, const std::string& key) {
   return uint64_t(n) << it->second;
 }
 
+namespace {
+
+// The data dir's zones (data_dir_zones.h) decide who reads what inside it: a jobs folder
+// elsewhere in it, or one holding it, would put job folders beside the database.
+void check_jobs_dir(const Config& c) {
+  const fs::path jobs(c.jobs_dir), data(c.data_dir);
+  const auto inside = [](const fs::path& root, const fs::path& p) {
+    const fs::path rel = p.lexically_relative(root);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  if (inside(jobs, data))
+    throw ConfigError("settings: key 'jobs_dir' (" + c.jobs_dir + ") holds the data dir " +
+                      c.data_dir + "; give a folder of its own, e.g. /shared/facecycle/jobs");
+  if (inside(data, jobs) && jobs != data / kJobsFolder)
+    throw ConfigError("settings: key 'jobs_dir' (" + c.jobs_dir + ") lies inside the data dir " +
+                      c.data_dir + "; leave it unset for " + c.data_dir + "/" + kJobsFolder +
+                      ", or give a folder outside it");
+}
+
+}  // namespace
+
 void finalize_config(Config& c) {
   if (c.data_dir.empty()) c.data_dir = default_data_dir();
   c.data_dir = fs::absolute(c.data_dir).lexically_normal().string();
   if (c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
   if (c.listen.empty()) c.listen = "unix:" + c.data_dir + "/facecycled.sock";
   if (c.models_dir.empty()) c.models_dir = c.data_dir + "/models";
+  if (c.jobs_dir.empty()) c.jobs_dir = c.data_dir + "/" + kJobsFolder;
+  c.jobs_dir = fs::absolute(c.jobs_dir).lexically_normal().string();
+  if (c.jobs_dir.size() > 1 && c.jobs_dir.back() == '/') c.jobs_dir.pop_back();
+  check_jobs_dir(c);
   if (c.log_file.empty()) c.log_file = c.data_dir + "/facecycled.log";
   check_choice(c.log_format, "log_format", kLogFormats);
   if (c.log_files < 1) throw ConfigError("settings: key 'log_files' must be at least 1");

@@ -32,7 +32,11 @@ struct Config {
   int threads = 0;  // torch CPU threads; 0 = number of cores
   fc::PrecisionChoice precision = fc::PrecisionChoice::kAuto;  // auto: bf16 on AVX512-BF16 CPUs
   std::string models_dir;                                      // empty: <data_dir>/models
-  std::string active_model;                                    // empty: the registry's choice
+  // Training jobs' folders, <jobs_dir>/ID (empty: <data_dir>/jobs). On a shared queue, a folder
+  // every daemon mounts at this path lets any daemon serve any job's files and resume a
+  // training job that another daemon started.
+  std::string jobs_dir;
+  std::string active_model;  // empty: the registry's choice
   std::string log_level = "info";
   // Logging (logging.h): the file (empty: <data_dir>/facecycled.log), rotated at log_max_size
   // bytes keeping log_files old ones (0: never rotated), as "text" or "json" lines.

@@ -171,18 +171,27 @@ JobStore::Recovery recover_queue(const Config& cfg, JobStore& queue) {
 AllowedRoots allowed_roots(const Config& cfg) {
   AllowedRoots roots;
   roots.set_data_dir(cfg.data_dir);
+  roots.set_jobs_dir(cfg.jobs_dir);
+  const auto inside = [](const fs::path& root, const fs::path& p) {
+    std::error_code ec;
+    const auto rel = p.lexically_relative(fs::weakly_canonical(fs::absolute(root), ec));
+    return !ec && !rel.empty() && *rel.begin() != "..";
+  };
   for (const auto& r : cfg.allowed_roots) {
     std::error_code ec;
     if (!fs::is_directory(r, ec)) spdlog::warn("allowed root {} is not a folder; ignored", r);
     // The data dir's own rule decides inside it (data_dir_zones.h): a root there would open
     // the database or every user's job folders to every user.
     auto c = fs::weakly_canonical(fs::absolute(r), ec);
-    auto rel = c.lexically_relative(roots.data_dir());
-    if (!ec && !rel.empty() && *rel.begin() != "..") {
+    if (!ec && inside(roots.data_dir(), c)) {
       spdlog::warn(
           "allowed root {} lies inside the data dir; ignored (users reach their own "
           "{}/{}/NAME there without it)",
           r, roots.data_dir(), kUserOutputsFolder);
+      continue;
+    }
+    if (!ec && inside(cfg.jobs_dir, c)) {
+      spdlog::warn("allowed root {} lies inside jobs_dir {}; ignored", r, cfg.jobs_dir);
       continue;
     }
     roots.add(r);
@@ -238,7 +247,7 @@ std::unique_ptr<http::Listener> start_http(const Config& cfg, Metrics& metrics, 
   metrics.add_source("model", model_source(models));
   http::Router router;
   http::add_daemon_routes(router, metrics, auth, stopping);
-  http::add_dashboard_routes(router, {cfg.data_dir, reads, auth, models, roots, node});
+  http::add_dashboard_routes(router, {cfg.jobs_dir, reads, auth, models, roots, node});
   auto listener =
       std::make_unique<http::Listener>(cfg.http_listen, std::move(router), "--http / http_listen");
   listener->start();
@@ -375,6 +384,7 @@ int run_daemon(Config cfg) {
   std::vector<std::string> model_dirs{cfg.models_dir};
   if (!shipped.empty()) model_dirs.push_back(shipped);
   make_private_dir(cfg.models_dir);
+  make_private_dir(cfg.jobs_dir);
   Metrics metrics;  // before the first model load, which it counts
   ModelRegistry models(std::move(tables.models), model_dirs,
                        metered_loader(translator_options(cfg), metrics));
@@ -399,7 +409,7 @@ int run_daemon(Config cfg) {
   if (!server) return 1;
   pool.start();
   spdlog::info("listening on {} with {} worker(s)", cfg.listen, cfg.workers);
-  auto retention = std::make_unique<RetentionTask>(*reads, cfg.data_dir, cfg.retention_days);
+  auto retention = std::make_unique<RetentionTask>(*reads, cfg.jobs_dir, cfg.retention_days);
 
   run_until_signal(queue, stopping);
   set_serving(*server, false);

@@ -34,16 +34,24 @@ bool data_dir_allows(const fs::path& data_dir, const fs::path& path, Access acce
   // The zone's own folder lists every user's: only a folder below it belongs to someone.
   if (++part == rel.end() || part->empty()) return false;
   const std::string owner = part->string();
-  if (zone == kJobsFolder) {
-    // Job folders are the daemon's to write: a file planted in a future job's folder would be
-    // read by that job (a checkpoint to resume from).
-    int64_t id = 0;
-    return access == Access::kRead && parse_job_id(owner, id) && user->may_read_job &&
-           user->may_read_job(id);
-  }
+  if (zone == kJobsFolder) return jobs_dir_allows(data_dir / kJobsFolder, path, access, user);
   if (zone == kUserOutputsFolder)
     return owner == user->name || (access == Access::kRead && user->is_admin);
   return false;
+}
+
+bool jobs_dir_allows(const fs::path& jobs_dir, const fs::path& path, Access access,
+                     const PathUser* user) {
+  if (!user) return false;
+  const fs::path rel = path.lexically_relative(jobs_dir);
+  auto part = rel.begin();
+  if (rel.empty() || part == rel.end() || *part == "." || *part == ".." || part->empty())
+    return false;  // the folder itself lists every user's jobs
+  // Job folders are the daemon's to write: a file planted in a future job's folder would be
+  // read by that job (a checkpoint to resume from).
+  int64_t id = 0;
+  return access == Access::kRead && parse_job_id(part->string(), id) && user->may_read_job &&
+         user->may_read_job(id);
 }
 
 void make_private_dirs_below(const fs::path& base, const fs::path& dir) {

@@ -33,6 +33,12 @@ inline const char* kJobsFolder = "jobs";
 bool data_dir_allows(const std::filesystem::path& data_dir, const std::filesystem::path& path,
                      Access access, const PathUser* user);
 
+// The same inside a jobs folder (<data-dir>/jobs, or a `jobs_dir` elsewhere that daemons
+// share): only <jobs_dir>/<id>/... to read, when `user` may see job <id>. Both paths are
+// canonical and `path` lies inside `jobs_dir`.
+bool jobs_dir_allows(const std::filesystem::path& jobs_dir, const std::filesystem::path& path,
+                     Access access, const PathUser* user);
+
 // Creates `dir` and its missing parents below `base` (which exists), and makes each of them
 // mode 0700 whatever the umask: a job or output folder in the data dir is its user's alone.
 // Throws std::filesystem::filesystem_error.

@@ -30,16 +30,18 @@ bool is_under(const fs::path& root, const fs::path& p) {
 }
 
 std::string roots_hint(const std::vector<std::string>& roots, const std::string& data_dir,
-                       const PathUser* user) {
+                       const std::string& jobs_dir, const PathUser* user) {
   std::string s;
   for (const auto& r : roots)
-    if (data_dir.empty() || !is_under(data_dir, r)) s += (s.empty() ? "" : ", ") + r;
+    if ((data_dir.empty() || !is_under(data_dir, r)) &&
+        (jobs_dir.empty() || !is_under(jobs_dir, r)))
+      s += (s.empty() ? "" : ", ") + r;
   s = "allowed roots: " + (s.empty() ? std::string("none") : s) +
       " (start facecycled with --allow DIR to add one)";
   if (!data_dir.empty())
-    s += "; in the data dir only " + data_dir + "/" + kJobsFolder + "/ID of your own jobs and " +
-         data_dir + "/" + kUserOutputsFolder + "/" + (user ? user->name : std::string("USER")) +
-         "/";
+    s += "; in the data dir only " + (jobs_dir.empty() ? data_dir + "/" + kJobsFolder : jobs_dir) +
+         "/ID of your own jobs and " + data_dir + "/" + kUserOutputsFolder + "/" +
+         (user ? user->name : std::string("USER")) + "/";
   return s;
 }
 
@@ -63,6 +65,13 @@ void AllowedRoots::set_data_dir(const std::string& dir) {
   data_dir_ = ec ? fs::absolute(dir).lexically_normal().string() : c.string();
 }
 
+void AllowedRoots::set_jobs_dir(const std::string& dir) {
+  std::error_code ec;
+  auto c = fs::canonical(dir, ec);
+  const std::string jobs = ec ? fs::absolute(dir).lexically_normal().string() : c.string();
+  jobs_dir_ = !data_dir_.empty() && is_under(data_dir_, jobs) ? "" : jobs;
+}
+
 AllowedRoots AllowedRoots::for_user(PathUser user) const {
   AllowedRoots view = *this;
   view.user_ = std::make_shared<const PathUser>(std::move(user));
@@ -77,6 +86,9 @@ bool AllowedRoots::contains(const std::string& canonical_path, Access access) co
       if (r != data_dir_ && is_under(data_dir_, r) && is_under(r, canonical_path)) return true;
     return data_dir_allows(data_dir_, canonical_path, access, user_.get());
   }
+  // The same for a jobs_dir outside it: a root holding it would hand out every user's jobs.
+  if (!jobs_dir_.empty() && is_under(jobs_dir_, canonical_path))
+    return jobs_dir_allows(jobs_dir_, canonical_path, access, user_.get());
   for (const auto& r : roots_)
     if (is_under(r, canonical_path)) return true;
   return false;
@@ -84,7 +96,7 @@ bool AllowedRoots::contains(const std::string& canonical_path, Access access) co
 
 void AllowedRoots::refuse(const std::string& path, const std::string& what) const {
   throw PathError(clip(path) + ": " + what + "outside the allowed folders; " +
-                  roots_hint(roots_, data_dir_, user_.get()));
+                  roots_hint(roots_, data_dir_, jobs_dir_, user_.get()));
 }
 
 // Refuses a path that lies outside every root before looking at whether it exists, so the

@@ -25,6 +25,9 @@ class AllowedRoots {
   // root contains it. A root strictly inside it (a models folder, for warm_start) stays a root.
   void set_data_dir(const std::string& dir);
   const std::string& data_dir() const { return data_dir_; }
+  // The job folders' home when it is not <data dir>/jobs (a jobs_dir the daemons share): inside
+  // it only the jobs rule of data_dir_zones.h holds, whatever root contains it.
+  void set_jobs_dir(const std::string& dir);
   // A copy that checks paths for `user`; without one, nothing inside the data dir is reachable.
   AllowedRoots for_user(PathUser user) const;
 
@@ -47,6 +50,7 @@ class AllowedRoots {
   void create_output_dir(const std::string& canonical) const;
   std::vector<std::string> roots_;  // canonical
   std::string data_dir_;            // canonical; empty: none
+  std::string jobs_dir_;            // canonical; empty: none outside the data dir
   std::shared_ptr<const PathUser> user_;
 };
 

@@ -20,7 +20,7 @@
 namespace fcd::http {
 
 struct DashboardDeps {
-  std::string data_dir;  // job folders: <data_dir>/jobs/ID
+  std::string jobs_dir;  // job folders: <jobs_dir>/ID
   // The job store the pages read: the daemon's queue, shared by every daemon on a PostgreSQL
   // store. The daemon hands it one on a connection of its own (daemon_main.cpp).
   JobStore& jobs;

@@ -55,7 +55,7 @@ FileReply DashboardApi::file(const User& u, int64_t id, const Query& q) {
   int64_t size = 0;
   int fd = -1;
   try {
-    fd = open_job_file(job_folder(d_.data_dir, j.id), rel, d_.max_file_bytes, size);
+    fd = open_job_file(job_folder(d_.jobs_dir, j.id), rel, d_.max_file_bytes, size);
   } catch (const JobFileError& e) {
     throw file_error(e, j.id);
   }

@@ -172,7 +172,7 @@ json DashboardApi::train_json(const JobRecord& j) {
   const json result = parse_object(j.result_json);
   std::string config = req.value("config_toml", "");
   json files = json::array();
-  const std::string dir = job_folder(d_.data_dir, j.id);
+  const std::string dir = job_folder(d_.jobs_dir, j.id);
   for (const auto& f : list_job_files(dir))
     files.push_back({{"path", f.path}, {"size", f.size}, {"modified_ms", f.modified_ms}});
   return {{"config_toml", clip(config, kMaxConfigBytes)},

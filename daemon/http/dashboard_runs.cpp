@@ -107,7 +107,7 @@ json DashboardApi::metrics(const User& u, int64_t id, const Query& q) {
   int64_t size = 0;
   int fd = -1;
   try {
-    fd = open_job_file(job_folder(d_.data_dir, j.id), "metrics.csv", kMaxCsvBytes, size);
+    fd = open_job_file(job_folder(d_.jobs_dir, j.id), "metrics.csv", kMaxCsvBytes, size);
   } catch (const JobFileError& e) {
     // No metrics yet (queued, or the first step not logged): an empty plot, not an error.
     if (e.kind == JobFileError::kMissing) return thin_csv("", points);

@@ -243,7 +243,7 @@ Status FacecycleService::on_job(const char* rpc, grpc::ServerContext* ctx, int64
 }
 
 Status FacecycleService::local_job_folder(const JobRecord& job, std::string& dir) {
-  dir = job_folder(d_.config.data_dir, job.id);
+  dir = job_folder(d_.config.jobs_dir, job.id);
   const std::string elsewhere =
       folder_elsewhere(job.result_json, d_.queue.lease_holder().node, dir, job.id);
   if (!elsewhere.empty()) return Status(StatusCode::FAILED_PRECONDITION, elsewhere);

@@ -35,8 +35,8 @@ bool inside(const fs::path& base, const fs::path& p) {
 
 }  // namespace
 
-std::string job_folder(const std::string& data_dir, int64_t job_id) {
-  return (fs::path(data_dir) / "jobs" / std::to_string(job_id)).string();
+std::string job_folder(const std::string& jobs_dir, int64_t job_id) {
+  return (fs::path(jobs_dir) / std::to_string(job_id)).string();
 }
 
 std::string folder_elsewhere(const std::string& result_json, const std::string& node,
@@ -48,8 +48,8 @@ std::string folder_elsewhere(const std::string& result_json, const std::string& 
   const std::string ran_on = result.is_object() ? result.value("ran_on", "") : "";
   if (ran_on.empty() || ran_on == node) return "";
   return "job " + std::to_string(job_id) + " ran on the daemon at " + ran_on +
-         ", which keeps its folder in its own data dir: ask that daemon (facecycle --server "
-         "ITS_ADDRESS ...), or give training to one host (train_concurrency = 0 on the others)";
+         ", whose job folders this daemon does not see: ask that daemon (facecycle --server "
+         "ITS_ADDRESS ...), or give all daemons one jobs_dir on shared storage (docs/SCALE.md)";
 }
 
 std::vector<JobFileEntry> list_job_files(const std::string& dir) {

@@ -1,7 +1,7 @@
-// A training job's folder (<data dir>/jobs/<id>) as the API serves it: its samples, loss curves
-// and model to users who may not share the daemon's file system (TCP). Only regular files inside
-// the folder are served; a path that leads out of it, by "..", an absolute name or a symlink,
-// is refused.
+// A training job's folder (<jobs_dir>/<id>, by default <data dir>/jobs/<id>) as the API serves it:
+// its samples, loss curves and model to users who may not share the daemon's file system (TCP).
+// Only regular files inside the folder are served; a path that leads out of it, by "..", an
+// absolute name or a symlink, is refused.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +23,10 @@ struct JobFileEntry {
   int64_t modified_ms = 0;
 };
 
-std::string job_folder(const std::string& data_dir, int64_t job_id);
+std::string job_folder(const std::string& jobs_dir, int64_t job_id);
 
 // Empty, or why the folder of a job that ran on another daemon (`result_json`'s ran_on, not
-// `node`) is not here: each daemon keeps its job folders in its own data dir.
+// `node`) is not here: that daemon's jobs_dir is not one this daemon sees.
 std::string folder_elsewhere(const std::string& result_json, const std::string& node,
                              const std::string& dir, int64_t job_id);
 

@@ -17,8 +17,8 @@ namespace {
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
 // The job's folder, removed; false when there was none or it could not be removed.
-bool remove_job_folder(const std::string& data_dir, int64_t id) {
-  const fs::path dir = fs::path(data_dir) / kJobsFolder / std::to_string(id);
+bool remove_job_folder(const std::string& jobs_dir, int64_t id) {
+  const fs::path dir = fs::path(jobs_dir) / std::to_string(id);
   std::error_code ec;
   // symlink_status: a link in its place is removed itself, never followed.
   if (!fs::exists(fs::symlink_status(dir, ec))) return false;
@@ -29,13 +29,13 @@ bool remove_job_folder(const std::string& data_dir, int64_t id) {
 
 }  // namespace
 
-PruneCounts prune_finished_jobs(JobStore& jobs, const std::string& data_dir, int days,
+PruneCounts prune_finished_jobs(JobStore& jobs, const std::string& jobs_dir, int days,
                                 int64_t now_ms) {
   PruneCounts n;
   if (days <= 0) return n;
   for (int64_t id : jobs.jobs_ended_before(now_ms - days * kDayMs)) {
     const int64_t events = jobs.delete_ended_job_events(id);
-    const bool folder = remove_job_folder(data_dir, id);
+    const bool folder = remove_job_folder(jobs_dir, id);
     n.events += events;
     n.folders += folder ? 1 : 0;
     n.jobs += (events > 0 || folder) ? 1 : 0;
@@ -43,9 +43,9 @@ PruneCounts prune_finished_jobs(JobStore& jobs, const std::string& data_dir, int
   return n;
 }
 
-RetentionTask::RetentionTask(JobStore& jobs, std::string data_dir, int days,
+RetentionTask::RetentionTask(JobStore& jobs, std::string jobs_dir, int days,
                              std::chrono::seconds period)
-    : jobs_(jobs), data_dir_(std::move(data_dir)), days_(days), period_(period) {
+    : jobs_(jobs), jobs_dir_(std::move(jobs_dir)), days_(days), period_(period) {
   if (days_ > 0) thread_ = std::thread([this] { run(); });
 }
 
@@ -64,7 +64,7 @@ void RetentionTask::run() {
   while (!stop_) {
     lk.unlock();
     try {
-      auto n = prune_finished_jobs(jobs_, data_dir_, days_, now_ms());
+      auto n = prune_finished_jobs(jobs_, jobs_dir_, days_, now_ms());
       if (n.jobs)
         spdlog::info("retention: pruned {} job(s): {} event(s), {} folder(s)", n.jobs, n.events,
                      n.folders);

@@ -13,7 +13,7 @@ namespace fcd {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fc::TrainRequest train_request_for(const JobRecord& job, const std::string& data_dir,
+fc::TrainRequest train_request_for(const JobRecord& job, const std::string& jobs_dir,
                                    const std::string& models_dir) {
   auto j = json::parse(job.request_json, nullptr, false);
   fc::TrainRequest req;
@@ -21,12 +21,14 @@ fc::TrainRequest train_request_for(const JobRecord& job, const std::string& data
     req.config_toml = j.value("config_toml", "");
     req.config_path = j.value("config_path", "");
   }
-  req.job_dir = (fs::path(data_dir) / kJobsFolder / std::to_string(job.id)).string();
+  if (jobs_dir.empty()) throw std::logic_error("no jobs_dir: finalize_config fills it");
+  req.job_dir = (fs::path(jobs_dir) / std::to_string(job.id)).string();
   req.models_dir = models_dir;
   // The job's folder holds its owner's samples and model: 0700 like the data dir, whatever the
   // umask, so that no other local account lists or reads it.
-  make_private_dirs_below(data_dir, req.job_dir);
-  make_private_dirs_below(data_dir, req.models_dir);
+  make_private_dir(jobs_dir);
+  make_private_dirs_below(jobs_dir, req.job_dir);
+  make_private_dirs_below(jobs_dir, req.models_dir);
   return req;
 }
 
@@ -70,8 +72,8 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
   // The trainer writes its model into the job's own folder; the daemon moves it into the shared
   // models folder only if the name is the owner's, so another owner's file is never overwritten.
   const std::string staging =
-      (fs::path(places.data_dir) / "jobs" / std::to_string(job.id) / "model").string();
-  auto req = train_request_for(job, places.data_dir, staging);
+      (fs::path(places.jobs_dir) / std::to_string(job.id) / "model").string();
+  auto req = train_request_for(job, places.jobs_dir, staging);
   // Again at run time: the job may predate these checks, or a folder may have been swapped.
   check_train_paths(read_train_config_facts(req.config_toml, req.config_path),
                     places.roots.for_user(path_user_for(job, queue)), models.dirs());

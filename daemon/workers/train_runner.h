@@ -12,9 +12,9 @@ namespace fcd {
 
 inline const char* kTrainerPlugin = "train";
 
-// Builds the TrainRequest for a job (job_dir = <data-dir>/jobs/<id>, created 0700, as is
-// models_dir, the staging folder, which must lie inside the data dir).
-fc::TrainRequest train_request_for(const JobRecord& job, const std::string& data_dir,
+// Builds the TrainRequest for a job (job_dir = <jobs_dir>/<id>, created 0700, as is
+// models_dir, the staging folder, which must lie inside jobs_dir).
+fc::TrainRequest train_request_for(const JobRecord& job, const std::string& jobs_dir,
                                    const std::string& models_dir);
 
 // Checks a config before queueing: throws std::invalid_argument with the trainer's message.
@@ -22,7 +22,7 @@ void validate_train_config(const PluginHost& plugins, const fc::TrainRequest& re
 
 // Where a training job reads and writes.
 struct TrainPlaces {
-  std::string data_dir;       // the job runs in <data_dir>/jobs/<id>
+  std::string jobs_dir;       // the job runs in <jobs_dir>/<id>
   std::string models_dir;     // finished models are installed here
   const AllowedRoots& roots;  // what the config may read (checked again before running)
 };

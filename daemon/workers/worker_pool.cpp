@@ -214,7 +214,7 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
     CurrentItem blame_me(job_id, idx);
     if (c.job.kind == JobKind::kTrain) {
       if (!trainer) trainer = plugins_.create_trainer(kTrainerPlugin);
-      run_train_item(c, *trainer, {config_.data_dir, config_.models_dir, roots_}, queue_, models_,
+      run_train_item(c, *trainer, {config_.jobs_dir, config_.models_dir, roots_}, queue_, models_,
                      ctx);
     } else {
       report = run_transform_item(c, config_, plugins_, roots_, stages, ctx, queue_);

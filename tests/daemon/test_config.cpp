@@ -193,6 +193,28 @@ TEST(Config, FinalizeFillsDefaultsUnderTheDataDir) {
   EXPECT_EQ(c.data_dir, "/srv/fc");
   EXPECT_EQ(c.listen, "unix:/srv/fc/facecycled.sock");
   EXPECT_EQ(c.models_dir, "/srv/fc/models");
+  EXPECT_EQ(c.jobs_dir, "/srv/fc/jobs");
+}
+
+// jobs_dir is <data dir>/jobs or a folder of its own: anywhere else in the data dir, or above
+// it, job folders would sit beside the database under the data dir's rules.
+TEST(Config, JobsDirIsTheDataDirsOwnOrOutsideIt) {
+  auto finalized = [](const std::string& jobs) {
+    fcd::Config c = fcd::parse_config("jobs_dir = \"" + jobs + "\"\n", "t.toml");
+    c.data_dir = "/srv/fc";
+    fcd::finalize_config(c);
+    return c.jobs_dir;
+  };
+  EXPECT_EQ(finalized("/shared/facecycle/jobs/"), "/shared/facecycle/jobs");
+  EXPECT_EQ(finalized("/srv/fc/jobs"), "/srv/fc/jobs");
+  for (const char* bad : {"/srv/fc", "/srv", "/srv/fc/models", "/srv/fc/outputs/x"}) {
+    try {
+      finalized(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const fcd::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("jobs_dir"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Config, SharingKeysHaveSafeDefaultsAndRanges) {

@@ -127,7 +127,8 @@ TEST_F(DataDirZones, FoldersMadeThereAreOwnerOnlyWhateverTheUmask) {
   roots_.for_user(user("mallory")).check_output_dir(data_ / "outputs/mallory/new/deeper");
   fcd::JobRecord job;
   job.id = 7;
-  auto req = fcd::train_request_for(job, data_.string(), (data_ / "jobs/7/model").string());
+  auto req =
+      fcd::train_request_for(job, (data_ / "jobs").string(), (data_ / "jobs/7/model").string());
   ::umask(old);
   for (const char* d :
        {"outputs/mallory/new", "outputs/mallory/new/deeper", "jobs/7", "jobs/7/model"})
@@ -136,3 +137,39 @@ TEST_F(DataDirZones, FoldersMadeThereAreOwnerOnlyWhateverTheUmask) {
 }
 
 }  // namespace
+
+// A jobs_dir outside the data dir (shared storage, docs/SCALE.md) keeps the jobs rule, whatever
+// --allow root holds it: a user reads their own job's folder, nobody writes there, and the
+// folder itself lists nobody's jobs.
+TEST(SharedJobsDir, KeepsTheJobsRuleWhateverRootHoldsIt) {
+  fcd_test::TempDir tmp;
+  const fs::path jobs = tmp / "shared/jobs", data = tmp / "data";
+  for (const char* f : {"1/samples.png", "1/checkpoints/c.pt", "2/samples.png", "notes.txt"})
+    touch(jobs / f);
+  fs::create_directories(data);
+  fcd::AllowedRoots roots;
+  roots.add(tmp / "shared");  // --allow /shared: the team's photos beside the jobs folder
+  touch(tmp / "shared/photos/in.png");
+  roots.set_data_dir(data);
+  roots.set_jobs_dir(jobs);
+  const auto alice = roots.for_user(user("alice"));
+  const auto mallory = roots.for_user(user("mallory"));
+  EXPECT_NO_THROW(alice.check_read(jobs / "1/samples.png"));
+  EXPECT_NO_THROW(alice.check_read(jobs / "1/checkpoints/c.pt"));
+  EXPECT_NO_THROW(alice.check_read(tmp / "shared/photos/in.png")) << "the root still works";
+  EXPECT_THROW(mallory.check_read(jobs / "1/samples.png"), fcd::PathError);
+  EXPECT_THROW(alice.check_read(jobs / "notes.txt"), fcd::PathError);
+  EXPECT_THROW(alice.check_read_dir(jobs), fcd::PathError);
+  EXPECT_THROW(alice.check_write(jobs / "1/samples.png"), fcd::PathError);
+  EXPECT_THROW(mallory.check_output_dir(jobs / "3"), fcd::PathError)
+      << "a file planted in a future job's folder would be read by that job";
+  EXPECT_FALSE(fs::exists(jobs / "3"));
+  EXPECT_THROW(roots.check_read(jobs / "1/samples.png"), fcd::PathError) << "no user: nothing";
+  try {
+    mallory.check_read(jobs / "1/samples.png");
+  } catch (const fcd::PathError& e) {
+    EXPECT_NE(std::string(e.what()).find("only " + jobs.string() + "/ID of your own jobs"),
+              std::string::npos)
+        << e.what();
+  }
+}

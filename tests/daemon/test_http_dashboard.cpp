@@ -42,8 +42,8 @@ class DashboardApiTest : public ::testing::Test {
     roots_.add(tmp_ / "photos");
     models_ = std::make_unique<fcd::ModelRegistry>(*db_, std::vector<std::string>{tmp_ / "models"},
                                                    nullptr);
-    http::add_dashboard_routes(router_,
-                               {data_, *queue_, *auth_, *models_, roots_, "host-a:" + data_});
+    http::add_dashboard_routes(
+        router_, {data_ + "/jobs", *queue_, *auth_, *models_, roots_, "host-a:" + data_});
   }
 
   http::Response get(const std::string& target, const std::string& token = "") {
@@ -192,7 +192,7 @@ TEST_F(DashboardApiTest, BadIdsAndQueriesAreRefusedWith4xx) {
 
 TEST_F(DashboardApiTest, JobFilesAreServedFromInsideTheJobFolderOnly) {
   const int64_t id = train_job("alice");
-  const std::string dir = fcd::job_folder(data_, id);
+  const std::string dir = fcd::job_folder(data_ + "/jobs", id);
   write(dir + "/samples.png", "png-bytes");
   std::string csv = "step,age/loss_G,lr\n";
   for (int s = 1; s <= 1000; ++s) csv += std::to_string(s) + "," + std::to_string(1.0 / s) + ",\n";

@@ -135,15 +135,17 @@ bool a_slowed_commit_was_recorded(const std::string& url) {
   return tx.exec("SELECT count(*) FROM slowed")[0][0].as<int>() > 0;
 }
 
-// Waits (up to 20 s) for a backend of another connection to be in its COMMIT, then stops the
-// slowing and cuts that COMMIT as `how` says. True when it cut one.
+// Waits (up to 20 s) for a backend of another connection to be asleep in a slowed COMMIT (not
+// any COMMIT: a quick one of another connection, such as a listener starting, can be caught
+// in flight on a loaded machine), then stops the slowing and cuts that COMMIT as `how` says.
+// True when it cut one.
 bool cut_a_commit(const std::string& url, Cut how, fcd_test::CuttingProxy& proxy) {
   pqxx::connection c(url);
   pqxx::nontransaction tx(c);
   for (int i = 0; i < 1000; ++i) {
     const auto r = tx.exec(
         "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND "
-        "query = 'COMMIT' AND datname = current_database()");
+        "query = 'COMMIT' AND wait_event = 'PgSleep' AND datname = current_database()");
     if (!r.empty()) {
       if (how == Cut::kClientLoses) {
         if (proxy.cut() == 0) return false;

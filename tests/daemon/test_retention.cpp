@@ -80,7 +80,7 @@ class Retention : public ::testing::Test {
 TEST_F(Retention, OldFinishedJobKeepsOnlySummaryItemsAndManifest) {
   const int64_t old_ok = add_job("succeeded", 40), old_failed = add_job("failed", 31);
   const int64_t running = add_job("running", 0), recent = add_job("succeeded", 29);
-  auto n = fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 30, kNow);
+  auto n = fcd::prune_finished_jobs(*jobs_, tmp_ / "d/jobs", 30, kNow);
   EXPECT_EQ(n.jobs, 2);
   EXPECT_EQ(n.events, 6);
   EXPECT_EQ(n.folders, 2);
@@ -96,13 +96,13 @@ TEST_F(Retention, OldFinishedJobKeepsOnlySummaryItemsAndManifest) {
     EXPECT_TRUE(fs::exists(folder(id) + "/checkpoints/step_100.pt")) << id;
   }
   // A second pass finds nothing left to do.
-  auto again = fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 30, kNow);
+  auto again = fcd::prune_finished_jobs(*jobs_, tmp_ / "d/jobs", 30, kNow);
   EXPECT_EQ(again.jobs, 0);
 }
 
 TEST_F(Retention, ZeroDaysKeepsEverything) {
   const int64_t old = add_job("cancelled", 4000);
-  auto n = fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 0, kNow);
+  auto n = fcd::prune_finished_jobs(*jobs_, tmp_ / "d/jobs", 0, kNow);
   EXPECT_EQ(n.jobs, 0);
   EXPECT_EQ(count("events", old), 3);
   EXPECT_TRUE(fs::exists(folder(old)));
@@ -114,7 +114,7 @@ TEST_F(Retention, AFolderLinkIsRemovedNotFollowed) {
   fs::create_directories(tmp_ / "elsewhere");
   std::ofstream(tmp_ / "elsewhere/keep.txt") << "keep";
   fs::create_directory_symlink(tmp_ / "elsewhere", folder(old));
-  fcd::prune_finished_jobs(*jobs_, tmp_ / "d", 30, kNow);
+  fcd::prune_finished_jobs(*jobs_, tmp_ / "d/jobs", 30, kNow);
   EXPECT_FALSE(fs::exists(fs::symlink_status(folder(old))));
   EXPECT_TRUE(fs::exists(tmp_ / "elsewhere/keep.txt"));
 }
@@ -129,7 +129,7 @@ TEST_F(Retention, TaskPrunesAtStart) {
   db_.prepare("INSERT INTO events (job_id, time_ms, type) VALUES (?1, 1, 'log')").bind(1, id).run();
   fs::create_directories(folder(id));
   {
-    fcd::RetentionTask task(*jobs_, tmp_ / "d", 7);
+    fcd::RetentionTask task(*jobs_, tmp_ / "d/jobs", 7);
     for (int i = 0; i < 200 && fs::exists(folder(id)); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }

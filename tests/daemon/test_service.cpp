@@ -808,6 +808,31 @@ TEST_F(ServiceTest, ATrainingJobThatRanOnAnotherDaemonSaysWhereItsFolderIs) {
   EXPECT_TRUE(tcp_->ListJobFiles(ctx(bob_).get(), lreq, &listing).ok());
 }
 
+// With one jobs_dir on storage every daemon mounts, the folder of a job another daemon ran is
+// here: it is listed and served as this daemon's own, to its owner only.
+TEST_F(ServiceTest, AJobFolderInASharedJobsDirIsServedByAnyDaemon) {
+  pool_->stop();
+  cfg_.jobs_dir = tmp_ / "shared/jobs";
+  int64_t id =
+      queue_->submit(fcd::JobKind::kTrain, "bob", 0, "{}", cfg_.data_dir, {{"c.toml", ""}});
+  const fs::path dir = fs::path(cfg_.jobs_dir) / std::to_string(id);
+  queue_->set_result(
+      id, R"({"ran_on": "host-b:/var/lib/facecycle", "job_dir": ")" + dir.string() + "\"}");
+  fs::create_directories(dir);
+  std::ofstream(dir / "samples.png") << "made on host-b";
+  pb::ListJobFilesRequest lreq;
+  lreq.set_job_id(id);
+  pb::ListJobFilesResponse listing;
+  ASSERT_TRUE(tcp_->ListJobFiles(ctx(bob_).get(), lreq, &listing).ok());
+  ASSERT_EQ(listing.files_size(), 1);
+  EXPECT_EQ(listing.files(0).path(), "samples.png");
+  grpc::Status st;
+  EXPECT_EQ(fetch(*tcp_, bob_, id, "samples.png", st), "made on host-b");
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  fetch(*tcp_, auth_->add_token("alice", false), id, "samples.png", st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << "another user's job";
+}
+
 // A daemon that trains nothing, alone on its queue, refuses training jobs instead of queueing
 // them for ever.
 TEST_F(ServiceTest, ADaemonThatTrainsNothingRefusesTrainingWhenItIsAlone) {

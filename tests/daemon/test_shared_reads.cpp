@@ -56,7 +56,7 @@ class SharedReadsTest : public ::testing::Test {
     ASSERT_TRUE(c);
     if (finish) a_->finish_item(c->job.id, c->item.idx, ItemOutcome::kSucceeded, "", "{}");
   }
-  std::string folder(int64_t id) { return fcd::job_folder(tmp_ / "b", id); }
+  std::string folder(int64_t id) { return fcd::job_folder(tmp_ / "b/jobs", id); }
 
   Backend backend_;
   std::unique_ptr<fcd::JobStore> a_, b_;
@@ -103,8 +103,8 @@ TYPED_TEST(SharedReadsTest, OneDaemonsDashboardListsAnothersJobs) {
   fcd::AllowedRoots roots;
   roots.set_data_dir(this->tmp_ / "b");
   fcd::http::Router router;
-  fcd::http::add_dashboard_routes(router,
-                                  {this->tmp_ / "b", *this->b_, auth, models, roots, "host-b"});
+  fcd::http::add_dashboard_routes(
+      router, {this->tmp_ / "b/jobs", *this->b_, auth, models, roots, "host-b"});
   auto get = [&](const std::string& target) {
     fcd::http::Request req{fcd::http::bhttp::verb::get, target, 11};
     req.set(fcd::http::bhttp::field::authorization, "Bearer " + ann);
@@ -148,7 +148,8 @@ TYPED_TEST(SharedReadsTest, OneDaemonsRetentionPrunesAnothersEndedJob) {
   const auto open_events = this->a_->events_after(open, 0, 1000).size();
 
   EXPECT_EQ(this->b_->delete_ended_job_events(open), 0) << "an open job keeps its events";
-  auto n = fcd::prune_finished_jobs(*this->b_, this->tmp_ / "b", 30, fcd::now_ms() + 31 * kDayMs);
+  auto n =
+      fcd::prune_finished_jobs(*this->b_, this->tmp_ / "b/jobs", 30, fcd::now_ms() + 31 * kDayMs);
   EXPECT_EQ(n.jobs, 1);
   EXPECT_EQ(n.events, static_cast<int64_t>(events));
   EXPECT_EQ(n.folders, 1);
@@ -162,7 +163,8 @@ TYPED_TEST(SharedReadsTest, OneDaemonsRetentionPrunesAnothersEndedJob) {
   EXPECT_EQ(this->a_->events_after(open, 0, 1000).size(), open_events);
   EXPECT_TRUE(fs::exists(this->folder(open) + "/checkpoints/step_100.pt"));
   EXPECT_EQ(
-      fcd::prune_finished_jobs(*this->b_, this->tmp_ / "b", 30, fcd::now_ms() + 31 * kDayMs).jobs,
+      fcd::prune_finished_jobs(*this->b_, this->tmp_ / "b/jobs", 30, fcd::now_ms() + 31 * kDayMs)
+          .jobs,
       0)
       << "a second pass finds nothing left to do";
   // A recent end is kept: 30 days have not passed.

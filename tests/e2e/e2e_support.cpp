@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -338,6 +339,24 @@ json wait_for_job(Daemon& d, long long job_id, const std::string& token,
   ADD_FAILURE() << "job " << job_id << " did not finish; last: " << job.dump(2) << "\nlog:\n"
                 << d.log();
   return job;
+}
+
+std::vector<long> checkpoint_steps(const std::string& dir) {
+  std::vector<long> steps;
+  std::error_code ec;
+  static const std::regex name_re(R"(ckpt_0*(\d+)\.pt)");
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    std::string name = e.path().filename().string();
+    if (std::regex_match(name, m, name_re)) steps.push_back(std::stol(m[1]));
+  }
+  std::sort(steps.begin(), steps.end());
+  return steps;
+}
+
+long newest_checkpoint(const std::string& dir) {
+  auto s = checkpoint_steps(dir);
+  return s.empty() ? -1 : s.back();
 }
 
 bool is_flipped_copy(const std::string& in, const std::string& out) {

@@ -133,6 +133,11 @@ class Daemon {
 nlohmann::json wait_for_job(Daemon& d, long long job_id, const std::string& token = "",
                             std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// The steps of the complete checkpoints in a training job's checkpoints folder (ckpt_<step>.pt;
+// temp files are not counted), sorted; and the newest of them, -1 when there is none.
+std::vector<long> checkpoint_steps(const std::string& dir);
+long newest_checkpoint(const std::string& dir);
+
 // True when `out` decodes to exactly the horizontal mirror of the image in `in`.
 bool is_flipped_copy(const std::string& in, const std::string& out);
 

@@ -19,6 +19,7 @@
 
 #include "e2e_support.h"
 #include "pg_cluster.h"
+#include "synthetic_tasks.h"
 #ifdef FC_HAVE_POSTGRES
 #include <pqxx/pqxx>
 #endif
@@ -320,4 +321,93 @@ TEST(SharedQueue, ActivatingEverywhereThroughOneDaemonSwitchesTheOther) {
   std::printf("facecycle health on B after the activation:\n%s", text.out.c_str());
   EXPECT_NE(text.out.find("activated everywhere: " + target), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("(this one)"), std::string::npos) << text.out;
+}
+
+namespace {
+
+// Two tasks, two 40-step stages, a checkpoint every 10 steps: long enough to be killed midway.
+const std::string kTinyTraining = R"(seed = 3
+threads = 1
+model_name = "moved"
+log_every = 5
+)" + fcd_test::synthetic_two_tasks() +
+                                  R"(
+[generator]
+width = 8
+blocks = 2
+[discriminator]
+width = 8
+[[stages]]
+size = 16
+steps = 40
+batch = 2
+[[stages]]
+size = 32
+steps = 40
+batch = 2
+[checkpoint]
+every = 10
+keep_last = 3
+[eval]
+enabled = false
+)";
+
+}  // namespace
+
+// With one jobs_dir and one models_dir on storage both daemons mount (docs/SCALE.md), a
+// training job whose daemon dies is not begun again elsewhere: once A's lease runs out, B takes
+// the item and resumes from the newest checkpoint A left, finishes, installs the model where
+// both see it, and serves the job's files.
+TEST(SharedQueue, ATrainingJobResumesOnAnotherDaemonFromTheSharedJobsDir) {
+  std::string why;
+  const std::string url = new_shared_database(&why);
+  if (url.empty()) GTEST_SKIP() << why;
+  TempDir t;
+  DaemonOptions o;
+  o.real_pipeline = true;  // train.so
+  o.allowed_roots = {t / "in"};
+  o.extra_config = "database = \"" + url + "\"\nlease_seconds = 2\njobs_dir = \"" +
+                   (t / "shared/jobs") + "\"\nmodels_dir = \"" + (t / "shared/models") + "\"\n";
+  Daemon a(t / "a", o), b(t / "b", o);
+  a.start();
+  fs::create_directories(t / "in");
+  write_file(t / "in/moved.toml", kTinyTraining);
+  RunResult sub = a.cli({"train", "--config", t / "in/moved.toml", "--detach"});
+  ASSERT_EQ(sub.rc, 0) << sub.out << sub.err << a.log();
+  const long long id = sub.json().value("job_id", -1LL);
+  const std::string job_dir = t / ("shared/jobs/" + std::to_string(id));
+
+  long at_kill = -1;
+  for (int i = 0; i < 6000 && at_kill < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    at_kill = newest_checkpoint(job_dir + "/checkpoints");
+  }
+  ASSERT_GE(at_kill, 20) << "no checkpoint in " << job_dir << "; log:\n" << a.log();
+  a.kill9();
+  at_kill = newest_checkpoint(job_dir + "/checkpoints");
+  ASSERT_LT(at_kill, 80) << "the training finished before the kill: nothing to resume";
+  b.start();
+
+  json job = wait_for_job(b, id, "", std::chrono::seconds(180));
+  ASSERT_EQ(job.value("state", ""), "succeeded") << job.dump(2) << "\n" << b.log();
+  EXPECT_NE(job["result"].value("ran_on", ""), "") << job["result"].dump();
+  EXPECT_NE(job["result"].value("ran_on", "").find(b.data_dir()), std::string::npos)
+      << "B finished the job: " << job["result"].dump();
+  EXPECT_TRUE(fs::exists(t / "shared/models/moved.pt"));
+  RunResult w = b.cli({"watch", std::to_string(id)});
+  ASSERT_EQ(w.rc, 0) << w.err;
+  static const std::regex resumed_re(R"(resumed from \S+ at step (\d+))");
+  std::vector<long> resumed;
+  std::istringstream lines(w.out);
+  for (std::string l; std::getline(lines, l);) {
+    const json e = json::parse(l, nullptr, false);
+    std::smatch m;
+    const std::string msg = e.is_object() ? e.value("message", "") : "";
+    if (std::regex_search(msg, m, resumed_re)) resumed.push_back(std::stol(m[1]));
+  }
+  EXPECT_EQ(resumed, std::vector<long>{at_kill}) << "B began again instead of resuming:\n" << w.out;
+  RunResult shown = b.cli({"show", std::to_string(id)});
+  ASSERT_EQ(shown.rc, 0) << shown.err;
+  EXPECT_EQ(shown.json().value("job_dir", ""), job_dir) << shown.out;
+  EXPECT_FALSE(shown.json().value("files", json::array()).empty()) << shown.out;
 }

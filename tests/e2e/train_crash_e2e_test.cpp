@@ -60,25 +60,6 @@ int env_int(const char* name, int fallback) {
   return v && *v ? std::atoi(v) : fallback;
 }
 
-// The steps of the complete checkpoints in dir (ckpt_<step>.pt; temp files are not counted).
-std::vector<long> checkpoint_steps(const std::string& dir) {
-  std::vector<long> steps;
-  std::error_code ec;
-  static const std::regex name_re(R"(ckpt_0*(\d+)\.pt)");
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    std::smatch m;
-    std::string name = e.path().filename().string();
-    if (std::regex_match(name, m, name_re)) steps.push_back(std::stol(m[1]));
-  }
-  std::sort(steps.begin(), steps.end());
-  return steps;
-}
-
-long newest_checkpoint(const std::string& dir) {
-  auto s = checkpoint_steps(dir);
-  return s.empty() ? -1 : s.back();
-}
-
 // The step of the newest metric the job has stored so far (read from the daemon's SQLite file
 // while it runs); -1 when there is none yet.
 long newest_metric_step(const std::string& db_path, long long id) {
