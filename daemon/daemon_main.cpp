@@ -333,12 +333,14 @@ void drain_workers(WorkerPool& pool) {
   drainer.join();
 }
 
-// Unsets the lease sweep's job ender, which calls into the worker pool, before the pool goes
-// (declared after it), early returns included.
+// Unsets the lease keeper's job ender and lapse handler, which call into the worker pool, before
+// the pool goes (declared after it), early returns included.
 struct EnderReset {
   std::unique_ptr<LeaseKeeper>& leases;
   ~EnderReset() {
-    if (leases) leases->set_job_ender(nullptr);
+    if (!leases) return;
+    leases->set_job_ender(nullptr);
+    leases->set_on_lapse(nullptr);
   }
 };
 
@@ -394,6 +396,7 @@ int run_daemon(Config cfg) {
   for (auto id : rec.jobs_to_finalize) pool.end_job(id);
   // From now on the sweep ends jobs whose finisher (another daemon) died, as the pool would.
   leases->set_job_ender([&pool](int64_t id) { pool.end_job(id); });
+  leases->set_on_lapse([&pool](const std::string& why) { pool.stop_training(why); });
   const EnderReset reset_ender{leases};
   std::atomic<bool> stopping{false};
   FacecycleService service(ServiceDeps{cfg, queue, auth, plugins, models, roots, &pool, &stopping});

@@ -66,7 +66,11 @@ int CheckpointIO::remove_temp_files() const {
 std::string CheckpointIO::save(long step,
                                const std::function<void(torch::serialize::OutputArchive&)>& write) {
   const std::string path = (fs::path(dir_) / name_for(step)).string();
-  const std::string tmp = path + kTempSuffix;
+  // A name of this writer's own: in a jobs_dir that daemons share, a daemon whose lease lapsed
+  // may still be saving the same step as the one that took its job over.
+  char host[64] = "";
+  ::gethostname(host, sizeof host - 1);
+  const std::string tmp = path + "." + host + "-" + std::to_string(::getpid()) + kTempSuffix;
   torch::serialize::OutputArchive archive;
   write(archive);
   archive.save_to(tmp);

@@ -25,9 +25,24 @@ LeaseKeeper::~LeaseKeeper() {
 
 int LeaseKeeper::beat() {
   const auto now = std::chrono::steady_clock::now();
+  const auto since = now - last_renewed_;
+  if (since > store_.lease_holder().ttl && !lapse_told_) {
+    lapse_told_ = true;
+    const std::string why =
+        "this daemon's leases lapsed (" +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) +
+        " s since the last renewal, leases of " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(store_.lease_holder().ttl).count()) +
+        " s)";
+    spdlog::warn("{}: other daemons may hold its items now; handing its training back", why);
+    std::lock_guard<std::mutex> lk(lapse_mu_);
+    if (on_lapse_) on_lapse_(why);
+  }
   try {
     store_.renew_leases();
     last_renewed_ = now;
+    lapse_told_ = false;
   } catch (const std::exception& e) {
     // Past the ttl another daemon may take these items: their ends are then refused (not ours)
     // and the items run again there, which atomic output renames make harmless.
@@ -43,6 +58,11 @@ int LeaseKeeper::beat() {
     spdlog::error("cannot sweep expired leases: {}", e.what());
     return 0;
   }
+}
+
+void LeaseKeeper::set_on_lapse(LapseHandler handler) {
+  std::lock_guard<std::mutex> lk(lapse_mu_);
+  on_lapse_ = std::move(handler);
 }
 
 void LeaseKeeper::set_job_ender(JobEnder ender) {

@@ -40,6 +40,13 @@ class LeaseKeeper {
   // never holds up the renewals. Returns how many it ended.
   int end_abandoned_jobs();
 
+  // Called (on the heartbeat's thread) once when a beat finds that more than a lease has passed
+  // since the last renewal that went through: the database was away, or this process was
+  // paused, for longer than its leases, so other daemons may now hold its items. Called again
+  // only after a renewal has gone through. Unset it (nullptr) before what it calls goes.
+  using LapseHandler = std::function<void(const std::string& why)>;
+  void set_on_lapse(LapseHandler handler);
+
  private:
   void run(const std::function<void()>& pass);  // every period until stopped
 
@@ -51,6 +58,9 @@ class LeaseKeeper {
   bool stop_ = false;
   std::mutex ender_mu_;  // held while the ender runs
   JobEnder ender_;
+  std::mutex lapse_mu_;  // held while the lapse handler runs
+  LapseHandler on_lapse_;
+  bool lapse_told_ = false;  // since the last renewal that went through
   std::thread thread_, ender_thread_;
 };
 

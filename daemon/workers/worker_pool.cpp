@@ -91,6 +91,16 @@ void WorkerPool::stop() {
     spdlog::error("stopping with item results the database refused; those items run again");
 }
 
+void WorkerPool::stop_training(const std::string& why) {
+  std::lock_guard<std::mutex> lk(mu_);
+  lapse_why_ = why;
+  for (auto& [key, f] : in_flight_) {
+    if (f.kind != JobKind::kTrain) continue;
+    f.shutdown->store(true);
+    f.cancel->store(true);
+  }
+}
+
 void WorkerPool::worker_main(int n) {
   const std::string name = "pid" + std::to_string(::getpid()) + "/w" + std::to_string(n);
   StageCache stages(plugins_, &metrics_);
@@ -228,8 +238,13 @@ void WorkerPool::run_claim(const Claim& c, const InFlight& f, StageCache& stages
   }
   // A cancelled item ends as cancelled whatever it threw; a shutdown hands it back.
   if (f.shutdown->load()) {
+    std::string why = "the daemon is stopping; it resumes at the next start";
+    if (!stopping_) {
+      std::lock_guard<std::mutex> lk(mu_);
+      why = lapse_why_ + "; it resumes from its newest checkpoint wherever it runs next";
+    }
     try {
-      queue_.release_item(job_id, idx, "the daemon is stopping; it resumes at the next start");
+      queue_.release_item(job_id, idx, why);
     } catch (const std::exception& e) {  // still `running`: the next start re-queues it
       spdlog::error("job {} item {}: cannot hand it back: {}", job_id, idx, e.what());
     }

@@ -38,6 +38,11 @@ class WorkerPool {
   // Stops claiming; running transform items finish, running train items are asked to stop
   // (they checkpoint) and go back to the queue. Blocks until every worker has returned.
   void stop();
+  // This daemon's leases lapsed (store/lease_keeper.h): another daemon may have taken its
+  // items. Running train items are asked to stop and handed back, so that two daemons do not
+  // train one job in a shared jobs_dir; whoever claims it next resumes from its newest
+  // checkpoint. Transform items run on: their outputs are renamed into place whole.
+  void stop_training(const std::string& why);
   // Writes a transform job's per-item summary and contact sheet, then finalizes it. Also used at
   // start-up for jobs whose last item ended just before a crash.
   void end_job(int64_t job_id);
@@ -95,7 +100,8 @@ class WorkerPool {
   Metrics& metrics_;
 
   std::atomic<bool> stopping_{false};
-  std::mutex mu_;  // guards in_flight_ and running_train_, and makes claim+register atomic
+  std::string lapse_why_;  // under mu_: why stop_training handed items back
+  std::mutex mu_;          // guards in_flight_ and running_train_, and makes claim+register atomic
   std::map<std::pair<int64_t, int>, InFlight> in_flight_;
   std::set<int64_t> cancelled_running_;  // cancelled jobs with items still in flight
   int running_train_ = 0;

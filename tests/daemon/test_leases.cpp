@@ -128,6 +128,28 @@ TYPED_TEST(LeaseTest, AHeartbeatKeepsALeaseAndItsLossLetsItGo) {
   EXPECT_EQ(this->item(job, 0).state, ItemState::kQueued);
 }
 
+// A daemon paused (or cut off from the database) for longer than its leases is told once, at
+// its next beat, that other daemons may hold its items now; a beat on time says nothing, and
+// after a renewal that went through the next lapse is told again.
+TYPED_TEST(LeaseTest, ABeatAfterMoreThanALeaseSaysTheLeasesLapsedOnce) {
+  auto a = this->daemon("host-p", milliseconds(300));
+  fcd::LeaseKeeper heartbeat(*a, std::chrono::hours(1));  // beats only when told
+  std::vector<std::string> told;
+  heartbeat.set_on_lapse([&](const std::string& why) { told.push_back(why); });
+  heartbeat.beat();
+  EXPECT_TRUE(told.empty()) << "a beat within the lease";
+  std::this_thread::sleep_for(milliseconds(450));  // a pause longer than the lease
+  heartbeat.beat();
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_NE(told[0].find("leases lapsed"), std::string::npos) << told[0];
+  heartbeat.beat();
+  EXPECT_EQ(told.size(), 1u) << "renewed since: nothing new to tell";
+  std::this_thread::sleep_for(milliseconds(450));
+  heartbeat.beat();
+  EXPECT_EQ(told.size(), 2u);
+  heartbeat.set_on_lapse(nullptr);
+}
+
 TYPED_TEST(LeaseTest, ARestartTakesBackItsOwnNodesItemsAtOnce) {
   int64_t job = this->submit(1);
   auto before = this->daemon("host-n");

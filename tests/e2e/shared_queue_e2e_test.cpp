@@ -366,7 +366,7 @@ TEST(SharedQueue, ATrainingJobResumesOnAnotherDaemonFromTheSharedJobsDir) {
   DaemonOptions o;
   o.real_pipeline = true;  // train.so
   o.allowed_roots = {t / "in"};
-  o.extra_config = "database = \"" + url + "\"\nlease_seconds = 2\njobs_dir = \"" +
+  o.extra_config = "database = \"" + url + "\"\nlease_seconds = 4\njobs_dir = \"" +
                    (t / "shared/jobs") + "\"\nmodels_dir = \"" + (t / "shared/models") + "\"\n";
   Daemon a(t / "a", o), b(t / "b", o);
   a.start();

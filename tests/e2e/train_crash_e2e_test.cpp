@@ -323,3 +323,42 @@ TEST(TrainCrash, KillNineDuringTrainingResumesFromCheckpointAndFinishes) {
   for (long r : expected_resume) std::printf(" %ld", r);
   std::printf(", %d redone metric points compared, %.1f s\n", redone_compared, secs);
 }
+
+// A daemon paused (SIGSTOP) for longer than its leases may find another daemon training its job
+// in a shared jobs_dir: at its next beat it hands its training back instead of training on, and
+// the job resumes from its newest checkpoint (here on the same daemon, the only one) and ends.
+TEST(TrainCrash, APauseLongerThanTheLeaseHandsTheTrainingBackAndItResumes) {
+  TempDir t;
+  DaemonOptions opts;
+  opts.real_pipeline = true;
+  opts.extra_config = "lease_seconds = 2\n";
+  Daemon d(t.path(), opts);
+  d.start();
+  const std::string config = t / "in/crashy.toml";
+  write_file(config, kConfig);
+  RunResult sub = d.cli({"train", "--config", config, "--detach"});
+  ASSERT_EQ(sub.rc, 0) << sub.out << sub.err << d.log();
+  const long long id = sub.json().value("job_id", -1LL);
+  const std::string ckpt_dir = d.data_dir() + "/jobs/" + std::to_string(id) + "/checkpoints";
+  ASSERT_GE(wait_past_checkpoint(d, ckpt_dir, id, kCheckpointEvery, std::chrono::seconds(60)),
+            kCheckpointEvery)
+      << d.log();
+  d.signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // 2 s leases
+  d.signal(SIGCONT);
+
+  json job = wait_for_job(d, id, "", std::chrono::seconds(120));
+  ASSERT_EQ(job.value("state", ""), "succeeded") << job.dump(2) << "\n" << d.log();
+  const std::string log = d.log();
+  EXPECT_NE(log.find("leases lapsed"), std::string::npos) << log;
+  RunResult w = d.cli({"watch", std::to_string(id)});
+  ASSERT_EQ(w.rc, 0) << w.err;
+  int resumed = 0;
+  std::istringstream lines(w.out);
+  for (std::string l; std::getline(lines, l);) {
+    const json e = json::parse(l, nullptr, false);
+    if (e.is_object() && e.value("message", "").find("resumed from") != std::string::npos)
+      ++resumed;
+  }
+  EXPECT_EQ(resumed, 1) << "the training was not handed back and resumed once:\n" << w.out;
+}

@@ -43,8 +43,8 @@ TEST(CheckpointIO, KeepsTheNewestK) {
   fs::remove_all(dir);
 }
 
-// A kill during save leaves ckpt_N.pt.tmp (possibly truncated); it must never be loaded and is
-// cleaned up, and a damaged newest checkpoint falls back to the one before.
+// A kill during save leaves ckpt_N.pt.HOST-PID.tmp (possibly truncated); it must never be loaded
+// and is cleaned up, and a damaged newest checkpoint falls back to the one before.
 TEST(CheckpointIO, HalfWrittenFilesAreIgnored) {
   auto dir = fc::train::testing::make_temp_dir("ckpt");
   CheckpointIO io(dir, 3);
@@ -52,13 +52,13 @@ TEST(CheckpointIO, HalfWrittenFilesAreIgnored) {
   {
     std::ifstream in(p10, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    std::ofstream(dir + "/ckpt_000000020.pt.tmp", std::ios::binary)
+    std::ofstream(dir + "/ckpt_000000020.pt.host-7.tmp", std::ios::binary)
         << bytes.substr(0, bytes.size() / 2);
   }
   EXPECT_EQ(io.list().size(), 1u);
   EXPECT_EQ(load_step(io), 10);
   EXPECT_EQ(io.remove_temp_files(), 1);
-  EXPECT_FALSE(fs::exists(dir + "/ckpt_000000020.pt.tmp"));
+  EXPECT_FALSE(fs::exists(dir + "/ckpt_000000020.pt.host-7.tmp"));
 
   // A renamed but truncated newest file (e.g. disk full): fall back to step 10.
   std::ofstream(dir + "/ckpt_000000030.pt", std::ios::binary) << "PK\x03\x04 truncated";
