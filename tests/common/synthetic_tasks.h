@@ -17,4 +17,20 @@ inline std::string synthetic_two_tasks(int faces = 80, int data_seed = 5,
          "[tasks.race]\na = {race = [0]}\nb = {race = [1]}\n";
 }
 
+// A whole training config on those tasks, small enough to train in seconds: two stages of
+// `stage_steps` (16 px, then 32 px, where the discriminators change depth), 8-wide networks, a
+// checkpoint every `checkpoint_every` steps (the newest 3 kept), metrics every 5, no evaluation.
+// For the tests that kill, pause or move a training midway.
+inline std::string tiny_two_stage_training(const std::string& model_name, int stage_steps,
+                                           int checkpoint_every) {
+  const std::string stage = "steps = " + std::to_string(stage_steps) + "\nbatch = 2\n";
+  return "seed = 3\nthreads = 1\nmodel_name = \"" + model_name + "\"\nlog_every = 5\n" +
+         synthetic_two_tasks() +
+         "[generator]\nwidth = 8\nblocks = 2\n[discriminator]\nwidth = 8\n"
+         "[[stages]]\nsize = 16\n" +
+         stage + "[[stages]]\nsize = 32\n" + stage +
+         "[checkpoint]\nevery = " + std::to_string(checkpoint_every) +
+         "\nkeep_last = 3\n[eval]\nenabled = false\n";
+}
+
 }  // namespace fcd_test

@@ -323,37 +323,6 @@ TEST(SharedQueue, ActivatingEverywhereThroughOneDaemonSwitchesTheOther) {
   EXPECT_NE(text.out.find("(this one)"), std::string::npos) << text.out;
 }
 
-namespace {
-
-// Two tasks, two 40-step stages, a checkpoint every 10 steps: long enough to be killed midway.
-const std::string kTinyTraining = R"(seed = 3
-threads = 1
-model_name = "moved"
-log_every = 5
-)" + fcd_test::synthetic_two_tasks() +
-                                  R"(
-[generator]
-width = 8
-blocks = 2
-[discriminator]
-width = 8
-[[stages]]
-size = 16
-steps = 40
-batch = 2
-[[stages]]
-size = 32
-steps = 40
-batch = 2
-[checkpoint]
-every = 10
-keep_last = 3
-[eval]
-enabled = false
-)";
-
-}  // namespace
-
 // With one jobs_dir and one models_dir on storage both daemons mount (docs/SCALE.md), a
 // training job whose daemon dies is not begun again elsewhere: once A's lease runs out, B takes
 // the item and resumes from the newest checkpoint A left, finishes, installs the model where
@@ -371,7 +340,8 @@ TEST(SharedQueue, ATrainingJobResumesOnAnotherDaemonFromTheSharedJobsDir) {
   Daemon a(t / "a", o), b(t / "b", o);
   a.start();
   fs::create_directories(t / "in");
-  write_file(t / "in/moved.toml", kTinyTraining);
+  // Two 40-step stages, a checkpoint every 10 steps: long enough to be killed midway.
+  write_file(t / "in/moved.toml", fcd_test::tiny_two_stage_training("moved", 40, 10));
   RunResult sub = a.cli({"train", "--config", t / "in/moved.toml", "--detach"});
   ASSERT_EQ(sub.rc, 0) << sub.out << sub.err << a.log();
   const long long id = sub.json().value("job_id", -1LL);

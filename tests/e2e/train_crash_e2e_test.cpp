@@ -29,31 +29,8 @@ constexpr long kCheckpointEvery = 20;
 constexpr long kLogEvery = 5;
 
 // Two tasks, two stages (the discriminators change depth between them), no evaluation.
-const std::string kConfig = R"(seed = 3
-threads = 1
-model_name = "crashy"
-log_every = 5
-)" + fcd_test::synthetic_two_tasks() +
-                            R"(
-[generator]
-width = 8
-blocks = 2
-[discriminator]
-width = 8
-[[stages]]
-size = 16
-steps = 60
-batch = 2
-[[stages]]
-size = 32
-steps = 60
-batch = 2
-[checkpoint]
-every = 20
-keep_last = 3
-[eval]
-enabled = false
-)";
+const std::string kConfig =
+    fcd_test::tiny_two_stage_training("crashy", kStageSteps, kCheckpointEvery);
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
