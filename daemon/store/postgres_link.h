@@ -68,11 +68,12 @@ class Link {
   std::chrono::steady_clock::time_point down_since_;
 };
 
-// Runs `body` in one transaction, turning libpqxx's errors into the store's DbError. A lost
-// connection is reconnected and the transaction run again (see the top of this file).
+// What CommitInDoubt says: what broke where, and whether the server was still committing.
 std::string in_doubt_message(const Link& link, const char* what, bool settled,
                              const std::exception& e);
 
+// Runs `body` in one transaction, turning libpqxx's errors into the store's DbError. A lost
+// connection is reconnected and the transaction run again (see the top of this file).
 template <typename F>
 auto in_tx(Link& link, const char* what, Replay replay, F&& body) {
   for (int attempt = 1;; ++attempt) {
