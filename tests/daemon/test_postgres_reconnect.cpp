@@ -2,7 +2,9 @@
 // connection to the database (pg_terminate_backend, as an administrator, an idle timeout or a
 // network blip would) or restarted, the next submit, claim, end, token check, model listing and
 // watch wake-up work, without a daemon restart. A transaction cut inside its COMMIT may or may
-// not have been recorded: a claim and a sweep hand back what they may hold, a submit says so.
+// not have been recorded; cut both ways (the server rolls it back, or records it while the
+// client's side is gone), a claim and a sweep hand back what they took and a submit returns the
+// one job it recorded, once the server has finished with the COMMIT.
 #include <gtest/gtest.h>
 
 #include <atomic>
