@@ -11,7 +11,7 @@
 #include <map>
 #include <sstream>
 
-#include "data_dir_zones.h"  // kJobsFolder
+#include "data_dir_zones.h"  // kJobsFolder, is_under
 #include "facecycle/core/toml_limits.h"
 #include "facecycle/core/toml_reader.h"
 #include "text_limits.h"
@@ -188,14 +188,10 @@ namespace {
 // elsewhere in it, or one holding it, would put job folders beside the database.
 void check_jobs_dir(const Config& c) {
   const fs::path jobs(c.jobs_dir), data(c.data_dir);
-  const auto inside = [](const fs::path& root, const fs::path& p) {
-    const fs::path rel = p.lexically_relative(root);
-    return !rel.empty() && *rel.begin() != "..";
-  };
-  if (inside(jobs, data))
+  if (is_under(jobs, data))
     throw ConfigError("settings: key 'jobs_dir' (" + c.jobs_dir + ") holds the data dir " +
                       c.data_dir + "; give a folder of its own, e.g. /shared/facecycle/jobs");
-  if (inside(data, jobs) && jobs != data / kJobsFolder)
+  if (is_under(data, jobs) && jobs != data / kJobsFolder)
     throw ConfigError("settings: key 'jobs_dir' (" + c.jobs_dir + ") lies inside the data dir " +
                       c.data_dir + "; leave it unset for " + c.data_dir + "/" + kJobsFolder +
                       ", or give a folder outside it");

@@ -172,25 +172,22 @@ AllowedRoots allowed_roots(const Config& cfg) {
   AllowedRoots roots;
   roots.set_data_dir(cfg.data_dir);
   roots.set_jobs_dir(cfg.jobs_dir);
-  const auto inside = [](const fs::path& root, const fs::path& p) {
-    std::error_code ec;
-    const auto rel = p.lexically_relative(fs::weakly_canonical(fs::absolute(root), ec));
-    return !ec && !rel.empty() && *rel.begin() != "..";
-  };
+  std::error_code jobs_ec;
+  const fs::path jobs = fs::weakly_canonical(fs::absolute(cfg.jobs_dir), jobs_ec);
   for (const auto& r : cfg.allowed_roots) {
     std::error_code ec;
     if (!fs::is_directory(r, ec)) spdlog::warn("allowed root {} is not a folder; ignored", r);
     // The data dir's own rule decides inside it (data_dir_zones.h): a root there would open
     // the database or every user's job folders to every user.
     auto c = fs::weakly_canonical(fs::absolute(r), ec);
-    if (!ec && inside(roots.data_dir(), c)) {
+    if (!ec && is_under(roots.data_dir(), c)) {
       spdlog::warn(
           "allowed root {} lies inside the data dir; ignored (users reach their own "
           "{}/{}/NAME there without it)",
           r, roots.data_dir(), kUserOutputsFolder);
       continue;
     }
-    if (!ec && inside(cfg.jobs_dir, c)) {
+    if (!ec && !jobs_ec && is_under(jobs, c)) {
       spdlog::warn("allowed root {} lies inside jobs_dir {}; ignored", r, cfg.jobs_dir);
       continue;
     }

@@ -24,6 +24,15 @@ bool parse_job_id(const std::string& s, int64_t& id) {
 
 }  // namespace
 
+bool is_under(const fs::path& root, const fs::path& p) {
+  auto r = root.begin(), q = p.begin();
+  for (; r != root.end(); ++r, ++q) {
+    if (r->empty()) continue;  // trailing slash
+    if (q == p.end() || *r != *q) return false;
+  }
+  return true;
+}
+
 bool data_dir_allows(const fs::path& data_dir, const fs::path& path, Access access,
                      const PathUser* user) {
   if (!user) return false;

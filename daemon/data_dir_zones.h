@@ -28,6 +28,9 @@ struct PathUser {
 inline const char* kUserOutputsFolder = "outputs";
 inline const char* kJobsFolder = "jobs";
 
+// Whether `p` is `root` or lies below it, component by component (both absolute and normal).
+bool is_under(const std::filesystem::path& root, const std::filesystem::path& p);
+
 // Whether `user` (null: nobody) may reach `path` with `access`. Both paths are canonical and
 // `path` lies inside `data_dir`.
 bool data_dir_allows(const std::filesystem::path& data_dir, const std::filesystem::path& path,

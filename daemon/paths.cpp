@@ -20,13 +20,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_under(const fs::path& root, const fs::path& p) {
-  auto r = root.begin(), q = p.begin();
-  for (; r != root.end(); ++r, ++q) {
-    if (r->empty()) continue;  // trailing slash
-    if (q == p.end() || *r != *q) return false;
-  }
-  return true;
+// A canonical path when `dir` exists, else its absolute normal form.
+std::string canonical_or_absolute(const std::string& dir) {
+  std::error_code ec;
+  auto c = fs::canonical(dir, ec);
+  return ec ? fs::absolute(dir).lexically_normal().string() : c.string();
 }
 
 std::string roots_hint(const std::vector<std::string>& roots, const std::string& data_dir,
@@ -59,16 +57,10 @@ void AllowedRoots::add(const std::string& root) {
     roots_.push_back(c.string());
 }
 
-void AllowedRoots::set_data_dir(const std::string& dir) {
-  std::error_code ec;
-  auto c = fs::canonical(dir, ec);
-  data_dir_ = ec ? fs::absolute(dir).lexically_normal().string() : c.string();
-}
+void AllowedRoots::set_data_dir(const std::string& dir) { data_dir_ = canonical_or_absolute(dir); }
 
 void AllowedRoots::set_jobs_dir(const std::string& dir) {
-  std::error_code ec;
-  auto c = fs::canonical(dir, ec);
-  const std::string jobs = ec ? fs::absolute(dir).lexically_normal().string() : c.string();
+  const std::string jobs = canonical_or_absolute(dir);
   jobs_dir_ = !data_dir_.empty() && is_under(data_dir_, jobs) ? "" : jobs;
 }
 

@@ -71,8 +71,8 @@ class FacecycleService final : public facecycle::v1::Facecycle::Service {
   // body(user, job), all through guarded() (grpc_service.cpp).
   template <class F>
   grpc::Status on_job(const char* rpc, grpc::ServerContext* ctx, int64_t job_id, F&& body);
-  // The job's folder in this daemon's data dir; FAILED_PRECONDITION, saying which daemon holds
-  // it, for a job that ran on another daemon of a shared queue.
+  // The job's folder in this daemon's jobs_dir; FAILED_PRECONDITION, saying which daemon holds
+  // it, for a job that ran on another daemon whose jobs_dir this one does not see.
   grpc::Status local_job_folder(const JobRecord& job, std::string& dir);
   grpc::Status check_train_policy(const User& user, const facecycle::v1::SubmitTrainRequest& req,
                                   std::string& run_name, std::vector<std::string>& tags);

@@ -99,6 +99,15 @@ struct Segment {
   std::map<std::string, std::map<long, double>> metrics;  // name -> step -> value
 };
 
+// Writes kConfig to `config` and submits it to `d`, detached: the job's id, or -1 (the failure
+// recorded) when the submit failed.
+long long submit_training(Daemon& d, const std::string& config) {
+  write_file(config, kConfig);
+  RunResult sub = d.cli({"train", "--config", config, "--detach"});
+  EXPECT_EQ(sub.rc, 0) << sub.out << sub.err << d.log();
+  return sub.rc == 0 ? sub.json().value("job_id", -1LL) : -1;
+}
+
 }  // namespace
 
 TEST(TrainCrash, KillNineDuringTrainingResumesFromCheckpointAndFinishes) {
@@ -111,12 +120,8 @@ TEST(TrainCrash, KillNineDuringTrainingResumesFromCheckpointAndFinishes) {
   Daemon d(t.path(), opts);
   d.start();
 
-  const std::string config = t / "in/crashy.toml";
-  write_file(config, kConfig);
-  RunResult sub = d.cli({"train", "--config", config, "--detach"});
-  ASSERT_EQ(sub.rc, 0) << sub.out << sub.err << d.log();
-  const long long id = sub.json().value("job_id", -1LL);
-  ASSERT_GT(id, 0) << sub.out;
+  const long long id = submit_training(d, t / "in/crashy.toml");
+  ASSERT_GT(id, 0);
   const std::string job_dir = d.data_dir() + "/jobs/" + std::to_string(id);
   const std::string ckpt_dir = job_dir + "/checkpoints";
   const std::string model_path = d.data_dir() + "/models/crashy.pt";
@@ -311,11 +316,8 @@ TEST(TrainCrash, APauseLongerThanTheLeaseHandsTheTrainingBackAndItResumes) {
   opts.extra_config = "lease_seconds = 2\n";
   Daemon d(t.path(), opts);
   d.start();
-  const std::string config = t / "in/crashy.toml";
-  write_file(config, kConfig);
-  RunResult sub = d.cli({"train", "--config", config, "--detach"});
-  ASSERT_EQ(sub.rc, 0) << sub.out << sub.err << d.log();
-  const long long id = sub.json().value("job_id", -1LL);
+  const long long id = submit_training(d, t / "in/crashy.toml");
+  ASSERT_GT(id, 0);
   const std::string ckpt_dir = d.data_dir() + "/jobs/" + std::to_string(id) + "/checkpoints";
   ASSERT_GE(wait_past_checkpoint(d, ckpt_dir, id, kCheckpointEvery, std::chrono::seconds(60)),
             kCheckpointEvery)
