@@ -1,5 +1,7 @@
 #include "cycle_losses.h"
 
+#include <algorithm>
+
 namespace fc::train {
 
 torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target) {
@@ -99,11 +101,38 @@ torch::Tensor to_grey3(const torch::Tensor& rgb) {
   return y.unsqueeze(1).expand({-1, 3, -1, -1});
 }
 
+torch::Tensor shape_view(const torch::Tensor& rgb) {
+  const torch::Tensor y = to_grey3(rgb).narrow(1, 0, 1);
+  const int64_t window = std::max<int64_t>(3, rgb.size(-1) / 4) | 1;  // odd: centred
+  auto local_mean = [window](const torch::Tensor& t) {
+    return torch::avg_pool2d(t, window, 1, window / 2, /*ceil_mode=*/false,
+                             /*count_include_pad=*/false);
+  };
+  const torch::Tensor mean = local_mean(y);
+  const torch::Tensor var = torch::relu(local_mean(y * y) - mean * mean);
+  // The floor (a std of 0.1 on the [-1,1] scale) keeps flat skin from amplifying its noise.
+  const torch::Tensor z = (y - mean) / torch::sqrt(var + 0.01);
+  return (z * 0.5).expand({-1, 3, -1, -1});
+}
+
+namespace {
+torch::Tensor classifier_view(const torch::Tensor& rgb, ClassifierInput input) {
+  switch (input) {
+    case ClassifierInput::kGrey:
+      return to_grey3(rgb);
+    case ClassifierInput::kShape:
+      return shape_view(rgb);
+    case ClassifierInput::kColour:
+      break;
+  }
+  return rgb;
+}
+}  // namespace
+
 torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
                               const torch::Tensor& side_B, ClassifierInput input) {
-  const bool grey = input == ClassifierInput::kGrey;
-  torch::Tensor logit_A = C->forward(grey ? to_grey3(side_A) : side_A);
-  torch::Tensor logit_B = C->forward(grey ? to_grey3(side_B) : side_B);
+  torch::Tensor logit_A = C->forward(classifier_view(side_A, input));
+  torch::Tensor logit_B = C->forward(classifier_view(side_B, input));
   return 0.5 * (torch::binary_cross_entropy_with_logits(logit_A, torch::zeros_like(logit_A)) +
                 torch::binary_cross_entropy_with_logits(logit_B, torch::ones_like(logit_B)));
 }

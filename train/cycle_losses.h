@@ -107,6 +107,9 @@ torch::Tensor local_tint_loss(const torch::Tensor& source, const torch::Tensor& 
 // RGB [N,3,H,W] images (the loaders' order) to their luminance (ITU-R BT.601), replicated to 3
 // channels.
 torch::Tensor to_grey3(const torch::Tensor& rgb);
+// Luminance normalised by its mean and standard deviation over a window a quarter of the image
+// wide (replicated to 3 channels): edges and the shapes they draw survive, skin tone does not.
+torch::Tensor shape_view(const torch::Tensor& rgb);
 
 // 0.5 * (LSGAN(D(real), 1) + LSGAN(D(fake), 0) + w * LSGAN(D(source), 0)); fake is detached.
 // `source` holds real images of the other domain (LossWeights::d_source_negatives); undefined or

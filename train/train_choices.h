@@ -18,8 +18,11 @@ enum class LossPreset { kPaper, kOriginal };
 
 // What the domain classifier sees. kGrey: luminance only (replicated to 3 channels). UTKFace's
 // older faces are redder on average, so a colour classifier rewards a red cast as "older"; a grey
-// one must find age in shape and texture (wrinkles, grey hair, sagging) instead.
-enum class ClassifierInput { kColour, kGrey };
+// one must find age in shape and texture (wrinkles, grey hair, sagging) instead. kShape:
+// luminance with its local brightness and contrast taken out (shape_view in cycle_losses.h), so
+// that how dark a face is tells the classifier nothing and a race edit is asked for features
+// (nose, lips, hair) rather than tone, which the discriminators already ask for.
+enum class ClassifierInput { kColour, kGrey, kShape };
 
 // The attribute a task edits, which the attribute judge reads when evaluating it: the judged
 // age, or the probability of the target domain's race.
@@ -46,7 +49,9 @@ struct EnumNames<train::LossPreset> {
 template <>
 struct EnumNames<train::ClassifierInput> {
   static constexpr std::pair<train::ClassifierInput, const char*> table[] = {
-      {train::ClassifierInput::kColour, "colour"}, {train::ClassifierInput::kGrey, "grey"}};
+      {train::ClassifierInput::kColour, "colour"},
+      {train::ClassifierInput::kGrey, "grey"},
+      {train::ClassifierInput::kShape, "shape"}};
 };
 template <>
 struct EnumNames<train::TaskKind> {

@@ -117,6 +117,27 @@ TEST(CycleLosses, GreyClassifierIgnoresAColourCastOfEqualLuminance) {
   EXPECT_NE(loss(red, ClassifierInput::kColour), loss(green, ClassifierInput::kColour));
 }
 
+// A shape classifier cannot read how dark a face is: the same face lit darker (an offset in
+// luminance) gives it the same view and the same loss, while a feature drawn on the face (a
+// wider, darker band, as a nose or lips) still changes what it sees.
+TEST(CycleLosses, ShapeClassifierIgnoresToneButSeesFeatures) {
+  torch::manual_seed(5);
+  fc::PatchDiscriminator C{fc::DiscriminatorOptions{8, 2}};
+  const auto face = torch::rand({2, 3, 32, 32}) * 0.4 + 0.2;
+  const auto darker = face - 0.35;
+  EXPECT_TRUE(torch::allclose(shape_view(face), shape_view(darker), 1e-4, 1e-4));
+  auto loss = [&](const torch::Tensor& a, ClassifierInput in) {
+    return domain_cls_loss(C, a, a, in).item<double>();
+  };
+  EXPECT_NEAR(loss(face, ClassifierInput::kShape), loss(darker, ClassifierInput::kShape), 1e-4);
+  EXPECT_GT(std::abs(loss(face, ClassifierInput::kGrey) - loss(darker, ClassifierInput::kGrey)),
+            1e-3);
+
+  auto featured = face.clone();
+  featured.narrow(2, 12, 8).narrow(3, 10, 12).sub_(0.5);
+  EXPECT_GT((shape_view(featured) - shape_view(face)).abs().max().item<double>(), 0.5);
+}
+
 // A tint over the whole face costs its full size; the same change on a fifth of the image (hair
 // turning grey) a fifth of it; a change in luminance alone nothing.
 TEST(CycleLosses, ColourShiftCostsATintNotALocalOrLuminanceChange) {
