@@ -47,6 +47,7 @@ struct Options {
   std::string pg_url;
   std::string mode = "daemon,store";
   std::string store_batches = "1,16";
+  int claim_nice = 0;
   std::string daemon = FC_BINARY_DIR "/bin/facecycled";
   std::string plugins = FC_BINARY_DIR "/test-plugins";
 };
@@ -237,7 +238,7 @@ void store_table(const Options& o, const std::string& root,
         const std::string dir = root + "/store-" + store + count + "-" + batch;
         fs::create_directories(dir);
         fcb::StoreRow r = fcb::measure_store(dir, database_for(pg, o, cluster), n, o.store_items,
-                                             o.submits, std::stoi(batch));
+                                             o.submits, std::stoi(batch), o.claim_nice);
         std::printf("| %s | %d | %s | %.2f / %.2f ms | %.0f |\n", store_name(pg), n, batch.c_str(),
                     r.p50_ms, r.p99_ms, r.transitions_s);
         std::fflush(stdout);
@@ -265,6 +266,8 @@ int main(int argc, char** argv) {
   app.add_option("--pg-url", o.pg_url, "a PostgreSQL server to use (default: a throwaway one)");
   app.add_option("--mode", o.mode, "daemon (through facecycled), store (the store alone), or both");
   app.add_option("--store-batches", o.store_batches, "claim/end batch sizes for the store rows");
+  app.add_option("--claim-nice", o.claim_nice,
+                 "store rows: nice value of each process's claim loop (its submits stay at 0)");
   app.add_option("--daemon", o.daemon, "facecycled binary");
   app.add_option("--plugins", o.plugins, "folder holding test-flip.so");
   CLI11_PARSE(app, argc, argv);

@@ -1,6 +1,8 @@
 #include "store_rows.h"
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,7 +51,7 @@ int64_t submit(fcd::JobStore& s, int n, const std::string& tag) {
 // apart, timing each, while this thread claims batches and ends them; it leaves once its submits
 // are in and the queue has been empty for 20 ms. The submit times go to `times` (one a line).
 [[noreturn]] void run_daemon(const std::string& dir, const std::string& url, int k, int batch,
-                             int submits, const std::string& times) {
+                             int submits, const std::string& times, int claim_nice) {
   Daemon d = open_daemon(dir, url, k);
   d.store->set_lease_holder(
       fcd::make_lease_holder("bench-" + std::to_string(k), std::chrono::seconds(30)));
@@ -66,6 +68,9 @@ int64_t submit(fcd::JobStore& s, int n, const std::string& tag) {
     }
     submitted = true;
   });
+  // Only this thread: Linux nice values are per thread, and the submitter was started at 0.
+  if (claim_nice != 0)
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), claim_nice);
   for (int idle = 0; !(submitted && idle > 20);) {
     auto claims = d.store->claim_batch("w", false, true, batch);
     if (claims.empty()) {
@@ -94,7 +99,7 @@ double percentile(std::vector<double> v, double p) {
 }  // namespace
 
 StoreRow measure_store(const std::string& dir, const std::string& url, int processes, int items,
-                       int submits, int batch) {
+                       int submits, int batch, int claim_nice) {
   // The big job(s) first: one per SQLite file (each daemon its own), one for PostgreSQL.
   const int queues = url.empty() ? processes : 1;
   for (int k = 0; k < queues; ++k) {
@@ -107,7 +112,8 @@ StoreRow measure_store(const std::string& dir, const std::string& url, int proce
     pid_t pid = fork();
     if (pid == 0) {
       try {  // an error must end this child here, not unwind into the parent's code
-        run_daemon(dir, url, k, batch, submits / processes, dir + "/times" + std::to_string(k));
+        run_daemon(dir, url, k, batch, submits / processes, dir + "/times" + std::to_string(k),
+                   claim_nice);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_queue: store process %d: %s\n", k, e.what());
       }

@@ -16,7 +16,9 @@ struct StoreRow {
 };
 
 // `url` empty: SQLite, one file per process under `dir`; else the PostgreSQL database all share.
+// `claim_nice`: the nice value of each process's claim loop (its submit thread stays at 0), as
+// a daemon's workers run below its RPC threads.
 StoreRow measure_store(const std::string& dir, const std::string& url, int processes, int items,
-                       int submits, int batch);
+                       int submits, int batch, int claim_nice = 0);
 
 }  // namespace fcb
