@@ -48,6 +48,7 @@ struct Options {
   std::string mode = "daemon,store";
   std::string store_batches = "1,16";
   int claim_nice = 0;
+  std::string work_dir = "/tmp";
   std::string daemon = FC_BINARY_DIR "/bin/facecycled";
   std::string plugins = FC_BINARY_DIR "/test-plugins";
 };
@@ -268,12 +269,18 @@ int main(int argc, char** argv) {
   app.add_option("--store-batches", o.store_batches, "claim/end batch sizes for the store rows");
   app.add_option("--claim-nice", o.claim_nice,
                  "store rows: nice value of each process's claim loop (its submits stay at 0)");
+  app.add_option("--work-dir", o.work_dir,
+                 "where the bench's files (SQLite files, images) go: the disk being measured");
   app.add_option("--daemon", o.daemon, "facecycled binary");
   app.add_option("--plugins", o.plugins, "folder holding test-flip.so");
   CLI11_PARSE(app, argc, argv);
 
-  char tmpl[] = "/tmp/fcbench-XXXXXX";
-  std::string root = mkdtemp(tmpl);
+  std::string tmpl = o.work_dir + "/fcbench-XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
+    std::fprintf(stderr, "bench_queue: cannot make a folder in %s\n", o.work_dir.c_str());
+    return 1;
+  }
+  const std::string root = tmpl;
   fs::create_directories(root + "/in");
   cv::Mat img(o.size, o.size, CV_8UC3);
   cv::randu(img, 0, 255);
