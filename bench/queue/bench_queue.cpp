@@ -270,7 +270,8 @@ int main(int argc, char** argv) {
   app.add_option("--claim-nice", o.claim_nice,
                  "store rows: nice value of each process's claim loop (its submits stay at 0)");
   app.add_option("--work-dir", o.work_dir,
-                 "where the bench's files (SQLite files, images) go: the disk being measured");
+                 "where the bench's files (SQLite files, images) go: the disk being measured (a "
+                 "throwaway PostgreSQL keeps its own temp folder)");
   app.add_option("--daemon", o.daemon, "facecycled binary");
   app.add_option("--plugins", o.plugins, "folder holding test-flip.so");
   CLI11_PARSE(app, argc, argv);
