@@ -18,9 +18,10 @@ make_data() {
   fi
 }
 
-# write_config NAME SIZE STEPS BATCH EVAL CHECKPOINT -> $WORK/NAME.toml
+# write_config NAME SIZE STEPS BATCH EVAL CHECKPOINT [WARM_START DWARMUP] -> $WORK/NAME.toml
 write_config() {
   sed -e "s|@NAME@|$1|; s|@SIZE@|$2|; s|@STEPS@|$3|; s|@BATCH@|$4|; s|@EVAL@|$5|" \
+    -e "s|@WARM@|${7:-}|; s|@DWARMUP@|${8:-0}|" \
     -e "s|@CHECKPOINT@|$6|; s|@DATA@|$DATA|; s|@THREADS@|$THREADS|; s|@WORKERS@|$WORKERS|" \
     -e "s|@DEVICE@|$TRAIN_DEVICE|; s|@PRECISION@|$TRAIN_PRECISION|" \
     -e "s|@WIDTH@|$WIDTH|; s|@BLOCKS@|$BLOCKS|; s|@DWIDTH@|$DWIDTH|" \
@@ -89,7 +90,9 @@ train_step() {
   [ "$budget" -lt 10 ] && { fail "only ${budget}s left; long run skipped"; return; }
   log "train: $steps steps at $SIZE px, batch $BATCH, $TRAIN_DEVICE $TRAIN_PRECISION" \
     "(${s_per_step}s/step, ${budget}s budget)"
-  write_config facecycle-gpu-$SIZE "$SIZE" "$steps" "$BATCH" false $((steps / 4 + 1))
+  local dwarmup=$((LONG_DWARMUP < steps / 4 ? LONG_DWARMUP : steps / 4))
+  write_config facecycle-gpu-$SIZE "$SIZE" "$steps" "$BATCH" false $((steps / 4 + 1)) \
+    "$LONG_WARM" "$dwarmup"
   rm -rf "$WORK/train"
   timeout -s TERM $((budget + 60)) "$BIN/fc-train" --config "$WORK/facecycle-gpu-$SIZE.toml" \
     --job-dir "$WORK/train" >>"$OUT/run.log" 2>"$WORK/train.log"
