@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "store/fair_mutex.h"
@@ -97,7 +98,9 @@ class PostgresJobStore : public JobStore {
   std::vector<Claim> take_items_tx(Tx& tx, const Picked& p, const std::string& worker,
                                    int64_t& started_event);
   bool job_closed_tx(Tx& tx, int64_t job_id);
-  int64_t end_item_tx(Tx& tx, const ItemEnd& e);  // its event's id; 0 when not ours
+  // Ends those of `ends` this holder still runs, each with its item event, and adds their jobs
+  // to `touched`: the newest event's id; 0 when none was ours.
+  int64_t end_items_tx(Tx& tx, const std::vector<ItemEnd>& ends, std::set<int64_t>& touched);
   int64_t insert_job_tx(Tx& tx, JobKind kind, const std::string& owner, int priority,
                         const std::string& request_json, const std::string& output_dir);
   void insert_items_tx(Tx& tx, int64_t job_id, const std::vector<NewItem>& items);
