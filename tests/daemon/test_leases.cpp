@@ -3,6 +3,7 @@
 // out, once; a live lease is never taken; and claims and ends go in batches.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <set>
@@ -210,6 +211,37 @@ TYPED_TEST(LeaseTest, BatchedEndsCommitTogetherAndCloseEachJobOnce) {
   for (const auto& e : this->a_->events_after(job, 0, 100))
     ends_logged += e.type == EventType::kItem;
   EXPECT_EQ(ends_logged, 4);
+}
+
+// One batch of ends may span jobs (a worker's ends of several claims): each job closes, and
+// each end's event carries its own item, state, message and report, in the batch's order.
+TYPED_TEST(LeaseTest, EndsOfSeveralJobsInOneBatchEachLogTheirOwnItem) {
+  const int64_t first = this->submit(2), second = this->submit(1, JobKind::kTransform, "bob");
+  std::vector<fcd::ItemEnd> ends;
+  for (int k = 0; k < 3; ++k) {
+    auto claim = this->a_->claim("w", true, true);
+    ASSERT_TRUE(claim);
+    const bool bad = claim->item.idx == 1;
+    ends.push_back({claim->job.id, claim->item.idx,
+                    bad ? ItemOutcome::kFailed : ItemOutcome::kSucceeded, bad ? "it's bad" : "",
+                    bad ? "" : R"({"faces_found": )" + std::to_string(k) + "}"});
+  }
+  auto closed = this->a_->finish_items(ends);
+  std::sort(closed.begin(), closed.end());
+  EXPECT_EQ(closed, (std::vector<int64_t>{first, second}));
+  for (const auto& e : ends) {
+    std::vector<nlohmann::json> logged;
+    for (const auto& ev : this->a_->events_after(e.job_id, 0, 100))
+      if (ev.type == EventType::kItem && ev.payload.value("item_index", -1) == e.idx)
+        logged.push_back(ev.payload);
+    ASSERT_EQ(logged.size(), 1u) << "job " << e.job_id << " item " << e.idx;
+    EXPECT_EQ(logged[0].value("message", ""), e.error);
+    EXPECT_EQ(logged[0].value("item_state", ""),
+              e.outcome == ItemOutcome::kFailed ? "failed" : "succeeded");
+    if (!e.report_json.empty())
+      EXPECT_EQ(logged[0]["report"], nlohmann::json::parse(e.report_json));
+  }
+  EXPECT_EQ(this->a_->items(first)[1].error, "it's bad") << "quotes survive";
 }
 
 }  // namespace
