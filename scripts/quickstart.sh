@@ -46,8 +46,14 @@ started=""
 if ! build/bin/facecycle health >/dev/null 2>&1; then
   build/bin/facecycled --data-dir "$data_dir" "${allow[@]}" >>"$data_dir/quickstart-daemon.out" 2>&1 &
   started=$!
-  for _ in $(seq 1 100); do
+  # A cold start (LibTorch read from disk on a busy machine) can take tens of seconds.
+  for _ in $(seq 1 600); do
     build/bin/facecycle health >/dev/null 2>&1 && break
+    if ! kill -0 "$started" 2>/dev/null; then
+      echo "facecycled stopped while starting; the end of its log ($data_dir/quickstart-daemon.out):" >&2
+      tail -5 "$data_dir/quickstart-daemon.out" >&2
+      exit 1
+    fi
     sleep 0.2
   done
 fi
