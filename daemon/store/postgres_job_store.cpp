@@ -324,8 +324,9 @@ int64_t PostgresJobStore::end_items_tx(Tx& tx, const std::vector<ItemEnd>& ends,
               ")";
   }
   const std::string now = std::to_string(now_ms());
-  // Events in the order of `ends`; one NOTIFY with the newest id wakes the other daemons'
-  // watchers as well as one per event did (JobStore::published keeps the highest).
+  // Events in the order of `ends`; one NOTIFY with the newest id (identical ones in a
+  // transaction are sent once) wakes the other daemons' watchers as well as one per event did
+  // (JobStore::published keeps the highest).
   auto rows = tx.exec(
       "WITH v (k, job_id, idx, state, error, report, payload) AS (VALUES " + values +
       "), ended AS (UPDATE items i SET state = v.state, error = v.error, report_json = v.report, "
@@ -338,14 +339,13 @@ int64_t PostgresJobStore::end_items_tx(Tx& tx, const std::vector<ItemEnd>& ends,
       "SELECT v.job_id, " +
       now + ", " + tx.quote(enum_name(EventType::kItem)) +
       ", v.payload FROM v JOIN ended ON ended.k = v.k ORDER BY v.k RETURNING id, job_id) "
-      "SELECT job_id, MAX(id) FROM ev GROUP BY job_id");
+      "SELECT job_id, MAX(id), pg_notify('" +
+      std::string(kEventChannel) + "', (SELECT MAX(id) FROM ev)::text) FROM ev GROUP BY job_id");
   int64_t last_ev = 0;
   for (const auto& r : rows) {
     touched.insert(r[0].as<int64_t>());
     last_ev = std::max(last_ev, r[1].as<int64_t>());
   }
-  if (last_ev)
-    tx.exec_params("SELECT pg_notify('" + std::string(kEventChannel) + "', $1::text)", last_ev);
   return last_ev;
 }
 

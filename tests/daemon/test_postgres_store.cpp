@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "store/lease_keeper.h"
 #include "store_backends.h"
 
 #ifdef FC_HAVE_POSTGRES
@@ -90,6 +91,29 @@ TEST_F(PostgresStore, AnotherDaemonsEventWakesAWatcherHere) {
   b->wait_for_event(seen, std::chrono::seconds(10));  // without LISTEN/NOTIFY: the full 10 s
   writer.join();
   EXPECT_GT(b->published_event_id(), seen) << "b was not told of a's event";
+}
+
+// The same for a batch of item ends, whose events share one NOTIFY (the batch's newest id).
+TEST_F(PostgresStore, AnotherDaemonsItemEndsWakeAWatcherHere) {
+  auto a = open(), b = open();
+  a->set_lease_holder(fcd::make_lease_holder("host-a", std::chrono::seconds(60)));
+  const int64_t job =
+      a->submit(JobKind::kTransform, "ann", 0, "{}", "/out", {{"in0", "out"}, {"in1", "out"}});
+  auto claims = a->claim_batch("w", true, true, 2);
+  ASSERT_EQ(claims.size(), 2u);
+  const int64_t seen = b->published_event_id();
+  std::thread writer([&] {
+    a->finish_items({{job, 0, fcd::ItemOutcome::kSucceeded, "", "{}"},
+                     {job, 1, fcd::ItemOutcome::kSucceeded, "", "{}"}});
+  });
+  writer.join();
+  const int64_t newest = a->events_after(job, 0, 100).back().id;
+  ASSERT_GT(newest, seen);
+  // The claim's own event may wake b first: wait on until the ends' NOTIFY has arrived.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (b->published_event_id() < newest && std::chrono::steady_clock::now() < deadline)
+    b->wait_for_event(b->published_event_id(), std::chrono::milliseconds(500));
+  EXPECT_GE(b->published_event_id(), newest) << "b was not told of a's newest end";
 }
 
 // Two daemons write events of one job; the one that drew the smaller id commits last. A watcher
