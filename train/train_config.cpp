@@ -155,6 +155,9 @@ void parse_networks(const toml::table* generator, const toml::table* discriminat
     c.upsample = r.choice("upsample", Upsampling::kResizeConv);
     c.upsample_given = generator->contains("upsample");
     c.output = r.choice("output", Output::kImage);
+    c.chroma_grid = static_cast<int>(r.integer("chroma_grid", 0, 0, 64));
+    if (c.chroma_grid > 0 && c.output != Output::kResidual)
+      fail("generator.chroma_grid", "needs output = \"residual\" (it filters the change)");
     c.g_ema = r.number("ema", 0.0, 0.0, 0.99999);
     r.finish();
   }
@@ -282,6 +285,7 @@ GeneratorOptions TrainConfig::generator_options() const {
   o.conditioning = conditioning;
   o.upsampling = upsample;
   o.output = output;
+  o.chroma_grid = chroma_grid;
   return o;
 }
 

@@ -259,6 +259,10 @@ void TrainingRun::build_generator() {
       G->start_residual();
       log(LogLevel::kInfo, "warm start switched to residual output (it starts as the identity)");
     }
+    if (o.chroma_grid != G->options().chroma_grid) {
+      G->set_chroma_grid(o.chroma_grid);
+      log(LogLevel::kInfo, "warm start: chroma_grid = " + std::to_string(o.chroma_grid));
+    }
   } else {
     G = make_seeded_generator(o, cfg_.seed);
   }

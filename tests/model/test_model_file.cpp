@@ -101,6 +101,38 @@ TEST(ModelFile, ResidualOutputRoundTripsAndOldCardsReadAsImage) {
   EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
 }
 
+// The chroma grid changes the outputs, so a model file must bring it back; older cards have none.
+TEST(ModelFile, ChromaGridRoundTripsAndNeedsResidualOutput) {
+  TempDir dir;
+  const auto model = (dir.path / "g.pt").string();
+  auto g = fc::make_seeded_generator(small(), 6);
+  g->start_residual();
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : g->named_parameters())
+      if (p.key().rfind("tail.", 0) == 0) p.value().normal_(0.0, 0.05);
+  }
+  g->set_chroma_grid(4);
+  fc::ModelCard card;
+  card.name = "gridded";
+  card.resolution = 32;
+  card.conditions = fc::default_conditions();
+  fc::save_model(model, g, card);
+  auto loaded = fc::load_model(model, torch::kCPU);
+  EXPECT_EQ(loaded.card.chroma_grid, 4);
+  EXPECT_EQ(loaded.generator->options().chroma_grid, 4);
+  EXPECT_TRUE(torch::equal(forward(g, 1), forward(loaded.generator, 1)));
+  auto j = loaded.card.to_json();
+  j.erase("chroma_grid");
+  EXPECT_EQ(fc::ModelCard::from_json(j).chroma_grid, 0);
+  j["chroma_grid"] = 4;
+  j["output"] = "image";
+  EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
+  j["output"] = "residual";
+  j["chroma_grid"] = -1;
+  EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
+}
+
 // Model files are safetensors so that LibTorch 1.13 and 2.x read each other's (docs/GPU.md);
 // the torch::save archives written before still load, to the same outputs.
 TEST(ModelFile, WritesSafetensorsAndStillReadsArchives) {

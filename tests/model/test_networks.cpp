@@ -162,6 +162,49 @@ TEST(Generator, WarmStartMaySwitchBetweenResizeConvModesOnly) {
   EXPECT_THROW(g->set_upsampling(Upsampling::kTransposed), std::invalid_argument);
 }
 
+// A chroma grid keeps the change's luminance at every pixel and its region-sized tints, and
+// removes pixel-sized colour patches (the magenta cheek blotches of v24-v27).
+TEST(Generator, LowPassChromaKeepsLuminanceAndRegionTints) {
+  auto luma = [](const torch::Tensor& t) {
+    return 0.299 * t.select(1, 0) + 0.587 * t.select(1, 1) + 0.114 * t.select(1, 2);
+  };
+  const auto noise = faces(1, 32, 32) * 0.1;
+  EXPECT_TRUE(torch::allclose(luma(fc::low_pass_chroma(noise, 4)), luma(noise), 1e-5, 1e-6));
+  auto tint = torch::zeros({1, 3, 32, 32});
+  tint.select(1, 0).fill_(0.1);  // redder everywhere
+  tint.select(1, 2).fill_(-0.05);
+  EXPECT_TRUE(torch::allclose(fc::low_pass_chroma(tint, 4), tint, 1e-5, 1e-6));
+  // Magenta and green on alternate pixels, no luminance: a grid of 4 leaves nothing of it.
+  auto checker =
+      (torch::arange(32).view({32, 1}) + torch::arange(32).view({1, 32})).remainder(2) * 2 - 1;
+  auto patch = torch::zeros({1, 3, 32, 32});
+  patch.select(1, 0).copy_(checker * 0.1);
+  patch.select(1, 2).copy_(checker * 0.1);
+  patch.select(1, 1).copy_(checker * -(0.1 * 0.299 + 0.1 * 0.114) / 0.587);
+  EXPECT_LT(fc::low_pass_chroma(patch, 4).abs().max().item<double>(), 1e-6);
+}
+
+TEST(Generator, ChromaGridFiltersTheResidualChangeOnly) {
+  auto g = fc::make_seeded_generator(small(), 14);
+  EXPECT_THROW(g->set_chroma_grid(4), std::invalid_argument) << "image output has no change";
+  g->start_residual();
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : g->named_parameters())
+      if (p.key().rfind("tail.", 0) == 0) p.value().normal_(0.0, 0.005);
+  }
+  const auto x = faces(2, 32, 32) * 0.3;  // far from the clamp
+  const auto plain = run(g, x, 0);
+  g->set_chroma_grid(4);
+  EXPECT_EQ(g->options().chroma_grid, 4);
+  const auto gridded = run(g, x, 0);
+  ASSERT_LT((plain - x).abs().max().item<double>(), 0.6) << "the clamp would bite";
+  EXPECT_TRUE(torch::allclose(gridded - x, fc::low_pass_chroma(plain - x, 4), 1e-5, 1e-5));
+  EXPECT_GT((gridded - plain).abs().max().item<double>(), 1e-3);
+  auto cond = torch::zeros({2}, torch::kLong);
+  EXPECT_TRUE(torch::allclose(g->forward(x, cond).detach(), gridded, 1e-5, 1e-5));
+}
+
 // bf16 takes another padding path (LibTorch 1.13 has no CPU bf16 pad kernels) and rounds every
 // activation; outputs in [-1, 1] must stay within a few 8-bit levels of fp32 everywhere.
 TEST(Generator, Bf16OutputStaysCloseToFp32) {

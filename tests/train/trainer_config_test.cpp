@@ -31,6 +31,13 @@ steps = 10
 batch = 2
 )";
 
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 // The message of the std::invalid_argument thrown for `text`, or "" when it parses.
 std::string error_for(const std::string& text) {
   try {
@@ -123,6 +130,18 @@ TEST(TrainerConfig, DomainClassifierAndEmaAreOffUnlessSet) {
   EXPECT_NE(error_for(with("[losses]\ncls_input = \"gray\"\n")).find("losses.cls_input"),
             std::string::npos);
   EXPECT_NE(error_for(with("[generator]\nema = 1.5\n")).find("generator.ema"), std::string::npos);
+}
+
+TEST(TrainerConfig, ChromaGridIsOffUnlessSetAndNeedsResidualOutput) {
+  EXPECT_EQ(parse_train_config(kMinimal).generator_options().chroma_grid, 0);
+  const auto c = parse_train_config(with("[generator]\noutput = \"residual\"\nchroma_grid = 4\n"));
+  EXPECT_EQ(c.generator_options().chroma_grid, 4);
+  EXPECT_NE(error_for(with("[generator]\nchroma_grid = 4\n")).find("generator.chroma_grid"),
+            std::string::npos)
+      << "an image-output generator has no change to filter";
+  EXPECT_NE(error_for(with("[generator]\noutput = \"residual\"\nchroma_grid = -1\n"))
+                .find("generator.chroma_grid"),
+            std::string::npos);
 }
 
 // Tone is a real race cue but only a tint for age: each task may set its own classifier and
@@ -222,18 +241,13 @@ TEST(TrainerConfig, ShippedConfigsParse) {
   for (const auto& entry : std::filesystem::directory_iterator(FC_SOURCE_DIR "/configs")) {
     const std::string name = entry.path().filename().string();
     if (entry.path().extension() != ".toml" || name == "facecycled.example.toml") continue;
-    std::ifstream in(entry.path());
-    ASSERT_TRUE(in) << name;
-    std::stringstream s;
-    s << in.rdbuf();
-    EXPECT_NO_THROW(parse_train_config(s.str(), name)) << name;
+    const std::string text = read_text(entry.path());
+    ASSERT_FALSE(text.empty()) << name;
+    EXPECT_NO_THROW(parse_train_config(text, name)) << name;
     ++parsed;
   }
   EXPECT_GE(parsed, 25) << "configs/ holds every model's training config";
-  std::ifstream in(std::string(FC_SOURCE_DIR) + "/configs/original.toml");
-  std::stringstream s;
-  s << in.rdbuf();
-  auto c = parse_train_config(s.str());
+  auto c = parse_train_config(read_text(FC_SOURCE_DIR "/configs/original.toml"));
   EXPECT_EQ(fc::enum_name(c.conditioning), "channel4");
   EXPECT_EQ(fc::enum_name(c.loss_preset), "original");
   EXPECT_EQ(c.tasks.size(), 2u);

@@ -68,3 +68,17 @@ TEST(TrainerWarmup, GeneratorLearnsAfterTheWarmup) {
   EXPECT_GT(generator_distance(base, run.models[0]), 0.0)
       << "after the warm-up the generator must train again";
 }
+
+// A warm start from a model without a chroma grid takes the config's, and the saved card says so.
+TEST(TrainerWarmup, WarmStartTakesTheConfigsChromaGrid) {
+  fc::use_torch_threads(1);
+  const std::string base = base_model();
+  ASSERT_FALSE(base.empty());
+  const std::string job = make_temp_dir("warmup_grid");
+  const std::string extra = "warm_start = \"" + base + "\"\n";
+  RecordedRun run =
+      run_trainer(extra + tiny_config(stage(2), "", "output = \"residual\"\nchroma_grid = 4\n"),
+                  job, job + "/models");
+  ASSERT_EQ(run.models.size(), 1u);
+  EXPECT_EQ(fc::load_model(run.models[0], torch::kCPU).card.chroma_grid, 4);
+}

@@ -43,6 +43,7 @@ GeneratorOptions ModelCard::generator_options() const {
   o.conditioning = conditioning;
   o.upsampling = upsample;
   o.output = output;
+  o.chroma_grid = chroma_grid;
   return o;
 }
 
@@ -53,6 +54,7 @@ void ModelCard::set_generator(const GeneratorOptions& o) {
   upsample = o.upsampling;
   norm = "instance";
   output = o.output;
+  chroma_grid = o.chroma_grid;
 }
 
 nlohmann::json ModelCard::to_json() const {
@@ -73,6 +75,7 @@ nlohmann::json ModelCard::to_json() const {
           {"output", enum_name(output)},
           {"width", width},
           {"blocks", blocks},
+          {"chroma_grid", chroma_grid},
           {"training", training},
           {"metrics", metrics},
           {"licence", licence},
@@ -129,6 +132,7 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
   read_field(j, "output", output, "");
   read_field(j, "width", card.width, "");
   read_field(j, "blocks", card.blocks, "");
+  read_field(j, "chroma_grid", card.chroma_grid, "");
   read_field(j, "licence", card.licence, "");
   read_field(j, "notes", card.notes, "");
   if (j.contains("training")) card.training = j.at("training");
@@ -169,6 +173,10 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
                              "; it must be a positive multiple of 4");
   if (card.width < 1) throw std::runtime_error("model card: field 'width' must be positive");
   if (card.blocks < 0) throw std::runtime_error("model card: field 'blocks' must be >= 0");
+  if (card.chroma_grid < 0 || card.chroma_grid > card.resolution)
+    throw std::runtime_error("model card: field 'chroma_grid' must be in [0, resolution]");
+  if (card.chroma_grid > 0 && card.output != Output::kResidual)
+    throw std::runtime_error("model card: field 'chroma_grid' needs output 'residual'");
   return card;
 }
 

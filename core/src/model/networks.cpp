@@ -184,6 +184,7 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const GeneratorOptions& options)
   if (options.width < 1 || options.blocks < 0 || options.num_conditions < 1)
     throw std::invalid_argument(
         "generator: width and condition count must be positive, blocks >= 0");
+  set_chroma_grid(options.chroma_grid);
   const int k = options.width, K = options.num_conditions;
   const bool cin = options.conditioning == Conditioning::kCondInstanceNorm;
   const int in_ch = cin ? 3 : 4;
@@ -298,7 +299,10 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
   auto padded = reflect_pad(y, 3);
   auto out = torch::GradMode::is_enabled() ? L.tail->forward(padded)
                                            : few_output_conv(padded, L.tail->weight, L.tail->bias);
-  if (options_.output == Output::kResidual) return out.add(image).clamp(-1, 1);
+  if (options_.output == Output::kResidual) {
+    if (options_.chroma_grid > 0) out = low_pass_chroma(out, options_.chroma_grid);
+    return out.add(image).clamp(-1, 1);
+  }
   return out.tanh_();
 }
 
@@ -315,6 +319,28 @@ void ResnetGeneratorImpl::set_upsampling(Upsampling upsampling) {
         "generator: transposed-conv and resize-conv upsampling have different weights; "
         "a model cannot switch between them");
   options_.upsampling = upsampling;
+}
+
+void ResnetGeneratorImpl::set_chroma_grid(int grid) {
+  if (grid < 0) throw std::invalid_argument("generator: chroma_grid must be >= 0");
+  if (grid > 0 && options_.output != Output::kResidual)
+    throw std::invalid_argument("generator: chroma_grid needs residual output");
+  options_.chroma_grid = grid;
+}
+
+torch::Tensor low_pass_chroma(const torch::Tensor& change, int grid) {
+  // In float: LibTorch 1.13 has no CPU bf16 bilinear resize, and this is a few ops on 3 planes.
+  const auto c = change.to(torch::kFloat);
+  const int64_t h = c.size(2), w = c.size(3);
+  auto R = c.select(1, 0), G = c.select(1, 1), B = c.select(1, 2);
+  auto Y = 0.299 * R + 0.587 * G + 0.114 * B;
+  auto cbcr = torch::stack({(B - Y) / 1.772, (R - Y) / 1.402}, 1);
+  cbcr = torch::upsample_bilinear2d(torch::adaptive_avg_pool2d(cbcr, {grid, grid}), {h, w},
+                                    /*align_corners=*/false);
+  auto Cb = cbcr.select(1, 0), Cr = cbcr.select(1, 1);
+  auto R2 = Y + 1.402 * Cr, B2 = Y + 1.772 * Cb;
+  auto G2 = (Y - 0.299 * R2 - 0.114 * B2) / 0.587;
+  return torch::stack({R2, G2, B2}, 1).to(change.scalar_type());
 }
 
 ResnetGenerator make_seeded_generator(const GeneratorOptions& options, uint64_t seed,

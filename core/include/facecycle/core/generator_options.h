@@ -64,6 +64,11 @@ struct GeneratorOptions {
   Conditioning conditioning = Conditioning::kCondInstanceNorm;
   Upsampling upsampling = Upsampling::kResizeConv;
   Output output = Output::kImage;
+  // Residual output only; 0 = off. The change's chroma (BT.601 Cb/Cr) is averaged over a
+  // chroma_grid x chroma_grid grid and bilinearly resized back, while its luminance keeps every
+  // pixel: tints can follow regions (greying hair, darker skin) but not draw small colour
+  // patches. v24-v27 drew magenta cheek blotches that penalties added later did not remove.
+  int chroma_grid = 0;
 };
 
 }  // namespace fc

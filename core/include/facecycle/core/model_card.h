@@ -50,6 +50,7 @@ struct ModelCard {
   Output output = Output::kImage;  // "output" is absent from cards before v2: image
   int width = 32;                  // base channels
   int blocks = 6;                  // residual blocks
+  int chroma_grid = 0;             // GeneratorOptions::chroma_grid; absent before v29: 0
   nlohmann::json training = nlohmann::json::object();  // data, split, steps, wall time, hardware
   nlohmann::json metrics = nlohmann::json::object();   // held-out evaluation
   std::string licence;
