@@ -329,7 +329,7 @@ void ResnetGeneratorImpl::set_chroma_grid(int grid) {
 }
 
 torch::Tensor low_pass_chroma(const torch::Tensor& change, int grid) {
-  // In float: LibTorch 1.13 has no CPU bf16 bilinear resize, and this is a few ops on 3 planes.
+  // In float whatever the autocast: a few ops on three planes, and bf16 would round the tints.
   const auto c = change.to(torch::kFloat);
   const int64_t h = c.size(2), w = c.size(3);
   auto R = c.select(1, 0), G = c.select(1, 1), B = c.select(1, 2);

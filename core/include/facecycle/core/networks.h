@@ -34,13 +34,13 @@ class ResnetGeneratorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ResnetGenerator);
 
-// A deterministically initialised generator (independent of the global torch seed): conv
-// weights N(0, 0.02), and for CIN each condition's gamma ~ N(1, condition_std), beta ~
-// N(0, condition_std), so different conditions give visibly different outputs untrained.
 // The change of a residual generator with its chroma reduced to a grid x grid field
 // (GeneratorOptions::chroma_grid); luminance passes through untouched. change: [N,3,H,W].
 torch::Tensor low_pass_chroma(const torch::Tensor& change, int grid);
 
+// A deterministically initialised generator (independent of the global torch seed): conv
+// weights N(0, 0.02), and for CIN each condition's gamma ~ N(1, condition_std), beta ~
+// N(0, condition_std), so different conditions give visibly different outputs untrained.
 ResnetGenerator make_seeded_generator(const GeneratorOptions& options, uint64_t seed,
                                       double condition_std = 0.2);
 
