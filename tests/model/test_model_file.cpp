@@ -8,6 +8,7 @@
 
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/safetensors.h"
+#include "model_test_util.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -29,6 +30,17 @@ fc::GeneratorOptions small() {
   o.width = 8;
   o.blocks = 2;
   return o;
+}
+
+// Saves g with a minimal card (32 px, the default conditions) and loads it back.
+fc::LoadedModel save_and_load(const std::string& model, fc::ResnetGenerator& g,
+                              const std::string& name) {
+  fc::ModelCard card;
+  card.name = name;
+  card.resolution = 32;
+  card.conditions = fc::default_conditions();
+  fc::save_model(model, g, card);
+  return fc::load_model(model, torch::kCPU);
 }
 
 torch::Tensor forward(fc::ResnetGenerator& g, int64_t cond) {
@@ -85,12 +97,7 @@ TEST(ModelFile, ResidualOutputRoundTripsAndOldCardsReadAsImage) {
   const auto model = (dir.path / "r.pt").string();
   auto g = fc::make_seeded_generator(small(), 5);
   g->start_residual();
-  fc::ModelCard card;
-  card.name = "residual";
-  card.resolution = 32;
-  card.conditions = fc::default_conditions();
-  fc::save_model(model, g, card);
-  auto loaded = fc::load_model(model, torch::kCPU);
+  auto loaded = save_and_load(model, g, "residual");
   EXPECT_EQ(fc::enum_name(loaded.card.output), "residual");
   EXPECT_EQ(loaded.generator->options().output, fc::Output::kResidual);
   EXPECT_TRUE(torch::equal(forward(g, 1), forward(loaded.generator, 1)));
@@ -107,18 +114,9 @@ TEST(ModelFile, ChromaGridRoundTripsAndNeedsResidualOutput) {
   const auto model = (dir.path / "g.pt").string();
   auto g = fc::make_seeded_generator(small(), 6);
   g->start_residual();
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : g->named_parameters())
-      if (p.key().rfind("tail.", 0) == 0) p.value().normal_(0.0, 0.05);
-  }
+  fc_test::give_tail_a_change(g, 0.05);
   g->set_chroma_grid(4);
-  fc::ModelCard card;
-  card.name = "gridded";
-  card.resolution = 32;
-  card.conditions = fc::default_conditions();
-  fc::save_model(model, g, card);
-  auto loaded = fc::load_model(model, torch::kCPU);
+  auto loaded = save_and_load(model, g, "gridded");
   EXPECT_EQ(loaded.card.chroma_grid, 4);
   EXPECT_EQ(loaded.generator->options().chroma_grid, 4);
   EXPECT_TRUE(torch::equal(forward(g, 1), forward(loaded.generator, 1)));

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "facecycle/core/networks.h"
+#include "model_test_util.h"
 
 namespace {
 
@@ -135,11 +136,7 @@ TEST(Generator, ResidualOutputStartsAsTheIdentityAndLearnsAChange) {
   EXPECT_TRUE(torch::equal(run(g, x, 0), x)) << "a zeroed tail must pass the input through";
   // The trunk is kept: once the tail learns, conditions give different changes, and the
   // training path equals the inference path.
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : g->named_parameters())
-      if (p.key().rfind("tail.", 0) == 0) p.value().normal_(0.0, 0.05);
-  }
+  fc_test::give_tail_a_change(g, 0.05);
   const auto y0 = run(g, x, 0), y2 = run(g, x, 2);
   EXPECT_GT((y0 - x).abs().mean().item<double>(), 0.01);
   EXPECT_GT((y0 - y2).abs().mean().item<double>(), 0.001);
@@ -188,11 +185,7 @@ TEST(Generator, ChromaGridFiltersTheResidualChangeOnly) {
   auto g = fc::make_seeded_generator(small(), 14);
   EXPECT_THROW(g->set_chroma_grid(4), std::invalid_argument) << "image output has no change";
   g->start_residual();
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : g->named_parameters())
-      if (p.key().rfind("tail.", 0) == 0) p.value().normal_(0.0, 0.005);
-  }
+  fc_test::give_tail_a_change(g, 0.005);
   const auto x = faces(2, 32, 32) * 0.3;  // far from the clamp
   const auto plain = run(g, x, 0);
   g->set_chroma_grid(4);
