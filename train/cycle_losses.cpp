@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "facecycle/core/colour_space.h"
+
 namespace fc::train {
 
 torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target) {
@@ -62,14 +64,6 @@ GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights&
 }
 
 namespace {
-// [N,2,...] Cb and Cr (BT.601) of RGB images [N,3,...]: per pixel, or of per-image means.
-torch::Tensor chroma(const torch::Tensor& rgb) {
-  torch::Tensor r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
-  torch::Tensor cb = -0.168736 * r - 0.331264 * g + 0.5 * b;
-  torch::Tensor cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
-  return torch::stack({cb, cr}, 1);
-}
-
 // [N,2] per-image mean Cb and Cr of RGB images.
 torch::Tensor mean_chroma(const torch::Tensor& rgb) { return chroma(rgb.mean({2, 3})); }
 }  // namespace
@@ -97,8 +91,7 @@ torch::Tensor local_tint_loss(const torch::Tensor& source, const torch::Tensor& 
 }
 
 torch::Tensor to_grey3(const torch::Tensor& rgb) {
-  torch::Tensor y = rgb.select(1, 0) * 0.299 + rgb.select(1, 1) * 0.587 + rgb.select(1, 2) * 0.114;
-  return y.unsqueeze(1).expand({-1, 3, -1, -1});
+  return fc::luma(rgb).unsqueeze(1).expand({-1, 3, -1, -1});
 }
 
 torch::Tensor shape_view(const torch::Tensor& rgb) {

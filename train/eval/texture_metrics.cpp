@@ -4,14 +4,15 @@
 
 #include <stdexcept>
 
+#include "facecycle/core/colour_space.h"
+
 namespace fc::train {
 namespace {
 
 // Mean power spectrum of the windowed luminance: [S, S/2+1].
 torch::Tensor mean_luma_power(const torch::Tensor& x) {
   const auto s = x.size(2);
-  auto y = (0.299 * x.select(1, 0) + 0.587 * x.select(1, 1) + 0.114 * x.select(1, 2))
-               .to(torch::kFloat64);
+  auto y = luma(x).to(torch::kFloat64);
   y = y - y.mean({1, 2}, /*keepdim=*/true);
   // The window keeps the image border's discontinuity from leaking power along both axes.
   auto w = torch::hann_window(s, /*periodic=*/false, torch::kFloat64);

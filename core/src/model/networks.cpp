@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "facecycle/core/colour_space.h"
+
 namespace fc {
 namespace nn = torch::nn;
 
@@ -331,16 +333,9 @@ void ResnetGeneratorImpl::set_chroma_grid(int grid) {
 torch::Tensor low_pass_chroma(const torch::Tensor& change, int grid) {
   // In float whatever the autocast: a few ops on three planes, and bf16 would round the tints.
   const auto c = change.to(torch::kFloat);
-  const int64_t h = c.size(2), w = c.size(3);
-  auto R = c.select(1, 0), G = c.select(1, 1), B = c.select(1, 2);
-  auto Y = 0.299 * R + 0.587 * G + 0.114 * B;
-  auto cbcr = torch::stack({(B - Y) / 1.772, (R - Y) / 1.402}, 1);
-  cbcr = torch::upsample_bilinear2d(torch::adaptive_avg_pool2d(cbcr, {grid, grid}), {h, w},
-                                    /*align_corners=*/false);
-  auto Cb = cbcr.select(1, 0), Cr = cbcr.select(1, 1);
-  auto R2 = Y + 1.402 * Cr, B2 = Y + 1.772 * Cb;
-  auto G2 = (Y - 0.299 * R2 - 0.114 * B2) / 0.587;
-  return torch::stack({R2, G2, B2}, 1).to(change.scalar_type());
+  const auto cbcr = torch::upsample_bilinear2d(torch::adaptive_avg_pool2d(chroma(c), {grid, grid}),
+                                               {c.size(2), c.size(3)}, /*align_corners=*/false);
+  return rgb_from_luma_chroma(luma(c), cbcr).to(change.scalar_type());
 }
 
 ResnetGenerator make_seeded_generator(const GeneratorOptions& options, uint64_t seed,
