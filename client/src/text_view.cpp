@@ -143,8 +143,8 @@ bool print_evaluation(std::ostream& out, const json& eval) {
     out << ", White/Black accuracy " << scalar_text(judge["heldout_white_black_accuracy"]);
   out << "):\n";
   std::vector<std::vector<std::string>> table{{"task", "direction", "n", "judged", "before",
-                                               "after", "real target", "cycle L1", "texture HF",
-                                               "spectral peak"}};
+                                               "after", "real target", "cycle L1", "patch share",
+                                               "texture HF", "spectral peak"}};
   for (auto t = eval["tasks"].begin(); t != eval["tasks"].end(); ++t) {
     for (const char* dir : {"forward", "reverse"}) {
       if (!t.value().contains(dir)) continue;
@@ -161,6 +161,7 @@ bool print_evaluation(std::ostream& out, const json& eval) {
                        field("judged_age_after", "p_target_after"),
                        field("judged_age_target_real", "p_target_real"),
                        d.contains("cycle_l1") ? scalar_text(d["cycle_l1"]) : "-",
+                       d.contains("patch_share") ? scalar_text(d["patch_share"]) : "-",
                        texture(d, "hf_power_ratio"), texture(d, "spectral_peak_ratio")});
     }
   }

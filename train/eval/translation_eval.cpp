@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "eval/change_scale.h"
 #include "eval/texture_metrics.h"
 #include "facecycle/core/model_card.h"
 #include "train_choices.h"
@@ -44,6 +45,7 @@ nlohmann::json direction(const TaskHeldout& t, Direction d, const TranslateFn& t
   const Translated tr = run(translate, src, reverse ? t.reverse_cond : t.forward_cond,
                             reverse ? t.forward_cond : t.reverse_cond, batch);
   j["cycle_l1"] = avg((tr.cycle - src).abs());
+  if (src.size(2) >= 16) j["patch_share"] = patch_share(src, tr.out);
   const bool have_real = target_real.defined() && target_real.size(0) > 0;
   if (have_real) {
     j["texture"] = compare_texture(tr.out, target_real).to_json();

@@ -31,8 +31,8 @@ void print_markdown(const json& r) {
             << " years, White/Black accuracy "
             << fmt(judge.value("heldout_white_black_accuracy", json()), 3) << "\n\n";
   std::cout << "| task | direction | n | judged | before | after | real target | cycle L1 | "
-               "texture HF (real) | spectral peak (real) |\n"
-               "|---|---|---|---|---|---|---|---|---|---|\n";
+               "patch share | texture HF (real) | spectral peak (real) |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|\n";
   const json tasks = r.value("tasks", json::object());  // items() must not outlive it
   for (auto& [task, t] : tasks.items())
     for (const auto& [unused, dir] : fc::EnumNames<fc::Direction>::table) {
@@ -52,7 +52,8 @@ void print_markdown(const json& r) {
                   << ") | " << fmt(d["p_target_after"], 2) << " (" << fmt(d["frac_target_after"], 2)
                   << ") | " << fmt(d["p_target_real"], 2);
       }
-      std::cout << " | " << fmt(d["cycle_l1"], 3);
+      std::cout << " | " << fmt(d["cycle_l1"], 3) << " | "
+                << fmt(d.value("patch_share", json()), 2);
       // Texture of the outputs against real target photos; the real source photos in brackets.
       const json none = json::object();
       const json &tex = d.value("texture", none), &src = d.value("texture_source", none);
