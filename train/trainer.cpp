@@ -71,11 +71,11 @@ std::vector<std::string> paths_of(const std::vector<FaceRecord>& records) {
 class TrainingRun {
  public:
   TrainingRun(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks,
-              const WorkerPlacement& placement = {})
+              const WorkerPlacement& placement = {}, ConfigUse use = ConfigUse::kTrain)
       : req_(req),
         ctx_(ctx),
         hooks_(hooks),
-        cfg_(load_request_config(req)),
+        cfg_(load_request_config(req, use)),
         schedule_(cfg_.stages),
         placement_(placement) {
     // The one place the trainer sets torch's threads: every step, the judge and the
@@ -544,7 +544,7 @@ void TrainingRun::run() {
 
 }  // namespace
 
-TrainConfig load_request_config(const TrainRequest& req) {
+TrainConfig load_request_config(const TrainRequest& req, ConfigUse use) {
   TrainConfig cfg = parse_train_config(req.config_toml, req.config_path);
   if (cfg.device == fc::DeviceChoice::kCuda && !torch::cuda::is_available())
     throw std::invalid_argument(
@@ -563,7 +563,8 @@ TrainConfig load_request_config(const TrainRequest& req) {
                                   " is neither a folder nor a face pack; point it at UTKFace-style "
                                   "images");
   }
-  if (!cfg.warm_start.empty() && !fs::exists(resolve_path(cfg.warm_start, req)))
+  if (use == ConfigUse::kTrain && !cfg.warm_start.empty() &&
+      !fs::exists(resolve_path(cfg.warm_start, req)))
     throw std::invalid_argument("warm_start: " + resolve_path(cfg.warm_start, req) +
                                 " does not exist; give a model .pt from `facecycle models`");
   if (!cfg.judge_path.empty() && !fs::exists(resolve_path(cfg.judge_path, req)))
@@ -584,7 +585,7 @@ void run_training(const TrainRequest& req, HostContext& ctx, TrainHooks& hooks,
 
 std::string evaluate_model(const TrainRequest& req, const std::string& model_path, HostContext& ctx,
                            TrainHooks& hooks) {
-  TrainingRun run(req, ctx, hooks);
+  TrainingRun run(req, ctx, hooks, WorkerPlacement{}, ConfigUse::kEvaluate);
   return run.evaluate_only(model_path).dump();
 }
 

@@ -9,10 +9,14 @@
 
 namespace fc::train {
 
+// What a config is loaded for. Evaluating a finished model (fc-eval) never reads warm_start, so
+// a config whose warm start has left models/ (v11's names v7) must still evaluate.
+enum class ConfigUse { kTrain, kEvaluate };
+
 // Parses the request's config and checks what can be checked before training: the data
-// folder exists, warm_start and eval.judge_path name files. Throws std::invalid_argument
-// naming the key.
-TrainConfig load_request_config(const TrainRequest& req);
+// folder exists, warm_start (kTrain only) and eval.judge_path name files. Throws
+// std::invalid_argument naming the key.
+TrainConfig load_request_config(const TrainRequest& req, ConfigUse use = ConfigUse::kTrain);
 
 // Trains every task of the config in one run, resuming from the newest checkpoint in
 // req.job_dir when there is one. Returns when done or cancelled (after a checkpoint); throws

@@ -48,14 +48,17 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   EXPECT_TRUE(card.metrics["tasks"].contains("race")) << card.metrics.dump();
 
   // fc-eval's path: the card's evaluation re-derived from the config and the model file alone,
-  // with the judge retrained from the config's seed in a fresh folder.
+  // with the judge retrained from the config's seed in a fresh folder. The config's warm start
+  // has left models/ since (as v11's config names v7): training refuses it, evaluation does not
+  // need it.
   {
     auto eval_dir = make_temp_dir("eval");
     fc::TrainRequest req;
-    req.config_toml = config;
+    req.config_toml = "warm_start = \"" + job + "/gone.pt\"\n" + config;
     req.config_path = job + "/config.toml";
     req.job_dir = eval_dir;
     req.models_dir = eval_dir;
+    EXPECT_THROW(fc::train::load_request_config(req), std::invalid_argument);
     fc::HostContext ctx;
     fc::TrainHooks hooks;
     auto rederived =
@@ -83,6 +86,7 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   for (const char* m : {"age/loss_G", "race/loss_D", "step_time_ms", "age/steps", "race/steps"})
     EXPECT_TRUE(run.metrics.count(m)) << m;
   EXPECT_TRUE(run.metrics.count("eval/age/forward/cycle_l1"));
+  EXPECT_TRUE(run.metrics.count("eval/age/forward/patch_share"));
   EXPECT_TRUE(run.metrics.count("eval/race/reverse/texture/spectral_peak_ratio"))
       << "nested evaluation numbers are metrics too, so a running job shows its texture";
   ASSERT_FALSE(run.results.empty());
