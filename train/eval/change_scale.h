@@ -13,9 +13,9 @@ namespace fc::train {
 // finer than the small one are lines and texture, wider than the large one are shades over the
 // face. Returns the mean absolute part between them over the mean absolute change, from 0 (a
 // shade, or no change) towards 1 (all patches). fc-eval's 64 held-out 20s faces, aged, rank
-// the models as their sheets look: v11 0.26, v29 0.28, v31 0.29 (clean), v30 0.33, v32 0.40
-// (the blotchiest). The ageing itself (folds, eye bags) lies in this band too, so compare
-// models on one task, beside their judged ages, not against a fixed bound.
+// the models as their sheets look: v33 0.25, v11 0.26, v29 0.28, v31 0.29 (clean), v30 0.33,
+// v32 0.40 (the blotchiest). The ageing itself (folds, eye bags) lies in this band too, so
+// compare models on one task, beside their judged ages, not against a fixed bound.
 double patch_share(const torch::Tensor& source, const torch::Tensor& edited);
 
 }  // namespace fc::train
