@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "facecycle/core/colour_space.h"
 
@@ -27,8 +28,9 @@ torch::Tensor box_blur(const torch::Tensor& x, int64_t width) {
 
 double patch_share(const torch::Tensor& source, const torch::Tensor& edited) {
   if (source.dim() != 4 || source.size(1) != 3 || source.sizes() != edited.sizes() ||
-      source.size(2) != source.size(3) || source.size(2) < 16)
-    throw std::invalid_argument("patch_share: expects two [N,3,S,S] batches of one shape, S >= 16");
+      source.size(2) != source.size(3) || source.size(2) < kPatchShareMinSize)
+    throw std::invalid_argument("patch_share: expects two [N,3,S,S] batches of one shape, S >= " +
+                                std::to_string(kPatchShareMinSize));
   torch::NoGradGuard no_grad;
   const auto s = source.size(2);
   const torch::Tensor change = (luma(edited.to(torch::kCPU, torch::kFloat64)) -

@@ -45,8 +45,7 @@ nlohmann::json direction(const TaskHeldout& t, Direction d, const TranslateFn& t
   const Translated tr = run(translate, src, reverse ? t.reverse_cond : t.forward_cond,
                             reverse ? t.forward_cond : t.reverse_cond, batch);
   j["cycle_l1"] = avg((tr.cycle - src).abs());
-  // Below 16 px the two blurs span the whole face, so there is no patch scale to measure.
-  if (src.size(2) >= 16) j["patch_share"] = patch_share(src, tr.out);
+  if (src.size(2) >= kPatchShareMinSize) j["patch_share"] = patch_share(src, tr.out);
   const bool have_real = target_real.defined() && target_real.size(0) > 0;
   if (have_real) {
     j["texture"] = compare_texture(tr.out, target_real).to_json();
