@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "facecycle/core/synthetic_faces.h"
 #include "image_tensors.h"
 
 using namespace fc::train;
@@ -14,12 +13,7 @@ namespace {
 
 constexpr int kSize = 128;
 
-torch::Tensor faces(int n) {
-  std::vector<cv::Mat> v;
-  for (int i = 0; i < n; ++i)
-    v.push_back(fc::render_face(fc::random_identity(40 + i), {0.3f, 0.2f}, kSize));
-  return fc::train::testing::to_tensor(v);
-}
+torch::Tensor faces(int n) { return fc::train::testing::synthetic_faces(n, 40, kSize); }
 
 // A grey-level change added to every channel, so that luminance moves by `delta`.
 torch::Tensor with_change(const torch::Tensor& x, const torch::Tensor& delta) {

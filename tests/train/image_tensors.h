@@ -3,8 +3,11 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <opencv2/imgproc.hpp>
 #include <vector>
+
+#include "facecycle/core/synthetic_faces.h"
 
 namespace fc::train::testing {
 
@@ -21,6 +24,15 @@ inline torch::Tensor to_tensor(const std::vector<cv::Mat>& images) {
                     .sub(1));
   }
   return torch::stack(v);
+}
+
+// n synthetic faces of one fixed look at size x size, identities seed0, seed0 + 1, ...: a batch
+// of "real photos" for the measures that compare images (texture, change scale).
+inline torch::Tensor synthetic_faces(int n, uint64_t seed0, int size) {
+  std::vector<cv::Mat> v;
+  for (int i = 0; i < n; ++i)
+    v.push_back(fc::render_face(fc::random_identity(seed0 + i), {0.3f, 0.2f}, size));
+  return to_tensor(v);
 }
 
 }  // namespace fc::train::testing

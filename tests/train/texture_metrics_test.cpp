@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "facecycle/core/synthetic_faces.h"
 #include "image_tensors.h"
 
 using namespace fc::train;
@@ -15,10 +14,7 @@ namespace {
 constexpr int kSize = 64;
 
 torch::Tensor faces(int n, uint64_t seed0) {
-  std::vector<cv::Mat> v;
-  for (int i = 0; i < n; ++i)
-    v.push_back(fc::render_face(fc::random_identity(seed0 + i), {0.3f, 0.2f}, kSize));
-  return fc::train::testing::to_tensor(v);
+  return fc::train::testing::synthetic_faces(n, seed0, kSize);
 }
 
 // A pattern that varies along rows only with the given period in pixels.
