@@ -109,7 +109,7 @@ torch::Tensor shape_view(const torch::Tensor& rgb) {
 }
 
 namespace {
-torch::Tensor classifier_view(const torch::Tensor& rgb, ClassifierInput input) {
+torch::Tensor classifier_input(const torch::Tensor& rgb, ClassifierInput input) {
   switch (input) {
     case ClassifierInput::kGrey:
       return to_grey3(rgb);
@@ -120,12 +120,17 @@ torch::Tensor classifier_view(const torch::Tensor& rgb, ClassifierInput input) {
   }
   return rgb;
 }
+
+torch::Tensor classifier_view(const torch::Tensor& rgb, ClassifierInput input, int downsample) {
+  const torch::Tensor view = classifier_input(rgb, input);
+  return downsample > 1 ? torch::avg_pool2d(view, downsample, downsample) : view;
+}
 }  // namespace
 
 torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
-                              const torch::Tensor& side_B, ClassifierInput input) {
-  torch::Tensor logit_A = C->forward(classifier_view(side_A, input));
-  torch::Tensor logit_B = C->forward(classifier_view(side_B, input));
+                              const torch::Tensor& side_B, ClassifierInput input, int downsample) {
+  torch::Tensor logit_A = C->forward(classifier_view(side_A, input, downsample));
+  torch::Tensor logit_B = C->forward(classifier_view(side_B, input, downsample));
   return 0.5 * (torch::binary_cross_entropy_with_logits(logit_A, torch::zeros_like(logit_A)) +
                 torch::binary_cross_entropy_with_logits(logit_B, torch::ones_like(logit_B)));
 }

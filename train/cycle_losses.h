@@ -78,10 +78,12 @@ GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights&
 
 // 0.5 * (BCE(C(side_A), A) + BCE(C(side_B), B)) for a domain classifier C whose per-patch logit
 // says "domain B". On real faces it trains C (StarGAN's L_cls^r); on fakes (fake_A, fake_B) it is
-// the generator's L_cls^f.
+// the generator's L_cls^f. With `downsample` > 1, C sees each image average-pooled by that
+// factor, so each logit's field covers that many times more of the face: at 128 px and 2, every
+// logit judges the whole face, which a dark patch on one cheek cannot satisfy by itself.
 torch::Tensor domain_cls_loss(PatchDiscriminator& C, const torch::Tensor& side_A,
                               const torch::Tensor& side_B,
-                              ClassifierInput input = ClassifierInput::kColour);
+                              ClassifierInput input = ClassifierInput::kColour, int downsample = 1);
 
 // Mean absolute shift of each image's average chroma (BT.601 Cb and Cr) from source to fake. A
 // tint over the whole face moves it fully; a local change such as greying hair moves it only by

@@ -73,6 +73,7 @@ TaskConfig parse_task(const std::string& name, const toml::table& t, const Train
   task.lambda_cycle = r.number("lambda_cycle", c.lambda_cycle, 0.0, 1000.0);
   task.lambda_cls = r.number("lambda_cls", c.lambda_cls, 0.0, 1000.0);
   task.cls_input = r.choice("cls_input", c.cls_input);
+  task.cls_downsample = static_cast<int>(r.integer("cls_downsample", 1, 1, 8));
   r.finish();
   return task;
 }

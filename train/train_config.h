@@ -38,6 +38,9 @@ struct TaskConfig {
   double lambda_cycle = 10.0;
   double lambda_cls = 0.0;  // 0: no domain classifier for this task
   ClassifierInput cls_input = ClassifierInput::kColour;
+  // The classifier sees images average-pooled by this factor (cycle_losses.h: domain_cls_loss);
+  // 1 = the training size. A key of [tasks.NAME] only.
+  int cls_downsample = 1;
 
   int race_a() const { return domains.a.races.at(0); }
   int race_b() const { return domains.b.races.at(0); }

@@ -88,7 +88,8 @@ GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
   }
   if (t.C) {
     torch::Tensor cls =
-        domain_cls_loss(t.C, im.fake_A, im.fake_B, st.cls_input) * st.weights.domain_cls;
+        domain_cls_loss(t.C, im.fake_A, im.fake_B, st.cls_input, st.cls_downsample) *
+        st.weights.domain_cls;
     g.total = g.total + cls;
     g.loss_cls = cls.item<double>();
   }
@@ -152,7 +153,8 @@ DLoss backward_D(TaskState& t, const CycleBatch& batch, const CycleImages& im,
       d.loss_D_local =
           0.5 * (compute_d_loss(t.D_A_local, batch.real_B, pooled_B, batch.real_A, neg) +
                  compute_d_loss(t.D_B_local, batch.real_A, pooled_A, batch.real_B, neg));
-    if (t.C) d.loss_C = domain_cls_loss(t.C, batch.real_A, batch.real_B, st.cls_input);
+    if (t.C)
+      d.loss_C = domain_cls_loss(t.C, batch.real_A, batch.real_B, st.cls_input, st.cls_downsample);
   }
   torch::Tensor all = d.loss_D_A + d.loss_D_B;
   if (d.loss_C.defined()) all = all + d.loss_C;
@@ -201,6 +203,7 @@ StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task) {
   st.weights = {cfg.lambda_gan,  task.lambda_cycle,      cfg.lambda_identity,
                 cfg.cycle_noise, cfg.d_source_negatives, task.lambda_cls};
   st.cls_input = task.cls_input;
+  st.cls_downsample = task.cls_downsample;
   st.bf16 = cfg.precision == Precision::kBf16;
   st.g_ema = cfg.g_ema;
   st.local_gan = cfg.d_local_layers > 0 ? cfg.lambda_gan * cfg.lambda_local : 0.0;

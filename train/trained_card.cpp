@@ -29,7 +29,8 @@ json tasks_json(const TrainedRun& r) {
                          {"keep_local_colour", t.cfg.keep_local_colour},
                          {"lambda_cycle", t.cfg.lambda_cycle},
                          {"lambda_cls", t.cfg.lambda_cls},
-                         {"cls_input", enum_name(t.cfg.cls_input)}};
+                         {"cls_input", enum_name(t.cfg.cls_input)},
+                         {"cls_downsample", t.cfg.cls_downsample}};
   }
   return tasks;
 }

@@ -117,6 +117,23 @@ TEST(CycleLosses, GreyClassifierIgnoresAColourCastOfEqualLuminance) {
   EXPECT_NE(loss(red, ClassifierInput::kColour), loss(green, ClassifierInput::kColour));
 }
 
+// A classifier that sees faces pooled by 2 judges them at half size: detail finer than 2 px
+// (here a one-pixel checkerboard) is gone from its view, so such detail can neither satisfy it
+// nor cost anything, while at full size the same classifier tells the two images apart.
+TEST(CycleLosses, DownsampledClassifierSeesTheFaceAtReducedSize) {
+  torch::manual_seed(6);
+  fc::PatchDiscriminator C{fc::DiscriminatorOptions{8, 2}};
+  const auto flat = torch::full({2, 3, 32, 32}, 0.2);
+  const auto rows = torch::arange(32).remainder(2).view({1, 1, 32, 1});
+  const auto cols = torch::arange(32).remainder(2).view({1, 1, 1, 32});
+  const auto checker = flat + ((rows + cols).remainder(2).to(torch::kFloat) - 0.5) * 0.6;
+  auto loss = [&](const torch::Tensor& a, int downsample) {
+    return domain_cls_loss(C, a, a, ClassifierInput::kColour, downsample).item<double>();
+  };
+  EXPECT_NEAR(loss(checker, 2), loss(flat, 2), 1e-5);
+  EXPECT_GT(std::abs(loss(checker, 1) - loss(flat, 1)), 1e-3);
+}
+
 // A shape classifier cannot read how dark a face is: the same face lit darker (an offset in
 // luminance) gives it the same view and the same loss, while a feature drawn on the face (a
 // wider, darker band, as a nose or lips) still changes what it sees.

@@ -163,6 +163,18 @@ TEST(TrainerConfig, TaskLossWeightsOverrideTheLossesSection) {
   EXPECT_NE(error_for(text).find("tasks.race.lambda_cls"), std::string::npos);
 }
 
+// Only the task that asks for a reduced classifier view gets one; 0 is refused with its key.
+TEST(TrainerConfig, ClassifierDownsampleIsATaskKey) {
+  std::string text(kMinimal);
+  text.replace(text.find("restrict = {age = [18, 60]}"), 27,
+               "restrict = {age = [18, 60]}\ncls_downsample = 2");
+  const auto c = parse_train_config(text);
+  EXPECT_EQ(c.tasks[0].cls_downsample, 1);
+  EXPECT_EQ(c.tasks[1].cls_downsample, 2);
+  text.replace(text.find("cls_downsample = 2"), 18, "cls_downsample = 0");
+  EXPECT_NE(error_for(text).find("tasks.race.cls_downsample"), std::string::npos);
+}
+
 // A run's name and tags come from the config when the command line gives none.
 TEST(TrainerConfig, RunNameAndTagsAreShortPrintableWords) {
   const auto c = parse_train_config(
