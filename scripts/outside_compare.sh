@@ -5,6 +5,7 @@
 #   scripts/outside_compare.sh OUT_DIR N MODEL...
 # e.g. scripts/outside_compare.sh /tmp/oc 100 facecycle-utk-v11 facecycle-utk-v29
 # FC_STRENGTH=1.25 edits at that --strength; results go to OUT_DIR/MODEL@1.25/.
+# FC_DIRECTIONS="age_young_to_old age_old_to_young" judges only those (the others print as -).
 # Writes OUT_DIR/MODEL/DIRECTION.json and prints one table. Needs ../shared, node and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,11 @@ export FACECYCLE_SERVER="unix:$work/data/facecycled.sock"
 for _ in $(seq 1 100); do "$bin/facecycle" health >/dev/null 2>&1 && break; sleep 0.2; done
 
 # direction: task, reverse flag, source selection, target selection, target race
-directions=(age_young_to_old age_old_to_young race_white_to_black race_black_to_white)
+all_directions="age_young_to_old age_old_to_young race_white_to_black race_black_to_white"
+read -ra directions <<<"${FC_DIRECTIONS:-$all_directions}"
+for d in "${directions[@]}"; do
+  [[ " $all_directions " == *" $d "* ]] || { echo "unknown direction $d (known: $all_directions)" >&2; exit 2; }
+done
 declare -A task=([age_young_to_old]=age [age_old_to_young]=age [race_white_to_black]=race [race_black_to_white]=race)
 declare -A rev=([age_young_to_old]="" [age_old_to_young]=--reverse [race_white_to_black]="" [race_black_to_white]=--reverse)
 declare -A src=([age_young_to_old]="--race 0 --age 20 29" [age_old_to_young]="--race 0 --age 50 59"
@@ -56,20 +61,23 @@ for d in "${directions[@]}"; do
   done
 done
 python3 - "$out" "${models[@]/%/$tag}" <<'PY'
-import json, sys
+import json, os, sys
 out, models = sys.argv[1], sys.argv[2:]
 def load(p): return json.load(open(p))["summary"]
 dirs = ["age_young_to_old", "age_old_to_young", "race_white_to_black", "race_black_to_white"]
 print("| model | age 20s->50s (years) | age 50s->20s (years) | White->Black: called Black & same person | Black->White: called White & same person | same person (age / race) |")
 print("|---|---|---|---|---|---|")
-real = {d: load(f"{out}/real/{d}.json")["faces"] for d in dirs}
-print(f"| real target faces | {real[dirs[0]]['age_mean']} | {real[dirs[1]]['age_mean']} | {real[dirs[2]]['target_fraction']:.0%} called Black | {real[dirs[3]]['target_fraction']:.0%} called White | |")
+def load_or_none(p): return load(p) if os.path.exists(p) else None
+def pct(x): return f"{x:.0%}"
+real = {d: load_or_none(f"{out}/real/{d}.json") for d in dirs}
+real = {d: r["faces"] if r else None for d, r in real.items()}
+def real_cell(d, key, fmt): return fmt(real[d][key]) if real[d] else "-"
+print(f"| real target faces | {real_cell(dirs[0], 'age_mean', str)} | {real_cell(dirs[1], 'age_mean', str)} "
+      f"| {real_cell(dirs[2], 'target_fraction', pct)} called Black | {real_cell(dirs[3], 'target_fraction', pct)} called White | |")
 for m in models:
-    s = {d: load(f"{out}/{m}/{d}.json") for d in dirs}
-    a, b, c, e = (s[d] for d in dirs)
-    same_age = (a["same_person_fraction"] + b["same_person_fraction"]) / 2
-    same_race = (c["same_person_fraction"] + e["same_person_fraction"]) / 2
-    print(f"| {m} | {a['before']['age_mean']} -> {a['after']['age_mean']} | {b['before']['age_mean']} -> {b['after']['age_mean']} "
-          f"| {c['target_and_same_fraction']:.0%} ({c['before']['target_fraction']:.0%} before) "
-          f"| {e['target_and_same_fraction']:.0%} ({e['before']['target_fraction']:.0%} before) | {same_age:.0%} / {same_race:.0%} |")
+    a, b, c, e = (load_or_none(f"{out}/{m}/{d}.json") for d in dirs)
+    def ages(s): return f"{s['before']['age_mean']} -> {s['after']['age_mean']}" if s else "-"
+    def race(s): return f"{s['target_and_same_fraction']:.0%} ({s['before']['target_fraction']:.0%} before)" if s else "-"
+    def same(x, y): return pct((x["same_person_fraction"] + y["same_person_fraction"]) / 2) if x and y else "-"
+    print(f"| {m} | {ages(a)} | {ages(b)} | {race(c)} | {race(e)} | {same(a, b)} / {same(c, e)} |")
 PY
