@@ -38,6 +38,7 @@ if [ "$MODE" = gpu ]; then
   TRAIN_DEVICE=cuda TRAIN_PRECISION=bf16 WORKERS=8
   SMOKE_STEPS=30 LONG_S=480
   LONG_WARM=$PWD/models/facecycle-utk-v29.pt LONG_DWARMUP=300  # docs/MODEL.md: v18, v29
+  AGE_CLS_DOWNSAMPLE=2  # v34: the age classifier judges whole faces, which drew no patches
 else
   PY=${PY:-/usr/bin/python3}  # Debian's, which has Pillow
   TORCH_PREFIX=${TORCH_PREFIX:-/usr/lib/x86_64-linux-gnu/cmake/Torch}
@@ -52,6 +53,7 @@ else
   TRAIN_DEVICE=${TRAIN_DEVICE:-cpu} TRAIN_PRECISION=${TRAIN_PRECISION:-fp32} WORKERS=2
   SMOKE_STEPS=12 LONG_S=15
   LONG_WARM="" LONG_DWARMUP=0  # width 8: v29's weights do not fit
+  AGE_CLS_DOWNSAMPLE=1  # 32 px faces: pooled, the classifier would see 16 px
 fi
 : >"$OUT/run.log"
 log "mode $MODE, out $OUT, torch $TORCH_PREFIX"
