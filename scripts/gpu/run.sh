@@ -37,7 +37,7 @@ if [ "$MODE" = gpu ]; then
   SIZE=128 BATCH=16 THREADS=$JOBS WIDTH=32 BLOCKS=6 DWIDTH=64 JUDGE_STEPS=1000 EVAL_FACES=64
   TRAIN_DEVICE=cuda TRAIN_PRECISION=bf16 WORKERS=8
   SMOKE_STEPS=30 LONG_S=480
-  LONG_WARM=$PWD/models/facecycle-utk-v29.pt LONG_DWARMUP=300  # docs/MODEL.md: v18, v29
+  LONG_WARM=$PWD/models/facecycle-utk-v35.pt LONG_DWARMUP=300  # docs/MODEL.md: v18, v29, v35
   AGE_CLS_DOWNSAMPLE=2  # v34: the age classifier judges whole faces, which drew no patches
 else
   PY=${PY:-/usr/bin/python3}  # Debian's, which has Pillow
@@ -52,7 +52,7 @@ else
   SIZE=32 BATCH=4 THREADS=2 WIDTH=8 BLOCKS=1 DWIDTH=8 JUDGE_STEPS=20 EVAL_FACES=8
   TRAIN_DEVICE=${TRAIN_DEVICE:-cpu} TRAIN_PRECISION=${TRAIN_PRECISION:-fp32} WORKERS=2
   SMOKE_STEPS=12 LONG_S=15
-  LONG_WARM="" LONG_DWARMUP=0  # width 8: v29's weights do not fit
+  LONG_WARM="" LONG_DWARMUP=0  # width 8: v35's weights do not fit
   AGE_CLS_DOWNSAMPLE=1  # 32 px faces: pooled, the classifier would see 16 px
 fi
 : >"$OUT/run.log"

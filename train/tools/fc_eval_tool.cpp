@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", as_json, "print the evaluation JSON instead of a Markdown table");
   app.footer(
       "Example (the shipped model's card):\n"
-      "  fc-eval --config configs/utkface-v11.toml --model models/facecycle-utk-v11.pt\n"
+      "  fc-eval --config configs/utkface-v35.toml --model models/facecycle-utk-v35.pt\n"
       "The judge is retrained from the config's seed (deterministic), which takes a few "
       "minutes on 2 cores.");
   CLI11_PARSE(app, argc, argv);
