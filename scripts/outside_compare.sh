@@ -60,20 +60,23 @@ for d in "${directions[@]}"; do
       --json "$r/$d.json" --target-race "${race[$d]}" >/dev/null
   done
 done
-python3 - "$out" "${models[@]/%/$tag}" <<'PY'
+FC_JUDGED="${directions[*]}" python3 - "$out" "${models[@]/%/$tag}" <<'PY'
 import json, os, sys
 out, models = sys.argv[1], sys.argv[2:]
 def load(p): return json.load(open(p))["summary"]
 dirs = ["age_young_to_old", "age_old_to_young", "race_white_to_black", "race_black_to_white"]
 print("| model | age 20s->50s (years) | age 50s->20s (years) | White->Black: called Black & same person | Black->White: called White & same person | same person (age / race) |")
 print("|---|---|---|---|---|---|")
-def load_or_none(p): return load(p) if os.path.exists(p) else None
+judged = os.environ["FC_JUDGED"].split()  # a direction left out of this run prints as -, even
+def load_or_none(p):                     # when an earlier run left its JSON in OUT_DIR
+    return load(p) if os.path.exists(p) and p.rsplit("/", 1)[1][:-5] in judged else None
 def pct(x): return f"{x:.0%}"
 real = {d: load_or_none(f"{out}/real/{d}.json") for d in dirs}
 real = {d: r["faces"] if r else None for d, r in real.items()}
-def real_cell(d, key, fmt): return fmt(real[d][key]) if real[d] else "-"
+def real_cell(d, key, fmt, then=""): return fmt(real[d][key]) + then if real[d] else "-"
 print(f"| real target faces | {real_cell(dirs[0], 'age_mean', str)} | {real_cell(dirs[1], 'age_mean', str)} "
-      f"| {real_cell(dirs[2], 'target_fraction', pct)} called Black | {real_cell(dirs[3], 'target_fraction', pct)} called White | |")
+      f"| {real_cell(dirs[2], 'target_fraction', pct, ' called Black')} "
+      f"| {real_cell(dirs[3], 'target_fraction', pct, ' called White')} | |")
 for m in models:
     a, b, c, e = (load_or_none(f"{out}/{m}/{d}.json") for d in dirs)
     def ages(s): return f"{s['before']['age_mean']} -> {s['after']['age_mean']}" if s else "-"
