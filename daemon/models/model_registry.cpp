@@ -126,7 +126,7 @@ std::optional<ModelInfo> ModelRegistry::find(const std::string& name) {
   return std::nullopt;
 }
 
-ModelInfo ModelRegistry::activate(const std::string& name) {
+ModelInfo ModelRegistry::activate(const std::string& name, Remember remember) {
   std::lock_guard<std::mutex> load_lock(activate_mu_);
   auto m = find(name);
   if (!m) {
@@ -148,7 +148,7 @@ ModelInfo ModelRegistry::activate(const std::string& name) {
     current_ = std::move(translator);
     active_ = name;
   }
-  catalog_->set_active(name);
+  catalog_->set_active(name, remember == Remember::kChoice);
   spdlog::info("model {} is active ({}) on {}", name, m->path, where);
   m->active = true;
   return *m;
@@ -174,9 +174,11 @@ void ModelRegistry::activate_initial(const std::string& preferred, const std::st
   // made while this daemon was down is meant for it too.
   const auto cluster = read_cluster_model(*catalog_);
   if (cluster) candidates.push_back(cluster->name);
-  auto all = list();  // nothing is resident yet, so `active` is the remembered one
-  for (const auto& m : all)
-    if (m.active) candidates.push_back(m.name);
+  std::string chosen;  // what a person last activated here (models activate)
+  for (const auto& row : catalog_->list())
+    if (row.active && row.chosen) chosen = row.name;
+  if (!chosen.empty()) candidates.push_back(chosen);
+  auto all = list();
   // The shipped folder names its default in DEFAULT (one line); the others follow by name.
   if (!fallback.empty()) {
     std::ifstream def(fs::path(fallback) / "DEFAULT");
@@ -190,7 +192,9 @@ void ModelRegistry::activate_initial(const std::string& preferred, const std::st
   std::string cluster_error;  // why the cluster's model did not load here
   for (const auto& c : candidates) {
     try {
-      activate(c);
+      // A person's choice (here, or everywhere) stays one; the rest is this start's fallback.
+      const bool was_chosen = c == chosen || (cluster && c == cluster->name);
+      activate(c, was_chosen ? Remember::kChoice : Remember::kFallback);
       break;
     } catch (const std::exception& e) {
       spdlog::error("cannot activate model {}: {}", c, e.what());

@@ -77,14 +77,17 @@ class ModelRegistry {
   const std::vector<std::string>& dirs() const { return dirs_; }
   std::vector<ModelInfo> list();
 
+  // Whether an activation is a person's choice, which the next start prefers, or the start-up
+  // fallback, which it does not: a data dir that never chose follows models/DEFAULT.
+  enum class Remember { kChoice, kFallback };
   // Loads `name` and makes it the resident model. In-flight items keep the instance they took.
   // Throws std::invalid_argument (unknown name) or std::runtime_error (load failed).
-  ModelInfo activate(const std::string& name);
+  ModelInfo activate(const std::string& name, Remember remember = Remember::kChoice);
   // Start-up choice: `preferred` (config), else the cluster's model (PostgreSQL), else the
-  // stored active one, else the model named in `fallback_dir`/DEFAULT, else the first model in
-  // `fallback_dir` (the shipped ones), else any registered one. Never throws; without a model
-  // the daemon still runs and transform items fail with kNoModelMessage. On PostgreSQL it then
-  // follows the cluster: each later activation everywhere is loaded here too.
+  // one a person last activated here, else the model named in `fallback_dir`/DEFAULT, else the
+  // first model in `fallback_dir` (the shipped ones), else any registered one. Never throws;
+  // without a model the daemon still runs and transform items fail with kNoModelMessage. On
+  // PostgreSQL it then follows the cluster: each later activation everywhere is loaded here too.
   void activate_initial(const std::string& preferred, const std::string& fallback_dir);
 
   // activate(name) here, then (several daemons share the catalogue) records `name` as the

@@ -21,6 +21,7 @@ struct ModelRow {
   std::string name, path;
   int64_t registered_ms = 0;
   bool active = false;  // this daemon's last activated model
+  bool chosen = false;  // ... and a person chose it (not the start-up fallback)
 };
 
 // The model every daemon on the database was last told to use (`facecycle models activate NAME
@@ -57,8 +58,9 @@ class ModelCatalog {
   // The owner of a known model ("" = found in a folder); nullopt for an unknown name.
   virtual std::optional<std::string> owner(const std::string& name) = 0;
   virtual std::vector<ModelRow> list() = 0;  // by name
-  // Remembers `name` as this daemon's active model, for its next start.
-  virtual void set_active(const std::string& name) = 0;
+  // Records `name` as this daemon's active model; `chosen` (a person's choice, not the start-up
+  // fallback) makes it the one its next start prefers.
+  virtual void set_active(const std::string& name, bool chosen) = 0;
 
   // What only a catalogue that several daemons share (PostgreSQL) does; one daemon's catalogue
   // (SQLite) has no cluster, so these default to nothing.

@@ -45,24 +45,25 @@ class PostgresModelCatalog : public ModelCatalog {
     std::lock_guard<std::mutex> lk(mu_);
     return pg::in_tx(*conn_, "list models", [&](pqxx::work& tx) {
       auto r = tx.exec_params(
-          "SELECT m.name, m.path, m.registered_ms, a.node IS NOT NULL FROM models m "
+          "SELECT m.name, m.path, m.registered_ms, a.node IS NOT NULL, COALESCE(a.chosen, false) "
+          "FROM models m "
           "LEFT JOIN model_active a ON a.name = m.name AND a.node = $1 ORDER BY m.name",
           node_);
       std::vector<ModelRow> out;
       for (const auto& row : r)
         out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int64_t>(),
-                       row[3].as<bool>()});
+                       row[3].as<bool>(), row[4].as<bool>()});
       return out;
     });
   }
 
-  void set_active(const std::string& name) override {
+  void set_active(const std::string& name, bool chosen) override {
     // Only this daemon's row: the others keep theirs (each host holds its own copy).
     exec("remember active model",
-         "INSERT INTO model_active (node, name, activated_ms) VALUES ($1, $2, $3) "
+         "INSERT INTO model_active (node, name, activated_ms, chosen) VALUES ($1, $2, $3, $4) "
          "ON CONFLICT (node) DO UPDATE SET name = excluded.name, "
-         "activated_ms = excluded.activated_ms",
-         node_, name, now_ms());
+         "activated_ms = excluded.activated_ms, chosen = excluded.chosen",
+         node_, name, now_ms(), chosen);
   }
 
   bool shared() const override { return true; }

@@ -39,16 +39,21 @@ class SqliteModelCatalog : public ModelCatalog {
   }
 
   std::vector<ModelRow> list() override {
-    auto st = db_.prepare("SELECT name, path, registered_ms, active FROM models ORDER BY name");
+    auto st = db_.prepare(
+        "SELECT name, path, registered_ms, active, active_chosen FROM models ORDER BY name");
     std::vector<ModelRow> out;
-    while (st.step()) out.push_back({st.text(0), st.text(1), st.int64(2), st.int64(3) != 0});
+    while (st.step())
+      out.push_back({st.text(0), st.text(1), st.int64(2), st.int64(3) != 0, st.int64(4) != 0});
     return out;
   }
 
-  void set_active(const std::string& name) override {
+  void set_active(const std::string& name, bool chosen) override {
     Transaction tx(db_);
-    db_.exec("UPDATE models SET active = 0");
-    db_.prepare("UPDATE models SET active = 1 WHERE name = ?").bind(1, name).run();
+    db_.exec("UPDATE models SET active = 0, active_chosen = 0");
+    db_.prepare("UPDATE models SET active = 1, active_chosen = ? WHERE name = ?")
+        .bind(1, static_cast<int64_t>(chosen))
+        .bind(2, name)
+        .run();
     tx.commit();
   }
 

@@ -125,6 +125,31 @@ TYPED_TEST(ModelRegistryTest, ShippedDefaultFileNamesTheDefault) {
   EXPECT_EQ(r->active_name(), "newer");
 }
 
+// An upgrade that moves models/DEFAULT must reach a data dir that never chose a model, and must
+// not override one that did, across restarts.
+TYPED_TEST(ModelRegistryTest, AnUpgradedDefaultReplacesTheOldOneUnlessSomeoneChose) {
+  this->model("shipped", "old");
+  this->model("shipped", "new");
+  std::ofstream(this->tmp_ / "shipped/DEFAULT") << "old\n";
+  {
+    auto r = this->registry();
+    r->activate_initial("", this->tmp_ / "shipped");
+    EXPECT_EQ(r->active_name(), "old");
+  }
+  std::ofstream(this->tmp_ / "shipped/DEFAULT") << "new\n";
+  {
+    auto r = this->registry();
+    r->activate_initial("", this->tmp_ / "shipped");
+    EXPECT_EQ(r->active_name(), "new") << "the same database, the upgraded DEFAULT";
+    r->activate("old");  // a person's choice
+  }
+  for (int start = 0; start < 2; ++start) {
+    auto r = this->registry();
+    r->activate_initial("", this->tmp_ / "shipped");
+    EXPECT_EQ(r->active_name(), "old") << "a chosen model survives restart " << start;
+  }
+}
+
 TYPED_TEST(ModelRegistryTest, BrokenPreferredModelFallsBack) {
   this->model("shipped", "base");
   this->model("mine", "broken");
