@@ -67,18 +67,18 @@ def load(p): return json.load(open(p))["summary"]
 dirs = ["age_young_to_old", "age_old_to_young", "race_white_to_black", "race_black_to_white"]
 print("| model | age 20s->50s (years) | age 50s->20s (years) | White->Black: called Black & same person | Black->White: called White & same person | same person (age / race) |")
 print("|---|---|---|---|---|---|")
-judged = os.environ["FC_JUDGED"].split()  # a direction left out of this run prints as -, even
-def load_or_none(p):                     # when an earlier run left its JSON in OUT_DIR
-    return load(p) if os.path.exists(p) and p.rsplit("/", 1)[1][:-5] in judged else None
+judged = os.environ["FC_JUDGED"].split()
+def judged_summary(folder, d):  # None for a direction this run left out, even where an
+    p = f"{folder}/{d}.json"     # earlier run left its JSON in OUT_DIR
+    return load(p) if d in judged and os.path.exists(p) else None
 def pct(x): return f"{x:.0%}"
-real = {d: load_or_none(f"{out}/real/{d}.json") for d in dirs}
-real = {d: r["faces"] if r else None for d, r in real.items()}
+real = {d: (judged_summary(f"{out}/real", d) or {}).get("faces") for d in dirs}
 def real_cell(d, key, fmt, then=""): return fmt(real[d][key]) + then if real[d] else "-"
 print(f"| real target faces | {real_cell(dirs[0], 'age_mean', str)} | {real_cell(dirs[1], 'age_mean', str)} "
       f"| {real_cell(dirs[2], 'target_fraction', pct, ' called Black')} "
       f"| {real_cell(dirs[3], 'target_fraction', pct, ' called White')} | |")
 for m in models:
-    a, b, c, e = (load_or_none(f"{out}/{m}/{d}.json") for d in dirs)
+    a, b, c, e = (judged_summary(f"{out}/{m}", d) for d in dirs)
     def ages(s): return f"{s['before']['age_mean']} -> {s['after']['age_mean']}" if s else "-"
     def race(s): return f"{s['target_and_same_fraction']:.0%} ({s['before']['target_fraction']:.0%} before)" if s else "-"
     def same(x, y): return pct((x["same_person_fraction"] + y["same_person_fraction"]) / 2) if x and y else "-"

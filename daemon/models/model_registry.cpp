@@ -174,11 +174,12 @@ void ModelRegistry::activate_initial(const std::string& preferred, const std::st
   // made while this daemon was down is meant for it too.
   const auto cluster = read_cluster_model(*catalog_);
   if (cluster) candidates.push_back(cluster->name);
+  // The catalogue's rows, not list(): only names and paths are needed, not every card.
+  const std::vector<ModelRow> all = catalog_->list();
   std::string chosen;  // what a person last activated here (models activate)
-  for (const auto& row : catalog_->list())
+  for (const auto& row : all)
     if (row.active && row.chosen) chosen = row.name;
   if (!chosen.empty()) candidates.push_back(chosen);
-  auto all = list();
   // The shipped folder names its default in DEFAULT (one line); the others follow by name.
   if (!fallback.empty()) {
     std::ifstream def(fs::path(fallback) / "DEFAULT");
