@@ -74,6 +74,9 @@ TaskConfig parse_task(const std::string& name, const toml::table& t, const Train
   task.lambda_cls = r.number("lambda_cls", c.lambda_cls, 0.0, 1000.0);
   task.cls_input = r.choice("cls_input", c.cls_input);
   task.cls_downsample = static_cast<int>(r.integer("cls_downsample", 1, 1, 8));
+  task.cls_width = static_cast<int>(r.integer("cls_width", 0, 0, 512));
+  task.cls_lr_scale = r.number("cls_lr_scale", 1.0, 0.01, 100.0);
+  task.cls_steps = static_cast<int>(r.integer("cls_steps", 1, 1, 8));
   r.finish();
   return task;
 }

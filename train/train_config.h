@@ -41,6 +41,12 @@ struct TaskConfig {
   // The classifier sees images average-pooled by this factor (cycle_losses.h: domain_cls_loss);
   // 1 = the training size. A key of [tasks.NAME] only.
   int cls_downsample = 1;
+  // The classifier's strength (keys of [tasks.NAME] only). On the CPU the age classifier came to
+  // be surer of the fakes' target ages than of real faces' ages (docs/MODEL.md, v37/v38), so it
+  // stopped asking more of the generator; these let it separate real faces better.
+  int cls_width = 0;          // its channels; 0: as the discriminators ([discriminator] width)
+  double cls_lr_scale = 1.0;  // its learning rate against [optimizer] lr (decayed alike)
+  int cls_steps = 1;          // its updates per step; each one past the first on fresh real faces
 
   int race_a() const { return domains.a.races.at(0); }
   int race_b() const { return domains.b.races.at(0); }

@@ -166,6 +166,25 @@ DLoss backward_D(TaskState& t, const CycleBatch& batch, const CycleImages& im,
   return d;
 }
 
+// The classifier's updates past the first of a step (TaskConfig::cls_steps), each on fresh real
+// faces so that it learns the domains rather than one batch. Returns the last one's loss.
+torch::Tensor extra_classifier_steps(TaskState& t, const StepSettings& st) {
+  torch::Tensor loss;
+  for (int i = 1; i < st.cls_steps; ++i) {
+    const torch::Tensor real_A = t.loader_A->next().to(st.device);
+    const torch::Tensor real_B = t.loader_B->next().to(st.device);
+    t.optC->zero_grad();
+    {
+      Bf16Autocast autocast(st.bf16, st.device);
+      loss = domain_cls_loss(t.C, real_A, real_B, st.cls_input, st.cls_downsample);
+    }
+    loss.backward();
+    if (st.data_parallel) st.data_parallel->average_gradients({t.optC.get()});
+    t.optC->step();
+  }
+  return loss;
+}
+
 StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
   StepLosses l;
   l.loss_G = g.total.item<double>();
@@ -204,6 +223,7 @@ StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task) {
                 cfg.cycle_noise, cfg.d_source_negatives, task.lambda_cls};
   st.cls_input = task.cls_input;
   st.cls_downsample = task.cls_downsample;
+  st.cls_steps = task.cls_steps;
   st.bf16 = cfg.precision == Precision::kBf16;
   st.g_ema = cfg.g_ema;
   st.local_gan = cfg.d_local_layers > 0 ? cfg.lambda_gan * cfg.lambda_local : 0.0;
@@ -219,7 +239,8 @@ StepLosses optimize_parameters(TrainState& s, TaskState& t, const TaskData& task
   batch.cond_AB = task.cond_AB;
   batch.cond_BA = task.cond_BA;
   const GLoss g = backward_G(s, t, batch, task, st);
-  const DLoss d = backward_D(t, batch, g.images, st);
+  DLoss d = backward_D(t, batch, g.images, st);
+  if (t.C && st.cls_steps > 1) d.loss_C = extra_classifier_steps(t, st);
   return losses_of(g, d, task);
 }
 

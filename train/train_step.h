@@ -15,6 +15,7 @@ struct StepSettings {
   LossWeights weights;
   ClassifierInput cls_input = ClassifierInput::kColour;
   int cls_downsample = 1;
+  int cls_steps = 1;                   // classifier updates per step (TaskConfig::cls_steps)
   bool bf16 = false;                   // forward passes under autocast (CPU or CUDA, as the device)
   double g_ema = 0;                    // decay of the EMA generator (0: none)
   bool update_G = true;                // false in the discriminator warm-up: G and G_ema stay

@@ -317,7 +317,9 @@ void TrainingRun::build_discriminators(TaskState& t, const TaskConfig& task, int
   t.optD = make_adam(params, cfg_);
   t.d_layers = layers;
   if (task.lambda_cls > 0) {
-    t.C = PatchDiscriminator(d);
+    DiscriminatorOptions c = d;
+    if (task.cls_width > 0) c.width = task.cls_width;
+    t.C = PatchDiscriminator(c);
     t.C->to(device_);
     t.optC = make_adam(t.C->parameters(), cfg_);
   }
@@ -367,7 +369,7 @@ void TrainingRun::train_step(long step) {
   const double lr = cfg_.lr * schedule_.lr_factor(step, cfg_.decay_fraction);
   set_lr(*state_.optG, lr);
   set_lr(*t.optD, lr);
-  if (t.optC) set_lr(*t.optC, lr);
+  if (t.optC) set_lr(*t.optC, lr * tasks_[ti].cfg.cls_lr_scale);
 
   StepSettings settings = step_settings(cfg_, tasks_[ti].cfg);
   settings.data_parallel = dp_.get();

@@ -175,6 +175,29 @@ TEST(TrainerConfig, ClassifierDownsampleIsATaskKey) {
   EXPECT_NE(error_for(text).find("tasks.race.cls_downsample"), std::string::npos);
 }
 
+// The classifier's strength is per task: the age classifier can be made stronger while the
+// race one stays as it was.
+TEST(TrainerConfig, ClassifierStrengthIsATaskKey) {
+  std::string text(kMinimal);
+  text.replace(text.find("restrict = {age = [18, 60]}"), 27,
+               "restrict = {age = [18, 60]}\ncls_width = 96\ncls_lr_scale = 2.5\ncls_steps = 3");
+  const auto c = parse_train_config(text);
+  EXPECT_EQ(c.tasks[0].cls_width, 0) << "0: as wide as the discriminators";
+  EXPECT_DOUBLE_EQ(c.tasks[0].cls_lr_scale, 1.0);
+  EXPECT_EQ(c.tasks[0].cls_steps, 1);
+  EXPECT_EQ(c.tasks[1].cls_width, 96);
+  EXPECT_DOUBLE_EQ(c.tasks[1].cls_lr_scale, 2.5);
+  EXPECT_EQ(c.tasks[1].cls_steps, 3);
+  for (const auto& [good, bad] : {std::pair{"cls_steps = 3", "cls_steps = 0"},
+                                  std::pair{"cls_lr_scale = 2.5", "cls_lr_scale = 0"},
+                                  std::pair{"cls_width = 96", "cls_width = -8"}}) {
+    std::string wrong = text;
+    wrong.replace(wrong.find(good), std::string(good).size(), bad);
+    const std::string key = std::string(bad).substr(0, std::string(bad).find(' '));
+    EXPECT_NE(error_for(wrong).find("tasks.race." + key), std::string::npos) << bad;
+  }
+}
+
 // A run's name and tags come from the config when the command line gives none.
 TEST(TrainerConfig, RunNameAndTagsAreShortPrintableWords) {
   const auto c = parse_train_config(

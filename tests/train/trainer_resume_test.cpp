@@ -38,11 +38,7 @@ std::vector<torch::Tensor> model_weights(const std::string& path) {
   return fc::load_model(path, torch::kCPU).generator->parameters();
 }
 
-void resume_case(const std::string& stages, long cancel_at, long total,
-                 const std::string& extra = "", const std::string& generator_extra = "",
-                 const std::string& discriminator_extra = "") {
-  const std::string config = tiny_config(stages, "[checkpoint]\nevery = 3\nkeep_last = 2\n" + extra,
-                                         generator_extra, discriminator_extra);
+void resume_config(const std::string& config, long cancel_at, long total) {
   auto fresh_dir = make_temp_dir("fresh"), job = make_temp_dir("resumed");
   RecordedRun fresh = run_trainer(config, fresh_dir, fresh_dir + "/models");
   ASSERT_EQ(fresh.models.size(), 1u);
@@ -72,6 +68,14 @@ void resume_case(const std::string& stages, long cancel_at, long total,
   fs::remove_all(job);
 }
 
+void resume_case(const std::string& stages, long cancel_at, long total,
+                 const std::string& extra = "", const std::string& generator_extra = "",
+                 const std::string& discriminator_extra = "") {
+  resume_config(tiny_config(stages, "[checkpoint]\nevery = 3\nkeep_last = 2\n" + extra,
+                            generator_extra, discriminator_extra),
+                cancel_at, total);
+}
+
 }  // namespace
 
 TEST(TrainerResume, MidStageCancelThenContinueMatchesUninterrupted) {
@@ -90,6 +94,17 @@ TEST(TrainerResume, AcrossAStageChange) {
 TEST(TrainerResume, WithDomainClassifierAndEma) {
   resume_case("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n", 4, 8, "[losses]\nlambda_cls = 1.0\n",
               "ema = 0.9\n");
+}
+
+// A stronger age classifier (its own width and learning rate, extra updates that draw more real
+// faces from the task's loaders) is part of the exact resume too.
+TEST(TrainerResume, WithAStrongerClassifier) {
+  std::string config = tiny_config("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n",
+                                   "[checkpoint]\nevery = 3\nkeep_last = 2\n"
+                                   "[losses]\nlambda_cls = 1.0\n");
+  const std::string age = "b = {age = [50, 59]}\n";
+  config.insert(config.find(age) + age.size(), "cls_width = 12\ncls_lr_scale = 2\ncls_steps = 3\n");
+  resume_config(config, 4, 8);
 }
 
 // The local discriminators share optD with the main ones and are part of the exact resume.
