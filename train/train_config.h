@@ -43,7 +43,8 @@ struct TaskConfig {
   int cls_downsample = 1;
   // The classifier's strength (keys of [tasks.NAME] only). On the CPU the age classifier came to
   // be surer of the fakes' target ages than of real faces' ages (docs/MODEL.md, v37/v38), so it
-  // stopped asking more of the generator; these let it separate real faces better.
+  // stopped asking more of the generator; these let it separate real faces better (v39 tried
+  // 3 steps at 2x the rate: more shading, not more outside-judged age; docs/MODEL.md).
   int cls_width = 0;          // its channels; 0: as the discriminators ([discriminator] width)
   double cls_lr_scale = 1.0;  // its learning rate against [optimizer] lr (decayed alike)
   int cls_steps = 1;          // its updates per step; each one past the first on fresh real faces
