@@ -49,6 +49,11 @@ struct TaskConfig {
   double cls_lr_scale = 1.0;  // its learning rate against [optimizer] lr (decayed alike)
   int cls_steps = 1;          // its updates per step; each one past the first on fresh real faces
 
+  // The classifier's channels, given the discriminators' (cls_width 0 means theirs).
+  int classifier_width(int discriminator_width) const {
+    return cls_width > 0 ? cls_width : discriminator_width;
+  }
+
   int race_a() const { return domains.a.races.at(0); }
   int race_b() const { return domains.b.races.at(0); }
 };

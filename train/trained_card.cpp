@@ -31,7 +31,7 @@ json tasks_json(const TrainedRun& r) {
                          {"lambda_cls", t.cfg.lambda_cls},
                          {"cls_input", enum_name(t.cfg.cls_input)},
                          {"cls_downsample", t.cfg.cls_downsample},
-                         {"cls_width", t.cfg.cls_width > 0 ? t.cfg.cls_width : r.cfg.d_width},
+                         {"cls_width", t.cfg.classifier_width(r.cfg.d_width)},
                          {"cls_lr_scale", t.cfg.cls_lr_scale},
                          {"cls_steps", t.cfg.cls_steps}};
   }

@@ -318,7 +318,7 @@ void TrainingRun::build_discriminators(TaskState& t, const TaskConfig& task, int
   t.d_layers = layers;
   if (task.lambda_cls > 0) {
     DiscriminatorOptions c = d;
-    if (task.cls_width > 0) c.width = task.cls_width;
+    c.width = task.classifier_width(d.width);
     t.C = PatchDiscriminator(c);
     t.C->to(device_);
     t.optC = make_adam(t.C->parameters(), cfg_);

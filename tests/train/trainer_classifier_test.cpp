@@ -18,9 +18,7 @@ double late_real_loss(const std::string& age_keys) {
   std::string config = tiny_config(
       "[[stages]]\nsize = 16\nsteps = " + std::to_string(kSteps) + "\nbatch = 2\n",
       "[losses]\nlambda_cls = 1.0\n[optimizer]\nd_warmup_steps = " + std::to_string(kSteps) + "\n");
-  config = "log_every = 1\n" + config;
-  const std::string age = "b = {age = [50, 59]}\n";
-  config.insert(config.find(age) + age.size(), age_keys);
+  config = "log_every = 1\n" + with_age_task_keys(config, age_keys);
   const std::string job = make_temp_dir("classifier");
   RecordedRun run = run_trainer(config, job, job + "/models");
   const auto& loss = run.metrics["age/loss_cls_real"];

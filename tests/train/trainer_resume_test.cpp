@@ -99,12 +99,11 @@ TEST(TrainerResume, WithDomainClassifierAndEma) {
 // A stronger age classifier (its own width and learning rate, extra updates that draw more real
 // faces from the task's loaders) is part of the exact resume too.
 TEST(TrainerResume, WithAStrongerClassifier) {
-  std::string config = tiny_config("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n",
-                                   "[checkpoint]\nevery = 3\nkeep_last = 2\n"
-                                   "[losses]\nlambda_cls = 1.0\n");
-  const std::string age = "b = {age = [50, 59]}\n";
-  config.insert(config.find(age) + age.size(), "cls_width = 12\ncls_lr_scale = 2\ncls_steps = 3\n");
-  resume_config(config, 4, 8);
+  const std::string config = tiny_config("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n",
+                                         "[checkpoint]\nevery = 3\nkeep_last = 2\n"
+                                         "[losses]\nlambda_cls = 1.0\n");
+  resume_config(with_age_task_keys(config, "cls_width = 12\ncls_lr_scale = 2\ncls_steps = 3\n"), 4,
+                8);
 }
 
 // The local discriminators share optD with the main ones and are part of the exact resume.

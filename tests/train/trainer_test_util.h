@@ -90,4 +90,11 @@ enabled = false
          extra;
 }
 
+// `config` (from tiny_config) with `keys` added to its [tasks.age] table.
+inline std::string with_age_task_keys(std::string config, const std::string& keys) {
+  const std::string last_line = "b = {age = [50, 59]}\n";  // [tasks.age]'s, synthetic_tasks.h
+  config.insert(config.find(last_line) + last_line.size(), keys);
+  return config;
+}
+
 }  // namespace fc::train::testing
