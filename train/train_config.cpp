@@ -162,6 +162,9 @@ void parse_networks(const toml::table* generator, const toml::table* discriminat
     c.chroma_grid = static_cast<int>(r.integer("chroma_grid", 0, 0, 64));
     if (c.chroma_grid > 0 && c.output != Output::kResidual)
       fail("generator.chroma_grid", "needs output = \"residual\" (it filters the change)");
+    c.desaturation_map = r.boolean("desaturation_map", false);
+    if (c.desaturation_map && c.output != Output::kResidual)
+      fail("generator.desaturation_map", "needs output = \"residual\" (it adds to the change)");
     c.g_ema = r.number("ema", 0.0, 0.0, 0.99999);
     r.finish();
   }
@@ -290,6 +293,7 @@ GeneratorOptions TrainConfig::generator_options() const {
   o.upsampling = upsample;
   o.output = output;
   o.chroma_grid = chroma_grid;
+  o.desaturation_map = desaturation_map;
   return o;
 }
 

@@ -90,6 +90,7 @@ struct TrainConfig {
   bool upsample_given = false;     // set in the file: a warm start switches to it
   Output output = Output::kImage;  // warm starts convert image to residual
   int chroma_grid = 0;             // 0 = off; a warm start takes the config's (residual only)
+  bool desaturation_map = false;   // a warm start adds it (residual only); it is never removed
   // Decay of an exponential moving average of G's weights, which is what checkpoints evaluate
   // and the model file holds (0: off, the raw weights). GAN generators swing from step to step;
   // the average keeps what they share (Karras et al., used by stargan-v2 at 0.999).

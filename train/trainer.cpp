@@ -263,6 +263,10 @@ void TrainingRun::build_generator() {
       G->set_chroma_grid(o.chroma_grid);
       log(LogLevel::kInfo, "warm start: chroma_grid = " + std::to_string(o.chroma_grid));
     }
+    if (o.desaturation_map && !G->options().desaturation_map) {
+      G->add_desaturation_map();
+      log(LogLevel::kInfo, "warm start: desaturation map added (it starts as the identity)");
+    }
   } else {
     G = make_seeded_generator(o, cfg_.seed);
   }

@@ -131,6 +131,29 @@ TEST(ModelFile, ChromaGridRoundTripsAndNeedsResidualOutput) {
   EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
 }
 
+// A model with the desaturation head loads with it; a card without the field has none.
+TEST(ModelFile, DesaturationMapRoundTripsAndNeedsResidualOutput) {
+  TempDir dir;
+  const auto model = (dir.path / "g.pt").string();
+  auto g = fc::make_seeded_generator(small(), 7);
+  g->start_residual();
+  g->add_desaturation_map();
+  {
+    torch::NoGradGuard no_grad;
+    g->named_parameters()["desaturation.bias"].fill_(-0.5);
+  }
+  auto loaded = save_and_load(model, g, "greying");
+  EXPECT_TRUE(loaded.card.desaturation_map);
+  EXPECT_TRUE(loaded.generator->options().desaturation_map);
+  EXPECT_TRUE(torch::equal(forward(g, 1), forward(loaded.generator, 1)));
+  auto j = loaded.card.to_json();
+  j.erase("desaturation_map");
+  EXPECT_FALSE(fc::ModelCard::from_json(j).desaturation_map);
+  j["desaturation_map"] = true;
+  j["output"] = "image";
+  EXPECT_THROW(fc::ModelCard::from_json(j), std::runtime_error);
+}
+
 // Model files are safetensors so that LibTorch 1.13 and 2.x read each other's (docs/GPU.md);
 // the torch::save archives written before still load, to the same outputs.
 TEST(ModelFile, WritesSafetensorsAndStillReadsArchives) {

@@ -1,6 +1,7 @@
 // Generator and discriminator behaviour: conditioning, documented channel4 erasure, shapes.
 #include <gtest/gtest.h>
 
+#include "facecycle/core/colour_space.h"
 #include "facecycle/core/networks.h"
 #include "model_test_util.h"
 
@@ -196,6 +197,45 @@ TEST(Generator, ChromaGridFiltersTheResidualChangeOnly) {
   EXPECT_GT((gridded - plain).abs().max().item<double>(), 1e-3);
   auto cond = torch::zeros({2}, torch::kLong);
   EXPECT_TRUE(torch::allclose(g->forward(x, cond).detach(), gridded, 1e-5, 1e-5));
+}
+
+// The desaturation head added to a trained model starts as the identity, learns (its gradient
+// is live at zero), and can only take colour away: grey stays grey, hue never turns.
+TEST(Generator, DesaturationMapStartsAsIdentityAndOnlyRemovesColour) {
+  auto g = fc::make_seeded_generator(small(), 15);
+  EXPECT_THROW(g->add_desaturation_map(), std::invalid_argument) << "image output has no change";
+  g->start_residual();
+  fc_test::give_tail_a_change(g, 0.005);
+  const auto x = faces(2, 32, 32) * 0.3;
+  const auto before = run(g, x, 1);
+  g->add_desaturation_map();
+  EXPECT_TRUE(g->options().desaturation_map);
+  EXPECT_TRUE(torch::equal(run(g, x, 1), before)) << "a zero head must not change the output";
+
+  auto cond = torch::ones({2}, torch::kLong);
+  g->zero_grad();
+  fc::chroma(g->forward(x, cond)).abs().sum().backward();
+  const auto head = g->named_parameters()["desaturation.bias"];
+  ASSERT_TRUE(head.grad().defined());
+  EXPECT_GT(head.grad().abs().item<double>(), 0.0) << "the head must learn from a zero start";
+
+  auto grey_out = [&](double bias) {
+    torch::NoGradGuard no_grad;
+    g->named_parameters()["desaturation.bias"].fill_(bias);
+    return run(g, x, 1);
+  };
+  const auto in_chroma = fc::chroma(x);
+  // A large negative logit: the input's own chroma is gone, the grid's field stays.
+  const auto field = fc::chroma(before) - in_chroma;
+  EXPECT_TRUE(torch::allclose(fc::chroma(grey_out(-20.0)), field, 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(fc::luma(grey_out(-20.0)), fc::luma(before), 1e-5, 1e-5));
+  // A positive logit adds nothing.
+  EXPECT_TRUE(torch::allclose(grey_out(20.0), before, 1e-6, 1e-6));
+  // On a grey face the head changes nothing, whatever it says.
+  const auto grey = fc::luma(x).unsqueeze(1).expand({2, 3, 32, 32}).contiguous();
+  const auto grey_before = run(g, grey, 1);
+  grey_out(-20.0);
+  EXPECT_TRUE(torch::allclose(run(g, grey, 1), grey_before, 1e-6, 1e-6));
 }
 
 // bf16 takes another padding path (LibTorch 1.13 has no CPU bf16 pad kernels) and rounds every

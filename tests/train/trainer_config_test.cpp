@@ -144,6 +144,17 @@ TEST(TrainerConfig, ChromaGridIsOffUnlessSetAndNeedsResidualOutput) {
             std::string::npos);
 }
 
+TEST(TrainerConfig, DesaturationMapIsOffUnlessSetAndNeedsResidualOutput) {
+  EXPECT_FALSE(parse_train_config(kMinimal).generator_options().desaturation_map);
+  const auto c =
+      parse_train_config(with("[generator]\noutput = \"residual\"\ndesaturation_map = true\n"));
+  EXPECT_TRUE(c.generator_options().desaturation_map);
+  EXPECT_NE(
+      error_for(with("[generator]\ndesaturation_map = true\n")).find("generator.desaturation_map"),
+      std::string::npos)
+      << "an image-output generator has no change to add to";
+}
+
 // Tone is a real race cue but only a tint for age: each task may set its own classifier and
 // cycle weight; tasks that set none keep [losses].
 TEST(TrainerConfig, TaskLossWeightsOverrideTheLossesSection) {

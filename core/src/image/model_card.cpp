@@ -44,6 +44,7 @@ GeneratorOptions ModelCard::generator_options() const {
   o.upsampling = upsample;
   o.output = output;
   o.chroma_grid = chroma_grid;
+  o.desaturation_map = desaturation_map;
   return o;
 }
 
@@ -55,6 +56,7 @@ void ModelCard::set_generator(const GeneratorOptions& o) {
   norm = "instance";
   output = o.output;
   chroma_grid = o.chroma_grid;
+  desaturation_map = o.desaturation_map;
 }
 
 nlohmann::json ModelCard::to_json() const {
@@ -76,6 +78,7 @@ nlohmann::json ModelCard::to_json() const {
           {"width", width},
           {"blocks", blocks},
           {"chroma_grid", chroma_grid},
+          {"desaturation_map", desaturation_map},
           {"training", training},
           {"metrics", metrics},
           {"licence", licence},
@@ -133,6 +136,7 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
   read_field(j, "width", card.width, "");
   read_field(j, "blocks", card.blocks, "");
   read_field(j, "chroma_grid", card.chroma_grid, "");
+  read_field(j, "desaturation_map", card.desaturation_map, "");
   read_field(j, "licence", card.licence, "");
   read_field(j, "notes", card.notes, "");
   if (j.contains("training")) card.training = j.at("training");
@@ -177,6 +181,8 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
     throw std::runtime_error("model card: field 'chroma_grid' must be in [0, resolution]");
   if (card.chroma_grid > 0 && card.output != Output::kResidual)
     throw std::runtime_error("model card: field 'chroma_grid' needs output 'residual'");
+  if (card.desaturation_map && card.output != Output::kResidual)
+    throw std::runtime_error("model card: field 'desaturation_map' needs output 'residual'");
   return card;
 }
 

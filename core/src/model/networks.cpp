@@ -174,6 +174,7 @@ torch::Tensor few_output_conv(const torch::Tensor& x_padded, const torch::Tensor
 
 struct ResnetGeneratorImpl::Layers {
   nn::Conv2d head{nullptr}, down1{nullptr}, down2{nullptr}, tail{nullptr};
+  nn::Conv2d desaturation{nullptr};  // GeneratorOptions::desaturation_map
   CondNorm head_norm{nullptr}, down1_norm{nullptr}, down2_norm{nullptr};
   std::vector<ResBlock> blocks;
   nn::Conv2d up1{nullptr}, up2{nullptr};             // resize-conv
@@ -226,6 +227,10 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const GeneratorOptions& options)
       p.value().normal_(0.0, 0.02);
     else
       p.value().zero_();
+  }
+  if (options.desaturation_map) {
+    options_.desaturation_map = false;
+    add_desaturation_map();
   }
 }
 
@@ -301,11 +306,20 @@ torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) 
   auto padded = reflect_pad(y, 3);
   auto out = torch::GradMode::is_enabled() ? L.tail->forward(padded)
                                            : few_output_conv(padded, L.tail->weight, L.tail->bias);
-  if (options_.output == Output::kResidual) {
-    if (options_.chroma_grid > 0) out = low_pass_chroma(out, options_.chroma_grid);
-    return out.add(image).clamp(-1, 1);
-  }
+  if (options_.output == Output::kResidual) return add_change(out, image, padded);
   return out.tanh_();
+}
+
+torch::Tensor ResnetGeneratorImpl::add_change(torch::Tensor change, const torch::Tensor& image,
+                                              const torch::Tensor& features_padded) {
+  if (options_.chroma_grid > 0) change = low_pass_chroma(change, options_.chroma_grid);
+  if (options_.desaturation_map) {
+    auto& c = layers_->desaturation;
+    auto z = torch::GradMode::is_enabled() ? c->forward(features_padded)
+                                           : few_output_conv(features_padded, c->weight, c->bias);
+    change = change + desaturation_change(image, z);
+  }
+  return change.add(image).clamp(-1, 1);
 }
 
 void ResnetGeneratorImpl::start_residual() {
@@ -328,6 +342,29 @@ void ResnetGeneratorImpl::set_chroma_grid(int grid) {
   if (grid > 0 && options_.output != Output::kResidual)
     throw std::invalid_argument("generator: chroma_grid needs residual output");
   options_.chroma_grid = grid;
+}
+
+void ResnetGeneratorImpl::add_desaturation_map() {
+  if (options_.output != Output::kResidual)
+    throw std::invalid_argument("generator: desaturation_map needs residual output");
+  if (options_.desaturation_map) return;
+  auto& d = layers_->desaturation;
+  d = register_module("desaturation", conv(options_.width, 1, 7, 1, 0, true));
+  torch::NoGradGuard no_grad;
+  d->weight.zero_();
+  d->bias.zero_();
+  if (!layers_->tail->weight.device().is_cpu()) d->to(layers_->tail->weight.device());
+  options_.desaturation_map = true;
+}
+
+torch::Tensor desaturation_change(const torch::Tensor& image, const torch::Tensor& logits) {
+  // Only towards grey: min(0, tanh) keeps a zero logit at "unchanged" with a live gradient
+  // (clamp passes it at the bound), and positive logits cannot add colour. In float, as
+  // low_pass_chroma.
+  const auto img = image.to(torch::kFloat);
+  const auto scale = torch::tanh(logits.to(torch::kFloat)).clamp_max(0.0);  // [N,1,H,W]
+  const auto cbcr = chroma(img) * scale;
+  return rgb_from_luma_chroma(torch::zeros_like(cbcr.select(1, 0)), cbcr).to(logits.scalar_type());
 }
 
 torch::Tensor low_pass_chroma(const torch::Tensor& change, int grid) {

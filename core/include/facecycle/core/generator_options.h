@@ -69,6 +69,12 @@ struct GeneratorOptions {
   // pixel: tints can follow regions (greying hair, darker skin) but not draw small colour
   // patches. v24-v27 drew magenta cheek blotches that penalties added later did not remove.
   int chroma_grid = 0;
+  // Residual output only. A one-channel head scales the input's own chroma per pixel, from
+  // 1 (kept) down to 0 (grey): hair and beards can turn grey strand by strand while the
+  // chroma grid still keeps new hues out. It only removes colour, so it cannot paint the pink
+  // or blue patches the grid was built against. Zero-initialised: added to a trained model,
+  // it starts as the identity.
+  bool desaturation_map = false;
 };
 
 }  // namespace fc

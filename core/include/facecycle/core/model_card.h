@@ -51,6 +51,7 @@ struct ModelCard {
   int width = 32;                  // base channels
   int blocks = 6;                  // residual blocks
   int chroma_grid = 0;             // GeneratorOptions::chroma_grid; absent before v29: 0
+  bool desaturation_map = false;   // GeneratorOptions::desaturation_map; absent before v42
   nlohmann::json training = nlohmann::json::object();  // data, split, steps, wall time, hardware
   nlohmann::json metrics = nlohmann::json::object();   // held-out evaluation
   std::string licence;

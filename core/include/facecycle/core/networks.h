@@ -26,8 +26,15 @@ class ResnetGeneratorImpl : public torch::nn::Module {
   void set_upsampling(Upsampling upsampling);
   // Adds or changes the chroma grid of a residual model (no weights depend on it).
   void set_chroma_grid(int grid);
+  // Adds the zero-initialised desaturation head to a residual model (a warm start); a model
+  // that has it keeps it.
+  void add_desaturation_map();
 
  private:
+  // Residual output: the tail's change, filtered as the options say, added to the image.
+  torch::Tensor add_change(torch::Tensor change, const torch::Tensor& image,
+                           const torch::Tensor& features_padded);
+
   GeneratorOptions options_;
   struct Layers;
   std::shared_ptr<Layers> layers_;
@@ -37,6 +44,10 @@ TORCH_MODULE(ResnetGenerator);
 // The change of a residual generator with its chroma reduced to a grid x grid field
 // (GeneratorOptions::chroma_grid); luminance passes through untouched. change: [N,3,H,W].
 torch::Tensor low_pass_chroma(const torch::Tensor& change, int grid);
+
+// The change that takes each pixel's chroma towards grey by min(0, tanh(logit)) of it
+// (GeneratorOptions::desaturation_map). image: [N,3,H,W] in [-1,1]; logits: [N,1,H,W].
+torch::Tensor desaturation_change(const torch::Tensor& image, const torch::Tensor& logits);
 
 // A deterministically initialised generator (independent of the global torch seed): conv
 // weights N(0, 0.02), and for CIN each condition's gamma ~ N(1, condition_std), beta ~
