@@ -227,8 +227,9 @@ TEST(Generator, DesaturationMapStartsAsIdentityAndOnlyRemovesColour) {
   const auto in_chroma = fc::chroma(x);
   // A large negative logit: the input's own chroma is gone, the grid's field stays.
   const auto field = fc::chroma(before) - in_chroma;
-  EXPECT_TRUE(torch::allclose(fc::chroma(grey_out(-20.0)), field, 1e-4, 1e-4));
-  EXPECT_TRUE(torch::allclose(fc::luma(grey_out(-20.0)), fc::luma(before), 1e-5, 1e-5));
+  const auto greyed = grey_out(-20.0);
+  EXPECT_TRUE(torch::allclose(fc::chroma(greyed), field, 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(fc::luma(greyed), fc::luma(before), 1e-5, 1e-5));
   // A positive logit adds nothing.
   EXPECT_TRUE(torch::allclose(grey_out(20.0), before, 1e-6, 1e-6));
   // On a grey face the head changes nothing, whatever it says.

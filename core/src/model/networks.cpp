@@ -228,10 +228,7 @@ ResnetGeneratorImpl::ResnetGeneratorImpl(const GeneratorOptions& options)
     else
       p.value().zero_();
   }
-  if (options.desaturation_map) {
-    options_.desaturation_map = false;
-    add_desaturation_map();
-  }
+  if (options.desaturation_map) add_desaturation_map();
 }
 
 torch::Tensor ResnetGeneratorImpl::forward(torch::Tensor x, torch::Tensor cond) {
@@ -347,13 +344,13 @@ void ResnetGeneratorImpl::set_chroma_grid(int grid) {
 void ResnetGeneratorImpl::add_desaturation_map() {
   if (options_.output != Output::kResidual)
     throw std::invalid_argument("generator: desaturation_map needs residual output");
-  if (options_.desaturation_map) return;
   auto& d = layers_->desaturation;
+  if (d) return;
   d = register_module("desaturation", conv(options_.width, 1, 7, 1, 0, true));
   torch::NoGradGuard no_grad;
   d->weight.zero_();
   d->bias.zero_();
-  if (!layers_->tail->weight.device().is_cpu()) d->to(layers_->tail->weight.device());
+  d->to(layers_->tail->weight.device());
   options_.desaturation_map = true;
 }
 
