@@ -86,8 +86,9 @@ int main(int argc, char** argv) {
   app.footer(
       "Example (the shipped model's card):\n"
       "  fc-eval --config configs/utkface-v35.toml --model models/facecycle-utk-v35.pt\n"
-      "The judge is retrained from the config's seed (deterministic), which takes a few "
-      "minutes on 2 cores.");
+      "The judge is retrained from the config's seed, which takes a few minutes on 2 cores;\n"
+      "it is deterministic on one machine, and another CPU can move its figures a little, so\n"
+      "compare two models under one judge file (--judge, e.g. a job's judge.pt).");
   CLI11_PARSE(app, argc, argv);
 
   const bool temp = work.empty();
