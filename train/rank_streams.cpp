@@ -55,7 +55,7 @@ void load_rank_streams(TrainState& s, const std::string& bytes) {
   torch::Tensor rng;
   a.read("torch_rng", rng);
   at::Generator g = at::detail::getDefaultCPUGenerator();
-  g.set_state(rng);
+  g.set_state(rng.to(torch::kCPU));  // a checkpoint read onto the GPU brings it there
 }
 
 void write_rank_streams(torch::serialize::OutputArchive& a,

@@ -61,7 +61,7 @@ struct Loader {
 at::Tensor get_rng_state() { return at::detail::getDefaultCPUGenerator().get_state(); }
 void set_rng_state(const at::Tensor& s) {
   at::Generator g = at::detail::getDefaultCPUGenerator();
-  g.set_state(s);
+  g.set_state(s.to(torch::kCPU));  // a checkpoint read onto the GPU brings it there
 }
 
 // The JSON part of a checkpoint.
