@@ -1,5 +1,7 @@
 #include "trained_card.h"
 
+#include <torch/cuda.h>
+
 #include <thread>
 
 namespace fc::train {
@@ -7,9 +9,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string hardware_description(int threads) {
-  return "cpu, " + std::to_string(threads) + " torch threads, " +
-         std::to_string(std::thread::hardware_concurrency()) + " cores";
+std::string hardware_description(const TrainConfig& cfg) {
+  const std::string cores = std::to_string(std::thread::hardware_concurrency()) + " cores";
+  if (cfg.device == fc::DeviceChoice::kCuda)
+    return "cuda, " + std::to_string(torch::cuda::device_count()) + " GPU(s) visible, " + cores;
+  return "cpu, " + std::to_string(cfg.threads) + " torch threads, " + cores;
 }
 
 json tasks_json(const TrainedRun& r) {
@@ -74,7 +78,7 @@ json training_json(const TrainedRun& r) {
           {"warm_start", cfg.warm_start},
           {"precision", enum_name(cfg.precision)},
           {"wall_time_s", r.state.wall_s()},
-          {"hardware", hardware_description(cfg.threads)},
+          {"hardware", hardware_description(cfg)},
           {"config", r.config_path}};
 }
 
