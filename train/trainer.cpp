@@ -552,6 +552,11 @@ void TrainingRun::run() {
 
 TrainConfig load_request_config(const TrainRequest& req, ConfigUse use) {
   TrainConfig cfg = parse_train_config(req.config_toml, req.config_path);
+  // Evaluation runs where it is asked (fc-eval re-derives a GPU run's card on a CPU host);
+  // training on a missing GPU is an error.
+  if (cfg.device == fc::DeviceChoice::kCuda && !torch::cuda::is_available() &&
+      use == ConfigUse::kEvaluate)
+    cfg.device = fc::DeviceChoice::kCpu;
   if (cfg.device == fc::DeviceChoice::kCuda && !torch::cuda::is_available())
     throw std::invalid_argument(
         "device: \"cuda\" but this LibTorch sees no CUDA device (a CPU-only build, or no GPU); "

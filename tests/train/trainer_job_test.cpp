@@ -1,6 +1,7 @@
 // A whole small job through the plugin interface: judge, evaluation, pictures, model and card.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,11 +51,12 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   // fc-eval's path: the card's evaluation re-derived from the config and the model file alone,
   // with the judge retrained from the config's seed in a fresh folder. The config's warm start
   // has left models/ since (as v11's config names v7): training refuses it, evaluation does not
-  // need it.
+  // need it. A GPU run's config (device = "cuda", v45's) is evaluated on a host without one.
   {
     auto eval_dir = make_temp_dir("eval");
     fc::TrainRequest req;
-    req.config_toml = "warm_start = \"" + job + "/gone.pt\"\n" + config;
+    const std::string gpu_line = torch::cuda::is_available() ? "" : "device = \"cuda\"\n";
+    req.config_toml = gpu_line + "warm_start = \"" + job + "/gone.pt\"\n" + config;
     req.config_path = job + "/config.toml";
     req.job_dir = eval_dir;
     req.models_dir = eval_dir;
