@@ -1,7 +1,5 @@
 #include "rank_streams.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cstring>
 #include <sstream>
 
@@ -32,7 +30,7 @@ std::string save_rank_streams(const TrainState& s) {
     rngs.push_back({t.pool_fake_A->rng_state(), t.pool_fake_B->rng_state()});
   }
   write_json(a, "pool_rngs", rngs);
-  a.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  a.write("torch_rng", get_cpu_rng_state());
   std::ostringstream out;
   a.save_to(out);
   return out.str();
@@ -54,8 +52,7 @@ void load_rank_streams(TrainState& s, const std::string& bytes) {
   }
   torch::Tensor rng;
   a.read("torch_rng", rng);
-  at::Generator g = at::detail::getDefaultCPUGenerator();
-  g.set_state(rng.to(torch::kCPU));  // a checkpoint read onto the GPU brings it there
+  set_cpu_rng_state(rng);
 }
 
 void write_rank_streams(torch::serialize::OutputArchive& a,

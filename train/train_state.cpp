@@ -58,12 +58,6 @@ struct Loader {
   }
 };
 
-at::Tensor get_rng_state() { return at::detail::getDefaultCPUGenerator().get_state(); }
-void set_rng_state(const at::Tensor& s) {
-  at::Generator g = at::detail::getDefaultCPUGenerator();
-  g.set_state(s.to(torch::kCPU));  // a checkpoint read onto the GPU brings it there
-}
-
 // The JSON part of a checkpoint.
 template <typename Visitor>
 void visit_progress(TrainState& s, Visitor& v) {
@@ -155,10 +149,16 @@ void visit_checkpoint(TrainState& s, Visitor& v) {
   if (s.G_ema) v.nested("G_ema", *s.G_ema);
   for (auto& t : s.tasks) visit_task(t, v);
   // Last, so that nothing loaded after it can move the stream the saved run had.
-  v.tensor("torch_rng", get_rng_state, set_rng_state);
+  v.tensor("torch_rng", get_cpu_rng_state, set_cpu_rng_state);
 }
 
 }  // namespace
+
+at::Tensor get_cpu_rng_state() { return at::detail::getDefaultCPUGenerator().get_state(); }
+void set_cpu_rng_state(const at::Tensor& s) {
+  at::Generator g = at::detail::getDefaultCPUGenerator();
+  g.set_state(s.to(torch::kCPU));  // a checkpoint read onto the GPU brings it there
+}
 
 double TrainState::wall_s() const {
   return wall_before_s + std::chrono::duration<double>(Clock::now() - started).count();

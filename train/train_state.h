@@ -62,4 +62,9 @@ struct TrainState {
   static int saved_stage(torch::serialize::InputArchive& archive);
 };
 
+// torch's CPU generator: what checkpoints keep of the training stream. The setter takes the
+// state from whatever device a checkpoint was read onto.
+at::Tensor get_cpu_rng_state();
+void set_cpu_rng_state(const at::Tensor& s);
+
 }  // namespace fc::train

@@ -2,7 +2,6 @@
 // optimize_parameters, with checkpoints, pictures, evaluation and the model file.
 #include "trainer.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -443,7 +442,7 @@ json TrainingRun::evaluate_at(int size) {
 // Pictures and evaluation after a checkpoint. They must not disturb the training stream, so
 // the torch RNG is put back afterwards (a resumed run never ran them before its first step).
 void TrainingRun::after_checkpoint() {
-  const at::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
+  const at::Tensor rng = get_cpu_rng_state();
   const long step = state_.steps_done;
   try {
     write_loss_curves(req_.job_dir, state_.losses.history(), step);
@@ -467,8 +466,7 @@ void TrainingRun::after_checkpoint() {
     flatten("eval", ev.value("tasks", json::object()));
   }
   if (csv_) csv_->flush();
-  at::Generator g = at::detail::getDefaultCPUGenerator();
-  g.set_state(rng);
+  set_cpu_rng_state(rng);
 }
 
 void TrainingRun::finish() {
@@ -554,13 +552,13 @@ TrainConfig load_request_config(const TrainRequest& req, ConfigUse use) {
   TrainConfig cfg = parse_train_config(req.config_toml, req.config_path);
   // Evaluation runs where it is asked (fc-eval re-derives a GPU run's card on a CPU host);
   // training on a missing GPU is an error.
-  if (cfg.device == fc::DeviceChoice::kCuda && !torch::cuda::is_available() &&
-      use == ConfigUse::kEvaluate)
+  if (cfg.device == fc::DeviceChoice::kCuda && !torch::cuda::is_available()) {
+    if (use != ConfigUse::kEvaluate)
+      throw std::invalid_argument(
+          "device: \"cuda\" but this LibTorch sees no CUDA device (a CPU-only build, or no GPU); "
+          "use device = \"cpu\"");
     cfg.device = fc::DeviceChoice::kCpu;
-  if (cfg.device == fc::DeviceChoice::kCuda && !torch::cuda::is_available())
-    throw std::invalid_argument(
-        "device: \"cuda\" but this LibTorch sees no CUDA device (a CPU-only build, or no GPU); "
-        "use device = \"cpu\"");
+  }
 #if !FACECYCLE_HAVE_OPENCV
   if (cfg.synthetic)
     throw std::invalid_argument(
