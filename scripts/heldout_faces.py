@@ -2,7 +2,10 @@
 """Lists held-out UTKFace chips of one domain, using the trainer's split (train/data/
 domains.cpp: FNV-1a of the file name, mixed with the seed by splitmix64).
 
-  heldout_faces.py DIR --race 0 --age 20 29 [--seed 1] [--fraction 0.1] [--n 8]
+  heldout_faces.py DIR --race 0 --age 20 29 [--seed 1] [--fraction 0.1] [--n 8] [--offset 0]
+
+--offset 1 picks the faces between those of --offset 0 (at the same --n), a disjoint set for
+choosing a setting (such as a strength) that the --offset 0 faces then report on.
 """
 import argparse
 import os
@@ -33,6 +36,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--fraction", type=float, default=0.1)
     p.add_argument("--n", type=int, default=8)
+    p.add_argument("--offset", type=int, default=0)
     a = p.parse_args()
     out = []
     for name in sorted(os.listdir(a.dir)):
@@ -46,7 +50,9 @@ def main():
             out.append(os.path.join(a.dir, name))
     # Spread the picks over the sorted list rather than taking the first few ages.
     step = max(1, len(out) // a.n)
-    for f in out[::step][: a.n]:
+    if a.offset >= step:
+        p.error(f"--offset {a.offset} must be below the step {step} ({len(out)} faces, --n {a.n})")
+    for f in out[a.offset :: step][: a.n]:
         print(f)
 
 

@@ -6,6 +6,8 @@
 # e.g. scripts/outside_compare.sh /tmp/oc 100 facecycle-utk-v35 facecycle-utk-v45
 # FC_STRENGTH=1.25 edits at that --strength; results go to OUT_DIR/MODEL@1.25/.
 # FC_DIRECTIONS="age_young_to_old age_old_to_young" judges only those (the others print as -).
+# FC_OFFSET=1 judges the held-out faces between the usual ones (heldout_faces.py --offset), a
+# disjoint set for choosing settings; give it its own OUT_DIR (the real rows are cached there).
 # Writes OUT_DIR/MODEL/DIRECTION.json and prints one table. Needs ../shared, node and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,7 @@ models=("$@")
 [ ${#models[@]} -ge 1 ] || { sed -n 2,7p "$0"; exit 2; }
 bin=${FC_BIN:-build/bin}
 strength=${FC_STRENGTH:-1}
+offset=${FC_OFFSET:-0}
 tag=""; [ "$strength" = 1 ] || tag="@$strength"
 shared=$(realpath ../shared)
 utk=$shared/data/utkface
@@ -43,9 +46,9 @@ declare -A race=([age_young_to_old]=white [age_old_to_young]=white [race_white_t
 
 for d in "${directions[@]}"; do
   # shellcheck disable=SC2086
-  python3 scripts/heldout_faces.py "$utk" ${src[$d]} --n "$n" >"$out/$d.before.txt"
+  python3 scripts/heldout_faces.py "$utk" ${src[$d]} --n "$n" --offset "$offset" >"$out/$d.before.txt"
   # shellcheck disable=SC2086
-  python3 scripts/heldout_faces.py "$utk" ${dst[$d]} --n "$n" >"$out/$d.real.txt"
+  python3 scripts/heldout_faces.py "$utk" ${dst[$d]} --n "$n" --offset "$offset" >"$out/$d.real.txt"
   [ -f "$out/real/$d.json" ] || { mkdir -p "$out/real"; bash scripts/outside_eval.sh --quiet \
     --real "$out/$d.real.txt" --json "$out/real/$d.json" --target-race "${race[$d]}" >/dev/null; }
   for m in "${models[@]}"; do

@@ -39,10 +39,14 @@ nlohmann::json evaluate_generator(ResnetGenerator G, const std::vector<TaskData>
   if (held.empty()) return nlohmann::json::object();
   const bool was_training = G->is_training();
   G->eval();
-  TranslateFn fn = [G](const torch::Tensor& x, int cond) mutable {
+  TranslateFn fn = [G, &settings](const torch::Tensor& x, int cond) mutable {
     const torch::Device device = G->parameters().front().device();  // the judge's x is on the CPU
-    return G->forward(x.to(device), torch::full({x.size(0)}, int64_t(cond),
-                                                torch::TensorOptions(torch::kLong).device(device)));
+    const torch::Tensor xd = x.to(device);
+    torch::Tensor y = G->forward(
+        xd,
+        torch::full({x.size(0)}, int64_t(cond), torch::TensorOptions(torch::kLong).device(device)));
+    const double scale = cond < int(settings.scales.size()) ? settings.scales[cond] : 1.0;
+    return scale == 1.0 ? y : xd + (y - xd) * scale;  // as FaceTranslator::translate applies it
   };
   nlohmann::json r = evaluate_translation(fn, held, judge);
   if (was_training) G->train();

@@ -137,8 +137,9 @@ void add_submit_commands(CLI::App& app, CliState& s) {
                       "the task's other direction (50s->20s, Black->White)");
   transform
       ->add_option("--strength", t.strength,
-                   "how far to push the edit: 1 = the model as trained (default), 1.5 = "
-                   "half as far again (stronger, less like the person), 0.5 = half as far")
+                   "how far to push the edit: 1 = the model as shipped (default; its card "
+                   "may calibrate a direction, see `facecycle models`), 1.5 = half as far "
+                   "again (stronger, less like the person), 0.5 = half as far")
       ->check(CLI::Range(0.0, 3.0))
       ->type_name("X");
   transform->add_flag("--whole-image", t.whole_image,

@@ -1,6 +1,7 @@
 #include "text_view.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -257,6 +258,22 @@ void print_job_details(std::ostream& out, const v1::Job& job) {
     print_items(out, {job.items().begin(), job.items().end()});
   }
   print_job_result(out, job);
+}
+
+std::string calibration_text(const std::string& card_json) {
+  const nlohmann::json card = nlohmann::json::parse(card_json, nullptr, false);
+  if (!card.is_object() || !card.contains("conditions") || !card["conditions"].is_array())
+    return "-";
+  std::string out;
+  for (const auto& c : card["conditions"]) {
+    if (!c.is_object() || !c.contains("scale") || !c["scale"].is_number()) continue;
+    char scale[32];
+    std::snprintf(scale, sizeof scale, "%g", c["scale"].get<double>());
+    out += (out.empty() ? "" : ", ") + c.value("task", std::string("?")) + " " +
+           c.value("from", std::string("?")) + "->" + c.value("to", std::string("?")) + " x" +
+           scale;
+  }
+  return out.empty() ? "-" : out;
 }
 
 std::string event_line(const v1::Event& e) {

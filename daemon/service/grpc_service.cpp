@@ -272,7 +272,7 @@ Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
     const AllowedRoots roots = d_.roots.for_user(path_user_for(user, d_.queue));
     auto plan = plan_transform(spec, d_.config, d_.plugins, roots);
     auto model = d_.models.current();
-    check_existing_outputs(plan, spec, user.name, model ? model->card().name : "", d_.queue);
+    check_existing_outputs(plan, spec, user.name, edit_maker(model.get(), spec), d_.queue);
     create_output_dir(plan, roots);
     spec.output_dir = plan.output_dir;
     json request = spec.to_json();

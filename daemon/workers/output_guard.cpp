@@ -41,7 +41,8 @@ bool regular_no_follow(const std::string& path) {
 }
 
 const char* kFlagsHint =
-    "--skip-existing keeps outputs made by the same model, task, direction and strength; "
+    "--skip-existing keeps outputs made by the same model (and calibration), task, direction and "
+    "strength; "
     "--overwrite "
     "replaces outputs your own earlier jobs wrote; or choose another output folder";
 
@@ -78,19 +79,29 @@ bool written_by_owner(JobStore& queue, const std::string& owner, const std::stri
   return false;
 }
 
-bool same_edit(const std::string& path, const std::string& model, const TransformSpec& spec) {
+EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec) {
+  if (!model) return {};
+  const fc::ModelCard& card = model->card();
+  EditMaker maker{card.name, 1.0};
+  for (const auto& c : card.conditions)
+    if (c.task == spec.task && c.direction == fc::direction_of(spec.reverse)) maker.scale = c.scale;
+  return maker;
+}
+
+bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec) {
   if (!regular_no_follow(path)) return false;
   auto m = metadata_of(path);
   const std::string kind = get(m, "facecycle");
-  const std::string strength = get(m, "strength");
-  return (kind == "machine-edited" || kind == "unchanged") && get(m, "model") == model &&
+  const auto or_one = [](const std::string& v) { return v.empty() ? std::string("1") : v; };
+  return (kind == "machine-edited" || kind == "unchanged") && get(m, "model") == maker.model &&
          get(m, "task") == spec.task &&
          get(m, "direction") == fc::enum_name(fc::direction_of(spec.reverse)) &&
-         (strength.empty() ? "1" : strength) == strength_text(spec.strength);
+         or_one(get(m, "strength")) == strength_text(spec.strength) &&
+         or_one(get(m, "scale")) == strength_text(maker.scale);
 }
 
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,
-                            const std::string& owner, const std::string& model, JobStore& queue) {
+                            const std::string& owner, const EditMaker& maker, JobStore& queue) {
   std::unordered_set<std::string> inputs;
   for (const auto& it : plan.items) {
     std::error_code ec;
@@ -104,7 +115,7 @@ void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec
     std::string why;
     if (inputs.count(it.output))
       why = " (an input of this job: choose another output folder)";
-    else if (spec.skip_existing && same_edit(it.output, model, spec))
+    else if (spec.skip_existing && same_edit(it.output, maker, spec))
       continue;
     else if (spec.overwrite && written_by_owner(queue, owner, it.output))
       continue;
@@ -121,12 +132,12 @@ void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec
 
 ExistingOutput check_existing_output(const std::string& output, const std::string& input,
                                      const Claim& claim, const TransformSpec& spec,
-                                     const std::string& model, JobStore& queue) {
+                                     const EditMaker& maker, JobStore& queue) {
   if (!exists_no_follow(output)) return ExistingOutput::kAbsent;
   if (output == input)
     throw std::runtime_error(output + " is this item's input; it is never replaced");
   if (written_by_item(output, claim.job, claim.item.idx)) return ExistingOutput::kReplaceable;
-  if (spec.skip_existing && same_edit(output, model, spec)) return ExistingOutput::kSkip;
+  if (spec.skip_existing && same_edit(output, maker, spec)) return ExistingOutput::kSkip;
   if (spec.overwrite && written_by_owner(queue, claim.job.owner, output))
     return ExistingOutput::kReplaceable;
   throw std::runtime_error(output +

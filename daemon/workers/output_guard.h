@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "facecycle/core/translator.h"
 #include "store/job_store.h"
 #include "workers/transform_plan.h"
 
@@ -17,23 +18,32 @@ namespace fcd {
 std::map<std::string, std::string> origin_metadata(const JobRecord& job, int idx);
 // True when the file's metadata names this job's item `idx` (an earlier attempt of it).
 bool written_by_item(const std::string& path, const JobRecord& job, int idx);
+// Who makes a transform's edits: the model's name and its card's calibrated scale for the
+// job's direction (Condition::scale), so that recalibrating a card makes another edit at the
+// same --strength.
+struct EditMaker {
+  std::string model;   // empty when no model is loaded
+  double scale = 1.0;  // 1 for an uncalibrated direction, or a task the model lacks
+};
+EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec);
+
 // True when the file holds exactly what a succeeded item of one of `owner`'s transform jobs
 // wrote to this path.
 bool written_by_owner(JobStore& queue, const std::string& owner, const std::string& path);
-// True when the file's metadata says `model` made it with the spec's task, direction and
-// strength (a file from before strengths were recorded counts as strength 1).
-bool same_edit(const std::string& path, const std::string& model, const TransformSpec& spec);
+// True when the file's metadata says `maker` made it with the spec's task, direction and
+// strength (a file from before strengths or scales were recorded counts as 1).
+bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec);
 
 // At submit: throws InvalidRequest when planned outputs exist and the flags do not allow them,
-// naming the first few and the flags. `model` is the active model's name (--skip-existing).
+// naming the first few and the flags. `maker` is the active model's (--skip-existing).
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,
-                            const std::string& owner, const std::string& model, JobStore& queue);
+                            const std::string& owner, const EditMaker& maker, JobStore& queue);
 
 enum class ExistingOutput { kAbsent, kReplaceable, kSkip };
 // At run time, before any work, for one item's output. Throws std::runtime_error (the item's
 // error) when the output exists and may not be replaced.
 ExistingOutput check_existing_output(const std::string& output, const std::string& input,
                                      const Claim& claim, const TransformSpec& spec,
-                                     const std::string& model, JobStore& queue);
+                                     const EditMaker& maker, JobStore& queue);
 
 }  // namespace fcd

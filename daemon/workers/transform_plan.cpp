@@ -168,7 +168,7 @@ TransformPlan plan_transform(const TransformSpec& spec, const Config& config,
     throw InvalidRequest("--strength " + strength_text(spec.strength) +
                          " is out of range: give a number above 0 and at most " +
                          strength_text(fc::kMaxEditStrength) +
-                         " (1 = the model as trained, 1.5 = half as far again)");
+                         " (1 = the model as shipped, 1.5 = half as far again)");
   pipeline_for(config, plugins, spec.task, spec.whole_image);
   if (spec.output_dir.empty()) throw InvalidRequest("no output folder: give one with --output DIR");
 

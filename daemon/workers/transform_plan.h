@@ -26,7 +26,7 @@ struct TransformSpec {
   std::vector<std::string> inputs;
   std::string output_dir, task, format = "same";
   bool reverse = false, whole_image = false;
-  double strength = 1.0;  // scales the model's change: 1 as trained (FaceTranslator::translate)
+  double strength = 1.0;  // scales the model's change: 1 as shipped (FaceTranslator::translate)
   // Existing outputs: replace the owner's own earlier ones (--overwrite); keep those made by the
   // same model, task and direction (--skip-existing). Neither: an existing output refuses the job.
   bool overwrite = false, skip_existing = false;

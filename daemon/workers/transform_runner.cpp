@@ -48,7 +48,7 @@ json face_report(const std::vector<fc::Face>& faces) {
 // Encodes with the metadata, then puts the file in place without replacing anything the item
 // may not replace. Returns the SHA-256 of what was written.
 std::string publish_output(const fc::PhotoItem& item, const std::string& input, const Claim& claim,
-                           const TransformSpec& spec, JobStore& queue) {
+                           const TransformSpec& spec, const EditMaker& maker, JobStore& queue) {
   const std::string& output = item.output_path;
   std::string ext = fs::path(output).extension().string();
   std::string fmt = ext == ".jpg" || ext == ".jpeg" ? "jpg" : "png";
@@ -62,6 +62,7 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
   meta["direction"] = fc::enum_name(fc::direction_of(spec.reverse));
   meta["strength"] = strength_text(spec.strength);
   if (!item.model_name.empty()) meta["model"] = item.model_name;
+  if (maker.scale != 1.0) meta["scale"] = strength_text(maker.scale);  // the card's calibration
   std::string sha;
   publish_file(
       output,
@@ -70,7 +71,7 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
         sha = sha256_file(staging);
       },
       [&](const std::string& existing) {  // throws, with the reason, when it may not
-        return check_existing_output(existing, input, claim, spec, item.model_name, queue) ==
+        return check_existing_output(existing, input, claim, spec, maker, queue) ==
                ExistingOutput::kReplaceable;
       });
   return sha;
@@ -109,9 +110,10 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
   }
   const Pipeline pipeline = pipeline_for(config, plugins, spec.task, spec.whole_image);
   if (pipeline.translates) check_model_knows(ctx.model.get(), spec);
-  const std::string model = ctx.model ? ctx.model->card().name : "";
+  const EditMaker maker = edit_maker(ctx.model.get(), spec);
+  const std::string& model = maker.model;
   // Fails fast, before decoding, when the output is someone else's.
-  if (check_existing_output(output, input, claim, spec, model, queue) == ExistingOutput::kSkip)
+  if (check_existing_output(output, input, claim, spec, maker, queue) == ExistingOutput::kSkip)
     return {{"output", output},
             {"skipped",
              "the output exists, made by " + model + " with the same task, direction and strength"},
@@ -139,7 +141,7 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
     throw std::runtime_error("the pipeline (" + pipeline.stages.front() +
                              " ...) produced no image");
 
-  const std::string sha = publish_output(item, input, claim, spec, queue);
+  const std::string sha = publish_output(item, input, claim, spec, maker, queue);
 
   json report = face_report(item.faces);
   report["output"] = output;

@@ -23,7 +23,9 @@
 // 3: PluginConfig is the plugin's [plugins.NAME] table as TOML text and the plugin's name (it
 //    was a map of the table's values flattened to strings).
 // 4: PhotoItem::strength, and FaceTranslator::translate takes it (the edit strength).
-#define FACECYCLE_PLUGIN_ABI_VERSION 4
+// 5: Condition::scale (in ModelCard), which the inline FaceTranslator::translate applies: a
+//    plugin built against 4 would read past the end of each condition.
+#define FACECYCLE_PLUGIN_ABI_VERSION 5
 #define FACECYCLE_PLUGIN_ENTRY_SYMBOL "facecycle_plugin_entry"
 
 #define FACECYCLE_STR_(x) #x

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "facecycle/core/image_io.h"
 #include "temp_dir.h"
 #include "workers/input_walk.h"
+#include "workers/output_guard.h"
 #include "workers/publish.h"
 
 namespace {
@@ -48,6 +50,29 @@ TEST(Outputs, PublishNeverWritesThroughASymlinkAtTheTarget) {
   EXPECT_THROW(fcd::publish_text(tmp / "out.png", "x", nullptr), fcd::PublishRefused);
   EXPECT_EQ(slurp(tmp / "victim"), "keep");
   EXPECT_TRUE(fs::is_symlink(tmp / "out.png"));
+}
+
+// --skip-existing keeps an output only when the same edit made it: a recalibrated card
+// (Condition::scale) at the same --strength is another edit, and a file from before scales
+// were recorded counts as scale 1.
+TEST(Outputs, SameEditComparesTheModelsCalibratedScale) {
+  fcd_test::TempDir tmp;
+  fcd::TransformSpec spec;
+  spec.task = "age";
+  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
+  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
+                                          {"task", "age"},
+                                          {"direction", "forward"},
+                                          {"strength", "1"},
+                                          {"model", "m"}};
+  fc::write_image_atomic(tmp / "old.png", img, "png", meta);
+  meta["scale"] = "0.85";
+  fc::write_image_atomic(tmp / "calibrated.png", img, "png", meta);
+  EXPECT_TRUE(fcd::same_edit(tmp / "old.png", {"m", 1.0}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "old.png", {"m", 0.85}, spec));
+  EXPECT_TRUE(fcd::same_edit(tmp / "calibrated.png", {"m", 0.85}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "calibrated.png", {"m", 1.0}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "calibrated.png", {"other", 0.85}, spec));
 }
 
 TEST(Outputs, Sha256OfAFile) {

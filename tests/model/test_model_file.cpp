@@ -272,4 +272,30 @@ TEST(ModelCard, JsonRoundTripAndBadFields) {
   }
 }
 
+// A calibrated direction keeps its scale through the card; an uncalibrated card reads as scale
+// 1 and is written as before (no "scale" key), and a scale that would silence or flip the edit
+// is refused by name.
+TEST(ModelCard, CalibratedScaleRoundTripsAndIsChecked) {
+  fc::ModelCard card;
+  card.name = "x";
+  card.conditions = fc::default_conditions();
+  EXPECT_FALSE(card.to_json()["conditions"][0].contains("scale"));
+  EXPECT_EQ(fc::ModelCard::from_json(card.to_json()).conditions[0].scale, 1.0);
+  card.conditions[0].scale = 0.85;
+  const auto back = fc::ModelCard::from_json(card.to_json());
+  EXPECT_EQ(back.conditions[0].scale, 0.85);
+  EXPECT_EQ(back.conditions[1].scale, 1.0);
+  for (nlohmann::json bad :
+       {nlohmann::json(0.0), nlohmann::json(-1.0), nlohmann::json(3.5), nlohmann::json("high")}) {
+    auto j = card.to_json();
+    j["conditions"][1]["scale"] = bad;
+    try {
+      fc::ModelCard::from_json(j);
+      ADD_FAILURE() << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("conditions[1].scale"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace

@@ -39,6 +39,7 @@ class FakeTranslator : public FaceTranslator {
   FakeTranslator(Fn fn, int resolution = 128) : fn_(std::move(fn)) {
     card_.name = "fake";
     card_.resolution = resolution;
+    card_.conditions = default_conditions();
   }
   std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces, const std::string& task,
                                      bool reverse, double strength) override {
@@ -52,6 +53,7 @@ class FakeTranslator : public FaceTranslator {
     return out;
   }
   const ModelCard& card() const override { return card_; }
+  ModelCard& card() { return card_; }  // a test calibrates it (Condition::scale)
   std::string device() const override { return "cpu"; }
 
   int calls = 0, last_batch = 0;

@@ -251,6 +251,23 @@ TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverseAtTheItemsStrength) {
   EXPECT_EQ(model->last_strength, 1.5);
 }
 
+// A calibrated card (Condition::scale) is what --strength 1 means: the item's strength is
+// applied on top of the direction's scale, and only that direction's.
+TEST(Stages, GenerateAppliesTheItemsStrengthOnTopOfTheCardsScaleForThatDirection) {
+  fc::PhotoItem item;
+  item.image = fc::testing::smooth_photo({64, 64});
+  item.whole_image = true;
+  item.reverse = true;
+  item.strength = 1.5;
+  auto model = fc::testing::identity_translator();
+  model->card().conditions.at(model->card().condition_id("race", true)).scale = 0.8;
+  model->card().conditions.at(model->card().condition_id("race", false)).scale = 2.0;
+  auto ctx = fc::testing::context(model);
+  load_stage("crop")->process(item, ctx);
+  load_stage("generate-race")->process(item, ctx);
+  EXPECT_DOUBLE_EQ(model->last_strength, 1.5 * 0.8);
+}
+
 TEST(Stages, DetectorSettingsAreCheckedWhenTheStageIsCreated) {
   auto message = [](const std::string& toml) { return start_error("detect", toml); };
   EXPECT_EQ(message(""), "accepted") << "the default, YuNet from models/, needs no setting";

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "facecycle/core/model_card.h"
+#include "facecycle/core/model_file.h"
 #include "trainer_test_util.h"
 
 namespace fs = std::filesystem;
@@ -75,6 +76,24 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
           ++compared;
         }
     EXPECT_GE(compared, 16);
+
+    // A calibrated card is judged as it ships: a near-zero scale on age forward leaves those
+    // faces where they were for the judge, and the other directions' numbers do not move.
+    fc::LoadedModel tiny = fc::load_model(job + "/models/tiny.pt", torch::kCPU);
+    tiny.card.conditions.at(tiny.card.condition_id("age", false)).scale = 1e-4;
+    fc::save_model(eval_dir + "/calibrated.pt", tiny.generator, tiny.card);
+    auto calibrated = nlohmann::json::parse(
+        fc::train::evaluate_model(req, eval_dir + "/calibrated.pt", ctx, hooks))["tasks"];
+    const auto& raw_age = rederived["tasks"]["age"]["forward"];
+    const auto& cal_age = calibrated["age"]["forward"];
+    const double raw_move =
+        raw_age["judged_age_after"].get<double>() - raw_age["judged_age_before"].get<double>();
+    const double cal_move =
+        cal_age["judged_age_after"].get<double>() - cal_age["judged_age_before"].get<double>();
+    EXPECT_GT(std::abs(raw_move), 0.05) << "the tiny model moves the judge at its full change";
+    EXPECT_LT(std::abs(cal_move), std::abs(raw_move) * 0.01) << raw_move << " " << cal_move;
+    EXPECT_NEAR(calibrated["race"]["reverse"]["p_target_after"].get<double>(),
+                rederived["tasks"]["race"]["reverse"]["p_target_after"].get<double>(), 1e-6);
     fs::remove_all(eval_dir);
   }
 

@@ -61,12 +61,15 @@ void ModelCard::set_generator(const GeneratorOptions& o) {
 
 nlohmann::json ModelCard::to_json() const {
   nlohmann::json conds = nlohmann::json::array();
-  for (const auto& c : conditions)
-    conds.push_back({{"id", c.id},
-                     {"task", c.task},
-                     {"direction", enum_name(c.direction)},
-                     {"from", c.from},
-                     {"to", c.to}});
+  for (const auto& c : conditions) {
+    nlohmann::json cj = {{"id", c.id},
+                         {"task", c.task},
+                         {"direction", enum_name(c.direction)},
+                         {"from", c.from},
+                         {"to", c.to}};
+    if (c.scale != 1.0) cj["scale"] = c.scale;  // uncalibrated cards stay as they were
+    conds.push_back(cj);
+  }
   return {{"name", name},
           {"card_version", card_version},
           {"conditions", conds},
@@ -161,11 +164,16 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
     read_field(conds[i], "direction", direction, where);
     read_field(conds[i], "from", c.from, where);
     read_field(conds[i], "to", c.to, where);
+    read_field(conds[i], "scale", c.scale, where);
     if (c.id != static_cast<int>(i))
       throw std::runtime_error("model card: field '" + where + "id' must be " + std::to_string(i) +
                                " (ids are the generator's condition indices, in order)");
     if (c.task.empty()) throw std::runtime_error("model card: field '" + where + "task' is empty");
     c.direction = require_choice<Direction>(direction, "direction");
+    if (!(c.scale > 0.0 && c.scale <= kMaxConditionScale))  // NaN fails too
+      throw std::runtime_error("model card: field '" + where + "scale' is " +
+                               nlohmann::json(c.scale).dump() + "; it must be in (0, " +
+                               nlohmann::json(kMaxConditionScale).dump() + "]");
     card.conditions.push_back(c);
   }
   card.conditioning = require_choice<Conditioning>(conditioning, "conditioning");

@@ -32,7 +32,14 @@ struct Condition {
   Direction direction = Direction::kForward;
   std::string from;  // "20-29"
   std::string to;    // "50-59"
+  // The share of the generator's change that --strength 1 applies in this direction. A card
+  // leaves it out (1) until the model is calibrated: chosen on held-out faces disjoint from the
+  // ones its card reports on (docs/MODEL.md, "Calibrated strength"), because a full change can
+  // cost more identity than it buys attribute. In (0, kMaxConditionScale].
+  double scale = 1.0;
 };
+
+constexpr double kMaxConditionScale = 3.0;
 
 // The default condition table: age young->old, age old->young, race White->Black,
 // race Black->White.

@@ -21,7 +21,7 @@ struct TranslatorStats {
   int largest_batch = 0;
 };
 
-// How far an edit may be pushed past the model as trained. Beyond about 2 the change's own
+// How far an edit may be pushed past the model as shipped. Beyond about 2 the change's own
 // errors (blotches, tints) grow faster than the attribute does (docs/MODEL.md, "Edit strength").
 constexpr double kMaxEditStrength = 3.0;
 
@@ -30,7 +30,7 @@ constexpr double kMaxEditStrength = 3.0;
 inline void check_edit_strength(double strength) {
   if (strength >= 0.0 && strength <= kMaxEditStrength) return;  // NaN fails both
   char msg[128];
-  std::snprintf(msg, sizeof msg, "edit strength %g is outside 0 to %g (1 = the model as trained)",
+  std::snprintf(msg, sizeof msg, "edit strength %g is outside 0 to %g (1 = the model as shipped)",
                 strength, kMaxEditStrength);
   throw std::invalid_argument(msg);
 }
@@ -42,14 +42,17 @@ class FaceTranslator {
   // translated under the condition for (task, reverse), and returned at its input size
   // (see TranslatorOptions::keep_detail).
   // strength scales the generator's change (its output minus its input): 1 is the model as
-  // trained, 0 hands the face back, 1.5 pushes the edit half as far again. The generator runs
-  // once either way; the scaling is a per-pixel extrapolation of its change.
+  // shipped (the card's calibrated scale for this direction, Condition::scale), 0 hands the
+  // face back, 1.5 pushes the edit half as far again. The generator runs once either way; the
+  // scaling is a per-pixel extrapolation of its change.
   // Thread-safe: concurrent callers are batched together. Throws std::invalid_argument for an
   // unknown task or a strength outside [0, kMaxEditStrength].
   std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
                                  bool reverse, double strength = 1.0) {
     check_edit_strength(strength);
-    return run_translate(faces, task, reverse, strength);
+    const ModelCard& c = card();
+    return run_translate(faces, task, reverse,
+                         strength * c.conditions.at(c.condition_id(task, reverse)).scale);
   }
   virtual const ModelCard& card() const = 0;
   virtual std::string device() const = 0;                   // "cpu" or "cuda:0"
@@ -57,7 +60,8 @@ class FaceTranslator {
   virtual TranslatorStats stats() const { return {}; }
 
  protected:
-  // translate() after its argument checks.
+  // translate() after its argument checks; strength is the one to apply to the generator's raw
+  // change (the caller's times the card's scale).
   virtual std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces,
                                              const std::string& task, bool reverse,
                                              double strength) = 0;
