@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "facecycle/core/model_card.h"
+#include "facecycle/core/model_file.h"
 #include "trainer.h"
 
 namespace fs = std::filesystem;
@@ -62,6 +63,19 @@ void print_markdown(const json& r) {
                   << ")";
       std::cout << " |\n";
     }
+}
+
+// The table judges a calibrated card as it ships (Condition::scale), which a reader comparing
+// it with the generator's full change needs to know.
+void print_calibration(const std::string& model) {
+  std::ifstream in(fc::card_path_for(model));
+  const fc::ModelCard card = fc::ModelCard::from_json(json::parse(in));
+  for (const auto& c : card.conditions)
+    if (c.scale != 1.0)
+      std::cout << "\nas shipped, " << c.task << " " << c.from << " → " << c.to << " applies "
+                << c.scale << " of the generator's change (the card's calibrated scale; "
+                << "docs/MODEL.md, \"Calibrated strength\")";
+  std::cout << "\n";
 }
 
 }  // namespace
@@ -116,8 +130,10 @@ int main(int argc, char** argv) {
     json r = json::parse(fc::train::evaluate_model(req, model, ctx, hooks));
     if (as_json)
       std::cout << r.dump(2) << "\n";
-    else
+    else {
       print_markdown(r);
+      print_calibration(model);
+    }
   } catch (const std::exception& e) {
     std::cerr << "fc-eval: " << e.what() << "\n";
     rc = 1;
