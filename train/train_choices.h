@@ -32,6 +32,11 @@ enum class TaskKind { kAge, kRace };
 // CUDA ones, slowly), NCCL for CUDA tensors on a LibTorch built with it.
 enum class DistBackend { kGloo, kNccl };
 
+// Which of G's weights a run trains. kConditionNorms: only the conditional norms' per-condition
+// scales and shifts (the CIN embeddings), so that a task given no steps keeps its edit to
+// within fp32 rounding of the EMA while another task's directions are tuned.
+enum class GeneratorTraining { kAll, kConditionNorms };
+
 }  // namespace fc::train
 
 namespace fc {
@@ -62,6 +67,12 @@ template <>
 struct EnumNames<train::DistBackend> {
   static constexpr std::pair<train::DistBackend, const char*> table[] = {
       {train::DistBackend::kGloo, "gloo"}, {train::DistBackend::kNccl, "nccl"}};
+};
+template <>
+struct EnumNames<train::GeneratorTraining> {
+  static constexpr std::pair<train::GeneratorTraining, const char*> table[] = {
+      {train::GeneratorTraining::kAll, "all"},
+      {train::GeneratorTraining::kConditionNorms, "condition_norms"}};
 };
 
 }  // namespace fc

@@ -166,6 +166,10 @@ void parse_networks(const toml::table* generator, const toml::table* discriminat
     if (c.desaturation_map && c.output != Output::kResidual)
       fail("generator.desaturation_map", "needs output = \"residual\" (it adds to the change)");
     c.g_ema = r.number("ema", 0.0, 0.0, 0.99999);
+    c.g_train = r.choice("train", GeneratorTraining::kAll);
+    if (c.g_train == GeneratorTraining::kConditionNorms &&
+        c.conditioning != Conditioning::kCondInstanceNorm)
+      fail("generator.train", "\"condition_norms\" needs conditioning = \"cin\"");
     r.finish();
   }
   if (discriminator) {

@@ -95,6 +95,7 @@ struct TrainConfig {
   // and the model file holds (0: off, the raw weights). GAN generators swing from step to step;
   // the average keeps what they share (Karras et al., used by stargan-v2 at 0.999).
   double g_ema = 0.0;
+  GeneratorTraining g_train = GeneratorTraining::kAll;  // [generator] train
   int d_width = 64;
   // A second PatchGAN per direction with this many stride-2 layers (0: none). At 64 px the main
   // one sees the whole face (70 px field), so it judges shape and shading; a 1-layer one sees

@@ -55,6 +55,22 @@ void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
+// The G weights the optimizer moves ([generator] train). The others keep the warm start's and
+// need no gradients.
+std::vector<torch::Tensor> trained_parameters(ResnetGenerator& G, GeneratorTraining which) {
+  if (which == GeneratorTraining::kAll) return G->parameters();
+  std::vector<torch::Tensor> out;
+  for (auto& p : G->named_parameters()) {
+    const bool trained = p.key().find("embed.") != std::string::npos;
+    p.value().set_requires_grad(trained);
+    if (trained) out.push_back(p.value());
+  }
+  if (out.empty())
+    throw std::invalid_argument(
+        "generator.train = \"condition_norms\": G has no conditional norms");
+  return out;
+}
+
 std::unique_ptr<torch::optim::Adam> make_adam(std::vector<torch::Tensor> params,
                                               const TrainConfig& cfg) {
   return std::make_unique<torch::optim::Adam>(
@@ -280,7 +296,7 @@ void TrainingRun::build_generator() {
     for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
     state_.G_ema->eval();
   }
-  state_.optG = make_adam(G->parameters(), cfg_);
+  state_.optG = make_adam(trained_parameters(G, cfg_.g_train), cfg_);
 }
 
 // The per-task state, the balancer and the loss recorder; a resume overwrites what they hold.

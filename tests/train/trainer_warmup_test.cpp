@@ -82,3 +82,42 @@ TEST(TrainerWarmup, WarmStartTakesTheConfigsChromaGrid) {
   ASSERT_EQ(run.models.size(), 1u);
   EXPECT_EQ(fc::load_model(run.models[0], torch::kCPU).card.chroma_grid, 4);
 }
+
+// [generator] train = "condition_norms" with the age task given no steps: only the race
+// conditions' norm scales and shifts move; every shared weight and the age conditions' rows keep
+// the warm start's exactly, so the age edit is the warm start's.
+TEST(TrainerWarmup, ConditionNormsRunMovesOnlyTheTrainedTasksRows) {
+  fc::use_torch_threads(1);
+  const std::string base = base_model();
+  ASSERT_FALSE(base.empty());
+  const std::string job = make_temp_dir("cond_norms");
+  const std::string config =
+      with_age_task_keys("warm_start = \"" + base + "\"\n" +
+                             tiny_config(stage(6), "[balance]\nmode = \"fixed\"\n",
+                                         "output = \"residual\"\ntrain = \"condition_norms\"\n"),
+                         "weight = 0\n");
+  RecordedRun run = run_trainer(config, job, job + "/models");
+  ASSERT_EQ(run.models.size(), 1u);
+
+  torch::NoGradGuard no_grad;
+  fc::LoadedModel a = fc::load_model(base, torch::kCPU),
+                  b = fc::load_model(run.models[0], torch::kCPU);
+  const int age_fwd = a.card.condition_id("age", false), age_rev = a.card.condition_id("age", true);
+  auto pb = b.generator->named_parameters();
+  int embeds = 0;
+  double race_moved = 0;
+  for (const auto& p : a.generator->named_parameters()) {
+    const torch::Tensor& w0 = p.value();
+    const torch::Tensor& w1 = pb[p.key()];
+    if (p.key().find("embed.") == std::string::npos) {
+      EXPECT_TRUE(torch::equal(w0, w1)) << p.key() << " is shared and must not move";
+      continue;
+    }
+    ++embeds;
+    for (int row : {age_fwd, age_rev})
+      EXPECT_TRUE(torch::equal(w0[row], w1[row])) << p.key() << " row " << row << " (age)";
+    race_moved = std::max(race_moved, (w0 - w1).abs().max().item<double>());
+  }
+  EXPECT_GT(embeds, 0);
+  EXPECT_GT(race_moved, 0.0) << "the race conditions' rows must train";
+}
