@@ -149,8 +149,8 @@ void add_submit_commands(CLI::App& app, CliState& s) {
   transform->add_flag("--overwrite", t.overwrite,
                       "replace outputs your own earlier jobs wrote (never an input)");
   transform->add_flag("--skip-existing", t.skip_existing,
-                      "skip inputs whose output exists, made by the same model, task, "
-                      "direction and strength");
+                      "skip inputs whose output exists, made by the same model (and "
+                      "calibration), task, direction and strength");
   transform->add_option("--format", t.format, "output format")
       ->check(CLI::IsMember({"png", "jpg", "same"}));
   transform->add_option("--priority", t.priority, "-100 (background) .. 100 (urgent)")
