@@ -237,16 +237,22 @@ TEST(Stages, GenerateWithoutAModelFailsClearly) {
   }
 }
 
-TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverseAtTheItemsStrength) {
+// One whole-image item through crop and generate-race, Black->White at `strength`.
+void generate_race_in_reverse(const std::shared_ptr<fc::testing::FakeTranslator>& model,
+                              double strength) {
   fc::PhotoItem item;
   item.image = fc::testing::smooth_photo({64, 64});
   item.whole_image = true;
   item.reverse = true;
-  item.strength = 1.5;
-  auto model = fc::testing::identity_translator();
+  item.strength = strength;
   auto ctx = fc::testing::context(model);
   load_stage("crop")->process(item, ctx);
   load_stage("generate-race")->process(item, ctx);
+}
+
+TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverseAtTheItemsStrength) {
+  auto model = fc::testing::identity_translator();
+  generate_race_in_reverse(model, 1.5);
   EXPECT_EQ(model->last_task, "race");
   EXPECT_EQ(model->last_strength, 1.5);
 }
@@ -254,17 +260,10 @@ TEST(Stages, GenerateRaceAsksForTheRaceTaskInReverseAtTheItemsStrength) {
 // A calibrated card (Condition::scale) is what --strength 1 means: the item's strength is
 // applied on top of the direction's scale, and only that direction's.
 TEST(Stages, GenerateAppliesTheItemsStrengthOnTopOfTheCardsScaleForThatDirection) {
-  fc::PhotoItem item;
-  item.image = fc::testing::smooth_photo({64, 64});
-  item.whole_image = true;
-  item.reverse = true;
-  item.strength = 1.5;
   auto model = fc::testing::identity_translator();
   model->card().conditions.at(model->card().condition_id("race", true)).scale = 0.8;
   model->card().conditions.at(model->card().condition_id("race", false)).scale = 2.0;
-  auto ctx = fc::testing::context(model);
-  load_stage("crop")->process(item, ctx);
-  load_stage("generate-race")->process(item, ctx);
+  generate_race_in_reverse(model, 1.5);
   EXPECT_DOUBLE_EQ(model->last_strength, 1.5 * 0.8);
 }
 
