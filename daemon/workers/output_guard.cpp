@@ -80,11 +80,8 @@ bool written_by_owner(JobStore& queue, const std::string& owner, const std::stri
 
 EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec) {
   if (!model) return {};
-  const fc::ModelCard& card = model->card();
-  EditMaker maker{card.name, 1.0};
-  for (const auto& c : card.conditions)
-    if (c.task == spec.task && c.direction == fc::direction_of(spec.reverse)) maker.scale = c.scale;
-  return maker;
+  const fc::Condition* c = model->card().find_condition(spec.task, spec.reverse);
+  return {model->card().name, c ? c->scale : 1.0};
 }
 
 bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec) {

@@ -24,10 +24,16 @@ std::vector<std::string> ModelCard::tasks() const {
   return out;
 }
 
-int ModelCard::condition_id(const std::string& task, bool reverse) const {
+const Condition* ModelCard::find_condition(const std::string& task, bool reverse) const {
   const Direction direction = direction_of(reverse);
   for (const auto& c : conditions)
-    if (c.task == task && c.direction == direction) return c.id;
+    if (c.task == task && c.direction == direction) return &c;
+  return nullptr;
+}
+
+const Condition& ModelCard::condition(const std::string& task, bool reverse) const {
+  if (const Condition* c = find_condition(task, reverse)) return *c;
+  const Direction direction = direction_of(reverse);
   std::string known;
   for (const auto& t : tasks()) known += (known.empty() ? "" : ", ") + t;
   throw std::invalid_argument("unknown task '" + task + "' (" + enum_name(direction) +

@@ -64,8 +64,14 @@ struct ModelCard {
   std::string licence;
   std::string notes;
 
-  // Condition index for (task, reverse); throws std::invalid_argument listing known tasks.
-  int condition_id(const std::string& task, bool reverse) const;
+  // The condition for (task, reverse), or nullptr when the card has none.
+  const Condition* find_condition(const std::string& task, bool reverse) const;
+  // The same, but throws std::invalid_argument listing known tasks when there is none.
+  const Condition& condition(const std::string& task, bool reverse) const;
+  // Its index (the generator's condition id).
+  int condition_id(const std::string& task, bool reverse) const {
+    return condition(task, reverse).id;
+  }
   std::vector<std::string> tasks() const;
 
   // The generator this card describes (one condition per entry of `conditions`), and back.

@@ -50,9 +50,7 @@ class FaceTranslator {
   std::vector<cv::Mat> translate(const std::vector<cv::Mat>& faces, const std::string& task,
                                  bool reverse, double strength = 1.0) {
     check_edit_strength(strength);
-    const ModelCard& c = card();
-    return run_translate(faces, task, reverse,
-                         strength * c.conditions.at(c.condition_id(task, reverse)).scale);
+    return run_translate(faces, task, reverse, strength * card().condition(task, reverse).scale);
   }
   virtual const ModelCard& card() const = 0;
   virtual std::string device() const = 0;                   // "cpu" or "cuda:0"
