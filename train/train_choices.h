@@ -33,8 +33,8 @@ enum class TaskKind { kAge, kRace };
 enum class DistBackend { kGloo, kNccl };
 
 // Which of G's weights a run trains. kConditionNorms: only the conditional norms' per-condition
-// scales and shifts (the CIN embeddings), so that a task given no steps keeps its edit to
-// within fp32 rounding of the EMA while another task's directions are tuned.
+// scales and shifts (the CIN embeddings), so that a task given no steps keeps its edit byte for
+// byte (EMA included, v47) while another task's directions are tuned.
 enum class GeneratorTraining { kAll, kConditionNorms };
 
 }  // namespace fc::train
