@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -56,6 +57,20 @@ std::string abi_refusal(const std::string& path, int built_for) {
          ", or rebuild it against this one's sdk (facecycle/plugin.h)";
 }
 
+// Same version and toolchain, yet facecycle's own types differ in size: the plugin and the
+// daemon come from two states of the source, typically a tree rebuilt while a daemon started.
+std::string layout_refusal(unsigned long long plugin_layout) {
+  char both[80];
+  std::snprintf(both, sizeof both, "%016llx, this daemon's %016llx", plugin_layout,
+                fc::plugin_layout());
+  return std::string(
+             "built from other facecycle sources than this daemon, though both say "
+             "plugin ABI ") +
+         std::to_string(FACECYCLE_PLUGIN_ABI_VERSION) + " (type layout " + both +
+         "): finish the build (cmake --build build), so that the daemon and its plugins come "
+         "from one tree, and restart the daemon";
+}
+
 // Why a plugin's info cannot be used, or "" when it can. abi_version is checked first.
 std::string info_refusal(const std::string& path, const FacecyclePluginInfo* info) {
   if (!info) return "entry point returned no plugin info";
@@ -67,6 +82,7 @@ std::string info_refusal(const std::string& path, const FacecyclePluginInfo* inf
            ", this daemon with " + FACECYCLE_PLUGIN_BUILD +
            ": plugins share C++ objects (std::function, cv::Mat, shared_ptr) with the daemon, so "
            "rebuild the plugin with the same compiler, standard library and OpenCV major version";
+  if (info->layout != fc::plugin_layout()) return layout_refusal(info->layout);
   if (!info->name || !*info->name) return "plugin has no name";
   const std::string name = info->name;
   auto kind = static_cast<fc::PluginKind>(info->kind);

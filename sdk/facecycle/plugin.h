@@ -4,7 +4,8 @@
 // FacecyclePluginInfo. C++ types (std::function, std::string, cv::Mat, shared_ptr) cross the
 // boundary, so a plugin must be built with the daemon's compiler, standard library and OpenCV
 // major version (docs/ARCHITECTURE.md, "The plugin ABI"). The host checks both halves at load:
-// abi_version guards this header's layout, `build` the toolchain (FACECYCLE_PLUGIN_BUILD).
+// abi_version guards this header's layout, `build` the toolchain (FACECYCLE_PLUGIN_BUILD) and
+// `layout` the sizes of facecycle's own types as the plugin was compiled (fc::plugin_layout).
 #pragma once
 
 #include <atomic>
@@ -25,7 +26,8 @@
 // 4: PhotoItem::strength, and FaceTranslator::translate takes it (the edit strength).
 // 5: Condition::scale (in ModelCard), which the inline FaceTranslator::translate applies: a
 //    plugin built against 4 would read past the end of each condition.
-#define FACECYCLE_PLUGIN_ABI_VERSION 5
+// 6: `layout` added to FacecyclePluginInfo (fc::plugin_layout()).
+#define FACECYCLE_PLUGIN_ABI_VERSION 6
 #define FACECYCLE_PLUGIN_ENTRY_SYMBOL "facecycle_plugin_entry"
 
 #define FACECYCLE_STR_(x) #x
@@ -107,15 +109,49 @@ class Stage {
   virtual void process(PhotoItem& item, HostContext& ctx) = 0;
 };
 
+// The size and alignment of each facecycle type that crosses the boundary, folded into one
+// number (FNV-1a). abi_version is bumped by hand; this catches what a hand misses, above all a
+// daemon and plugins compiled from two states of one tree (a rebuild while a run starts its
+// daemon): both then claim the same version and disagree on a layout. That once left every
+// face unedited without an error, a plugin reading each card condition at the wrong stride.
+constexpr unsigned long long plugin_layout() {
+  const unsigned long long parts[] = {sizeof(PluginConfig),
+                                      alignof(PluginConfig),
+                                      sizeof(Face),
+                                      alignof(Face),
+                                      sizeof(PhotoItem),
+                                      alignof(PhotoItem),
+                                      sizeof(HostContext),
+                                      alignof(HostContext),
+                                      sizeof(TrainRequest),
+                                      sizeof(TrainHooks),
+                                      sizeof(Condition),
+                                      alignof(Condition),
+                                      sizeof(ModelCard),
+                                      alignof(ModelCard),
+                                      sizeof(TranslatorStats),
+                                      sizeof(TranslatorOptions),
+                                      sizeof(FaceTranslator),
+                                      sizeof(Stage),
+                                      sizeof(Trainer)};
+  unsigned long long hash = 14695981039346656037ull;
+  for (unsigned long long part : parts) {
+    hash ^= part;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
 }  // namespace fc
 
 extern "C" {
 struct FacecyclePluginInfo {
-  int abi_version;          // first in every version: the host reads it before trusting the rest
-  const char* build;        // FACECYCLE_PLUGIN_BUILD as the plugin was compiled
-  const char* name;         // e.g. "detect", "generate-age"
-  int kind;                 // fc::PluginKind
-  const char* description;  // one line for `facecycle plugins`
+  int abi_version;            // first in every version: the host reads it before trusting the rest
+  const char* build;          // FACECYCLE_PLUGIN_BUILD as the plugin was compiled
+  unsigned long long layout;  // fc::plugin_layout() as the plugin was compiled
+  const char* name;           // e.g. "detect", "generate-age"
+  int kind;                   // fc::PluginKind
+  const char* description;    // one line for `facecycle plugins`
   // The task a stage serves ("age"), checked against the request and the model card; nullptr
   // for stages that work for every task (detect, crop, composite) and for trainers.
   const char* task;
@@ -132,6 +168,7 @@ typedef const FacecyclePluginInfo* (*FacecyclePluginEntryFn)();
   facecycle_plugin_entry() {                                                                   \
     static const FacecyclePluginInfo info{FACECYCLE_PLUGIN_ABI_VERSION,                        \
                                           FACECYCLE_PLUGIN_BUILD,                              \
+                                          fc::plugin_layout(),                                 \
                                           NAME,                                                \
                                           static_cast<int>(KIND),                              \
                                           DESCRIPTION,                                         \

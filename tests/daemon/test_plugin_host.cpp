@@ -73,6 +73,24 @@ TEST(PluginHost, APluginBuiltWithAnotherToolchainIsRefusedNamingBoth) {
       << build;
 }
 
+// A tree rebuilt while a daemon starts gives a daemon and plugins of one version and toolchain
+// whose types differ (ABI 5 grew Condition by a field): a plugin reading the card at the wrong
+// stride left faces unedited without an error. Now such a plugin is refused, saying what to do.
+TEST(PluginHost, APluginFromOtherSourcesOfTheSameAbiIsRefusedWithTheRemedy) {
+  fcd::PluginHost host;
+  host.load_file(FC_OTHER_LAYOUT_TEST_PLUGIN);
+  EXPECT_EQ(host.find("test-other-layout"), nullptr);
+  ASSERT_EQ(host.refused().size(), 1u);
+  const std::string reason = host.refused()[0].reason;
+  EXPECT_NE(reason.find("built from other facecycle sources than this daemon, though both say "
+                        "plugin ABI " +
+                        std::to_string(FACECYCLE_PLUGIN_ABI_VERSION)),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("cmake --build build"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("restart the daemon"), std::string::npos) << reason;
+}
+
 TEST(PluginHost, OurBuildTagNamesCompilerStandardLibraryAndOpenCv) {
   const std::string tag = FACECYCLE_PLUGIN_BUILD;
   EXPECT_TRUE(tag.rfind("gcc-", 0) == 0 || tag.rfind("clang-", 0) == 0) << tag;

@@ -6,6 +6,7 @@ extern "C" __attribute__((visibility("default"))) const FacecyclePluginInfo*
 facecycle_plugin_entry() {
   static const FacecyclePluginInfo info{FACECYCLE_PLUGIN_ABI_VERSION + 1000,
                                         FACECYCLE_PLUGIN_BUILD,
+                                        fc::plugin_layout(),
                                         "test-bad-abi",
                                         static_cast<int>(fc::PluginKind::kStage),
                                         "Test plugin with a wrong ABI version",

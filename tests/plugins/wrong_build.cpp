@@ -17,6 +17,7 @@ facecycle_plugin_entry() {
   static const FacecyclePluginInfo info{
       FACECYCLE_PLUGIN_ABI_VERSION,
       "othercc-1 otherlib-1 opencv-0",
+      fc::plugin_layout(),
       "test-wrong-build",
       static_cast<int>(fc::PluginKind::kStage),
       "Test plugin built with another toolchain",
