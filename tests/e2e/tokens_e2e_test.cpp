@@ -79,6 +79,9 @@ TEST(Tokens, ListShowsUseButNeverATokenAndRevokeEndsAnOpenWatchAtOnce) {
   EXPECT_EQ(d.cli({"cancel", id}, bob).rc, 0);
 }
 
+// The token is added while the daemon runs and used at once, so a slow machine (a loaded CI box
+// took over 2 s to start the daemon) cannot spend its validity before the first use. Its expiry
+// falls within the `token add` run, so the wait counts from that run's end.
 TEST(Tokens, AnExpiredTokenStopsWorking) {
   TempDir t;
   Daemon d(t.path(), DaemonOptions::with(1, 0));
@@ -86,14 +89,18 @@ TEST(Tokens, AnExpiredTokenStopsWorking) {
       {daemon_binary(), "--config", d.config_path(), "token", "add", "cy", "--expires", "3y"});
   EXPECT_NE(bad.rc, 0);
   EXPECT_NE(bad.err.find("e.g. 30d"), std::string::npos) << bad.err;
-  RunResult add = run_program(
-      {daemon_binary(), "--config", d.config_path(), "token", "add", "cy", "--expires", "2s"});
+  d.start();
+  const auto adding = std::chrono::steady_clock::now();
+  RunResult add = token_command(d, {"add", "cy", "--expires", "5s"});
+  const auto added = std::chrono::steady_clock::now();
   ASSERT_EQ(add.rc, 0) << add.err;
   const std::string cy = add.out.substr(0, add.out.find('\n'));
   EXPECT_NE(add.err.find("valid until"), std::string::npos) << add.err;
-  d.start();
-  EXPECT_EQ(d.cli({"jobs"}, cy).rc, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  RunResult early = d.cli({"jobs"}, cy);
+  const double early_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - adding).count();
+  EXPECT_EQ(early.rc, 0) << early.err << " (used " << early_s << " s after `token add` began)";
+  std::this_thread::sleep_until(added + std::chrono::milliseconds(5300));
   RunResult late = d.cli({"jobs"}, cy);
   EXPECT_NE(late.rc, 0);
   EXPECT_NE(late.err.find("expired at"), std::string::npos) << late.err;
