@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "eval/translation_eval.h"
+#include "facecycle/core/change_shaping.h"
 
 namespace fc::train {
 namespace {
@@ -45,8 +46,9 @@ nlohmann::json evaluate_generator(ResnetGenerator G, const std::vector<TaskData>
     torch::Tensor y = G->forward(
         xd,
         torch::full({x.size(0)}, int64_t(cond), torch::TensorOptions(torch::kLong).device(device)));
-    const double scale = cond < int(settings.scales.size()) ? settings.scales[cond] : 1.0;
-    return scale == 1.0 ? y : xd + (y - xd) * scale;  // as FaceTranslator::translate applies it
+    if (cond >= int(settings.shipped.size())) return y;
+    const Condition& c = settings.shipped[cond];
+    return shape_change(xd, y, c.scale, c.change_blur);  // as FaceTranslator::translate does
   };
   nlohmann::json r = evaluate_translation(fn, held, judge);
   if (was_training) G->train();

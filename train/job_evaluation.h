@@ -14,9 +14,9 @@ struct EvalSettings {
   int size = 64;              // the generator's input size
   int faces_per_domain = 64;  // the first held-out faces of each domain
   int threads = 2;            // decoding threads
-  // The card's Condition::scale by condition id, so that a calibrated model is judged as it
-  // ships; empty (a model in training) judges the generator's full change.
-  std::vector<double> scales;
+  // The card's conditions by id, so that a calibrated model is judged as it ships (its scale
+  // and change_blur); empty (a model in training) judges the generator's raw change.
+  std::vector<Condition> shipped;
 };
 
 // evaluate_translation's table for every task with held-out faces on both sides, each judged by

@@ -128,7 +128,7 @@ class TrainingRun {
   void save_checkpoint();
   bool resume();
   void after_checkpoint();
-  json evaluate_at(int size, const std::vector<double>& scales = {});
+  json evaluate_at(int size, const std::vector<Condition>& shipped = {});
   int size_at(long steps_done) const { return schedule_.at(std::max(0L, steps_done - 1)).size; }
   void finish();
 
@@ -449,10 +449,10 @@ bool TrainingRun::resume() {
   return true;
 }
 
-json TrainingRun::evaluate_at(int size, const std::vector<double>& scales) {
+json TrainingRun::evaluate_at(int size, const std::vector<Condition>& shipped) {
   if (!judge_) return json::object();
   return evaluate_generator(state_.served(), tasks_, *judge_,
-                            {size, cfg_.eval_faces, cfg_.threads, scales});
+                            {size, cfg_.eval_faces, cfg_.threads, shipped});
 }
 
 // Pictures and evaluation after a checkpoint. They must not disturb the training stream, so
@@ -508,9 +508,7 @@ json TrainingRun::evaluate_only(const std::string& model_path) {
   prepare_judge();
   LoadedModel m = load_task_model(model_path, model_path);
   state_.G = m.generator;
-  std::vector<double> scales;  // the model as it ships: its card's calibrated scales
-  for (const auto& c : m.card.conditions) scales.push_back(c.scale);
-  return evaluate_at(m.card.resolution, scales);
+  return evaluate_at(m.card.resolution, m.card.conditions);  // the model as it ships
 }
 
 void TrainingRun::run() {

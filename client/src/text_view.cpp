@@ -266,12 +266,18 @@ std::string calibration_text(const std::string& card_json) {
     return "-";
   std::string out;
   for (const auto& c : card["conditions"]) {
-    if (!c.is_object() || !c.contains("scale") || !c["scale"].is_number()) continue;
-    char scale[32];
-    std::snprintf(scale, sizeof scale, "%g", c["scale"].get<double>());
+    if (!c.is_object()) continue;
+    std::string shaping;
+    if (c.contains("scale") && c["scale"].is_number()) {
+      char scale[32];
+      std::snprintf(scale, sizeof scale, " x%g", c["scale"].get<double>());
+      shaping += scale;
+    }
+    if (c.contains("change_blur") && c["change_blur"].is_number_integer())
+      shaping += " blur " + std::to_string(c["change_blur"].get<int>());
+    if (shaping.empty()) continue;
     out += (out.empty() ? "" : ", ") + c.value("task", std::string("?")) + " " +
-           c.value("from", std::string("?")) + "->" + c.value("to", std::string("?")) + " x" +
-           scale;
+           c.value("from", std::string("?")) + "->" + c.value("to", std::string("?")) + shaping;
   }
   return out.empty() ? "-" : out;
 }

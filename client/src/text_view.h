@@ -26,8 +26,9 @@ void print_job_header(std::ostream& out, const facecycle::v1::Job& job);
 void print_items(std::ostream& out, const std::vector<facecycle::v1::Item>& items);
 void print_job_result(std::ostream& out, const facecycle::v1::Job& job);
 
-// A card's calibrated directions (Condition::scale), e.g. "age 20-29->50-59 x0.85"; "-" for a
-// card without any, or one this client cannot read.
+// A card's calibrated directions (Condition::scale and change_blur), e.g.
+// "age 20-29->50-59 x0.85, race White->Black blur 1"; "-" for a card without any, or one this
+// client cannot read.
 std::string calibration_text(const std::string& card_json);
 
 // One line for non-terminal output, e.g. "18:53:07 job 4 item 3 succeeded: faces 1".

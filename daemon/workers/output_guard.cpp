@@ -81,7 +81,7 @@ bool written_by_owner(JobStore& queue, const std::string& owner, const std::stri
 EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec) {
   if (!model) return {};
   const fc::Condition* c = model->card().find_condition(spec.task, spec.reverse);
-  return {model->card().name, c ? c->scale : 1.0};
+  return {model->card().name, c ? c->scale : 1.0, c ? c->change_blur : 0};
 }
 
 bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec) {
@@ -93,7 +93,8 @@ bool same_edit(const std::string& path, const EditMaker& maker, const TransformS
          get(m, "task") == spec.task &&
          get(m, "direction") == fc::enum_name(fc::direction_of(spec.reverse)) &&
          or_one(get(m, "strength")) == strength_text(spec.strength) &&
-         or_one(get(m, "scale")) == strength_text(maker.scale);
+         or_one(get(m, "scale")) == strength_text(maker.scale) &&
+         get(m, "change_blur") == (maker.change_blur ? std::to_string(maker.change_blur) : "");
 }
 
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,

@@ -18,12 +18,13 @@ namespace fcd {
 std::map<std::string, std::string> origin_metadata(const JobRecord& job, int idx);
 // True when the file's metadata names this job's item `idx` (an earlier attempt of it).
 bool written_by_item(const std::string& path, const JobRecord& job, int idx);
-// Who makes a transform's edits: the model's name and its card's calibrated scale for the
-// job's direction (Condition::scale), so that recalibrating a card makes another edit at the
-// same --strength.
+// Who makes a transform's edits: the model's name and what its card does to the change in the
+// job's direction (Condition::scale and change_blur), so that recalibrating a card makes another
+// edit at the same --strength.
 struct EditMaker {
-  std::string model;   // empty when no model is loaded
-  double scale = 1.0;  // 1 for an uncalibrated direction, or a task the model lacks
+  std::string model;    // empty when no model is loaded
+  double scale = 1.0;   // 1 for an uncalibrated direction, or a task the model lacks
+  int change_blur = 0;  // 0 likewise
 };
 EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec);
 
@@ -31,7 +32,8 @@ EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec)
 // wrote to this path.
 bool written_by_owner(JobStore& queue, const std::string& owner, const std::string& path);
 // True when the file's metadata says `maker` made it with the spec's task, direction and
-// strength (a file from before strengths or scales were recorded counts as 1).
+// strength (a file from before strengths or scales were recorded counts as 1, and one from
+// before change blurs as 0).
 bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec);
 
 // At submit: throws InvalidRequest when planned outputs exist and the flags do not allow them,

@@ -63,6 +63,7 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
   meta["strength"] = strength_text(spec.strength);
   if (!item.model_name.empty()) meta["model"] = item.model_name;
   if (maker.scale != 1.0) meta["scale"] = strength_text(maker.scale);  // the card's calibration
+  if (maker.change_blur != 0) meta["change_blur"] = std::to_string(maker.change_blur);
   std::string sha;
   publish_file(
       output,

@@ -27,7 +27,8 @@
 // 5: Condition::scale (in ModelCard), which the inline FaceTranslator::translate applies: a
 //    plugin built against 4 would read past the end of each condition.
 // 6: `layout` added to FacecyclePluginInfo (fc::plugin_layout()).
-#define FACECYCLE_PLUGIN_ABI_VERSION 6
+// 7: Condition::change_blur (in ModelCard).
+#define FACECYCLE_PLUGIN_ABI_VERSION 7
 #define FACECYCLE_PLUGIN_ENTRY_SYMBOL "facecycle_plugin_entry"
 
 #define FACECYCLE_STR_(x) #x

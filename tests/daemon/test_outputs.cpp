@@ -75,6 +75,28 @@ TEST(Outputs, SameEditComparesTheModelsCalibratedScale) {
   EXPECT_FALSE(fcd::same_edit(tmp / "calibrated.png", {"other", 0.85}, spec));
 }
 
+// A change blur in the card (Condition::change_blur) makes another edit too; a file from before
+// blurs were recorded counts as no blur.
+TEST(Outputs, SameEditComparesTheCardsChangeBlur) {
+  fcd_test::TempDir tmp;
+  fcd::TransformSpec spec;
+  spec.task = "race";
+  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
+  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
+                                          {"task", "race"},
+                                          {"direction", "forward"},
+                                          {"strength", "1"},
+                                          {"model", "m"}};
+  fc::write_image_atomic(tmp / "unblurred.png", img, "png", meta);
+  meta["change_blur"] = "1";
+  fc::write_image_atomic(tmp / "blurred.png", img, "png", meta);
+  EXPECT_TRUE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 0}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 1}, spec));
+  EXPECT_TRUE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 1}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 0}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 2}, spec));
+}
+
 TEST(Outputs, Sha256OfAFile) {
   fcd_test::TempDir tmp;
   std::ofstream(tmp / "abc") << "abc";

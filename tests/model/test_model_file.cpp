@@ -272,6 +272,31 @@ TEST(ModelCard, JsonRoundTripAndBadFields) {
   }
 }
 
+// A change blur goes through the card and is left out of it at 0; a count the translator would
+// not apply as asked (negative, fractional, or beyond kMaxChangeBlur) is refused by name.
+TEST(ModelCard, ChangeBlurRoundTripsAndIsChecked) {
+  fc::ModelCard card;
+  card.name = "x";
+  card.conditions = fc::default_conditions();
+  EXPECT_FALSE(card.to_json()["conditions"][2].contains("change_blur"));
+  card.conditions[2].change_blur = 1;
+  const auto back = fc::ModelCard::from_json(card.to_json());
+  EXPECT_EQ(back.conditions[2].change_blur, 1);
+  EXPECT_EQ(back.conditions[3].change_blur, 0);
+  for (nlohmann::json bad : {nlohmann::json(-1), nlohmann::json(fc::kMaxChangeBlur + 1),
+                             nlohmann::json(1.5), nlohmann::json("soft")}) {
+    auto j = card.to_json();
+    j["conditions"][3]["change_blur"] = bad;
+    try {
+      fc::ModelCard::from_json(j);
+      ADD_FAILURE() << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("conditions[3].change_blur"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 // A calibrated direction keeps its scale through the card; an uncalibrated card reads as scale
 // 1 and is written as before (no "scale" key), and a scale that would silence or flip the edit
 // is refused by name.

@@ -4,6 +4,7 @@
 #include <torch/cuda.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "facecycle/core/batch_observer.h"
+#include "facecycle/core/change_shaping.h"
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/synthetic_faces.h"
 #include "facecycle/core/translator.h"
@@ -144,6 +146,69 @@ TEST_F(Translator, StrengthScalesTheChange) {
     EXPECT_LE(worst, 1.5) << "keep_detail " << keep_detail;
     EXPECT_GT(cv::norm(c1, cv::NORM_L1) / c1.total(), 2.0) << "the seeded model edits";
   }
+}
+
+// The card's change blur: a two-pixel stripe in the change goes, a shade stays, the scale still
+// applies, and with neither the generator's output is handed back as it is.
+TEST_F(Translator, ShapeChangeBlursOnlyTheChange) {
+  const auto x = torch::rand({3, 16, 16}) * 2 - 1;
+  const auto rows = torch::arange(16).remainder(2).mul(2).sub(1).to(torch::kFloat);  // +-1
+  const auto stripes = rows.view({1, 16, 1}).expand({3, 16, 16}) * 0.2;
+  const auto shade = torch::full({3, 16, 16}, 0.3);
+  EXPECT_TRUE(fc::shape_change(x, x + stripes, 1.0, 0).equal(x + stripes));
+  const auto unstriped = fc::shape_change(x, x + stripes + shade, 1.0, 1) - x;
+  // Inside the border, [1 2 1]/4 cancels an alternating row exactly; the shade is untouched.
+  EXPECT_LT((unstriped.slice(1, 1, 15) - shade.slice(1, 1, 15)).abs().max().item<float>(), 1e-5);
+  const auto halved = fc::shape_change(x, x + shade, 0.5, 2) - x;
+  EXPECT_LT((halved - shade * 0.5).abs().max().item<float>(), 1e-5);
+  const auto batch = torch::stack({x, x});
+  EXPECT_EQ(fc::shape_change(batch, batch + shade, 1.0, 1).sizes(), batch.sizes());
+  EXPECT_THROW(fc::shape_change(x, batch, 1.0, 1), std::invalid_argument);
+}
+
+// A card with change_blur on one direction: that direction's change (at the model's own size)
+// is the raw one blurred, and the other directions come out exactly as before.
+TEST_F(Translator, TheCardsChangeBlurAppliesToItsDirectionOnly) {
+  fc::LoadedModel m = fc::load_model(model(), torch::kCPU);
+  m.card.conditions.at(m.card.condition_id("race", false)).change_blur = 1;
+  const std::string blurred_path = (dir_ / "blurred.pt").string();
+  fc::save_model(blurred_path, m.generator, m.card);
+  fc::TranslatorOptions o;
+  o.device = fc::DeviceChoice::kCpu;
+  o.precision = fc::PrecisionChoice::kFp32;
+  o.keep_detail = true;
+  o.threads = 1;
+  auto raw = load(16, 1);
+  auto blurred = fc::load_translator(blurred_path, o);
+  const cv::Mat face = fc::render_face(fc::random_identity(11), {0.4f, 0.6f}, 32);
+  expect_same(raw->translate({face}, "age", false)[0], blurred->translate({face}, "age", false)[0],
+              "an unblurred direction");
+  cv::Mat f, c_raw, c_blur;
+  face.convertTo(f, CV_32F);
+  raw->translate({face}, "race", false)[0].convertTo(c_raw, CV_32F);
+  blurred->translate({face}, "race", false)[0].convertTo(c_blur, CV_32F);
+  c_raw -= f;
+  c_blur -= f;
+  cv::Mat expected;
+  const cv::Mat k = (cv::Mat_<float>(3, 1) << 0.25f, 0.5f, 0.25f);
+  cv::sepFilter2D(c_raw, expected, CV_32F, k, k, {-1, -1}, 0, cv::BORDER_REPLICATE);
+  // Compared where neither output saturated, in the pixel or beside it (the blur reaches one).
+  cv::Mat raw_out = f + c_raw, blurred_out = f + expected, inside, inside_blurred;
+  cv::inRange(raw_out, cv::Scalar::all(2), cv::Scalar::all(253), inside);
+  cv::inRange(blurred_out, cv::Scalar::all(2), cv::Scalar::all(253), inside_blurred);
+  inside &= inside_blurred;
+  cv::erode(inside, inside, cv::Mat());
+  ASSERT_GT(cv::countNonZero(inside), int(inside.total() / 2));
+  std::vector<cv::Mat> err;
+  cv::split(cv::abs(c_blur - expected), err);
+  double worst = 0;
+  for (const cv::Mat& e : err) {
+    double w = 0;
+    cv::minMaxLoc(e, nullptr, &w, nullptr, nullptr, inside);
+    worst = std::max(worst, w);
+  }
+  EXPECT_LE(worst, 1.5);
+  EXPECT_GT(cv::norm(c_raw, c_blur, cv::NORM_L1) / c_raw.total(), 0.5) << "the blur did something";
 }
 
 TEST_F(Translator, StrengthOutsideItsRangeIsRefused) {

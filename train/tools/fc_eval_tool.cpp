@@ -65,8 +65,8 @@ void print_markdown(const json& r) {
     }
 }
 
-// The table judges a calibrated card as it ships (Condition::scale), which a reader comparing
-// it with the generator's full change needs to know.
+// The table judges a calibrated card as it ships (Condition::scale, change_blur), which a reader
+// comparing it with the generator's raw change needs to know.
 void print_calibration(const std::string& model) {
   std::ifstream in(fc::card_path_for(model));
   const fc::ModelCard card = fc::ModelCard::from_json(json::parse(in));
@@ -75,6 +75,13 @@ void print_calibration(const std::string& model) {
       std::cout << "\nas shipped, " << c.task << " " << c.from << " → " << c.to << " applies "
                 << c.scale << " of the generator's change (the card's calibrated scale; "
                 << "docs/MODEL.md, \"Calibrated strength\")";
+  for (const auto& c : card.conditions)
+    if (c.change_blur != 0)
+      std::cout << "\nas shipped, " << c.task << " " << c.from << " → " << c.to
+                << " passes the generator's change through a 3x3 binomial blur "
+                << (c.change_blur == 1 ? std::string("once")
+                                       : std::to_string(c.change_blur) + " times")
+                << " (the card's change_blur; docs/MODEL.md, \"Change blur\")";
   std::cout << "\n";
 }
 

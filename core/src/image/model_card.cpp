@@ -74,6 +74,7 @@ nlohmann::json ModelCard::to_json() const {
                          {"from", c.from},
                          {"to", c.to}};
     if (c.scale != 1.0) cj["scale"] = c.scale;  // uncalibrated cards stay as they were
+    if (c.change_blur != 0) cj["change_blur"] = c.change_blur;
     conds.push_back(cj);
   }
   return {{"name", name},
@@ -171,6 +172,7 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
     read_field(conds[i], "from", c.from, where);
     read_field(conds[i], "to", c.to, where);
     read_field(conds[i], "scale", c.scale, where);
+    read_field(conds[i], "change_blur", c.change_blur, where);
     if (c.id != static_cast<int>(i))
       throw std::runtime_error("model card: field '" + where + "id' must be " + std::to_string(i) +
                                " (ids are the generator's condition indices, in order)");
@@ -180,6 +182,10 @@ ModelCard ModelCard::from_json(const nlohmann::json& j) {
       throw std::runtime_error("model card: field '" + where + "scale' is " +
                                nlohmann::json(c.scale).dump() + "; it must be in (0, " +
                                nlohmann::json(kMaxConditionScale).dump() + "]");
+    if (c.change_blur < 0 || c.change_blur > kMaxChangeBlur)
+      throw std::runtime_error("model card: field '" + where + "change_blur' is " +
+                               std::to_string(c.change_blur) + "; it must be in [0, " +
+                               std::to_string(kMaxChangeBlur) + "] (passes of a 3x3 blur)");
     card.conditions.push_back(c);
   }
   card.conditioning = require_choice<Conditioning>(conditioning, "conditioning");

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "facecycle/core/batch_observer.h"
+#include "facecycle/core/change_shaping.h"
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/torch_threads.h"
 #include "facecycle/core/translator.h"
@@ -174,6 +175,7 @@ class TorchTranslator : public FaceTranslator {
   std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces, const std::string& task,
                                      bool reverse, double strength) override {
     const int64_t cond = card_.condition_id(task, reverse);  // throws for an unknown task
+    const int blur = card_.condition(task, reverse).change_blur;
     for (const auto& f : faces)
       if (f.empty() || f.type() != CV_8UC3)
         throw std::invalid_argument("translate: every face must be a non-empty CV_8UC3 BGR image");
@@ -202,7 +204,7 @@ class TorchTranslator : public FaceTranslator {
     out.reserve(faces.size());
     for (size_t i = 0; i < faces.size(); ++i) {
       torch::Tensor y = results[i].get();
-      if (strength != 1.0) y = inputs[i] + (y - inputs[i]) * strength;
+      y = shape_change(inputs[i], y, strength, blur);  // strength carries the card's scale
       cv::Mat edited = options_.keep_detail ? apply_change(faces[i], inputs[i], y)
                                             : to_image(y, faces[i].size());
       out.push_back(is_grey(faces[i]) ? grey_like_input(edited) : edited);

@@ -37,9 +37,15 @@ struct Condition {
   // ones its card reports on (docs/MODEL.md, "Calibrated strength"), because a full change can
   // cost more identity than it buys attribute. In (0, kMaxConditionScale].
   double scale = 1.0;
+  // Passes of a 3x3 binomial blur over the generator's change in this direction, at the model's
+  // resolution (fc::shape_change); 0, the default, leaves it out of the card. For a change that
+  // carries faint two-pixel stripes (v45's race edits, docs/MODEL.md "Change blur"): the photo's
+  // own detail is untouched, since only the change is blurred. In [0, kMaxChangeBlur].
+  int change_blur = 0;
 };
 
 constexpr double kMaxConditionScale = 3.0;
+constexpr int kMaxChangeBlur = 3;
 
 // The default condition table: age young->old, age old->young, race White->Black,
 // race Black->White.
