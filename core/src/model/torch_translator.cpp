@@ -174,8 +174,7 @@ class TorchTranslator : public FaceTranslator {
  protected:
   std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces, const std::string& task,
                                      bool reverse, double strength) override {
-    const int64_t cond = card_.condition_id(task, reverse);  // throws for an unknown task
-    const int blur = card_.condition(task, reverse).change_blur;
+    const Condition& condition = card_.condition(task, reverse);  // throws for an unknown task
     for (const auto& f : faces)
       if (f.empty() || f.type() != CV_8UC3)
         throw std::invalid_argument("translate: every face must be a non-empty CV_8UC3 BGR image");
@@ -187,7 +186,7 @@ class TorchTranslator : public FaceTranslator {
     std::vector<torch::Tensor> inputs;
     for (const auto& f : faces) {  // preprocessing runs on the caller's thread
       inputs.push_back(to_tensor(f, card_.resolution));
-      requests.push_back({inputs.back(), cond, {}, {}});
+      requests.push_back({inputs.back(), condition.id, {}, {}});
       results.push_back(requests.back().result.get_future());
     }
     {
@@ -204,7 +203,8 @@ class TorchTranslator : public FaceTranslator {
     out.reserve(faces.size());
     for (size_t i = 0; i < faces.size(); ++i) {
       torch::Tensor y = results[i].get();
-      y = shape_change(inputs[i], y, strength, blur);  // strength carries the card's scale
+      // strength carries the card's scale already (FaceTranslator::translate)
+      y = shape_change(inputs[i], y, strength, condition.change_blur);
       cv::Mat edited = options_.keep_detail ? apply_change(faces[i], inputs[i], y)
                                             : to_image(y, faces[i].size());
       out.push_back(is_grey(faces[i]) ? grey_like_input(edited) : edited);

@@ -39,8 +39,8 @@ struct Condition {
   double scale = 1.0;
   // Passes of a 3x3 binomial blur over the generator's change in this direction, at the model's
   // resolution (fc::shape_change); 0, the default, leaves it out of the card. For a change that
-  // carries faint two-pixel stripes (v45's race edits, docs/MODEL.md "Change blur"): the photo's
-  // own detail is untouched, since only the change is blurred. In [0, kMaxChangeBlur].
+  // carries faint two-pixel stripes (v45's ageing and race edits, docs/MODEL.md "Change blur"):
+  // the photo's own detail is untouched, since only the change is blurred. In [0, kMaxChangeBlur].
   int change_blur = 0;
 };
 
