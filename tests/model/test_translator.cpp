@@ -15,6 +15,7 @@
 #include "facecycle/core/batch_observer.h"
 #include "facecycle/core/change_shaping.h"
 #include "facecycle/core/model_file.h"
+#include "facecycle/core/photo_tone.h"
 #include "facecycle/core/synthetic_faces.h"
 #include "facecycle/core/translator.h"
 
@@ -219,23 +220,32 @@ TEST_F(Translator, StrengthOutsideItsRangeIsRefused) {
   EXPECT_NO_THROW(t->translate(faces, "age", false, fc::kMaxEditStrength));
 }
 
-// A black-and-white photo stays black and white: the generator, trained on colour faces, would
-// paint pink and green into it. A colour face keeps its colour edit.
-TEST_F(Translator, AGreyFaceStaysGreyAndAColourOneKeepsItsColour) {
+// A black-and-white or sepia photo keeps its tone: the generator, trained on colour faces,
+// would paint pink and green into it. A colour face keeps its colour edit.
+TEST_F(Translator, GreyAndSepiaFacesKeepTheirToneAndAColourOneItsColour) {
   auto t = load(16, 1);
   const cv::Mat colour = fc::render_face(fc::random_identity(7), {0.8f, 0.3f}, 64);
   cv::Mat grey;
   cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+  cv::Mat y;
+  grey.convertTo(y, CV_32F);
+  cv::Mat sepia;
+  cv::merge(std::vector<cv::Mat>{0.8 * y + 8, 0.93 * y + 5, cv::min(1.1 * y + 10, 255.0)}, sepia);
+  sepia.convertTo(sepia, CV_8UC3);
   cv::cvtColor(grey, grey, cv::COLOR_GRAY2BGR);
   auto chroma = [](const cv::Mat& bgr) {
     std::vector<cv::Mat> c;
     cv::split(bgr, c);
     return cv::norm(c[0], c[1], cv::NORM_INF) + cv::norm(c[1], c[2], cv::NORM_INF);
   };
-  const auto out = t->translate({grey, colour}, "age", false);
+  const auto out = t->translate({grey, colour, sepia}, "age", false);
   EXPECT_EQ(chroma(out[0]), 0.0);
   EXPECT_GT(cv::norm(out[0], grey, cv::NORM_L1) / grey.total(), 1.0) << "the edit is still there";
   EXPECT_GT(chroma(out[1]), 20.0);
+  const auto tone = fc::monochrome_tone(sepia);
+  ASSERT_TRUE(tone);
+  EXPECT_LE(cv::norm(fc::in_tone(out[2], *tone), out[2], cv::NORM_INF), 2.0) << "still sepia";
+  EXPECT_GT(cv::norm(out[2], sepia, cv::NORM_L1) / sepia.total(), 1.0) << "the edit is there";
 }
 
 TEST_F(Translator, BatchedEqualsOneAtATime) {

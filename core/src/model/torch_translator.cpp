@@ -16,6 +16,7 @@
 #include "facecycle/core/batch_observer.h"
 #include "facecycle/core/change_shaping.h"
 #include "facecycle/core/model_file.h"
+#include "facecycle/core/photo_tone.h"
 #include "facecycle/core/torch_threads.h"
 #include "facecycle/core/translator.h"
 
@@ -81,26 +82,6 @@ cv::Mat apply_change(const cv::Mat& face, const torch::Tensor& x, const torch::T
   face.convertTo(out, CV_32FC3);
   out += bgr;
   out.convertTo(out, CV_8UC3);  // rounds and saturates
-  return out;
-}
-
-// A black-and-white photo (or a colour one whose face crop has no colour): the chroma of
-// nearly every pixel within a few levels of grey. Noise and JPEG ringing leave a level or two.
-bool is_grey(const cv::Mat& bgr) {
-  cv::Mat f;
-  bgr.convertTo(f, CV_16SC3);
-  std::vector<cv::Mat> c;
-  cv::split(f, c);
-  cv::Mat spread = cv::abs(c[0] - c[1]) + cv::abs(c[1] - c[2]);
-  return cv::countNonZero(spread > 8) <= static_cast<int>(bgr.total() / 100);
-}
-
-// The generator learned from colour faces and paints colour into grey ones (pink cheeks, green
-// shadows). A grey face keeps the edit's luminance and stays grey.
-cv::Mat grey_like_input(const cv::Mat& edited) {
-  cv::Mat grey, out;
-  cv::cvtColor(edited, grey, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(grey, out, cv::COLOR_GRAY2BGR);
   return out;
 }
 
@@ -207,7 +188,8 @@ class TorchTranslator : public FaceTranslator {
       y = shape_change(inputs[i], y, strength, condition.change_blur);
       cv::Mat edited = options_.keep_detail ? apply_change(faces[i], inputs[i], y)
                                             : to_image(y, faces[i].size());
-      out.push_back(is_grey(faces[i]) ? grey_like_input(edited) : edited);
+      const auto tone = monochrome_tone(faces[i]);
+      out.push_back(tone ? in_tone(edited, *tone) : edited);
     }
     return out;
   }
