@@ -67,17 +67,33 @@ std::string scalar_text(const json& v) {
   return v.dump();
 }
 
-// "faces found 2, edited 1; skipped: ...; key=value ..." from an item's report.
+// " (detector scores 1.00, 0.62)" from a report's "faces": a low score is where a false
+// detection (lettering, a shirt fold) shows, and the contact sheet marks the same boxes.
+std::string scores_text(const json& faces) {
+  if (!faces.is_array() || faces.empty()) return "";
+  std::string s = " (detector scores ";
+  for (size_t i = 0; i < faces.size(); ++i) {
+    char score[16];
+    std::snprintf(score, sizeof score, "%.2f",
+                  faces[i].is_object() ? faces[i].value("score", 0.0) : 0.0);
+    s += (i ? ", " : "") + std::string(score);
+  }
+  return s + ")";
+}
+
+// "faces found 2 (detector scores ...), edited 1; skipped: ...; key=value ..." from an item's
+// report.
 std::string report_text(const json& report) {
   if (report.is_null()) return "";
   if (!report.is_object()) return scalar_text(report);
   std::string s;
   if (report.contains("faces_found") || report.contains("faces_edited"))
-    s = "faces found " + scalar_text(report.value("faces_found", json(0))) + ", edited " +
+    s = "faces found " + scalar_text(report.value("faces_found", json(0))) +
+        scores_text(report.value("faces", json())) + ", edited " +
         scalar_text(report.value("faces_edited", json(0)));
   for (auto it = report.begin(); it != report.end(); ++it) {
     const std::string& k = it.key();
-    if (k == "faces_found" || k == "faces_edited" || k == "output") continue;
+    if (k == "faces_found" || k == "faces_edited" || k == "faces" || k == "output") continue;
     if (it.value().is_array() && it.value().empty()) continue;
     if (!s.empty()) s += "; ";
     s += k + "=" + scalar_text(it.value());

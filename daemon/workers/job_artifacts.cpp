@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "facecycle/core/image_io.h"
+#include "workers/face_report.h"
 #include "workers/output_guard.h"
 #include "workers/publish.h"
 #include "workers/transform_plan.h"
@@ -102,6 +103,7 @@ json manifest_row(const JobRecord& job, const ItemRecord& item) {
            {"faces_edited", report.contains("faces_edited") ? report["faces_edited"] : json()},
            {"sha256", report.value("sha256", "")},
            {"model", report.value("model", "")}};
+  if (report.contains("faces")) row["faces"] = report["faces"];  // JSON Lines only, not the CSV
   return row;
 }
 
@@ -220,7 +222,12 @@ std::string write_contact_sheet(const JobRecord& job, const std::vector<ItemReco
   for (size_t i : spread(done.size(), kSheetPairs)) {
     try {
       const auto& it = *done[i];
-      rows.push_back(labelled_pair(fc::read_image(it.input).bgr, fc::read_image(it.output).bgr,
+      const json report =
+          json::parse(it.report_json.empty() ? "{}" : it.report_json, nullptr, false);
+      const json faces = report.is_object() ? report.value("faces", json()) : json();
+      // The faces are marked on the "before" side, so the edit itself is seen unobstructed.
+      rows.push_back(labelled_pair(mark_faces(fc::read_image(it.input).bgr, faces),
+                                   fc::read_image(it.output).bgr,
                                    fs::path(it.output).filename().string() + "  " + how));
       width = std::max(width, rows.back().cols);
     } catch (const std::exception&) {

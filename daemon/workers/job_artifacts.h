@@ -13,7 +13,8 @@
 namespace fcd {
 
 // One manifest row: input, output, state (skipped for --skip-existing), error, faces found and
-// edited when known, the output's SHA-256 and the model.
+// edited when known, the output's SHA-256, the model, and (JSONL only) each face's box, detector
+// score and whether it was edited (face_report.h).
 nlohmann::json manifest_row(const JobRecord& job, const ItemRecord& item);
 
 // How many succeeded items each model made, {"NAME": count}; empty when no item names one. More

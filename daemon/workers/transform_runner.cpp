@@ -7,6 +7,7 @@
 #include "facecycle/core/image_io.h"
 #include "models/model_registry.h"
 #include "service/path_user.h"
+#include "workers/face_report.h"
 #include "workers/output_guard.h"
 #include "workers/publish.h"
 #include "workers/transform_plan.h"
@@ -32,18 +33,6 @@ void StageCache::run(const std::string& name, fc::PhotoItem& item, fc::HostConte
 }
 
 namespace {
-
-json face_report(const std::vector<fc::Face>& faces) {
-  json skipped = json::array();
-  int edited = 0;
-  for (size_t i = 0; i < faces.size(); ++i) {
-    if (!faces[i].skipped.empty())
-      skipped.push_back({{"face", i}, {"reason", faces[i].skipped}});
-    else if (!faces[i].generated.empty())
-      ++edited;
-  }
-  return {{"faces_found", faces.size()}, {"faces_edited", edited}, {"faces_skipped", skipped}};
-}
 
 // Encodes with the metadata, then puts the file in place without replacing anything the item
 // may not replace. Returns the SHA-256 of what was written.

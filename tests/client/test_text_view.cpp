@@ -1,6 +1,8 @@
 // What `facecycle models` shows of a card: which directions --strength 1 calibrates.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "text_view.h"
 
 namespace {
@@ -27,6 +29,23 @@ TEST(TextView, CalibrationIsADashForAnUncalibratedOrUnreadableCard) {
   EXPECT_EQ(fcc::calibration_text("{}"), "-");
   EXPECT_EQ(fcc::calibration_text("not json"), "-");
   EXPECT_EQ(fcc::calibration_text(R"({"conditions": [{"scale": "high"}]})"), "-");
+}
+
+// An item's line names each face's detector score, where a false detection shows as a low one,
+// and leaves the per-face list itself to the manifest.
+TEST(TextView, AnItemsReportNamesTheDetectorScoresOfItsFaces) {
+  facecycle::v1::Item item;
+  item.set_index(4);
+  item.set_input("/photos/party.jpg");
+  item.set_report_json(R"({"faces_found": 2, "faces_edited": 2, "faces_skipped": [],
+      "faces": [{"box": [10, 20, 30, 40], "score": 0.99, "edited": true},
+                {"box": [200, 20, 30, 30], "score": 0.8, "edited": true}], "model": "m"})");
+  std::ostringstream out;
+  fcc::print_items(out, {item});
+  EXPECT_NE(out.str().find("report: faces found 2 (detector scores 0.99, 0.80), edited 2; model=m"),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(out.str().find("box"), std::string::npos) << out.str();
 }
 
 }  // namespace
