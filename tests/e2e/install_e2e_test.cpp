@@ -111,6 +111,9 @@ TEST_F(InstallE2E, PutsEveryPartInItsPlace) {
         models + "face_detection_yunet_2022mar.LICENSE",
         p + "lib/systemd/system/facecycled.service"})
     EXPECT_TRUE(fs::is_regular_file(f)) << f << " was not installed";
+  // The default model's domain gate goes with it where the repository ships one.
+  if (fs::exists(std::string(FC_SOURCE_DIR) + "/models/" + model_ + ".gate.safetensors"))
+    EXPECT_TRUE(fs::is_regular_file(models + model_ + ".gate.safetensors")) << "gate not installed";
   EXPECT_FALSE(fs::exists(plugins + "test-flip.so")) << "a test plugin was installed";
   // The unit starts the daemon where this install put it.
   std::string unit = read_file(p + "lib/systemd/system/facecycled.service");
