@@ -144,13 +144,17 @@ void add_submit_commands(CLI::App& app, CliState& s) {
       ->type_name("X");
   transform->add_flag("--whole-image", t.whole_image,
                       "each input is one aligned face: no detection");
+  transform->add_flag("--all-faces", t.all_faces,
+                      "edit every face found, also those the model's gate reads as already the "
+                      "target (by default a Black face in a White->Black job is left as it is, "
+                      "and the report says so)");
   transform->add_flag("--recursive", t.recursive,
                       "walk sub-folders too; the output folder mirrors the input tree");
   transform->add_flag("--overwrite", t.overwrite,
                       "replace outputs your own earlier jobs wrote (never an input)");
   transform->add_flag("--skip-existing", t.skip_existing,
                       "skip inputs whose output exists, made by the same model (and "
-                      "calibration), task, direction and strength");
+                      "calibration), task, direction, strength and --all-faces");
   transform->add_option("--format", t.format, "output format")
       ->check(CLI::IsMember({"png", "jpg", "same"}));
   transform->add_option("--priority", t.priority, "-100 (background) .. 100 (urgent)")

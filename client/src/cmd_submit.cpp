@@ -73,6 +73,7 @@ int cmd_transform(const GlobalOptions& g, const TransformOptions& o) {
   req.set_reverse(o.reverse);
   req.set_strength(o.strength);
   req.set_whole_image(o.whole_image);
+  req.set_all_faces(o.all_faces);
   req.set_overwrite(o.overwrite);
   req.set_skip_existing(o.skip_existing);
   req.set_recursive(o.recursive);

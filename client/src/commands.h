@@ -15,6 +15,7 @@ struct TransformOptions {
   std::string task;
   bool reverse = false;
   double strength = 1.0;
+  bool all_faces = false;
   bool whole_image = false;
   bool overwrite = false, skip_existing = false, recursive = false;
   std::string format = "same";

@@ -73,6 +73,7 @@ json to_json(const v1::Job& job) {
             {"task", job.task()},
             {"reverse", job.reverse()},
             {"strength", job.strength()},
+            {"all_faces", job.all_faces()},
             {"config_path", job.config_path()},
             {"result", embedded_json(job.result_json())}};
   if (job.kind() == v1::JOB_KIND_TRAIN) {

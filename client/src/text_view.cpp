@@ -233,6 +233,7 @@ void print_job_header(std::ostream& out, const v1::Job& job) {
   out << "job " << job.id() << " (" << kind_word(job.kind());
   if (!job.task().empty()) out << " " << job.task() << (job.reverse() ? " reverse" : "");
   if (job.strength() != 0 && job.strength() != 1) out << ", strength " << job.strength();
+  if (job.all_faces()) out << ", all faces";
   out << ")\n";
   out << "state:    " << state_word(job.state()) << "\n";
   out << "owner:    " << (job.owner().empty() ? "-" : job.owner())

@@ -151,7 +151,10 @@ void fill_job(const JobRecord& r, pb::Job* out) {
   if (req.is_object()) {
     out->set_task(req.value("task", ""));
     out->set_reverse(req.value("reverse", false));
-    if (r.kind == JobKind::kTransform) out->set_strength(req.value("strength", 1.0));
+    if (r.kind == JobKind::kTransform) {
+      out->set_strength(req.value("strength", 1.0));
+      out->set_all_faces(req.value("all_faces", false));
+    }
     out->set_config_path(req.value("config_path", ""));
     out->set_run_name(req.value("run_name", ""));
     if (auto tags = req.find("tags"); tags != req.end() && tags->is_array())
@@ -269,6 +272,7 @@ Status FacecycleService::SubmitTransform(grpc::ServerContext* ctx,
     spec.skip_existing = req->skip_existing();
     spec.recursive = req->recursive();
     if (req->has_strength()) spec.strength = req->strength();
+    spec.all_faces = req->all_faces();
     const AllowedRoots roots = d_.roots.for_user(path_user_for(user, d_.queue));
     auto plan = plan_transform(spec, d_.config, d_.plugins, roots);
     auto model = d_.models.current();

@@ -39,6 +39,7 @@ json face_report(const std::vector<fc::Face>& faces) {
                 {std::lround(f.box.x), std::lround(f.box.y), std::lround(f.box.width),
                  std::lround(f.box.height)}},
                {"score", two_decimals(f.score)}};
+    if (f.p_target >= 0) entry["gate"] = two_decimals(f.p_target);
     if (!f.skipped.empty()) {
       skipped.push_back({{"face", i}, {"reason", f.skipped}});
       entry["skipped"] = f.skipped;
@@ -68,8 +69,13 @@ cv::Mat mark_faces(const cv::Mat& photo, const json& faces) {
     const bool edited = face.value("edited", false);
     const cv::Scalar colour = edited ? kEditedColour : kSkippedColour;
     cv::rectangle(out, box, colour, thick, cv::LINE_AA);
-    char label[32];
-    std::snprintf(label, sizeof label, "%.2f", face.value("score", 0.0));
+    char label[48];
+    const double score = face.value("score", 0.0);
+    const json gate = face.value("gate", json());
+    if (gate.is_number())
+      std::snprintf(label, sizeof label, "%.2f gate %.2f", score, gate.get<double>());
+    else
+      std::snprintf(label, sizeof label, "%.2f", score);
     const cv::Point at(box.x, std::max(box.y - thick * 2, int(font * 22)));
     cv::putText(out, label, at, cv::FONT_HERSHEY_SIMPLEX, font, colour, thick, cv::LINE_AA);
   }

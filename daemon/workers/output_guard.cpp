@@ -94,7 +94,8 @@ bool same_edit(const std::string& path, const EditMaker& maker, const TransformS
          get(m, "direction") == fc::enum_name(fc::direction_of(spec.reverse)) &&
          or_one(get(m, "strength")) == strength_text(spec.strength) &&
          or_one(get(m, "scale")) == strength_text(maker.scale) &&
-         get(m, "change_blur") == (maker.change_blur ? std::to_string(maker.change_blur) : "");
+         get(m, "change_blur") == (maker.change_blur ? std::to_string(maker.change_blur) : "") &&
+         get(m, "all_faces") == (spec.all_faces ? "1" : "");
 }
 
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,

@@ -33,7 +33,8 @@ EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec)
 bool written_by_owner(JobStore& queue, const std::string& owner, const std::string& path);
 // True when the file's metadata says `maker` made it with the spec's task, direction and
 // strength (a file from before strengths or scales were recorded counts as 1, and one from
-// before change blurs as 0).
+// before change blurs as 0), and with --all-faces as the spec asks (a file without the key was
+// made without it).
 bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec);
 
 // At submit: throws InvalidRequest when planned outputs exist and the flags do not allow them,

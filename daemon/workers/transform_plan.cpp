@@ -22,7 +22,8 @@ json TransformSpec::to_json() const {
           {"task", task},           {"format", format},
           {"reverse", reverse},     {"whole_image", whole_image},
           {"overwrite", overwrite}, {"skip_existing", skip_existing},
-          {"recursive", recursive}, {"strength", strength}};
+          {"recursive", recursive}, {"strength", strength},
+          {"all_faces", all_faces}};
 }
 
 TransformSpec TransformSpec::from_json(const json& j) {
@@ -37,6 +38,7 @@ TransformSpec TransformSpec::from_json(const json& j) {
   s.skip_existing = j.value("skip_existing", false);
   s.recursive = j.value("recursive", false);
   s.strength = j.value("strength", 1.0);
+  s.all_faces = j.value("all_faces", false);
   return s;
 }
 

@@ -31,6 +31,8 @@ struct TransformSpec {
   // same model, task and direction (--skip-existing). Neither: an existing output refuses the job.
   bool overwrite = false, skip_existing = false;
   bool recursive = false;  // walk sub-folders, mirroring them under the output folder
+  // Edit faces the model's domain gate reads as already the target too (PhotoItem::all_faces).
+  bool all_faces = false;
 
   nlohmann::json to_json() const;
   static TransformSpec from_json(const nlohmann::json& j);

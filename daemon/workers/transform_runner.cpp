@@ -53,6 +53,7 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
   if (!item.model_name.empty()) meta["model"] = item.model_name;
   if (maker.scale != 1.0) meta["scale"] = strength_text(maker.scale);  // the card's calibration
   if (maker.change_blur != 0) meta["change_blur"] = std::to_string(maker.change_blur);
+  if (spec.all_faces) meta["all_faces"] = "1";  // faces the gate reads as the target, edited too
   std::string sha;
   publish_file(
       output,
@@ -116,6 +117,7 @@ json run_transform_item(const Claim& claim, const Config& config, const PluginHo
   item.task = spec.task;
   item.reverse = spec.reverse;
   item.strength = spec.strength;
+  item.all_faces = spec.all_faces;
   item.whole_image = spec.whole_image;
   item.format = spec.format.empty() ? "same" : spec.format;
   auto decoded = fc::read_image(input);  // throws fc::ImageError with a clear message

@@ -1,5 +1,7 @@
 // Stages "generate-age" and "generate-race": one source, compiled with FC_TASK set. Each declares
 // its task through the plugin ABI, so the daemon never reads a task out of a plugin's name.
+#include <cstdio>
+
 #include "stage_config.h"
 
 #ifndef FC_TASK
@@ -31,6 +33,7 @@ class GenerateStage : public Stage {
         crops.push_back(f.crop);
       }
     item.model_name = ctx.model->card().name;
+    if (!item.all_faces && !item.whole_image) leave_targets_alone(item, *ctx.model, todo, crops);
     if (crops.empty()) return;
     // One call for the whole photo: the shared translator batches across items and jobs.
     std::vector<cv::Mat> out = ctx.model->translate(crops, kTask, item.reverse, item.strength);
@@ -42,6 +45,35 @@ class GenerateStage : public Stage {
   }
 
  private:
+  // Faces the model's domain gate reads as the direction's target already (a Black face in a
+  // White -> Black batch) are marked skipped and taken out of todo/crops. A --whole-image item
+  // is one face the user chose, so it is always edited.
+  static void leave_targets_alone(PhotoItem& item, FaceTranslator& model, std::vector<Face*>& todo,
+                                  std::vector<cv::Mat>& crops) {
+    if (crops.empty()) return;
+    const TargetReading r = model.read_target(crops, kTask, item.reverse);
+    if (r.p_target.empty()) return;  // no gate for this task
+    if (r.p_target.size() != crops.size())
+      throw std::runtime_error("the model's gate read " + std::to_string(r.p_target.size()) +
+                               " faces of " + std::to_string(crops.size()));
+    std::vector<Face*> kept;
+    std::vector<cv::Mat> kept_crops;
+    for (size_t i = 0; i < todo.size(); ++i) {
+      todo[i]->p_target = r.p_target[i];
+      if (r.p_target[i] < r.skip_at) {
+        kept.push_back(todo[i]);
+        kept_crops.push_back(crops[i]);
+        continue;
+      }
+      char p[16];
+      std::snprintf(p, sizeof p, "%.2f", r.p_target[i]);
+      todo[i]->skipped = "already reads as " + r.target + " (the model's gate: " + p +
+                         "); --all-faces edits it too";
+    }
+    todo.swap(kept);
+    crops.swap(kept_crops);
+  }
+
   // Checked before any work, so a photo without faces fails the same way as one with faces:
   // a pipeline that picked the wrong stage, or a model that was not trained for this task.
   static void check_task(const PhotoItem& item, const ModelCard& card) {

@@ -28,7 +28,9 @@
 //    plugin built against 4 would read past the end of each condition.
 // 6: `layout` added to FacecyclePluginInfo (fc::plugin_layout()).
 // 7: Condition::change_blur (in ModelCard).
-#define FACECYCLE_PLUGIN_ABI_VERSION 7
+// 8: FaceTranslator::read_target (the model's domain gate), PhotoItem::all_faces and
+//    Face::p_target.
+#define FACECYCLE_PLUGIN_ABI_VERSION 8
 #define FACECYCLE_PLUGIN_ENTRY_SYMBOL "facecycle_plugin_entry"
 
 #define FACECYCLE_STR_(x) #x
@@ -85,6 +87,7 @@ struct Face {
   cv::Mat crop;                        // aligned square crop, CV_8UC3 BGR
   cv::Mat generated;                   // translated crop, same size as crop
   std::string skipped;                 // non-empty: why this face is not edited
+  double p_target = -1.0;  // the model's gate: P(already the edit's target); < 0: not read
 };
 
 // One unit of work in a transform job: one photo in, one photo out.
@@ -93,7 +96,10 @@ struct PhotoItem {
   std::string output_path;  // final name; writers go through a temporary name and rename
   std::string task;         // "age", "race", ...
   bool reverse = false;
-  double strength = 1.0;        // scales the model's change (FaceTranslator::translate)
+  double strength = 1.0;  // scales the model's change (FaceTranslator::translate)
+  // false: faces the model's domain gate reads as already the target are left unedited
+  // (FaceTranslator::read_target); true: every face found is edited (--all-faces).
+  bool all_faces = false;
   bool whole_image = false;     // the photo is one face chip: no detection
   std::string format = "same";  // png | jpg | same
   cv::Mat image;                // decoded input, CV_8UC3 BGR
@@ -132,6 +138,7 @@ constexpr unsigned long long plugin_layout() {
                                       alignof(ModelCard),
                                       sizeof(TranslatorStats),
                                       sizeof(TranslatorOptions),
+                                      sizeof(TargetReading),
                                       sizeof(FaceTranslator),
                                       sizeof(Stage),
                                       sizeof(Trainer)};

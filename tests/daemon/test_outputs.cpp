@@ -97,6 +97,31 @@ TEST(Outputs, SameEditComparesTheCardsChangeBlur) {
   EXPECT_FALSE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 2}, spec));
 }
 
+// --all-faces edits faces the gate leaves alone, so its outputs are another edit; the request
+// keeps the flag across the queue (a worker, or a daemon after a restart, reads it back).
+TEST(Outputs, SameEditComparesAllFacesAndTheRequestKeepsIt) {
+  fcd_test::TempDir tmp;
+  fcd::TransformSpec spec;
+  spec.task = "race";
+  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
+  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
+                                          {"task", "race"},
+                                          {"direction", "forward"},
+                                          {"strength", "1"},
+                                          {"model", "m"}};
+  fc::write_image_atomic(tmp / "gated.png", img, "png", meta);
+  meta["all_faces"] = "1";
+  fc::write_image_atomic(tmp / "all.png", img, "png", meta);
+  EXPECT_TRUE(fcd::same_edit(tmp / "gated.png", {"m", 1.0, 0}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "all.png", {"m", 1.0, 0}, spec));
+  spec.all_faces = true;
+  EXPECT_FALSE(fcd::same_edit(tmp / "gated.png", {"m", 1.0, 0}, spec));
+  EXPECT_TRUE(fcd::same_edit(tmp / "all.png", {"m", 1.0, 0}, spec));
+  EXPECT_TRUE(fcd::TransformSpec::from_json(spec.to_json()).all_faces);
+  EXPECT_FALSE(fcd::TransformSpec::from_json({{"task", "race"}}).all_faces)
+      << "a job queued before the flag existed";
+}
+
 TEST(Outputs, Sha256OfAFile) {
   fcd_test::TempDir tmp;
   std::ofstream(tmp / "abc") << "abc";

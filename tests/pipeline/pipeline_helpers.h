@@ -52,11 +52,24 @@ class FakeTranslator : public FaceTranslator {
     for (const auto& f : faces) out.push_back(fn_(f));
     return out;
   }
+  // The gate's reading of each face, in the order the faces come (empty: no gate).
+  TargetReading read_target(const std::vector<cv::Mat>& faces, const std::string& task,
+                            bool reverse) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++gate_reads;
+    if (gate.empty()) return {};
+    TargetReading r;
+    r.p_target.assign(gate.begin(), gate.begin() + std::min(gate.size(), faces.size()));
+    r.skip_at = 0.98;
+    r.target = card_.condition(task, reverse).to;
+    return r;
+  }
   const ModelCard& card() const override { return card_; }
   ModelCard& card() { return card_; }  // a test calibrates it (Condition::scale)
   std::string device() const override { return "cpu"; }
 
-  int calls = 0, last_batch = 0;
+  int calls = 0, last_batch = 0, gate_reads = 0;
+  std::vector<double> gate;  // what read_target answers
   std::string last_task;
   double last_strength = 0;
 

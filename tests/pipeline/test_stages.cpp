@@ -267,6 +267,70 @@ TEST(Stages, GenerateAppliesTheItemsStrengthOnTopOfTheCardsScaleForThatDirection
   EXPECT_DOUBLE_EQ(model->last_strength, 1.5 * 0.8);
 }
 
+// Three faces of a photo, cropped (detect and crop are not under test here).
+fc::PhotoItem three_faces() {
+  fc::PhotoItem item;
+  item.image = fc::testing::smooth_photo({96, 32});
+  for (int i = 0; i < 3; ++i) {
+    fc::Face f;
+    f.box = cv::Rect2f(32.f * i, 0.f, 32.f, 32.f);
+    f.crop = item.image(cv::Rect(32 * i, 0, 32, 32)).clone();
+    item.faces.push_back(f);
+  }
+  return item;
+}
+
+// A face the model's gate reads as already the target (a Black face in a White->Black job) is
+// left as it is and says why; the others are edited. --all-faces edits every face.
+TEST(Stages, FacesTheGateReadsAsTheTargetAreLeftAloneUnlessAllFacesIsAsked) {
+  auto model = fc::testing::invert_translator();
+  model->gate = {0.10, 0.99, 0.97};
+  fc::PhotoItem item = three_faces();
+  auto ctx = fc::testing::context(model);
+  load_stage("generate-race")->process(item, ctx);
+  EXPECT_EQ(model->last_batch, 2) << "the face read as Black is not translated";
+  EXPECT_FALSE(item.faces[0].generated.empty());
+  EXPECT_TRUE(item.faces[1].generated.empty());
+  EXPECT_FALSE(item.faces[2].generated.empty()) << "0.97 is under the gate's 0.98";
+  EXPECT_EQ(item.faces[1].skipped,
+            "already reads as Black (the model's gate: 0.99); --all-faces edits it too");
+  EXPECT_TRUE(item.faces[0].skipped.empty());
+  EXPECT_DOUBLE_EQ(item.faces[0].p_target, 0.10);
+  EXPECT_DOUBLE_EQ(item.faces[2].p_target, 0.97);
+
+  fc::PhotoItem all = three_faces();
+  all.all_faces = true;
+  const int reads = model->gate_reads;
+  load_stage("generate-race")->process(all, ctx);
+  EXPECT_EQ(model->last_batch, 3);
+  EXPECT_EQ(model->gate_reads, reads) << "--all-faces does not ask the gate";
+  for (const auto& f : all.faces) EXPECT_TRUE(f.skipped.empty() && !f.generated.empty());
+}
+
+// Reverse (Black->White) asks about White; a model without a gate edits every face; and a
+// --whole-image item is the one face the user chose.
+TEST(Stages, TheGateReadsTheDirectionsTargetAndIsSkippedWithoutAGateOrForWholeImages) {
+  auto model = fc::testing::invert_translator();
+  model->gate = {0.99, 0.2, 0.2};
+  fc::PhotoItem item = three_faces();
+  item.reverse = true;
+  auto ctx = fc::testing::context(model);
+  load_stage("generate-race")->process(item, ctx);
+  EXPECT_EQ(item.faces[0].skipped.rfind("already reads as White", 0), 0u) << item.faces[0].skipped;
+
+  model->gate.clear();
+  fc::PhotoItem ungated = three_faces();
+  load_stage("generate-race")->process(ungated, ctx);
+  EXPECT_EQ(model->last_batch, 3);
+  for (const auto& f : ungated.faces) EXPECT_LT(f.p_target, 0.0) << "never read";
+
+  model->gate = {0.99};
+  const int reads = model->gate_reads;
+  generate_race_in_reverse(model, 1.0);
+  EXPECT_EQ(model->gate_reads, reads);
+  EXPECT_EQ(model->last_batch, 1);
+}
+
 TEST(Stages, DetectorSettingsAreCheckedWhenTheStageIsCreated) {
   auto message = [](const std::string& toml) { return start_error("detect", toml); };
   EXPECT_EQ(message(""), "accepted") << "the default, YuNet from models/, needs no setting";

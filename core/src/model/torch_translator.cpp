@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -15,6 +16,7 @@
 
 #include "facecycle/core/batch_observer.h"
 #include "facecycle/core/change_shaping.h"
+#include "facecycle/core/domain_gate.h"
 #include "facecycle/core/model_file.h"
 #include "facecycle/core/photo_tone.h"
 #include "facecycle/core/torch_threads.h"
@@ -132,6 +134,8 @@ class TorchTranslator : public FaceTranslator {
     card_ = loaded.card;
     generator_ = loaded.generator;
     generator_->to(dtype_);
+    const std::string gate = gate_path_for(model_path);
+    if (std::filesystem::exists(gate)) gate_ = load_gate(gate);  // throws naming a bad one
     batcher_ = std::thread([this] { batch_loop(); });
   }
 
@@ -144,6 +148,31 @@ class TorchTranslator : public FaceTranslator {
     batcher_.join();
   }
 
+  TargetReading read_target(const std::vector<cv::Mat>& faces, const std::string& task,
+                            bool reverse) override {
+    const Condition& condition = card_.condition(task, reverse);  // throws for an unknown task
+    const int index = gate_ ? gate_->spec().task_index(task) : -1;
+    if (index < 0 || faces.empty()) return {};
+    std::vector<torch::Tensor> inputs;
+    for (const auto& f : faces) {
+      if (f.empty() || f.type() != CV_8UC3)
+        throw std::invalid_argument("read_target: every face must be a non-empty CV_8UC3 image");
+      inputs.push_back(to_tensor(f, gate_->spec().size));
+    }
+    TargetReading reading;
+    reading.skip_at = gate_->spec().skip_at;
+    reading.target = condition.to;
+    torch::Tensor p;
+    {
+      // The gate is a few thousand multiply-adds a face: it runs on the caller's thread, on
+      // the CPU, one caller at a time.
+      std::lock_guard<std::mutex> lock(gate_mutex_);
+      torch::InferenceMode inference;
+      p = target_probability(gate_, torch::stack(inputs), index, reverse);
+    }
+    for (int64_t i = 0; i < p.size(0); ++i) reading.p_target.push_back(p[i].item<double>());
+    return reading;
+  }
   const ModelCard& card() const override { return card_; }
   std::string device() const override { return device_.str(); }
   std::string precision() const override { return enum_name(precision_); }
@@ -269,6 +298,8 @@ class TorchTranslator : public FaceTranslator {
   int threads_ = 1;
   ModelCard card_;
   ResnetGenerator generator_{nullptr};
+  DomainGate gate_{nullptr};  // NAME.gate.safetensors beside the model, when there is one
+  std::mutex gate_mutex_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -35,6 +35,15 @@ inline void check_edit_strength(double strength) {
   throw std::invalid_argument(msg);
 }
 
+// What a model's domain gate reads of some faces for one direction (FaceTranslator::read_target).
+struct TargetReading {
+  // Per face, how likely it already is the direction's target (Black for White -> Black).
+  // Empty: the model has no gate for this task, and every face is edited.
+  std::vector<double> p_target;
+  double skip_at = 1.0;  // a face at or above it is left unedited
+  std::string target;    // the target domain's name, for messages ("Black")
+};
+
 class FaceTranslator {
  public:
   virtual ~FaceTranslator() = default;
@@ -51,6 +60,14 @@ class FaceTranslator {
                                  bool reverse, double strength = 1.0) {
     check_edit_strength(strength);
     return run_translate(faces, task, reverse, strength * card().condition(task, reverse).scale);
+  }
+  // The model's domain gate on faces (CV_8UC3 BGR crops, as translate takes them) for the
+  // direction (task, reverse): which already are its target. Thread-safe. A model without a
+  // gate for the task returns an empty reading (docs/MODEL.md, "The domain gate").
+  virtual TargetReading read_target(const std::vector<cv::Mat>& faces, const std::string& task,
+                                    bool reverse) {
+    (void)faces, (void)task, (void)reverse;
+    return {};
   }
   virtual const ModelCard& card() const = 0;
   virtual std::string device() const = 0;                   // "cpu" or "cuda:0"
