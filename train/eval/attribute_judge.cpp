@@ -12,29 +12,18 @@
 
 #include "data/face_cache.h"
 #include "data/seeded_rng.h"
+#include "facecycle/core/networks.h"
 
 namespace fc::train {
 namespace {
 
-// A small strided CNN: 4 stride-2 convs, global average pool, linear head.
+// A small strided CNN (strided_classifier_trunk) with a linear head.
 struct JudgeNetImpl : torch::nn::Module {
   torch::nn::Sequential features{nullptr};
   torch::nn::Linear head{nullptr};
   JudgeNetImpl(int width, int outputs) {
-    namespace nn = torch::nn;
-    nn::Sequential f;
-    int in = 3;
-    for (int i = 0; i < 4; ++i) {
-      const int out = width << i;
-      f->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(2).padding(1).bias(false)));
-      f->push_back(nn::BatchNorm2d(out));
-      f->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
-      in = out;
-    }
-    f->push_back(nn::AdaptiveAvgPool2d(1));
-    f->push_back(nn::Flatten());
-    features = register_module("features", f);
-    head = register_module("head", nn::Linear(in, outputs));
+    features = register_module("features", strided_classifier_trunk(width));
+    head = register_module("head", torch::nn::Linear(width << 3, outputs));
   }
   torch::Tensor forward(const torch::Tensor& x) { return head(features->forward(x)); }
 };

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "facecycle/core/networks.h"
 #include "facecycle/core/safetensors.h"
 
 namespace fc {
@@ -48,19 +49,9 @@ int GateSpec::task_index(const std::string& task) const {
 }
 
 DomainGateImpl::DomainGateImpl(const GateSpec& spec) : spec_(spec) {
-  nn::Sequential f;
-  int in = 3;
-  for (int i = 0; i < 4; ++i) {
-    const int out = spec.width << i;
-    f->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(2).padding(1).bias(false)));
-    f->push_back(nn::BatchNorm2d(out));
-    f->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
-    in = out;
-  }
-  f->push_back(nn::AdaptiveAvgPool2d(1));
-  f->push_back(nn::Flatten());
-  features_ = register_module("features", f);
-  head_ = register_module("head", nn::Linear(in, static_cast<int64_t>(spec.tasks.size())));
+  features_ = register_module("features", strided_classifier_trunk(spec.width));
+  head_ =
+      register_module("head", nn::Linear(spec.width << 3, static_cast<int64_t>(spec.tasks.size())));
 }
 
 torch::Tensor DomainGateImpl::forward(const torch::Tensor& x) {

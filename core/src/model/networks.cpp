@@ -446,4 +446,20 @@ PatchDiscriminatorImpl::PatchDiscriminatorImpl(const DiscriminatorOptions& optio
 
 torch::Tensor PatchDiscriminatorImpl::forward(torch::Tensor x) { return model_->forward(x); }
 
+torch::nn::Sequential strided_classifier_trunk(int width, int layers) {
+  namespace nn = torch::nn;
+  nn::Sequential f;
+  int in = 3;
+  for (int i = 0; i < layers; ++i) {
+    const int out = width << i;
+    f->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(2).padding(1).bias(false)));
+    f->push_back(nn::BatchNorm2d(out));
+    f->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)));
+    in = out;
+  }
+  f->push_back(nn::AdaptiveAvgPool2d(1));
+  f->push_back(nn::Flatten());
+  return f;
+}
+
 }  // namespace fc

@@ -77,4 +77,9 @@ class PatchDiscriminatorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(PatchDiscriminator);
 
+// The small classifiers' trunk (the trainer's attribute judge, a model's domain gate): `layers`
+// stride-2 4x4 convolutions from `width` channels, doubling, each with batch norm and leaky
+// ReLU, then a global average pool: [N,3,H,W] -> [N, width << (layers - 1)].
+torch::nn::Sequential strided_classifier_trunk(int width, int layers = 4);
+
 }  // namespace fc
