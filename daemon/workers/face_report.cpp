@@ -76,7 +76,11 @@ cv::Mat mark_faces(const cv::Mat& photo, const json& faces) {
       std::snprintf(label, sizeof label, "%.2f gate %.2f", score, gate.get<double>());
     else
       std::snprintf(label, sizeof label, "%.2f", score);
-    const cv::Point at(box.x, std::max(box.y - thick * 2, int(font * 22)));
+    // Above the box, moved left where it would run off the photo's right edge.
+    int base = 0;
+    const int text_w = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font, thick, &base).width;
+    const cv::Point at(std::max(0, std::min(box.x, out.cols - text_w - 2)),
+                       std::max(box.y - thick * 2, int(font * 22)));
     cv::putText(out, label, at, cv::FONT_HERSHEY_SIMPLEX, font, colour, thick, cv::LINE_AA);
   }
   return out;

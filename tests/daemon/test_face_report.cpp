@@ -56,6 +56,17 @@ TEST(FaceReport, TheSheetMarksEditedAndSkippedFacesInTheirOwnColours) {
       << "the photo passed in is not drawn on";
 }
 
+// A face at the photo's right edge keeps its label whole: the label moves left.
+TEST(FaceReport, ALabelAtTheRightEdgeStaysInsideThePhoto) {
+  const cv::Mat photo(300, 400, CV_8UC3, cv::Scalar(40, 40, 40));
+  const json faces = json::array(
+      {{{"box", {360, 100, 40, 40}}, {"score", 0.99}, {"gate", 0.99}, {"edited", false}}});
+  const cv::Mat marked = fcd::mark_faces(photo, faces);
+  cv::Mat label_band = marked(cv::Rect(0, 60, 360, 36)) != cv::Scalar(40, 40, 40);
+  cv::cvtColor(label_band, label_band, cv::COLOR_BGR2GRAY);
+  EXPECT_GT(cv::countNonZero(label_band), 50) << "the label starts left of the box";
+}
+
 TEST(FaceReport, AWholeImageBoxAndUnreadableEntriesAreNotDrawn) {
   const cv::Mat photo(200, 200, CV_8UC3, cv::Scalar(40, 40, 40));
   const json faces = json::array({{{"box", {0, 0, 200, 200}}, {"score", 1.0}, {"edited", true}},
