@@ -52,6 +52,21 @@ TEST(Outputs, PublishNeverWritesThroughASymlinkAtTheTarget) {
   EXPECT_TRUE(fs::is_symlink(tmp / "out.png"));
 }
 
+// Two outputs of one forward edit by model "m" at --strength 1, as their metadata records it:
+// `without` as a file from before `extra` was recorded, `with` carrying it.
+void write_edit_pair(const fs::path& tmp, const std::string& task, const std::string& without,
+                     const std::string& with, const std::pair<std::string, std::string>& extra) {
+  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
+  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
+                                          {"task", task},
+                                          {"direction", "forward"},
+                                          {"strength", "1"},
+                                          {"model", "m"}};
+  fc::write_image_atomic(tmp / without, img, "png", meta);
+  meta.insert(extra);
+  fc::write_image_atomic(tmp / with, img, "png", meta);
+}
+
 // --skip-existing keeps an output only when the same edit made it: a recalibrated card
 // (Condition::scale) at the same --strength is another edit, and a file from before scales
 // were recorded counts as scale 1.
@@ -59,15 +74,7 @@ TEST(Outputs, SameEditComparesTheModelsCalibratedScale) {
   fcd_test::TempDir tmp;
   fcd::TransformSpec spec;
   spec.task = "age";
-  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
-  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
-                                          {"task", "age"},
-                                          {"direction", "forward"},
-                                          {"strength", "1"},
-                                          {"model", "m"}};
-  fc::write_image_atomic(tmp / "old.png", img, "png", meta);
-  meta["scale"] = "0.85";
-  fc::write_image_atomic(tmp / "calibrated.png", img, "png", meta);
+  write_edit_pair(tmp.path(), "age", "old.png", "calibrated.png", {"scale", "0.85"});
   EXPECT_TRUE(fcd::same_edit(tmp / "old.png", {"m", 1.0}, spec));
   EXPECT_FALSE(fcd::same_edit(tmp / "old.png", {"m", 0.85}, spec));
   EXPECT_TRUE(fcd::same_edit(tmp / "calibrated.png", {"m", 0.85}, spec));
@@ -81,15 +88,7 @@ TEST(Outputs, SameEditComparesTheCardsChangeBlur) {
   fcd_test::TempDir tmp;
   fcd::TransformSpec spec;
   spec.task = "race";
-  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
-  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
-                                          {"task", "race"},
-                                          {"direction", "forward"},
-                                          {"strength", "1"},
-                                          {"model", "m"}};
-  fc::write_image_atomic(tmp / "unblurred.png", img, "png", meta);
-  meta["change_blur"] = "1";
-  fc::write_image_atomic(tmp / "blurred.png", img, "png", meta);
+  write_edit_pair(tmp.path(), "race", "unblurred.png", "blurred.png", {"change_blur", "1"});
   EXPECT_TRUE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 0}, spec));
   EXPECT_FALSE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 1}, spec));
   EXPECT_TRUE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 1}, spec));
@@ -103,15 +102,7 @@ TEST(Outputs, SameEditComparesAllFacesAndTheRequestKeepsIt) {
   fcd_test::TempDir tmp;
   fcd::TransformSpec spec;
   spec.task = "race";
-  const cv::Mat img(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
-  std::map<std::string, std::string> meta{{"facecycle", "machine-edited"},
-                                          {"task", "race"},
-                                          {"direction", "forward"},
-                                          {"strength", "1"},
-                                          {"model", "m"}};
-  fc::write_image_atomic(tmp / "gated.png", img, "png", meta);
-  meta["all_faces"] = "1";
-  fc::write_image_atomic(tmp / "all.png", img, "png", meta);
+  write_edit_pair(tmp.path(), "race", "gated.png", "all.png", {"all_faces", "1"});
   EXPECT_TRUE(fcd::same_edit(tmp / "gated.png", {"m", 1.0, 0}, spec));
   EXPECT_FALSE(fcd::same_edit(tmp / "all.png", {"m", 1.0, 0}, spec));
   spec.all_faces = true;

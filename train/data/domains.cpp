@@ -128,4 +128,12 @@ Split split_heldout(const std::vector<FaceRecord>& all, double heldout_fraction,
   return s;
 }
 
+std::vector<FaceRecord> seeded_sample(std::vector<FaceRecord> v, int cap, uint64_t seed) {
+  if (cap <= 0 || static_cast<int>(v.size()) <= cap) return v;
+  SeededRng rng(seed);
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+  v.resize(cap);
+  return v;
+}
+
 }  // namespace fc::train

@@ -46,4 +46,8 @@ struct Split {
 // Order within each side follows `all`.
 Split split_heldout(const std::vector<FaceRecord>& all, double heldout_fraction, uint64_t seed);
 
+// At most `cap` of the records (all when cap <= 0 or they are fewer), a seeded shuffle's first:
+// the same sample for the same seed on every machine (SeededRng).
+std::vector<FaceRecord> seeded_sample(std::vector<FaceRecord> records, int cap, uint64_t seed);
+
 }  // namespace fc::train

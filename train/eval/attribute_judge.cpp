@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "data/domains.h"
 #include "data/face_cache.h"
 #include "data/seeded_rng.h"
 #include "facecycle/core/networks.h"
@@ -28,14 +29,6 @@ struct JudgeNetImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x) { return head(features->forward(x)); }
 };
 TORCH_MODULE(JudgeNet);
-
-torch::Tensor to_size(const torch::Tensor& x, int size) {
-  if (x.size(2) == size && x.size(3) == size) return x;
-  namespace F = torch::nn::functional;
-  auto opts = F::InterpolateFuncOptions().size(std::vector<int64_t>{size, size});
-  if (x.size(2) > size) return F::interpolate(x, opts.mode(torch::kArea));
-  return F::interpolate(x, opts.mode(torch::kBilinear).align_corners(false));
-}
 
 // [N,3,S,S] uint8 RGB, decoded by `threads` threads.
 torch::Tensor load_uint8(const std::vector<FaceRecord>& records, int size, int threads) {
@@ -67,15 +60,6 @@ torch::Tensor to_float(const torch::Tensor& u8) {
 }
 
 // A deterministic subsample of at most `cap` records (0: all).
-std::vector<FaceRecord> capped(const std::vector<FaceRecord>& in, int cap, uint64_t seed) {
-  if (cap <= 0 || static_cast<int>(in.size()) <= cap) return in;
-  std::vector<FaceRecord> v = in;
-  SeededRng rng(seed);
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
-  v.resize(cap);
-  return v;
-}
-
 torch::Tensor labels(const std::vector<FaceRecord>& r, bool age) {
   std::vector<float> a;
   std::vector<int64_t> c;
@@ -119,7 +103,8 @@ torch::Tensor AttributeJudge::age(const torch::Tensor& x) {
   require(*this);
   torch::NoGradGuard ng;
   nets->age->eval();
-  return nets->age->forward(to_size(x.to(torch::kCPU, torch::kFloat32), options.size)).squeeze(1) *
+  return nets->age->forward(resize_square(x.to(torch::kCPU, torch::kFloat32), options.size))
+             .squeeze(1) *
          100.0;
 }
 
@@ -127,7 +112,7 @@ torch::Tensor AttributeJudge::race_logits(const torch::Tensor& x) {
   require(*this);
   torch::NoGradGuard ng;
   nets->race->eval();
-  return nets->race->forward(to_size(x.to(torch::kCPU, torch::kFloat32), options.size));
+  return nets->race->forward(resize_square(x.to(torch::kCPU, torch::kFloat32), options.size));
 }
 
 torch::Tensor AttributeJudge::race_prob(const torch::Tensor& x, int race) {
@@ -236,8 +221,8 @@ AttributeJudge train_judge(const std::vector<FaceRecord>& train_all,
   judge.options = o;
   judge.nets = make_nets(o);
 
-  const auto train = capped(train_all, o.max_images, seed_of(o.seed, 1));
-  const auto heldout = capped(heldout_all, o.max_images / 2, seed_of(o.seed, 2));
+  const auto train = seeded_sample(train_all, o.max_images, seed_of(o.seed, 1));
+  const auto heldout = seeded_sample(heldout_all, o.max_images / 2, seed_of(o.seed, 2));
   const torch::Tensor images = load_uint8(train, o.size, o.threads);
   fit(*judge.nets, images, labels(train, true), labels(train, false), o, metric);
 

@@ -32,14 +32,6 @@ json skipped_names(const torch::Tensor& p_target_on_source, const std::vector<Fa
   return names;
 }
 
-std::vector<FaceRecord> capped(std::vector<FaceRecord> v, int cap, uint64_t seed) {
-  if (cap <= 0 || static_cast<int>(v.size()) <= cap) return v;
-  SeededRng rng(seed);
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
-  v.resize(cap);
-  return v;
-}
-
 // `n` random rows of x, flipped and jittered in exposure and contrast.
 torch::Tensor sample(const torch::Tensor& x, int n, SeededRng& rng) {
   std::vector<int64_t> idx;
@@ -111,10 +103,10 @@ TaskFaces load_task_faces(const TaskConfig& t, const Split& split, const std::st
                           const GateTrainOptions& o, uint64_t seed) {
   const auto& d = t.domains;
   TaskFaces f;
-  f.train_a =
-      load_face_tensor(capped(d.select_a(split.train), o.max_images, seed), o.size, o.threads);
-  f.train_b =
-      load_face_tensor(capped(d.select_b(split.train), o.max_images, seed + 1), o.size, o.threads);
+  f.train_a = load_face_tensor(seeded_sample(d.select_a(split.train), o.max_images, seed), o.size,
+                               o.threads);
+  f.train_b = load_face_tensor(seeded_sample(d.select_b(split.train), o.max_images, seed + 1),
+                               o.size, o.threads);
   f.held_a_records = d.select_a(split.heldout);
   f.held_b_records = d.select_b(split.heldout);
   f.held_a = load_face_tensor(f.held_a_records, o.size, o.threads);

@@ -55,14 +55,7 @@ DomainGateImpl::DomainGateImpl(const GateSpec& spec) : spec_(spec) {
 }
 
 torch::Tensor DomainGateImpl::forward(const torch::Tensor& x) {
-  torch::Tensor in = x;
-  if (x.size(2) != spec_.size || x.size(3) != spec_.size) {
-    namespace F = nn::functional;
-    auto o = F::InterpolateFuncOptions().size(std::vector<int64_t>{spec_.size, spec_.size});
-    in = x.size(2) > spec_.size ? F::interpolate(x, o.mode(torch::kArea))
-                                : F::interpolate(x, o.mode(torch::kBilinear).align_corners(false));
-  }
-  return head_(features_->forward(in));
+  return head_(features_->forward(resize_square(x, spec_.size)));
 }
 
 std::string gate_path_for(const std::string& model_path) {

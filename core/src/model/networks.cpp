@@ -462,4 +462,12 @@ torch::nn::Sequential strided_classifier_trunk(int width, int layers) {
   return f;
 }
 
+torch::Tensor resize_square(const torch::Tensor& x, int size) {
+  if (x.size(2) == size && x.size(3) == size) return x;
+  namespace F = torch::nn::functional;
+  auto opts = F::InterpolateFuncOptions().size(std::vector<int64_t>{size, size});
+  if (x.size(2) > size) return F::interpolate(x, opts.mode(torch::kArea));
+  return F::interpolate(x, opts.mode(torch::kBilinear).align_corners(false));
+}
+
 }  // namespace fc

@@ -87,6 +87,14 @@ cv::Mat apply_change(const cv::Mat& face, const torch::Tensor& x, const torch::T
   return out;
 }
 
+// Throws std::invalid_argument, naming the caller, unless every face is a non-empty BGR image.
+void require_bgr_faces(const std::vector<cv::Mat>& faces, const char* who) {
+  for (const auto& f : faces)
+    if (f.empty() || f.type() != CV_8UC3)
+      throw std::invalid_argument(std::string(who) +
+                                  ": every face must be a non-empty CV_8UC3 BGR image");
+}
+
 // One host-to-device copy per batch, cast first (bf16 halves the bytes). On CUDA the batch is
 // staged in page-locked memory, so the copy is a DMA that does not go through a pageable bounce
 // buffer, and non_blocking lets the copy overlap the launch of the generator's first kernels.
@@ -154,11 +162,8 @@ class TorchTranslator : public FaceTranslator {
     const int index = gate_ ? gate_->spec().task_index(task) : -1;
     if (index < 0 || faces.empty()) return {};
     std::vector<torch::Tensor> inputs;
-    for (const auto& f : faces) {
-      if (f.empty() || f.type() != CV_8UC3)
-        throw std::invalid_argument("read_target: every face must be a non-empty CV_8UC3 image");
-      inputs.push_back(to_tensor(f, gate_->spec().size));
-    }
+    require_bgr_faces(faces, "read_target");
+    for (const auto& f : faces) inputs.push_back(to_tensor(f, gate_->spec().size));
     TargetReading reading;
     reading.skip_at = gate_->spec().skip_at;
     reading.target = condition.to;
@@ -185,9 +190,7 @@ class TorchTranslator : public FaceTranslator {
   std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& faces, const std::string& task,
                                      bool reverse, double strength) override {
     const Condition& condition = card_.condition(task, reverse);  // throws for an unknown task
-    for (const auto& f : faces)
-      if (f.empty() || f.type() != CV_8UC3)
-        throw std::invalid_argument("translate: every face must be a non-empty CV_8UC3 BGR image");
+    require_bgr_faces(faces, "translate");
 
     std::vector<std::future<torch::Tensor>> results;
     results.reserve(faces.size());

@@ -82,4 +82,8 @@ TORCH_MODULE(PatchDiscriminator);
 // ReLU, then a global average pool: [N,3,H,W] -> [N, width << (layers - 1)].
 torch::nn::Sequential strided_classifier_trunk(int width, int layers = 4);
 
+// x [N,C,H,W] at size x size: area-averaged when it shrinks, bilinear when it grows, x itself
+// when it is that size already (the classifiers' inputs, whatever the caller's resolution).
+torch::Tensor resize_square(const torch::Tensor& x, int size);
+
 }  // namespace fc
