@@ -174,11 +174,12 @@ int cmd_models_list(const GlobalOptions& g) {
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows{
-      {"", "NAME", "LOADED", "DEVICE", "REGISTERED", "CALIBRATED (--strength 1)", "PATH"}};
+      {"", "NAME", "LOADED", "DEVICE", "REGISTERED", "CALIBRATED (--strength 1)", "GATE", "PATH"}};
   for (const auto& m : resp.models())
     rows.push_back({m.active() ? "*" : "", m.name(), m.loaded() ? "yes" : "no",
                     m.device() + (m.precision().empty() ? "" : " " + m.precision()),
-                    format_time_ms(m.registered_ms()), calibration_text(m.card_json()), m.path()});
+                    format_time_ms(m.registered_ms()), calibration_text(m.card_json()),
+                    gate_text(m), m.path()});
   print_table(std::cout, rows);
   return kExitOk;
 }

@@ -129,7 +129,11 @@ json to_json(const v1::Model& m) {
           {"loaded", m.loaded()},
           {"device", m.device()},
           {"precision", m.precision()},
-          {"card", embedded_json(m.card_json())}};
+          {"card", embedded_json(m.card_json())},
+          {"gate", m.gated_tasks_size()
+                       ? json{{"tasks", m.gated_tasks()}, {"skip_at", m.gate_skip_at()}}
+                   : m.gate_error().empty() ? json(nullptr)
+                                            : json{{"error", m.gate_error()}}}};
 }
 
 json to_json(const v1::DaemonModel& d) {

@@ -299,6 +299,16 @@ std::string calibration_text(const std::string& card_json) {
   return out.empty() ? "-" : out;
 }
 
+std::string gate_text(const v1::Model& m) {
+  if (!m.gate_error().empty()) return "unreadable: " + m.gate_error();
+  if (m.gated_tasks_size() == 0) return "-";
+  std::string tasks;
+  for (const auto& t : m.gated_tasks()) tasks += (tasks.empty() ? "" : ",") + t;
+  char at[32];
+  std::snprintf(at, sizeof at, " >= %g", m.gate_skip_at());
+  return tasks + at;
+}
+
 std::string event_line(const v1::Event& e) {
   std::ostringstream s;
   std::string t = format_time_ms(e.time_ms());

@@ -30,6 +30,9 @@ void print_job_result(std::ostream& out, const facecycle::v1::Job& job);
 // "age 20-29->50-59 x0.85, race White->Black blur 1"; "-" for a card without any, or one this
 // client cannot read.
 std::string calibration_text(const std::string& card_json);
+// The model's domain gate for `facecycle models`: "race >= 0.98" (faces already the target at
+// that probability are left), "-" when it has none, or the reason it cannot be read.
+std::string gate_text(const facecycle::v1::Model& m);
 
 // One line for non-terminal output, e.g. "18:53:07 job 4 item 3 succeeded: faces 1".
 std::string event_line(const facecycle::v1::Event& e);

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 
+#include "facecycle/core/gate_spec.h"
 #include "facecycle/core/run_labels.h"
 #include "service/cluster_proto.h"
 #include "service/job_files.h"
@@ -86,6 +87,14 @@ pb::Model to_proto(const ModelInfo& m, const ModelRegistry& reg) {
   out.set_registered_ms(m.registered_ms);
   out.set_active(m.active);
   out.set_card_json(m.card_json);
+  try {
+    if (const auto gate = fc::read_gate_spec(m.path)) {
+      for (const auto& t : gate->tasks) out.add_gated_tasks(t.task);
+      out.set_gate_skip_at(gate->skip_at);
+    }
+  } catch (const std::exception& e) {
+    out.set_gate_error(e.what());
+  }
   if (m.active) {
     auto cur = reg.current();
     out.set_loaded(cur != nullptr);

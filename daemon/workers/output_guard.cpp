@@ -78,10 +78,16 @@ bool written_by_owner(JobStore& queue, const std::string& owner, const std::stri
   return false;
 }
 
-EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec) {
+EditMaker edit_maker(fc::FaceTranslator* model, const TransformSpec& spec) {
   if (!model) return {};
   const fc::Condition* c = model->card().find_condition(spec.task, spec.reverse);
-  return {model->card().name, c ? c->scale : 1.0, c ? c->change_blur : 0};
+  if (!c) return {model->card().name, 1.0, 0, {}};
+  EditMaker maker{model->card().name, c->scale, c->change_blur, {}};
+  if (!spec.all_faces && !spec.whole_image) {
+    const fc::TargetReading gate = model->read_target({}, spec.task, spec.reverse);
+    if (gate.gated()) maker.gate = strength_text(gate.skip_at);
+  }
+  return maker;
 }
 
 bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec) {
@@ -95,7 +101,7 @@ bool same_edit(const std::string& path, const EditMaker& maker, const TransformS
          or_one(get(m, "strength")) == strength_text(spec.strength) &&
          or_one(get(m, "scale")) == strength_text(maker.scale) &&
          get(m, "change_blur") == (maker.change_blur ? std::to_string(maker.change_blur) : "") &&
-         get(m, "all_faces") == (spec.all_faces ? "1" : "");
+         get(m, "gate") == maker.gate;
 }
 
 void check_existing_outputs(const TransformPlan& plan, const TransformSpec& spec,

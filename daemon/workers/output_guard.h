@@ -18,23 +18,25 @@ namespace fcd {
 std::map<std::string, std::string> origin_metadata(const JobRecord& job, int idx);
 // True when the file's metadata names this job's item `idx` (an earlier attempt of it).
 bool written_by_item(const std::string& path, const JobRecord& job, int idx);
-// Who makes a transform's edits: the model's name and what its card does to the change in the
+// Who makes a transform's edits: the model's name, what its card does to the change in the
 // job's direction (Condition::scale and change_blur), so that recalibrating a card makes another
-// edit at the same --strength.
+// edit at the same --strength, and whether its domain gate picks the faces.
 struct EditMaker {
   std::string model;    // empty when no model is loaded
   double scale = 1.0;   // 1 for an uncalibrated direction, or a task the model lacks
   int change_blur = 0;  // 0 likewise
+  // The gate's threshold ("0.98") when it leaves faces that already are the target; empty when
+  // every face is edited: no gate for the task, --all-faces, or --whole-image.
+  std::string gate;
 };
-EditMaker edit_maker(const fc::FaceTranslator* model, const TransformSpec& spec);
+EditMaker edit_maker(fc::FaceTranslator* model, const TransformSpec& spec);
 
 // True when the file holds exactly what a succeeded item of one of `owner`'s transform jobs
 // wrote to this path.
 bool written_by_owner(JobStore& queue, const std::string& owner, const std::string& path);
 // True when the file's metadata says `maker` made it with the spec's task, direction and
 // strength (a file from before strengths or scales were recorded counts as 1, and one from
-// before change blurs as 0), and with --all-faces as the spec asks (a file without the key was
-// made without it).
+// before change blurs as 0), with the same gate (a file from before gates edited every face).
 bool same_edit(const std::string& path, const EditMaker& maker, const TransformSpec& spec);
 
 // At submit: throws InvalidRequest when planned outputs exist and the flags do not allow them,

@@ -54,6 +54,7 @@ std::string publish_output(const fc::PhotoItem& item, const std::string& input, 
   if (maker.scale != 1.0) meta["scale"] = strength_text(maker.scale);  // the card's calibration
   if (maker.change_blur != 0) meta["change_blur"] = std::to_string(maker.change_blur);
   if (spec.all_faces) meta["all_faces"] = "1";  // faces the gate reads as the target, edited too
+  if (!maker.gate.empty()) meta["gate"] = maker.gate;  // it left faces at or above this
   std::string sha;
   publish_file(
       output,

@@ -31,6 +31,18 @@ TEST(TextView, CalibrationIsADashForAnUncalibratedOrUnreadableCard) {
   EXPECT_EQ(fcc::calibration_text(R"({"conditions": [{"scale": "high"}]})"), "-");
 }
 
+TEST(TextView, GateNamesItsTasksAndThresholdOrWhyItCannotBeRead) {
+  facecycle::v1::Model m;
+  EXPECT_EQ(fcc::gate_text(m), "-") << "no gate: every face is edited";
+  m.add_gated_tasks("race");
+  m.set_gate_skip_at(0.98);
+  EXPECT_EQ(fcc::gate_text(m), "race >= 0.98");
+  m.add_gated_tasks("age");
+  EXPECT_EQ(fcc::gate_text(m), "race,age >= 0.98");
+  m.set_gate_error("domain gate /m/x.gate.safetensors: not a domain gate (format 'pt')");
+  EXPECT_EQ(fcc::gate_text(m).rfind("unreadable: domain gate /m/x.gate", 0), 0u);
+}
+
 // An item's line names each face's detector score, where a false detection shows as a low one,
 // and leaves the per-face list itself to the manifest.
 TEST(TextView, AnItemsReportNamesTheDetectorScoresOfItsFaces) {

@@ -75,11 +75,11 @@ TEST(Outputs, SameEditComparesTheModelsCalibratedScale) {
   fcd::TransformSpec spec;
   spec.task = "age";
   write_edit_pair(tmp.path(), "age", "old.png", "calibrated.png", {"scale", "0.85"});
-  EXPECT_TRUE(fcd::same_edit(tmp / "old.png", {"m", 1.0}, spec));
-  EXPECT_FALSE(fcd::same_edit(tmp / "old.png", {"m", 0.85}, spec));
-  EXPECT_TRUE(fcd::same_edit(tmp / "calibrated.png", {"m", 0.85}, spec));
-  EXPECT_FALSE(fcd::same_edit(tmp / "calibrated.png", {"m", 1.0}, spec));
-  EXPECT_FALSE(fcd::same_edit(tmp / "calibrated.png", {"other", 0.85}, spec));
+  EXPECT_TRUE(fcd::same_edit(tmp / "old.png", {"m", 1.0, 0, ""}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "old.png", {"m", 0.85, 0, ""}, spec));
+  EXPECT_TRUE(fcd::same_edit(tmp / "calibrated.png", {"m", 0.85, 0, ""}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "calibrated.png", {"m", 1.0, 0, ""}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "calibrated.png", {"other", 0.85, 0, ""}, spec));
 }
 
 // A change blur in the card (Condition::change_blur) makes another edit too; a file from before
@@ -89,25 +89,71 @@ TEST(Outputs, SameEditComparesTheCardsChangeBlur) {
   fcd::TransformSpec spec;
   spec.task = "race";
   write_edit_pair(tmp.path(), "race", "unblurred.png", "blurred.png", {"change_blur", "1"});
-  EXPECT_TRUE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 0}, spec));
-  EXPECT_FALSE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 1}, spec));
-  EXPECT_TRUE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 1}, spec));
-  EXPECT_FALSE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 0}, spec));
-  EXPECT_FALSE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 2}, spec));
+  EXPECT_TRUE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 0, ""}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "unblurred.png", {"m", 1.0, 1, ""}, spec));
+  EXPECT_TRUE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 1, ""}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 0, ""}, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "blurred.png", {"m", 1.0, 2, ""}, spec));
 }
 
-// --all-faces edits faces the gate leaves alone, so its outputs are another edit; the request
-// keeps the flag across the queue (a worker, or a daemon after a restart, reads it back).
-TEST(Outputs, SameEditComparesAllFacesAndTheRequestKeepsIt) {
+// A model with a domain gate for "race" (threshold 0.98) and none for "age".
+class GatedModel : public fc::FaceTranslator {
+ public:
+  GatedModel() {
+    card_.name = "m";
+    card_.conditions = {{0, "race", fc::Direction::kForward, "White", "Black"},
+                        {1, "race", fc::Direction::kReverse, "Black", "White"},
+                        {2, "age", fc::Direction::kForward, "20-29", "50-59"}};
+  }
+  fc::TargetReading read_target(const std::vector<cv::Mat>&, const std::string& task,
+                                bool reverse) override {
+    if (task != "race") return {};
+    return {{}, 0.98, card_.condition(task, reverse).to};
+  }
+  const fc::ModelCard& card() const override { return card_; }
+  std::string device() const override { return "cpu"; }
+
+ protected:
+  std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& f, const std::string&, bool,
+                                     double) override {
+    return f;
+  }
+
+ private:
+  fc::ModelCard card_;
+};
+
+// A gated run leaves faces that already are the target, so it is another edit than one that
+// edits every face: --all-faces, --whole-image, or a file from before gates (no "gate" key).
+TEST(Outputs, SameEditComparesTheGateThatPickedTheFaces) {
   fcd_test::TempDir tmp;
+  GatedModel model;
   fcd::TransformSpec spec;
   spec.task = "race";
-  write_edit_pair(tmp.path(), "race", "gated.png", "all.png", {"all_faces", "1"});
-  EXPECT_TRUE(fcd::same_edit(tmp / "gated.png", {"m", 1.0, 0}, spec));
-  EXPECT_FALSE(fcd::same_edit(tmp / "all.png", {"m", 1.0, 0}, spec));
+  const fcd::EditMaker gated = fcd::edit_maker(&model, spec);
+  EXPECT_EQ(gated.gate, "0.98");
+  write_edit_pair(tmp.path(), "race", "every_face.png", "gated.png", {"gate", "0.98"});
+  EXPECT_TRUE(fcd::same_edit(tmp / "gated.png", gated, spec));
+  EXPECT_FALSE(fcd::same_edit(tmp / "every_face.png", gated, spec))
+      << "an output from before the gate edited faces this run leaves alone";
+  for (auto flag : {&fcd::TransformSpec::all_faces, &fcd::TransformSpec::whole_image}) {
+    fcd::TransformSpec every = spec;
+    every.*flag = true;
+    const fcd::EditMaker maker = fcd::edit_maker(&model, every);
+    EXPECT_EQ(maker.gate, "");
+    EXPECT_TRUE(fcd::same_edit(tmp / "every_face.png", maker, every));
+    EXPECT_FALSE(fcd::same_edit(tmp / "gated.png", maker, every));
+  }
+  spec.task = "age";
+  EXPECT_EQ(fcd::edit_maker(&model, spec).gate, "") << "age has no gate";
+}
+
+// The request keeps --all-faces across the queue (a worker, or a daemon after a restart, reads
+// it back).
+TEST(Outputs, TheQueuedRequestKeepsAllFaces) {
+  fcd::TransformSpec spec;
+  spec.task = "race";
   spec.all_faces = true;
-  EXPECT_FALSE(fcd::same_edit(tmp / "gated.png", {"m", 1.0, 0}, spec));
-  EXPECT_TRUE(fcd::same_edit(tmp / "all.png", {"m", 1.0, 0}, spec));
   EXPECT_TRUE(fcd::TransformSpec::from_json(spec.to_json()).all_faces);
   EXPECT_FALSE(fcd::TransformSpec::from_json({{"task", "race"}}).all_faces)
       << "a job queued before the flag existed";

@@ -112,8 +112,9 @@ TEST_F(InstallE2E, PutsEveryPartInItsPlace) {
         p + "lib/systemd/system/facecycled.service"})
     EXPECT_TRUE(fs::is_regular_file(f)) << f << " was not installed";
   // The default model's domain gate goes with it where the repository ships one.
-  if (fs::exists(std::string(FC_SOURCE_DIR) + "/models/" + model_ + ".gate.safetensors"))
+  if (fs::exists(std::string(FC_SOURCE_DIR) + "/models/" + model_ + ".gate.safetensors")) {
     EXPECT_TRUE(fs::is_regular_file(models + model_ + ".gate.safetensors")) << "gate not installed";
+  }
   EXPECT_FALSE(fs::exists(plugins + "test-flip.so")) << "a test plugin was installed";
   // The unit starts the daemon where this install put it.
   std::string unit = read_file(p + "lib/systemd/system/facecycled.service");
@@ -152,6 +153,10 @@ TEST_F(InstallE2E, InstalledDaemonServesFromItsPrefix) {
     if (m.value("name", "") != model_) continue;
     ++found;
     EXPECT_TRUE(starts_with(m.value("path", ""), inst_.prefix + "/")) << m.dump();
+    // The installed gate is read from its new place, so `models` says the model gates faces.
+    if (fs::exists(std::string(FC_SOURCE_DIR) + "/models/" + model_ + ".gate.safetensors")) {
+      EXPECT_TRUE(m["gate"].is_object() && !m["gate"]["tasks"].empty()) << m.dump();
+    }
   }
   EXPECT_EQ(found, 1) << models.out;
 

@@ -102,7 +102,29 @@ TEST_F(DomainGate, TheTranslatorReadsTheGateBesideItsModelForTheGatesTasksOnly) 
     EXPECT_NEAR(back.p_target[i], 1.0 - r.p_target[i], 1e-6);
   }
   EXPECT_TRUE(translator->read_target(faces, "age", false).p_target.empty()) << "not gated";
+  EXPECT_FALSE(translator->read_target(faces, "age", false).gated());
   EXPECT_THROW(translator->read_target(faces, "hair", false), std::invalid_argument);
+  // With no faces the reading says only whether the direction is gated, and at what threshold
+  // (--skip-existing compares it, output_guard.h).
+  const fc::TargetReading asked = translator->read_target({}, "race", true);
+  EXPECT_TRUE(asked.gated());
+  EXPECT_TRUE(asked.p_target.empty());
+  EXPECT_EQ(asked.skip_at, 0.95);
+}
+
+// What `facecycle models` lists of a gate, read from its file's header without the weights.
+TEST_F(DomainGate, ItsSpecIsReadBesideTheModelWithoutItsWeights) {
+  const std::string model = (dir_ / "m.pt").string();
+  EXPECT_FALSE(fc::read_gate_spec(model).has_value()) << "no gate beside the model";
+  auto gate = seeded_gate();
+  fc::save_gate(fc::gate_path_for(model), gate);
+  const auto spec = fc::read_gate_spec(model);
+  ASSERT_TRUE(spec.has_value());
+  ASSERT_EQ(spec->tasks.size(), gate->spec().tasks.size());
+  EXPECT_EQ(spec->tasks[0].task, gate->spec().tasks[0].task);
+  EXPECT_EQ(spec->skip_at, gate->spec().skip_at);
+  fc::write_safetensors(fc::gate_path_for(model), {{"w", torch::zeros({2})}}, {{"format", "pt"}});
+  EXPECT_THROW(fc::read_gate_spec(model), std::runtime_error) << "a file that is not a gate";
 }
 
 }  // namespace

@@ -14,39 +14,7 @@ namespace {
 namespace nn = torch::nn;
 using nlohmann::json;
 
-constexpr const char* kGateFormat = "facecycle-domain-gate-1";
-
-json spec_json(const GateSpec& s) {
-  json tasks = json::array();
-  for (const auto& t : s.tasks)
-    tasks.push_back({{"task", t.task}, {"a", t.a_name}, {"b", t.b_name}});
-  return {{"size", s.size},
-          {"width", s.width},
-          {"tasks", tasks},
-          {"skip_at", s.skip_at},
-          {"heldout", json::parse(s.heldout_json, nullptr, false)}};
-}
-
-GateSpec spec_from_json(const json& j) {
-  GateSpec s;
-  s.size = j.at("size").get<int>();
-  s.width = j.at("width").get<int>();
-  s.skip_at = j.at("skip_at").get<double>();
-  for (const auto& t : j.at("tasks")) s.tasks.push_back({t.at("task"), t.at("a"), t.at("b")});
-  s.heldout_json = j.value("heldout", json::object()).dump();
-  if (s.size < 16 || s.size > 512 || s.width < 1 || s.width > 256 || s.tasks.empty() ||
-      !(s.skip_at > 0.5 && s.skip_at <= 1.0))
-    throw std::invalid_argument("gate spec out of range: " + j.dump());
-  return s;
-}
-
 }  // namespace
-
-int GateSpec::task_index(const std::string& task) const {
-  for (size_t i = 0; i < tasks.size(); ++i)
-    if (tasks[i].task == task) return static_cast<int>(i);
-  return -1;
-}
 
 DomainGateImpl::DomainGateImpl(const GateSpec& spec) : spec_(spec) {
   features_ = register_module("features", strided_classifier_trunk(spec.width));
@@ -56,11 +24,6 @@ DomainGateImpl::DomainGateImpl(const GateSpec& spec) : spec_(spec) {
 
 torch::Tensor DomainGateImpl::forward(const torch::Tensor& x) {
   return head_(features_->forward(resize_square(x, spec_.size)));
-}
-
-std::string gate_path_for(const std::string& model_path) {
-  std::filesystem::path p(model_path);
-  return (p.parent_path() / (p.stem().string() + ".gate.safetensors")).string();
 }
 
 void save_gate(const std::string& path, DomainGate& gate) {
@@ -74,7 +37,7 @@ void save_gate(const std::string& path, DomainGate& gate) {
   for (const auto& b : gate->named_buffers()) tensors.emplace_back(b.key(), stored(b.value()));
   const std::string tmp = path + ".tmp";
   write_safetensors(tmp, tensors,
-                    {{"format", kGateFormat}, {"gate", spec_json(gate->spec()).dump()}});
+                    {{"format", kGateFormat}, {"gate", gate_spec_json(gate->spec()).dump()}});
   std::filesystem::rename(tmp, path);
 }
 
@@ -84,9 +47,7 @@ DomainGate load_gate(const std::string& path) {
   GateSpec spec;
   try {
     tensors = read_safetensors(path, &meta);
-    if (meta["format"] != kGateFormat)
-      throw std::runtime_error("not a domain gate (format '" + meta["format"] + "')");
-    spec = spec_from_json(json::parse(meta.at("gate")));
+    spec = gate_spec_from_metadata(meta);
   } catch (const std::exception& e) {
     throw std::runtime_error("domain gate " + path + ": " + e.what());
   }

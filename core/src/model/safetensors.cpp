@@ -52,17 +52,6 @@ uint64_t byte_size(const std::vector<int64_t>& shape, size_t element, uint64_t l
   return n;
 }
 
-// The header limit keeps a corrupt length from asking for gigabytes.
-constexpr uint64_t kMaxHeader = 64ull << 20;
-
-uint64_t read_header_length(std::ifstream& in) {
-  unsigned char b[8];
-  if (!in.read(reinterpret_cast<char*>(b), 8)) return 0;
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | b[i];
-  return n;
-}
-
 }  // namespace
 
 void write_safetensors(const std::string& path, const NamedTensors& tensors,
@@ -94,57 +83,11 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   if (!out) throw std::runtime_error("could not write " + path);
 }
 
-namespace {
-
-struct Header {
-  nlohmann::json json;
-  uint64_t length = 0;  // of the JSON text
-  uint64_t file_size = 0;
-};
-
-Header read_header(std::ifstream& in, const std::string& path) {
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  Header h;
-  in.seekg(0, std::ios::end);
-  h.file_size = static_cast<uint64_t>(in.tellg());
-  in.seekg(0);
-  h.length = read_header_length(in);
-  if (h.length == 0 || h.length > kMaxHeader || 8 + h.length > h.file_size)
-    throw std::runtime_error(path + ": not a safetensors file (header length " +
-                             std::to_string(h.length) + ", file " + std::to_string(h.file_size) +
-                             ")");
-  std::string text(h.length, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(h.length));
-  try {
-    h.json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(path + ": bad safetensors header: " + e.what());
-  }
-  if (!h.json.is_object()) throw std::runtime_error(path + ": safetensors header is no object");
-  return h;
-}
-
-std::map<std::string, std::string> metadata_of(const Header& h, const std::string& path) {
-  if (!h.json.contains("__metadata__")) return {};
-  try {
-    return h.json["__metadata__"].get<std::map<std::string, std::string>>();
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(path + ": bad __metadata__ (string values only): " + e.what());
-  }
-}
-
-}  // namespace
-
-std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return metadata_of(read_header(in, path), path);
-}
-
 NamedTensors read_safetensors(const std::string& path,
                               std::map<std::string, std::string>* metadata) {
+  if (metadata) *metadata = read_safetensors_metadata(path);
   std::ifstream in(path, std::ios::binary);
-  const Header head = read_header(in, path);
-  if (metadata) *metadata = metadata_of(head, path);
+  const SafetensorsHeader head = read_safetensors_header(in, path);
   const nlohmann::json& header = head.json;
   const uint64_t hlen = head.length;
   const uint64_t data_size = head.file_size - 8 - hlen;
@@ -178,13 +121,6 @@ NamedTensors read_safetensors(const std::string& path,
   NamedTensors out;
   for (auto& f : found) out.push_back(std::move(f.second));
   return out;
-}
-
-bool looks_like_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const uint64_t hlen = read_header_length(in);
-  char first = 0;
-  return hlen > 1 && hlen <= kMaxHeader && in.get(first) && first == '{';
 }
 
 }  // namespace fc

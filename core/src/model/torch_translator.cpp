@@ -160,13 +160,14 @@ class TorchTranslator : public FaceTranslator {
                             bool reverse) override {
     const Condition& condition = card_.condition(task, reverse);  // throws for an unknown task
     const int index = gate_ ? gate_->spec().task_index(task) : -1;
-    if (index < 0 || faces.empty()) return {};
-    std::vector<torch::Tensor> inputs;
-    require_bgr_faces(faces, "read_target");
-    for (const auto& f : faces) inputs.push_back(to_tensor(f, gate_->spec().size));
+    if (index < 0) return {};
     TargetReading reading;
     reading.skip_at = gate_->spec().skip_at;
     reading.target = condition.to;
+    if (faces.empty()) return reading;
+    std::vector<torch::Tensor> inputs;
+    require_bgr_faces(faces, "read_target");
+    for (const auto& f : faces) inputs.push_back(to_tensor(f, gate_->spec().size));
     torch::Tensor p;
     {
       // The gate is a few thousand multiply-adds a face: it runs on the caller's thread, on

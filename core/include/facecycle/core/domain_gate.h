@@ -11,23 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "facecycle/core/gate_spec.h"
+
 namespace fc {
-
-struct GateTask {
-  std::string task;            // "age", "race"
-  std::string a_name, b_name;  // "20-29", "50-59"
-};
-
-struct GateSpec {
-  int size = 64;  // input side; faces are resized to it
-  int width = 8;  // channels of the first conv layer
-  std::vector<GateTask> tasks;
-  // A face whose probability of being in the direction's target domain is at least this is
-  // left unedited (measured on held-out faces; docs/MODEL.md, "The domain gate").
-  double skip_at = 0.9;
-  std::string heldout_json = "{}";                // what the training measured, for cards and docs
-  int task_index(const std::string& task) const;  // -1 when the gate has no such task
-};
 
 // 4 stride-2 convs with batch norm and leaky ReLU, global average pool, one logit per task:
 // log-odds of the B domain.
@@ -46,8 +32,6 @@ class DomainGateImpl : public torch::nn::Module {
   torch::nn::Linear head_{nullptr};
 };
 TORCH_MODULE(DomainGate);
-
-std::string gate_path_for(const std::string& model_path);  // NAME.pt -> NAME.gate.safetensors
 
 // Writes the weights and the spec (in the file's metadata) through a temporary name.
 void save_gate(const std::string& path, DomainGate& gate);

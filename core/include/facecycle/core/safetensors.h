@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "facecycle/core/safetensors_header.h"
+
 namespace fc {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
@@ -26,12 +28,5 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
 // `metadata`, when given, receives the header's "__metadata__" (string values only).
 NamedTensors read_safetensors(const std::string& path,
                               std::map<std::string, std::string>* metadata = nullptr);
-
-// Only the header's "__metadata__"; throws as read_safetensors does.
-std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
-
-// True when the file starts like a safetensors file (a plausible header length and '{');
-// a torch::save archive starts with the zip magic "PK" and is never mistaken for one.
-bool looks_like_safetensors(const std::string& path);
 
 }  // namespace fc

@@ -38,10 +38,12 @@ inline void check_edit_strength(double strength) {
 // What a model's domain gate reads of some faces for one direction (FaceTranslator::read_target).
 struct TargetReading {
   // Per face, how likely it already is the direction's target (Black for White -> Black).
-  // Empty: the model has no gate for this task, and every face is edited.
   std::vector<double> p_target;
   double skip_at = 1.0;  // a face at or above it is left unedited
-  std::string target;    // the target domain's name, for messages ("Black")
+  // The target domain's name, for messages ("Black"). Empty: the model has no gate for this
+  // task, and every face is edited.
+  std::string target;
+  bool gated() const { return !target.empty(); }
 };
 
 class FaceTranslator {
@@ -63,7 +65,8 @@ class FaceTranslator {
   }
   // The model's domain gate on faces (CV_8UC3 BGR crops, as translate takes them) for the
   // direction (task, reverse): which already are its target. Thread-safe. A model without a
-  // gate for the task returns an empty reading (docs/MODEL.md, "The domain gate").
+  // gate for the task returns an empty reading (docs/MODEL.md, "The domain gate"); with no
+  // faces, the reading says only whether the task is gated and at what threshold.
   virtual TargetReading read_target(const std::vector<cv::Mat>& faces, const std::string& task,
                                     bool reverse) {
     (void)faces, (void)task, (void)reverse;
