@@ -1,7 +1,6 @@
 #include "facecycle/core/domain_gate.h"
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "facecycle/core/networks.h"
@@ -12,7 +11,6 @@ namespace fc {
 namespace {
 
 namespace nn = torch::nn;
-using nlohmann::json;
 
 }  // namespace
 
