@@ -43,8 +43,7 @@ bool regular_no_follow(const std::string& path) {
 const char* kFlagsHint =
     "--skip-existing keeps outputs made by the same model (and calibration), task, direction, "
     "strength and choice of faces (the model's gate, or --all-faces); --overwrite replaces outputs "
-    "your own earlier jobs wrote; or choose another "
-    "output folder";
+    "your own earlier jobs wrote; or choose another output folder";
 
 }  // namespace
 

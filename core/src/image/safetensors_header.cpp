@@ -40,15 +40,19 @@ SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& 
   return h;
 }
 
-std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const SafetensorsHeader h = read_safetensors_header(in, path);
+std::map<std::string, std::string> safetensors_metadata(const SafetensorsHeader& h,
+                                                        const std::string& path) {
   if (!h.json.contains("__metadata__")) return {};
   try {
     return h.json["__metadata__"].get<std::map<std::string, std::string>>();
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(path + ": bad __metadata__ (string values only): " + e.what());
   }
+}
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return safetensors_metadata(read_safetensors_header(in, path), path);
 }
 
 bool looks_like_safetensors(const std::string& path) {

@@ -85,9 +85,9 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
 
 NamedTensors read_safetensors(const std::string& path,
                               std::map<std::string, std::string>* metadata) {
-  if (metadata) *metadata = read_safetensors_metadata(path);
   std::ifstream in(path, std::ios::binary);
   const SafetensorsHeader head = read_safetensors_header(in, path);
+  if (metadata) *metadata = safetensors_metadata(head, path);
   const nlohmann::json& header = head.json;
   const uint64_t hlen = head.length;
   const uint64_t data_size = head.file_size - 8 - hlen;

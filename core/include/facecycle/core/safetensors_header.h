@@ -21,8 +21,11 @@ struct SafetensorsHeader {
 // length past the file or 64 MiB), bad JSON.
 SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path);
 
-// Only the header's "__metadata__"; throws as read_safetensors_header does, and when a value
-// is not a string.
+// The header's "__metadata__" ({} when it has none); throws std::runtime_error naming the
+// file when a value is not a string.
+std::map<std::string, std::string> safetensors_metadata(const SafetensorsHeader& h,
+                                                        const std::string& path);
+// Only the header's "__metadata__"; throws as read_safetensors_header and safetensors_metadata do.
 std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
 
 // True when the file starts like a safetensors file (a plausible header length and '{');
