@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "card_translator.h"
 #include "models/model_registry.h"
 #include "store/migrations.h"
 #include "store_backends.h"
@@ -16,22 +17,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-class FakeTranslator : public fc::FaceTranslator {
- public:
-  explicit FakeTranslator(std::string name) { card_.name = std::move(name); }
-  const fc::ModelCard& card() const override { return card_; }
-  std::string device() const override { return "cpu"; }
-
- protected:
-  std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& f, const std::string&, bool,
-                                     double) override {
-    return f;
-  }
-
- private:
-  fc::ModelCard card_;
-};
 
 // The registry on each back end's catalogue (store_backends.h); registry() is a daemon on node
 // `node` of the test's database, and calling it again is a restart or another daemon.
@@ -60,7 +45,8 @@ class ModelRegistryTest : public ::testing::Test {
           ++loads_;
           if (path.find(refuse) != std::string::npos)
             throw std::runtime_error("card does not match the weights");
-          return std::make_shared<FakeTranslator>(fs::path(path).stem().string());
+          return std::make_shared<fcd_test::CardTranslator>(
+              fcd_test::named_card(fs::path(path).stem().string()));
         });
   }
   fcd_test::TempDir tmp_;

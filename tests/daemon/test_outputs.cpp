@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "card_translator.h"
 #include "facecycle/core/image_io.h"
 #include "temp_dir.h"
 #include "workers/input_walk.h"
@@ -97,30 +98,23 @@ TEST(Outputs, SameEditComparesTheCardsChangeBlur) {
 }
 
 // A model with a domain gate for "race" (threshold 0.98) and none for "age".
-class GatedModel : public fc::FaceTranslator {
+class GatedModel : public fcd_test::CardTranslator {
  public:
-  GatedModel() {
-    card_.name = "m";
-    card_.conditions = {{0, "race", fc::Direction::kForward, "White", "Black"},
-                        {1, "race", fc::Direction::kReverse, "Black", "White"},
-                        {2, "age", fc::Direction::kForward, "20-29", "50-59"}};
-  }
+  GatedModel() : CardTranslator(gated_card()) {}
   fc::TargetReading read_target(const std::vector<cv::Mat>&, const std::string& task,
                                 bool reverse) override {
     if (task != "race") return {};
-    return {{}, 0.98, card_.condition(task, reverse).to};
-  }
-  const fc::ModelCard& card() const override { return card_; }
-  std::string device() const override { return "cpu"; }
-
- protected:
-  std::vector<cv::Mat> run_translate(const std::vector<cv::Mat>& f, const std::string&, bool,
-                                     double) override {
-    return f;
+    return {{}, 0.98, card().condition(task, reverse).to};
   }
 
  private:
-  fc::ModelCard card_;
+  static fc::ModelCard gated_card() {
+    fc::ModelCard c = fcd_test::named_card("m");
+    c.conditions = {{0, "race", fc::Direction::kForward, "White", "Black"},
+                    {1, "race", fc::Direction::kReverse, "Black", "White"},
+                    {2, "age", fc::Direction::kForward, "20-29", "50-59"}};
+    return c;
+  }
 };
 
 // A gated run leaves faces that already are the target, so it is another edit than one that
