@@ -24,12 +24,15 @@ fc::TrainRequest train_request_for(const JobRecord& job, const std::string& jobs
   if (jobs_dir.empty()) throw std::logic_error("no jobs_dir: finalize_config fills it");
   req.job_dir = (fs::path(jobs_dir) / std::to_string(job.id)).string();
   req.models_dir = models_dir;
+  return req;
+}
+
+void make_job_folders(const fc::TrainRequest& req, const std::string& jobs_dir) {
   // The job's folder holds its owner's samples and model: 0700 like the data dir, whatever the
   // umask, so that no other local account lists or reads it.
   make_private_dir(jobs_dir);
   make_private_dirs_below(jobs_dir, req.job_dir);
   make_private_dirs_below(jobs_dir, req.models_dir);
-  return req;
 }
 
 void validate_train_config(const PluginHost& plugins, const fc::TrainRequest& req) {
@@ -77,6 +80,8 @@ void run_train_item(const Claim& claim, fc::Trainer& trainer, const TrainPlaces&
   // Again at run time: the job may predate these checks, or a folder may have been swapped.
   check_train_paths(read_train_config_facts(req.config_toml, req.config_path),
                     places.roots.for_user(path_user_for(job, queue)), models.dirs());
+  // Only now: a job refused here leaves no folders behind it.
+  make_job_folders(req, places.jobs_dir);
   const int64_t job_id = job.id;
   // Another daemon on a shared queue looks here to say where the job's folder is.
   const std::string node = queue.lease_holder().node;

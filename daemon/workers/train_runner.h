@@ -12,10 +12,14 @@ namespace fcd {
 
 inline const char* kTrainerPlugin = "train";
 
-// Builds the TrainRequest for a job (job_dir = <jobs_dir>/<id>, created 0700, as is
-// models_dir, the staging folder, which must lie inside jobs_dir).
+// Builds the TrainRequest for a job: job_dir = <jobs_dir>/<id>, and models_dir, the staging
+// folder, which must lie inside jobs_dir. Touches no disk.
 fc::TrainRequest train_request_for(const JobRecord& job, const std::string& jobs_dir,
                                    const std::string& models_dir);
+
+// Creates the request's job_dir and models_dir (and jobs_dir itself) 0700, whatever the umask.
+// Called once the job's paths have passed their run-time check.
+void make_job_folders(const fc::TrainRequest& req, const std::string& jobs_dir);
 
 // Checks a config before queueing: throws std::invalid_argument with the trainer's message.
 void validate_train_config(const PluginHost& plugins, const fc::TrainRequest& req);

@@ -129,6 +129,7 @@ TEST_F(DataDirZones, FoldersMadeThereAreOwnerOnlyWhateverTheUmask) {
   job.id = 7;
   auto req =
       fcd::train_request_for(job, (data_ / "jobs").string(), (data_ / "jobs/7/model").string());
+  fcd::make_job_folders(req, (data_ / "jobs").string());
   ::umask(old);
   for (const char* d :
        {"outputs/mallory/new", "outputs/mallory/new/deeper", "jobs/7", "jobs/7/model"})

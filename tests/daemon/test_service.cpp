@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "store/migrations.h"
 #include "store/sqlite_job_store.h"
 #include "temp_dir.h"
+#include "workers/train_runner.h"
 #include "workers/transform_plan.h"
 
 namespace {
@@ -783,6 +785,43 @@ TEST_F(ServiceTest, ATrainingJobsFilesReachItsOwnerOverTcpAndNobodyElse) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   fetch(*local_, "", id, "samples.png", st);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << "the local user is not bob";
+}
+
+// A training job refused at run time (its config reads what its owner may not: queued by an
+// older daemon, or the folder changed since) used to leave its empty 0700 folders behind.
+TEST_F(ServiceTest, ATrainingJobRefusedAtRunTimeLeavesNoFolders) {
+  pool_->stop();  // run_train_item is called here, with a trainer that records whether it ran
+  struct RecordingTrainer : fc::Trainer {
+    bool ran = false;
+    void validate(const fc::TrainRequest&) override {}
+    void run(const fc::TrainRequest&, fc::HostContext&, fc::TrainHooks&) override { ran = true; }
+  } trainer;
+  const fs::path jobs = fs::path(cfg_.data_dir) / "jobs";
+  fcd::TrainPlaces places{jobs.string(), tmp_ / "models", roots_};
+  fc::HostContext host;
+  auto run = [&](const fs::path& data_dir) {
+    const std::string toml = "[data]\ndir = \"" + data_dir.string() + "\"\n";
+    const std::string request = "{\"config_toml\": " + nlohmann::json(toml).dump() + "}";
+    fcd::Claim claim;
+    claim.job = *queue_->get_job(
+        queue_->submit(fcd::JobKind::kTrain, "bob", 0, request, cfg_.data_dir, {{"c.toml", ""}}));
+    fcd::run_train_item(claim, trainer, places, *queue_, *models_, host);
+    return jobs / std::to_string(claim.job.id);
+  };
+  fs::create_directories(tmp_ / "elsewhere/faces");
+  try {
+    run(tmp_ / "elsewhere/faces");
+    ADD_FAILURE() << "bob's config reads outside his folders and still ran";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("data.dir"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(trainer.ran);
+  EXPECT_TRUE(!fs::exists(jobs) || fs::is_empty(jobs)) << "no folder for the refused job";
+
+  fs::create_directories(tmp_ / "photos/faces");
+  const fs::path dir = run(tmp_ / "photos/faces");
+  EXPECT_TRUE(trainer.ran);
+  EXPECT_TRUE(fs::is_directory(dir / "model")) << "the job that may run gets its folders";
 }
 
 // On a shared queue each daemon keeps its job folders in its own data dir: asking another daemon
