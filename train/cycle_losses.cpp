@@ -6,6 +6,21 @@
 
 namespace fc::train {
 
+torch::Tensor compute_hold_loss(ResnetGenerator& G, ResnetGenerator& G_hold,
+                                const CycleBatch& batch) {
+  const auto on = torch::TensorOptions().dtype(torch::kLong).device(batch.real_A.device());
+  const torch::Tensor x = torch::cat({batch.real_A, batch.real_B});
+  const torch::Tensor c = torch::cat({torch::full({batch.real_A.size(0)}, batch.cond_AB, on),
+                                      torch::full({batch.real_B.size(0)}, batch.cond_BA, on)});
+  torch::Tensor want;
+  {
+    torch::NoGradGuard no_grad;
+    want = G_hold->forward(x, c);
+  }
+  // One mean over both halves of equal size is the mean of the two directions' means.
+  return torch::l1_loss(G->forward(x, c), want);
+}
+
 torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target) {
   return torch::mse_loss(prediction, torch::full_like(prediction, target));
 }

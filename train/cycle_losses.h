@@ -62,6 +62,7 @@ struct GLoss {
   double loss_smooth = 0;                     // weighted change detail (TaskConfig::smooth_change)
   double loss_local_tint = 0;                 // weighted local tint (TaskConfig::keep_local_colour)
   double loss_local = 0;                      // weighted local adversarial term (train_step.cpp)
+  double loss_hold = 0;                       // weighted pull toward held edits (train_step.cpp)
   CycleImages images;
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };
@@ -75,6 +76,12 @@ torch::Tensor lsgan_loss(const torch::Tensor& prediction, float target);
 // The adversarial, cycle and identity terms only (w.domain_cls is the caller's: it needs the
 // task's classifier).
 GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights& w);
+
+// The pull of a held task (TaskConfig::hold) toward the warm start's edit: 0.5 * (|G(A, AB) -
+// G0(A, AB)| + |G(B, BA) - G0(B, BA)|), mean absolute, with G0 the frozen warm start. Only G
+// gets gradients. Li and Hoiem's "learning without forgetting", on the held task's own faces.
+torch::Tensor compute_hold_loss(ResnetGenerator& G, ResnetGenerator& G_hold,
+                                const CycleBatch& batch);
 
 // 0.5 * (BCE(C(side_A), A) + BCE(C(side_B), B)) for a domain classifier C whose per-patch logit
 // says "domain B". On real faces it trains C (StarGAN's L_cls^r); on fakes (fake_A, fake_B) it is

@@ -27,7 +27,7 @@ void for_each_loss(StepLosses& l, F f) {
     f(*v);
   for (std::optional<double>* v :
        {&l.loss_colour, &l.loss_smooth, &l.loss_local_tint, &l.loss_cls_fake, &l.loss_cls_real,
-        &l.loss_G_local, &l.loss_D_local})
+        &l.loss_G_local, &l.loss_D_local, &l.loss_hold})
     if (*v) f(**v);
 }
 

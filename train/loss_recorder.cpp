@@ -33,6 +33,7 @@ void LossRecorder::record(const std::string& task, long done, const StepLosses& 
     if (l.loss_cls_real) points.push_back({"loss_cls_real", *l.loss_cls_real});
     if (l.loss_G_local) points.push_back({"loss_G_local", *l.loss_G_local});
     if (l.loss_D_local) points.push_back({"loss_D_local", *l.loss_D_local});
+    if (l.loss_hold) points.push_back({"loss_hold", *l.loss_hold});
     for (auto& [n, v] : points) metric(p + n, v, done);
   }
   auto add = [&](const std::string& k, double v) {

@@ -28,6 +28,7 @@ struct StepLosses {
   std::optional<double> loss_cls_real;    // and the classifier's own, on real faces
   std::optional<double> loss_G_local;     // with local discriminators: G's term against them
   std::optional<double> loss_D_local;     // and theirs
+  std::optional<double> loss_hold;        // a held task's pull toward the warm start (weighted)
   double loss_D() const { return 0.5 * (loss_D_A + loss_D_B); }
   double adversarial() const { return 0.5 * (loss_G_A + loss_G_B); }
 };

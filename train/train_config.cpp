@@ -77,6 +77,7 @@ TaskConfig parse_task(const std::string& name, const toml::table& t, const Train
   task.cls_width = static_cast<int>(r.integer("cls_width", 0, 0, 512));
   task.cls_lr_scale = r.number("cls_lr_scale", 1.0, 0.01, 100.0);
   task.cls_steps = static_cast<int>(r.integer("cls_steps", 1, 1, 8));
+  task.hold = r.number("hold", 0.0, 0.0, 1000.0);
   r.finish();
   return task;
 }
@@ -301,6 +302,23 @@ GeneratorOptions TrainConfig::generator_options() const {
   return o;
 }
 
+// A held task keeps the warm start's edit, so it needs one; and its steps report no adversarial
+// losses, which an adaptive balancer would read as a task that needs no more steps.
+void check_held_tasks(const TrainConfig& c) {
+  for (const auto& task : c.tasks) {
+    if (task.hold <= 0) continue;
+    const std::string key = "tasks." + task.name + ".hold";
+    if (c.warm_start.empty())
+      fail(key, "holds the warm start's edit: set warm_start to the model whose edit it keeps");
+    if (c.balance_mode != BalanceMode::kFixed)
+      fail(key, "needs [balance] mode = \"fixed\" (a held task has no adversarial losses)");
+    if (c.g_train != GeneratorTraining::kAll)
+      fail(key,
+           "needs [generator] train = \"all\" (with only the condition norms training, "
+           "a task's edit is kept by giving it weight = 0)");
+  }
+}
+
 // Sections are read in this order because later ones check against earlier ones: tasks take
 // their loss weights from [losses] unless they set their own, balance weights name the tasks,
 // and min_share depends on how many there are.
@@ -320,6 +338,7 @@ TrainConfig parse_train_config(const std::string& toml_text, const std::string& 
   parse_eval(top.table("eval"), c);
   parse_distributed(top.table("distributed"), c);
   top.finish();
+  check_held_tasks(c);
   return c;
 }
 

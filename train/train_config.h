@@ -48,6 +48,12 @@ struct TaskConfig {
   int cls_width = 0;          // its channels; 0: as the discriminators ([discriminator] width)
   double cls_lr_scale = 1.0;  // its learning rate against [optimizer] lr (decayed alike)
   int cls_steps = 1;          // its updates per step; each one past the first on fresh real faces
+  // > 0: this task's edit is held, not trained: G is pulled toward the warm start's output on the
+  // task's faces (an L1 between the two generators, weighted by hold; "learning without
+  // forgetting", Li and Hoiem 2016). Every other task's G step carries that pull, and this task's
+  // own steps (weight > 0) are the pull alone, with its critics and classifier at rest. The shared
+  // weights may then learn the other tasks while this task's edit stays the warm start's.
+  double hold = 0.0;
 
   // The classifier's channels, given the discriminators' (cls_width 0 means theirs).
   int classifier_width(int discriminator_width) const {

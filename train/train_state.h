@@ -39,6 +39,9 @@ struct TrainState {
 
   ResnetGenerator G{nullptr};
   ResnetGenerator G_ema{nullptr};  // generator.ema > 0
+  // The warm start as it was, frozen, when a task holds its edit (TaskConfig::hold). Rebuilt from
+  // warm_start on resume, so checkpoints do not keep it.
+  ResnetGenerator G_hold{nullptr};
   std::unique_ptr<torch::optim::Adam> optG;
   std::vector<TaskState> tasks;
   std::unique_ptr<TaskBalancer> balancer;

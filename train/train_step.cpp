@@ -52,6 +52,16 @@ void set_requires_grad(TaskState& t, bool on) {
       for (auto& p : m->parameters()) p.set_requires_grad(on);
 }
 
+// A batch of each of the task's domains, on the networks' device.
+CycleBatch next_batch(TaskState& t, const TaskData& task, const torch::Device& device) {
+  CycleBatch batch;
+  batch.real_A = t.loader_A->next().to(device);
+  batch.real_B = t.loader_B->next().to(device);
+  batch.cond_AB = task.cond_AB;
+  batch.cond_BA = task.cond_BA;
+  return batch;
+}
+
 // The generator objective: CycleGAN's adversarial, cycle and identity terms, plus the task's
 // colour-shift and change-detail penalties and StarGAN's classification of the fakes when they are
 // on.
@@ -93,6 +103,14 @@ GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
     g.total = g.total + cls;
     g.loss_cls = cls.item<double>();
   }
+  if (st.update_G)
+    for (const HeldEdit& h : st.held) {
+      torch::Tensor pull =
+          compute_hold_loss(s.G, s.G_hold, next_batch(*h.state, *h.task, st.device)) *
+          h.task->cfg.hold;
+      g.total = g.total + pull;
+      g.loss_hold += pull.item<double>();
+    }
   return g;
 }
 
@@ -185,8 +203,30 @@ torch::Tensor extra_classifier_steps(TaskState& t, const StepSettings& st) {
   return loss;
 }
 
-StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task) {
+// A held task's step (TaskConfig::hold): G learns to give the warm start's output on the task's
+// faces, both ways; the task's critics and classifier rest. The warm-up trains nothing here.
+StepLosses hold_edit(TrainState& s, TaskState& t, const TaskData& task, const StepSettings& st) {
   StepLosses l;
+  if (!st.update_G) return l;
+  const CycleBatch batch = next_batch(t, task, st.device);
+  s.optG->zero_grad();
+  torch::Tensor loss;
+  {
+    Bf16Autocast autocast(st.bf16, st.device);
+    loss = compute_hold_loss(s.G, s.G_hold, batch) * task.cfg.hold;
+  }
+  loss.backward();
+  if (st.data_parallel) st.data_parallel->average_gradients({s.optG.get()});
+  s.optG->step();
+  update_ema(s, st.g_ema);
+  l.loss_hold = loss.item<double>();
+  l.loss_G = *l.loss_hold;
+  return l;
+}
+
+StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task, const StepSettings& st) {
+  StepLosses l;
+  if (!st.held.empty()) l.loss_hold = g.loss_hold;
   l.loss_G = g.total.item<double>();
   l.loss_G_A = g.loss_G_A;
   l.loss_G_B = g.loss_G_B;
@@ -233,15 +273,12 @@ StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task) {
 
 StepLosses optimize_parameters(TrainState& s, TaskState& t, const TaskData& task,
                                const StepSettings& st) {
-  CycleBatch batch;
-  batch.real_A = t.loader_A->next().to(st.device);
-  batch.real_B = t.loader_B->next().to(st.device);
-  batch.cond_AB = task.cond_AB;
-  batch.cond_BA = task.cond_BA;
+  if (task.cfg.hold > 0) return hold_edit(s, t, task, st);
+  const CycleBatch batch = next_batch(t, task, st.device);
   const GLoss g = backward_G(s, t, batch, task, st);
   DLoss d = backward_D(t, batch, g.images, st);
   if (t.C && st.cls_steps > 1) d.loss_C = extra_classifier_steps(t, st);
-  return losses_of(g, d, task);
+  return losses_of(g, d, task, st);
 }
 
 }  // namespace fc::train

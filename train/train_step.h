@@ -2,6 +2,8 @@
 // G_A and G_B first, then D_A and D_B on pooled fakes.
 #pragma once
 
+#include <vector>
+
 #include "cycle_losses.h"
 #include "data_parallel.h"
 #include "loss_recorder.h"
@@ -9,6 +11,12 @@
 #include "train_state.h"
 
 namespace fc::train {
+
+// A task whose edit is held (TaskConfig::hold): where the pull on G finds its faces and weight.
+struct HeldEdit {
+  TaskState* state = nullptr;      // its loaders
+  const TaskData* task = nullptr;  // its conditions and TaskConfig::hold
+};
 
 // What a step reads from the config.
 struct StepSettings {
@@ -22,6 +30,9 @@ struct StepSettings {
   double local_gan = 0;                // weight of the local discriminators' term (lambda_gan x
                                        // discriminator.local_weight; 0 without them)
   torch::Device device = torch::kCPU;  // the networks'; batches are moved there
+  // The other tasks' held edits: each adds its pull toward the warm start to this step's G
+  // objective, so the shared weights learn this task at a price for moving a held edit.
+  std::vector<HeldEdit> held;
   // With data-parallel workers: averages the gradients before every optimiser step.
   DataParallel* data_parallel = nullptr;
 };
@@ -33,7 +44,8 @@ torch::Device training_device(const TrainConfig& cfg);
 StepSettings step_settings(const TrainConfig& cfg, const TaskConfig& task);
 
 // Draws a batch from each of the task's loaders and updates G (and G_ema), then the task's
-// discriminators and classifier. The learning rates are the caller's.
+// discriminators and classifier; a held task (TaskConfig::hold) updates G alone, toward the warm
+// start's edit. The learning rates are the caller's.
 StepLosses optimize_parameters(TrainState& s, TaskState& t, const TaskData& task,
                                const StepSettings& settings);
 

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -120,6 +121,7 @@ class TrainingRun {
   void prepare_data();
   void prepare_judge();
   void build_generator();
+  ResnetGenerator frozen_copy(const ResnetGenerator& G) const;
   void init_state();
   LoadedModel load_task_model(const std::string& path, const std::string& what) const;
   void enter_stage(int stage, bool reset);
@@ -259,6 +261,18 @@ LoadedModel TrainingRun::load_task_model(const std::string& path, const std::str
   return m;
 }
 
+// A copy of G's weights in eval mode, on the training device: the EMA's start, the held edit.
+ResnetGenerator TrainingRun::frozen_copy(const ResnetGenerator& G) const {
+  ResnetGenerator copy(G->options());
+  copy->to(device_);
+  torch::NoGradGuard no_grad;
+  auto dst = copy->parameters();
+  auto src = G->parameters();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+  copy->eval();
+  return copy;
+}
+
 void TrainingRun::build_generator() {
   const GeneratorOptions o = cfg_.generator_options();
   ResnetGenerator& G = state_.G;
@@ -287,14 +301,12 @@ void TrainingRun::build_generator() {
   }
   G->to(device_);
   G->train();
-  if (cfg_.g_ema > 0) {
-    state_.G_ema = ResnetGenerator(G->options());
-    state_.G_ema->to(device_);
-    torch::NoGradGuard no_grad;
-    auto dst = state_.G_ema->parameters();
-    auto src = G->parameters();
-    for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
-    state_.G_ema->eval();
+  if (cfg_.g_ema > 0) state_.G_ema = frozen_copy(G);
+  const bool holds = std::any_of(cfg_.tasks.begin(), cfg_.tasks.end(),
+                                 [](const TaskConfig& t) { return t.hold > 0; });
+  if (holds) {
+    state_.G_hold = frozen_copy(G);
+    for (auto& p : state_.G_hold->parameters()) p.set_requires_grad(false);
   }
   state_.optG = make_adam(trained_parameters(G, cfg_.g_train), cfg_);
 }
@@ -393,6 +405,9 @@ void TrainingRun::train_step(long step) {
   StepSettings settings = step_settings(cfg_, tasks_[ti].cfg);
   settings.data_parallel = dp_.get();
   settings.update_G = step >= cfg_.d_warmup_steps;
+  for (size_t i = 0; i < tasks_.size(); ++i)
+    if (int(i) != ti && tasks_[i].cfg.hold > 0)
+      settings.held.push_back({&state_.tasks[i], &tasks_[i]});
   StepLosses l = optimize_parameters(state_, t, tasks_[ti], settings);
   // Every worker observes the whole batch's losses, so adaptive balancers pick alike.
   if (dp_) stop_agreed_ = dp_->average_losses(l, ti, ctx_.is_cancelled());

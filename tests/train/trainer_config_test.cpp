@@ -209,6 +209,26 @@ TEST(TrainerConfig, ClassifierStrengthIsATaskKey) {
   }
 }
 
+// A held task keeps the warm start's edit: it needs a warm start, a fixed balance (its steps have
+// no adversarial losses for an adaptive one to read) and every weight training.
+TEST(TrainerConfig, AHeldTaskNeedsAWarmStartAFixedBalanceAndAllWeights) {
+  std::string text(kMinimal);
+  text.replace(text.find("restrict = {race = [0]}"), 23, "restrict = {race = [0]}\nhold = 2.5");
+  const std::string warm = "warm_start = \"v45.pt\"\n";
+  const auto c = parse_train_config(warm + text);
+  EXPECT_DOUBLE_EQ(c.tasks[0].hold, 2.5);
+  EXPECT_DOUBLE_EQ(c.tasks[1].hold, 0.0) << "off unless set";
+  EXPECT_NE(error_for(text).find("tasks.age.hold: holds the warm start's edit: set warm_start"),
+            std::string::npos)
+      << error_for(text);
+  EXPECT_NE(error_for(warm + text + "[balance]\nmode = \"adaptive\"\n")
+                .find("tasks.age.hold: needs [balance] mode = \"fixed\""),
+            std::string::npos);
+  EXPECT_NE(error_for(warm + text + "[generator]\ntrain = \"condition_norms\"\n")
+                .find("tasks.age.hold: needs [generator] train = \"all\""),
+            std::string::npos);
+}
+
 // A run's name and tags come from the config when the command line gives none.
 TEST(TrainerConfig, RunNameAndTagsAreShortPrintableWords) {
   const auto c = parse_train_config(

@@ -83,6 +83,49 @@ TEST(TrainerWarmup, WarmStartTakesTheConfigsChromaGrid) {
   EXPECT_EQ(fc::load_model(run.models[0], torch::kCPU).card.chroma_grid, 4);
 }
 
+// How far two model files' edits of one task lie apart on the same noise faces, mean absolute.
+double edit_distance(const std::string& a, const std::string& b, bool reverse) {
+  torch::NoGradGuard no_grad;
+  fc::LoadedModel ma = fc::load_model(a, torch::kCPU), mb = fc::load_model(b, torch::kCPU);
+  const torch::Tensor x = torch::rand({4, 3, 16, 16}) * 2 - 1;
+  const torch::Tensor c = torch::full({4}, ma.card.condition_id("age", reverse), torch::kLong);
+  return (ma.generator->forward(x, c) - mb.generator->forward(x, c)).abs().mean().item<double>();
+}
+
+// A held age task (hold > 0) keeps the warm start's age edit while every weight trains for race:
+// its steps pull G back toward the warm start's output. The same run with the age task training
+// moves the age edit several times as far.
+TEST(TrainerWarmup, AHeldTaskKeepsTheWarmStartsEditWhileTheSharedWeightsTrain) {
+  fc::use_torch_threads(1);
+  const std::string base = base_model();
+  ASSERT_FALSE(base.empty());
+  auto run = [&](const std::string& age_keys) {
+    const std::string job = make_temp_dir("hold");
+    const std::string config = with_age_task_keys(
+        "warm_start = \"" + base + "\"\n" +
+            tiny_config(stage(12), "[balance]\nmode = \"fixed\"\n", "output = \"residual\"\n"),
+        age_keys);
+    RecordedRun r = run_trainer(config, job, job + "/models");
+    EXPECT_EQ(r.models.size(), 1u);
+    return r;
+  };
+  RecordedRun held = run("hold = 200\n"), free = run("");
+  ASSERT_EQ(held.models.size(), 1u);
+  ASSERT_EQ(free.models.size(), 1u);
+  EXPECT_GT(generator_distance(base, held.models[0]), 0.0) << "the shared weights train";
+  EXPECT_TRUE(held.metrics.count("age/loss_hold")) << "the held task's own steps are its pull";
+  EXPECT_TRUE(held.metrics.count("race/loss_hold")) << "and the race steps carry it";
+  EXPECT_FALSE(free.metrics.count("race/loss_hold"));
+  for (bool reverse : {false, true}) {
+    torch::manual_seed(7);
+    const double kept = edit_distance(base, held.models[0], reverse);
+    torch::manual_seed(7);
+    const double moved = edit_distance(base, free.models[0], reverse);
+    EXPECT_LT(kept, 0.5 * moved) << "age reverse " << reverse << ": held " << kept << ", free "
+                                 << moved;
+  }
+}
+
 // [generator] train = "condition_norms" with the age task given no steps: only the race
 // conditions' norm scales and shifts move; every shared weight and the age conditions' rows keep
 // the warm start's exactly, so the age edit is the warm start's.
