@@ -111,3 +111,19 @@ TEST(TrainerResume, WithLocalDiscriminators) {
   resume_case("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n", 4, 8, "", "",
               "local_layers = 1\nlocal_weight = 0.5\n");
 }
+
+// A held task's frozen warm start is rebuilt from warm_start on resume, and the batches its pull
+// draws are part of the loaders' positions: the resumed run matches the uninterrupted one.
+TEST(TrainerResume, WithAHeldTask) {
+  const std::string base_dir = make_temp_dir("held_base");
+  RecordedRun base = run_trainer(
+      tiny_config("[[stages]]\nsize = 16\nsteps = 4\nbatch = 2\n", "", "output = \"residual\"\n"),
+      base_dir, base_dir + "/models");
+  ASSERT_EQ(base.models.size(), 1u);
+  const std::string config =
+      "warm_start = \"" + base.models[0] + "\"\n" +
+      tiny_config("[[stages]]\nsize = 16\nsteps = 8\nbatch = 2\n",
+                  "[checkpoint]\nevery = 3\nkeep_last = 2\n", "output = \"residual\"\n");
+  resume_config(with_age_task_keys(config, "hold = 5\n"), 4, 8);
+  fs::remove_all(base_dir);
+}
