@@ -61,6 +61,7 @@ struct GLoss {
   double loss_colour = 0;                     // weighted colour shift (TaskConfig::keep_colour)
   double loss_smooth = 0;                     // weighted change detail (TaskConfig::smooth_change)
   double loss_local_tint = 0;                 // weighted local tint (TaskConfig::keep_local_colour)
+  double loss_shape = 0;                      // weighted shading change (TaskConfig::keep_shape)
   double loss_local = 0;                      // weighted local adversarial term (train_step.cpp)
   double loss_hold = 0;                       // weighted pull toward held edits (train_step.cpp)
   CycleImages images;
@@ -113,12 +114,20 @@ torch::Tensor change_detail_loss(const torch::Tensor& source, const torch::Tenso
 // whose colour fades toward grey (greying hair) costs nothing.
 torch::Tensor local_tint_loss(const torch::Tensor& source, const torch::Tensor& fake, int patch);
 
+// Mean absolute change of the local shading pattern from source to fake: L1 between their
+// shape_views. A face lightened or darkened evenly, or given a new tone, keeps its pattern and
+// costs little; dark sockets or harsh brows drawn on it change the pattern and cost their size.
+// Black->White edits that lost the person drew exactly those (docs/MODEL.md, v53).
+torch::Tensor shape_change_loss(const torch::Tensor& source, const torch::Tensor& fake);
+
 // RGB [N,3,H,W] images (the loaders' order) to their luminance (ITU-R BT.601), replicated to 3
 // channels.
 torch::Tensor to_grey3(const torch::Tensor& rgb);
 // Luminance normalised by its mean and standard deviation over a window a quarter of the image
 // wide (replicated to 3 channels): edges and the shapes they draw survive, skin tone does not.
-torch::Tensor shape_view(const torch::Tensor& rgb);
+// The floor on the local variance (0.01: a std of 0.1 on the [-1,1] scale) keeps flat skin from
+// amplifying its noise.
+torch::Tensor shape_view(const torch::Tensor& rgb, double var_floor = 0.01);
 
 // 0.5 * (LSGAN(D(real), 1) + LSGAN(D(fake), 0) + w * LSGAN(D(source), 0)); fake is detached.
 // `source` holds real images of the other domain (LossWeights::d_source_negatives); undefined or

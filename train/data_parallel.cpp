@@ -26,8 +26,8 @@ void for_each_loss(StepLosses& l, F f) {
                     &l.loss_idt_A, &l.loss_idt_B, &l.loss_D_A, &l.loss_D_B})
     f(*v);
   for (std::optional<double>* v :
-       {&l.loss_colour, &l.loss_smooth, &l.loss_local_tint, &l.loss_cls_fake, &l.loss_cls_real,
-        &l.loss_G_local, &l.loss_D_local, &l.loss_hold})
+       {&l.loss_colour, &l.loss_smooth, &l.loss_local_tint, &l.loss_shape, &l.loss_cls_fake,
+        &l.loss_cls_real, &l.loss_G_local, &l.loss_D_local, &l.loss_hold})
     if (*v) f(**v);
 }
 

@@ -29,6 +29,7 @@ void LossRecorder::record(const std::string& task, long done, const StepLosses& 
     if (l.loss_colour) points.push_back({"loss_colour", *l.loss_colour});
     if (l.loss_smooth) points.push_back({"loss_smooth", *l.loss_smooth});
     if (l.loss_local_tint) points.push_back({"loss_local_tint", *l.loss_local_tint});
+    if (l.loss_shape) points.push_back({"loss_shape", *l.loss_shape});
     if (l.loss_cls_fake) points.push_back({"loss_cls_fake", *l.loss_cls_fake});
     if (l.loss_cls_real) points.push_back({"loss_cls_real", *l.loss_cls_real});
     if (l.loss_G_local) points.push_back({"loss_G_local", *l.loss_G_local});

@@ -24,6 +24,7 @@ struct StepLosses {
   std::optional<double> loss_colour;      // when the task's keep_colour is on
   std::optional<double> loss_smooth;      // when the task's smooth_change is on
   std::optional<double> loss_local_tint;  // when the task's keep_local_colour is on
+  std::optional<double> loss_shape;       // when the task's keep_shape is on
   std::optional<double> loss_cls_fake;    // when the domain classifier is on: G's term
   std::optional<double> loss_cls_real;    // and the classifier's own, on real faces
   std::optional<double> loss_G_local;     // with local discriminators: G's term against them

@@ -48,6 +48,10 @@ struct TaskConfig {
   int cls_width = 0;          // its channels; 0: as the discriminators ([discriminator] width)
   double cls_lr_scale = 1.0;  // its learning rate against [optimizer] lr (decayed alike)
   int cls_steps = 1;          // its updates per step; each one past the first on fresh real faces
+  // Weight of the penalty on the change of the face's local shading pattern (cycle_losses.h:
+  // shape_change_loss): a new tone or an even lightening costs nothing, drawn dark sockets and
+  // harsh brows do. 0 = off.
+  double keep_shape = 0.0;
   // > 0: this task's edit is held, not trained: G is pulled toward the warm start's output on the
   // task's faces (an L1 between the two generators, weighted by hold; "learning without
   // forgetting", Li and Hoiem 2016). Every other task's G step carries that pull, and this task's

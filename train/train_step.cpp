@@ -90,6 +90,12 @@ GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
     g.total = g.total + tint * task.cfg.keep_local_colour;
     g.loss_local_tint = tint.item<double>() * task.cfg.keep_local_colour;
   }
+  if (task.cfg.keep_shape > 0) {
+    torch::Tensor shape = 0.5 * (shape_change_loss(batch.real_A, im.fake_B) +
+                                 shape_change_loss(batch.real_B, im.fake_A));
+    g.total = g.total + shape * task.cfg.keep_shape;
+    g.loss_shape = shape.item<double>() * task.cfg.keep_shape;
+  }
   if (t.D_A_local) {
     torch::Tensor local = 0.5 * (lsgan_loss(t.D_A_local->forward(im.fake_B), 1.f) +
                                  lsgan_loss(t.D_B_local->forward(im.fake_A), 1.f));
@@ -239,6 +245,7 @@ StepLosses losses_of(const GLoss& g, const DLoss& d, const TaskData& task, const
   if (task.cfg.keep_colour > 0) l.loss_colour = g.loss_colour;
   if (task.cfg.smooth_change > 0) l.loss_smooth = g.loss_smooth;
   if (task.cfg.keep_local_colour > 0) l.loss_local_tint = g.loss_local_tint;
+  if (task.cfg.keep_shape > 0) l.loss_shape = g.loss_shape;
   if (d.loss_D_local.defined()) {
     l.loss_G_local = g.loss_local;
     l.loss_D_local = d.loss_D_local.item<double>();

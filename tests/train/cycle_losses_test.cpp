@@ -155,6 +155,25 @@ TEST(CycleLosses, ShapeClassifierIgnoresToneButSeesFeatures) {
   EXPECT_GT((shape_view(featured) - shape_view(face)).abs().max().item<double>(), 0.5);
 }
 
+// A face lightened evenly, or with more contrast, keeps its shading pattern: a Black->White edit
+// may do that for free. Dark sockets drawn on it (what the edits that lost the person drew, v52)
+// change the pattern and cost over four times more; a tint that keeps the luminance costs nothing.
+TEST(CycleLosses, ShapeChangeCostsDrawnSocketsNotAnEvenLighteningOrATint) {
+  torch::manual_seed(8);
+  const auto face = torch::rand({2, 3, 32, 32}) * 0.4 - 0.6;  // dark skin with texture
+  const auto lighter = face * 1.3 + 0.9;                      // lighter, contrast up
+  const auto tinted = face + torch::tensor({0.06f, -0.03f, 0.f}).view({1, 3, 1, 1}) - 0.299 * 0.06 +
+                      0.587 * 0.03;  // same BT.601 luminance, other colour
+  auto sockets = lighter.clone();
+  for (int x : {8, 20}) sockets.narrow(2, 10, 4).narrow(3, x, 5).sub_(0.8);
+  EXPECT_NEAR(shape_change_loss(face, face).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(shape_change_loss(face, tinted).item<double>(), 0.0, 1e-4);
+  const double even = shape_change_loss(face, lighter).item<double>();
+  const double drawn = shape_change_loss(face, sockets).item<double>();
+  EXPECT_GT(drawn, 0.05);
+  EXPECT_LT(even, drawn / 4) << "even " << even << ", sockets " << drawn;
+}
+
 // A tint over the whole face costs its full size; the same change on a fifth of the image (hair
 // turning grey) a fifth of it; a change in luminance alone nothing.
 TEST(CycleLosses, ColourShiftCostsATintNotALocalOrLuminanceChange) {
