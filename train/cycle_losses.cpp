@@ -5,13 +5,24 @@
 #include "facecycle/core/colour_space.h"
 
 namespace fc::train {
+namespace {
+
+// The condition id of each image of a batch made of runs of (count, id), on `device`.
+torch::Tensor condition_ids(std::initializer_list<std::pair<int64_t, int64_t>> runs,
+                            const torch::Device& device) {
+  const auto on = torch::TensorOptions().dtype(torch::kLong).device(device);
+  std::vector<torch::Tensor> c;
+  for (auto [n, id] : runs) c.push_back(torch::full({n}, id, on));
+  return torch::cat(c);
+}
+
+}  // namespace
 
 torch::Tensor compute_hold_loss(ResnetGenerator& G, ResnetGenerator& G_hold,
                                 const CycleBatch& batch) {
-  const auto on = torch::TensorOptions().dtype(torch::kLong).device(batch.real_A.device());
   const torch::Tensor x = torch::cat({batch.real_A, batch.real_B});
-  const torch::Tensor c = torch::cat({torch::full({batch.real_A.size(0)}, batch.cond_AB, on),
-                                      torch::full({batch.real_B.size(0)}, batch.cond_BA, on)});
+  const torch::Tensor c = condition_ids(
+      {{batch.real_A.size(0), batch.cond_AB}, {batch.real_B.size(0), batch.cond_BA}}, x.device());
   torch::Tensor want;
   {
     torch::NoGradGuard no_grad;
@@ -31,11 +42,8 @@ GLoss compute_g_loss(CycleNets nets, const CycleBatch& batch, const LossWeights&
   const int64_t cond_AB = batch.cond_AB, cond_BA = batch.cond_BA;
   const int64_t nA = real_A.size(0), nB = real_B.size(0);
   const bool identity = w.identity > 0;
-  const auto long_on = torch::TensorOptions().dtype(torch::kLong).device(real_A.device());
-  auto conds = [&](std::initializer_list<std::pair<int64_t, int64_t>> parts) {
-    std::vector<torch::Tensor> c;
-    for (auto [n, id] : parts) c.push_back(torch::full({n}, id, long_on));
-    return torch::cat(c);
+  auto conds = [&](std::initializer_list<std::pair<int64_t, int64_t>> runs) {
+    return condition_ids(runs, real_A.device());
   };
 
   // Pass 1: fake_B = G_A(real_A), fake_A = G_B(real_B), idt_A = G_A(real_B), idt_B = G_B(real_A)

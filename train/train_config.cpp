@@ -282,6 +282,23 @@ void parse_distributed(const toml::table* t, TrainConfig& c) {
   r.finish();
 }
 
+// A held task keeps the warm start's edit, so it needs one; and its steps report no adversarial
+// losses, which an adaptive balancer would read as a task that needs no more steps.
+void check_held_tasks(const TrainConfig& c) {
+  for (const auto& task : c.tasks) {
+    if (task.hold <= 0) continue;
+    const std::string key = "tasks." + task.name + ".hold";
+    if (c.warm_start.empty())
+      fail(key, "holds the warm start's edit: set warm_start to the model whose edit it keeps");
+    if (c.balance_mode != BalanceMode::kFixed)
+      fail(key, "needs [balance] mode = \"fixed\" (a held task has no adversarial losses)");
+    if (c.g_train != GeneratorTraining::kAll)
+      fail(key,
+           "needs [generator] train = \"all\" (with only the condition norms training, "
+           "a task's edit is kept by giving it weight = 0)");
+  }
+}
+
 }  // namespace
 
 int TrainConfig::total_steps() const {
@@ -301,23 +318,6 @@ GeneratorOptions TrainConfig::generator_options() const {
   o.chroma_grid = chroma_grid;
   o.desaturation_map = desaturation_map;
   return o;
-}
-
-// A held task keeps the warm start's edit, so it needs one; and its steps report no adversarial
-// losses, which an adaptive balancer would read as a task that needs no more steps.
-void check_held_tasks(const TrainConfig& c) {
-  for (const auto& task : c.tasks) {
-    if (task.hold <= 0) continue;
-    const std::string key = "tasks." + task.name + ".hold";
-    if (c.warm_start.empty())
-      fail(key, "holds the warm start's edit: set warm_start to the model whose edit it keeps");
-    if (c.balance_mode != BalanceMode::kFixed)
-      fail(key, "needs [balance] mode = \"fixed\" (a held task has no adversarial losses)");
-    if (c.g_train != GeneratorTraining::kAll)
-      fail(key,
-           "needs [generator] train = \"all\" (with only the condition norms training, "
-           "a task's edit is kept by giving it weight = 0)");
-  }
 }
 
 // Sections are read in this order because later ones check against earlier ones: tasks take
