@@ -117,7 +117,10 @@ torch::Tensor local_tint_loss(const torch::Tensor& source, const torch::Tensor& 
 // Mean absolute change of the local shading pattern from source to fake: L1 between their
 // shape_views. A face lightened or darkened evenly, or given a new tone, keeps its pattern and
 // costs little; dark sockets or harsh brows drawn on it change the pattern and cost their size.
-// Black->White edits that lost the person drew exactly those (docs/MODEL.md, v53).
+// Black->White edits that lost the person drew exactly those (docs/MODEL.md, v53). It has no
+// one-sided form: with the local mean taken out, the part of a change below the source's pattern
+// equals the part above it (up to the window's edges), so a price on new darkness alone is half
+// this one (v54).
 torch::Tensor shape_change_loss(const torch::Tensor& source, const torch::Tensor& fake);
 
 // RGB [N,3,H,W] images (the loaders' order) to their luminance (ITU-R BT.601), replicated to 3

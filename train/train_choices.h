@@ -37,6 +37,11 @@ enum class DistBackend { kGloo, kNccl };
 // byte (EMA included, v47) while another task's directions are tuned.
 enum class GeneratorTraining { kAll, kConditionNorms };
 
+// Which of a task's directions keep_shape prices: both, or only a->b (forward) or b->a
+// (reverse). A price on both sides cost White->Black the cues it needed (v53: 81 % -> 56 %) to
+// keep the people Black->White lost.
+enum class ShapeSides { kBoth, kForward, kReverse };
+
 }  // namespace fc::train
 
 namespace fc {
@@ -73,6 +78,13 @@ struct EnumNames<train::GeneratorTraining> {
   static constexpr std::pair<train::GeneratorTraining, const char*> table[] = {
       {train::GeneratorTraining::kAll, "all"},
       {train::GeneratorTraining::kConditionNorms, "condition_norms"}};
+};
+template <>
+struct EnumNames<train::ShapeSides> {
+  static constexpr std::pair<train::ShapeSides, const char*> table[] = {
+      {train::ShapeSides::kBoth, "both"},
+      {train::ShapeSides::kForward, "forward"},
+      {train::ShapeSides::kReverse, "reverse"}};
 };
 
 }  // namespace fc

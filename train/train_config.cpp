@@ -71,6 +71,7 @@ TaskConfig parse_task(const std::string& name, const toml::table& t, const Train
   task.smooth_radius = static_cast<int>(r.integer("smooth_radius", 1, 1, 8));
   task.keep_local_colour = r.number("keep_local_colour", 0.0, 0.0, 1000.0);
   task.keep_shape = r.number("keep_shape", 0.0, 0.0, 1000.0);
+  task.keep_shape_on = r.choice("keep_shape_on", ShapeSides::kBoth);
   task.lambda_cycle = r.number("lambda_cycle", c.lambda_cycle, 0.0, 1000.0);
   task.lambda_cls = r.number("lambda_cls", c.lambda_cls, 0.0, 1000.0);
   task.cls_input = r.choice("cls_input", c.cls_input);

@@ -52,6 +52,10 @@ struct TaskConfig {
   // shape_change_loss): a new tone or an even lightening costs nothing, drawn dark sockets and
   // harsh brows do. 0 = off.
   double keep_shape = 0.0;
+  // Which directions keep_shape prices; each priced direction costs keep_shape / 2 per unit of
+  // shape_change_loss whichever is chosen, so that one side alone carries the price it has in
+  // "both".
+  ShapeSides keep_shape_on = ShapeSides::kBoth;
   // > 0: this task's edit is held, not trained: G is pulled toward the warm start's output on the
   // task's faces (an L1 between the two generators, weighted by hold; "learning without
   // forgetting", Li and Hoiem 2016). Every other task's G step carries that pull, and this task's

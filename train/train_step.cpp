@@ -62,6 +62,17 @@ CycleBatch next_batch(TaskState& t, const TaskData& task, const torch::Device& d
   return batch;
 }
 
+// keep_shape's term before its weight: half of shape_change_loss for each direction it prices.
+torch::Tensor shape_change_term(const TaskConfig& cfg, const CycleBatch& batch,
+                                const CycleImages& im) {
+  torch::Tensor shape = torch::zeros({}, batch.real_A.options());
+  if (cfg.keep_shape_on != ShapeSides::kReverse)
+    shape = shape + 0.5 * shape_change_loss(batch.real_A, im.fake_B);
+  if (cfg.keep_shape_on != ShapeSides::kForward)
+    shape = shape + 0.5 * shape_change_loss(batch.real_B, im.fake_A);
+  return shape;
+}
+
 // The generator objective: CycleGAN's adversarial, cycle and identity terms, plus the task's
 // colour-shift and change-detail penalties and StarGAN's classification of the fakes when they are
 // on.
@@ -91,8 +102,7 @@ GLoss generator_objective(TrainState& s, TaskState& t, const CycleBatch& batch,
     g.loss_local_tint = tint.item<double>() * task.cfg.keep_local_colour;
   }
   if (task.cfg.keep_shape > 0) {
-    torch::Tensor shape = 0.5 * (shape_change_loss(batch.real_A, im.fake_B) +
-                                 shape_change_loss(batch.real_B, im.fake_A));
+    torch::Tensor shape = shape_change_term(task.cfg, batch, im);
     g.total = g.total + shape * task.cfg.keep_shape;
     g.loss_shape = shape.item<double>() * task.cfg.keep_shape;
   }

@@ -174,6 +174,29 @@ TEST(CycleLosses, ShapeChangeCostsDrawnSocketsNotAnEvenLighteningOrATint) {
   EXPECT_LT(even, drawn / 4) << "even " << even << ", sockets " << drawn;
 }
 
+// Why the pattern's price has no one-sided form: with the local mean taken out, sockets drawn
+// on a face and highlights of the same size change the pattern by as much, and the part of
+// either change that darkens the pattern is about half of it (v54 repeated v53).
+TEST(CycleLosses, ShapeChangeOfAMarkIsHalfDarkerWhicheverWayItGoes) {
+  torch::manual_seed(9);
+  const auto face = torch::rand({2, 3, 32, 32}) * 0.4 - 0.2;
+  auto sockets = face.clone();
+  auto highlights = face.clone();
+  for (int x : {8, 20}) {
+    sockets.narrow(2, 10, 4).narrow(3, x, 5).sub_(0.6);
+    highlights.narrow(2, 10, 4).narrow(3, x, 5).add_(0.6);
+  }
+  auto darker_part = [&](const torch::Tensor& fake) {
+    return torch::relu(shape_view(face, 0.0025) - shape_view(fake, 0.0025)).mean().item<double>();
+  };
+  const double socket_cost = shape_change_loss(face, sockets).item<double>();
+  const double highlight_cost = shape_change_loss(face, highlights).item<double>();
+  EXPECT_GT(socket_cost, 0.05);
+  EXPECT_NEAR(highlight_cost / socket_cost, 1.0, 0.35);
+  EXPECT_NEAR(darker_part(sockets) / socket_cost, 0.5, 0.1);
+  EXPECT_NEAR(darker_part(highlights) / highlight_cost, 0.5, 0.1);
+}
+
 // A tint over the whole face costs its full size; the same change on a fifth of the image (hair
 // turning grey) a fifth of it; a change in luminance alone nothing.
 TEST(CycleLosses, ColourShiftCostsATintNotALocalOrLuminanceChange) {

@@ -318,3 +318,20 @@ TEST(TrainerConfig, ShippedConfigsParse) {
   EXPECT_EQ(fc::enum_name(c.loss_preset), "original");
   EXPECT_EQ(c.tasks.size(), 2u);
 }
+
+// keep_shape prices both directions by default; a race task may price only its reverse
+// direction, and a misspelt choice is refused naming its key.
+TEST(TrainerConfig, ShapePriceDirectionsAreChosenPerTask) {
+  auto race_with = [](const std::string& keys) {
+    std::string text = kMinimal;
+    const std::string anchor = "restrict = {age = [18, 60]}\n";
+    return text.replace(text.find(anchor), anchor.size(), anchor + keys);
+  };
+  const auto plain = parse_train_config(race_with("keep_shape = 2\n"));
+  EXPECT_EQ(fc::enum_name(plain.tasks[1].keep_shape_on), "both");
+  const auto c = parse_train_config(race_with("keep_shape = 2\nkeep_shape_on = \"reverse\"\n"));
+  EXPECT_EQ(fc::enum_name(c.tasks[1].keep_shape_on), "reverse");
+  EXPECT_EQ(fc::enum_name(c.tasks[0].keep_shape_on), "both");  // the age task is untouched
+  EXPECT_NE(error_for(race_with("keep_shape_on = \"sideways\"\n")).find("tasks.race.keep_shape_on"),
+            std::string::npos);
+}

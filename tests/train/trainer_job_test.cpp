@@ -24,9 +24,12 @@ std::vector<std::string> read_lines(const std::string& path) {
 }  // namespace
 
 TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
-  std::string config = tiny_config(
-      "[[stages]]\nsize = 16\nsteps = 3\nbatch = 2\n[[stages]]\nsize = 24\nsteps = 3\nbatch = 2\n",
-      "[checkpoint]\nevery = 2\nkeep_last = 2\n");
+  const std::string stages =
+      "[[stages]]\nsize = 16\nsteps = 3\nbatch = 2\n[[stages]]\nsize = 24\nsteps = 3\nbatch = 2\n";
+  // The age task prices its reverse direction's shading pattern: the card records how.
+  std::string config =
+      with_age_task_keys(tiny_config(stages, "[checkpoint]\nevery = 2\nkeep_last = 2\n"),
+                         "keep_shape = 1.5\nkeep_shape_on = \"reverse\"\n");
   // Turn the evaluation on with a quickly trained judge.
   config.replace(config.find("enabled = false"), 15, "enabled = true\njudge_steps = 5\nfaces = 4");
   config.replace(config.find("heldout_fraction = 0.1"), 22, "heldout_fraction = 0.3");
@@ -46,6 +49,10 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
   EXPECT_EQ(card.training["steps"], 6);
   EXPECT_TRUE(card.training.contains("wall_time_s"));
   EXPECT_TRUE(card.training.contains("hardware"));
+  const auto& age = card.training["tasks"]["age"];
+  EXPECT_EQ(age.value("keep_shape", 0.0), 1.5) << age.dump();
+  EXPECT_EQ(age.value("keep_shape_on", ""), "reverse") << age.dump();
+  EXPECT_EQ(card.training["tasks"]["race"].value("keep_shape_on", ""), "both");
   EXPECT_TRUE(card.metrics["tasks"].contains("age")) << card.metrics.dump();
   EXPECT_TRUE(card.metrics["tasks"].contains("race")) << card.metrics.dump();
 
