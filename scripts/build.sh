@@ -11,5 +11,11 @@ if [ "${1:-}" = "--runtime" ]; then
   targets=(--target facecycled facecycle facecycle-completion detect crop composite generate-age
     generate-race train)
 fi
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Ninja where it is installed, for a new tree only (an existing one keeps its generator).
+gen=()
+command -v ninja >/dev/null && [ ! -f build/CMakeCache.txt ] && gen=(-G Ninja)
+# ccache keys on paths relative to the checkout, so a second clone (CI's) reuses the first's
+# objects.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+cmake "${gen[@]}" -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" "${targets[@]}"

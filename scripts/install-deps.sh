@@ -6,7 +6,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
-  build-essential cmake ccache pkg-config git \
+  build-essential cmake ninja-build ccache pkg-config git \
   libtorch-dev libgloo-dev libopencv-dev opencv-data \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev zlib1g-dev \

@@ -65,6 +65,7 @@ log "mode $MODE, out $OUT, torch $TORCH_PREFIX"
 # Newer LibTorch headers may need C++20 (they began to use `requires`); the first failure
 # that says so reconfigures once with CXX_STD=20.
 build() {
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"  # as in scripts/build.sh
   local gen=()
   command -v ninja >/dev/null && [ ! -f "$BUILD/Makefile" ] && gen=(-G Ninja)
   cmake "${gen[@]}" -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DFACECYCLE_TORCH_ONLY=ON \
