@@ -25,7 +25,7 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-fc::GeneratorOptions small() {
+fc::GeneratorOptions tiny_options() {
   fc::GeneratorOptions o;
   o.width = 8;
   o.blocks = 2;
@@ -73,11 +73,11 @@ TEST(ModelFile, CardPathSitsBesideTheModel) {
 TEST(ModelFile, SaveLoadRoundTripGivesIdenticalOutputs) {
   TempDir dir;
   const auto model = (dir.path / "m.pt").string();
-  auto card = fc::write_seeded_model(model, small(), 32, 11, "roundtrip");
+  auto card = fc::write_seeded_model(model, tiny_options(), 32, 11, "roundtrip");
   EXPECT_TRUE(fs::exists(fc::card_path_for(model)));
   auto original = fc::make_seeded_generator(
       [&] {
-        auto o = small();
+        auto o = tiny_options();
         o.num_conditions = 4;
         return o;
       }(),
@@ -95,7 +95,7 @@ TEST(ModelFile, SaveLoadRoundTripGivesIdenticalOutputs) {
 TEST(ModelFile, ResidualOutputRoundTripsAndOldCardsReadAsImage) {
   TempDir dir;
   const auto model = (dir.path / "r.pt").string();
-  auto g = fc::make_seeded_generator(small(), 5);
+  auto g = fc::make_seeded_generator(tiny_options(), 5);
   g->start_residual();
   auto loaded = save_and_load(model, g, "residual");
   EXPECT_EQ(fc::enum_name(loaded.card.output), "residual");
@@ -112,7 +112,7 @@ TEST(ModelFile, ResidualOutputRoundTripsAndOldCardsReadAsImage) {
 TEST(ModelFile, ChromaGridRoundTripsAndNeedsResidualOutput) {
   TempDir dir;
   const auto model = (dir.path / "g.pt").string();
-  auto g = fc::make_seeded_generator(small(), 6);
+  auto g = fc::make_seeded_generator(tiny_options(), 6);
   g->start_residual();
   fc_test::give_tail_a_change(g, 0.05);
   g->set_chroma_grid(4);
@@ -135,7 +135,7 @@ TEST(ModelFile, ChromaGridRoundTripsAndNeedsResidualOutput) {
 TEST(ModelFile, DesaturationMapRoundTripsAndNeedsResidualOutput) {
   TempDir dir;
   const auto model = (dir.path / "g.pt").string();
-  auto g = fc::make_seeded_generator(small(), 7);
+  auto g = fc::make_seeded_generator(tiny_options(), 7);
   g->start_residual();
   g->add_desaturation_map();
   {
@@ -159,7 +159,7 @@ TEST(ModelFile, DesaturationMapRoundTripsAndNeedsResidualOutput) {
 TEST(ModelFile, WritesSafetensorsAndStillReadsArchives) {
   TempDir dir;
   const auto model = (dir.path / "m.pt").string();
-  fc::write_seeded_model(model, small(), 32, 13, "formats");
+  fc::write_seeded_model(model, tiny_options(), 32, 13, "formats");
   EXPECT_TRUE(fc::looks_like_safetensors(model));
   const auto card = nlohmann::json::parse(std::ifstream(fc::card_path_for(model)));
   EXPECT_EQ(card.value("weights_format", ""), "safetensors");
@@ -183,8 +183,8 @@ TEST(ModelFile, WritesSafetensorsAndStillReadsArchives) {
 
 TEST(ModelFile, SeededModelsAreDeterministic) {
   TempDir dir;
-  fc::write_seeded_model((dir.path / "a.pt").string(), small(), 32, 3);
-  fc::write_seeded_model((dir.path / "b.pt").string(), small(), 32, 3);
+  fc::write_seeded_model((dir.path / "a.pt").string(), tiny_options(), 32, 3);
+  fc::write_seeded_model((dir.path / "b.pt").string(), tiny_options(), 32, 3);
   auto a = fc::load_model((dir.path / "a.pt").string(), torch::kCPU);
   auto b = fc::load_model((dir.path / "b.pt").string(), torch::kCPU);
   EXPECT_TRUE(torch::equal(forward(a.generator, 1), forward(b.generator, 1)));
@@ -193,7 +193,7 @@ TEST(ModelFile, SeededModelsAreDeterministic) {
 TEST(ModelFile, WidthMismatchIsNamed) {
   TempDir dir;
   const auto model = (dir.path / "m.pt").string();
-  fc::write_seeded_model(model, small(), 32, 1);
+  fc::write_seeded_model(model, tiny_options(), 32, 1);
   edit_card(model, [](nlohmann::json& j) { j["width"] = 16; });
   const auto err = load_error(model);
   EXPECT_NE(err.find("card says width 16 but weights have 8 channels"), std::string::npos) << err;
@@ -202,7 +202,7 @@ TEST(ModelFile, WidthMismatchIsNamed) {
 TEST(ModelFile, ConditionCountMismatchIsNamed) {
   TempDir dir;
   const auto model = (dir.path / "m.pt").string();
-  fc::write_seeded_model(model, small(), 32, 1);
+  fc::write_seeded_model(model, tiny_options(), 32, 1);
   edit_card(model, [](nlohmann::json& j) { j["conditions"].erase(3); });
   const auto err = load_error(model);
   EXPECT_NE(err.find("card lists 3 conditions but weights have 4"), std::string::npos) << err;
@@ -211,7 +211,7 @@ TEST(ModelFile, ConditionCountMismatchIsNamed) {
 TEST(ModelFile, BlockCountMismatchIsNamed) {
   TempDir dir;
   const auto model = (dir.path / "m.pt").string();
-  fc::write_seeded_model(model, small(), 32, 1);
+  fc::write_seeded_model(model, tiny_options(), 32, 1);
   edit_card(model, [](nlohmann::json& j) { j["blocks"] = 3; });
   EXPECT_NE(load_error(model).find("'res2.conv1.weight' is missing"), std::string::npos)
       << load_error(model);
@@ -222,7 +222,7 @@ TEST(ModelFile, BlockCountMismatchIsNamed) {
 TEST(ModelFile, ConditioningMismatchIsNamed) {
   TempDir dir;
   const auto model = (dir.path / "m.pt").string();
-  fc::write_seeded_model(model, small(), 32, 1);
+  fc::write_seeded_model(model, tiny_options(), 32, 1);
   edit_card(model, [](nlohmann::json& j) { j["conditioning"] = "channel4"; });
   EXPECT_NE(load_error(model).find("conditioning"), std::string::npos) << load_error(model);
 }
@@ -231,7 +231,7 @@ TEST(ModelFile, MissingCardOrFileIsExplained) {
   TempDir dir;
   const auto model = (dir.path / "m.pt").string();
   EXPECT_NE(load_error(model).find("not found"), std::string::npos);
-  fc::write_seeded_model(model, small(), 32, 1);
+  fc::write_seeded_model(model, tiny_options(), 32, 1);
   fs::remove(fc::card_path_for(model));
   EXPECT_NE(load_error(model).find("card.json"), std::string::npos) << load_error(model);
 }
