@@ -13,7 +13,7 @@ export CCACHE_DISABLE=1
 jobs=$(nproc)
 
 # Seconds to build TARGET in a fresh tree configured with unity batches ON or OFF. The
-# libraries below it (fc_image, fc_config, fc_sdk) are built first and not counted.
+# libraries below it (fc_image, fc_config) are built first and not counted.
 build_seconds() {
   local unity=$1 target=$2 tree="$work/$1-$2"
   cmake -G Ninja -S "$here" -B "$tree" -DCMAKE_BUILD_TYPE=Release \

@@ -15,9 +15,9 @@ names=("$@")
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 # As in build.sh: cache keys relative to the checkout; the debug info (-g) names relative paths.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
-gen=()
-command -v ninja >/dev/null && [ ! -f build-fuzz/CMakeCache.txt ] && gen=(-G Ninja)
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
+  gen=()
+  command -v ninja >/dev/null && gen=(-G Ninja)
   CC=clang CXX=clang++ cmake "${gen[@]}" -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACECYCLE_FUZZ=ON >/dev/null
 fi
 targets=()
