@@ -5,8 +5,8 @@ the face. The photo's own detail is untouched; a blur takes out faint two-pixel 
 generator's upsampling can leave in its change.
 
   set_change_blur.py MODEL TASK[:forward|reverse]=PASSES ...
-  e.g. set_change_blur.py facecycle-utk-v45 race=1      (both race directions)
-       set_change_blur.py facecycle-utk-v45 age:forward=0
+  e.g. set_change_blur.py facecycle-utk-v55 race=1      (both race directions)
+       set_change_blur.py facecycle-utk-v55 age:forward=0
 
 Writes models/MODEL.card.json (a 0 leaves the key out, as the trainer writes a card). Judge the
 result with fc-eval (its texture columns) and the outside judges before shipping it: the card's

@@ -38,7 +38,7 @@ if [ "$MODE" = gpu ]; then
   SIZE=128 BATCH=32 THREADS=$JOBS WIDTH=32 BLOCKS=6 DWIDTH=64 JUDGE_STEPS=1000 EVAL_FACES=64
   TRAIN_DEVICE=cuda TRAIN_PRECISION=bf16 WORKERS=8
   SMOKE_STEPS=30 LONG_S=480
-  LONG_WARM=$PWD/models/facecycle-utk-v45.pt LONG_DWARMUP=300  # docs/MODEL.md: v18, v29, v35, v45
+  LONG_WARM=$PWD/models/facecycle-utk-v55.pt LONG_DWARMUP=300  # docs/MODEL.md: v18, v29, v35, v45, v55
   LOCAL_LAYERS=0  # v27, v35: no 16 px critic at 128 px
   AGE_CLS_DOWNSAMPLE=2  # v34: the age classifier judges whole faces, which drew no patches
 else

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "torch threads (default: all cores)");
   app.footer(
       "Example (the shipped model's gate):\n"
-      "  fc-gate --config configs/utkface-v35.toml --model models/facecycle-utk-v45.pt\n"
+      "  fc-gate --config configs/utkface-v35.toml --model models/facecycle-utk-v55.pt\n"
       "It prints, per task and direction, the held-out fractions the threshold skips.");
   CLI11_PARSE(app, argc, argv);
   try {
