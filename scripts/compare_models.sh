@@ -3,7 +3,7 @@
 # columns input | MODEL_1 | MODEL_2 ..., for one task and direction, through a real facecycled
 # (whole-image mode, fp32) and the CLI.
 #   scripts/compare_models.sh OUT.png TASK [--reverse] MODEL...
-# e.g. scripts/compare_models.sh docs/model/compare_age.png age facecycle-utk-v45 facecycle-utk-v55
+# e.g. scripts/compare_models.sh docs/model/compare_age.png age facecycle-utk-v35 facecycle-utk-v55
 # Needs ../shared (UTKFace) and a build in ./build (or FC_BIN=DIR with facecycled and facecycle).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,7 @@
 # directions (age 20s->50s and back on White faces, race White<->Black at ages 18-60), N faces
 # each, through a real facecycled in whole-image mode and the CLI, plus the real-target rows.
 #   scripts/outside_compare.sh OUT_DIR N MODEL...
-# e.g. scripts/outside_compare.sh /tmp/oc 100 facecycle-utk-v45 facecycle-utk-v55
+# e.g. scripts/outside_compare.sh /tmp/oc 100 facecycle-utk-v35 facecycle-utk-v55
 # FC_STRENGTH=1.25 edits at that --strength; results go to OUT_DIR/MODEL@1.25/.
 # FC_DIRECTIONS="age_young_to_old age_old_to_young" judges only those (the others print as -).
 # FC_OFFSET=1 judges the held-out faces between the usual ones (heldout_faces.py --offset), a
