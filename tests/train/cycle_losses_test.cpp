@@ -155,6 +155,27 @@ TEST(CycleLosses, ShapeClassifierIgnoresToneButSeesFeatures) {
   EXPECT_GT((shape_view(featured) - shape_view(face)).abs().max().item<double>(), 0.5);
 }
 
+// shape_view's local statistics are the mean over a square window a quarter of the image wide,
+// clipped at the borders (only pixels inside the image count). Here that definition is computed
+// directly, as a sum over the window divided by the count of pixels in it, and compared.
+TEST(CycleLosses, ShapeViewIsTheClippedSquareWindowNormalisation) {
+  torch::manual_seed(11);
+  const auto rgb = torch::rand({2, 3, 40, 40}) * 2 - 1;
+  const int64_t window = 11;  // 40 / 4 = 10, made odd
+  const auto ones = torch::ones({1, 1, window, window});
+  auto window_mean = [&](const torch::Tensor& t) {
+    const auto sum = torch::conv2d(t, ones, {}, 1, window / 2);
+    const auto count = torch::conv2d(torch::ones_like(t), ones, {}, 1, window / 2);
+    return sum / count;
+  };
+  const auto y = to_grey3(rgb).narrow(1, 0, 1);
+  const auto mean = window_mean(y);
+  const auto var = torch::relu(window_mean(y * y) - mean * mean);
+  const auto expected = ((y - mean) / torch::sqrt(var + 0.0025) * 0.5).expand({-1, 3, -1, -1});
+  EXPECT_TRUE(torch::allclose(shape_view(rgb, 0.0025), expected, 1e-4, 1e-4))
+      << (shape_view(rgb, 0.0025) - expected).abs().max().item<double>();
+}
+
 // A face lightened evenly, or with more contrast, keeps its shading pattern: a Black->White edit
 // may do that for free. Dark sockets drawn on it (what the edits that lost the person drew, v52)
 // change the pattern and cost over four times more; a tint that keeps the luminance costs nothing.
