@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "torch threads (default: all cores)");
   app.footer(
       "Example (the shipped model's gate):\n"
-      "  fc-gate --config configs/utkface-v35.toml --model models/facecycle-utk-v55.pt\n"
+      "  fc-gate --config configs/utkface-v35.toml --model models/facecycle-utk-v55.pt \\\n"
+      "      --steps 6000 --width 12 --tasks race --skip-at 0.98\n"
       "It prints, per task and direction, the held-out fractions the threshold skips.");
   CLI11_PARSE(app, argc, argv);
   try {
