@@ -120,9 +120,9 @@ torch::Tensor to_grey3(const torch::Tensor& rgb) {
 torch::Tensor shape_view(const torch::Tensor& rgb, double var_floor) {
   const torch::Tensor y = to_grey3(rgb).narrow(1, 0, 1);
   const int64_t window = std::max<int64_t>(3, rgb.size(-1) / 4) | 1;  // odd: centred
-  // Two 1-D passes, not one square window: 2w terms a pixel instead of w^2 (a race step with the
-  // shading price took 1.7x one without). Without the padding in the divisor the border counts
-  // factorise into rows x columns, so the result is the square window's.
+  // Two 1-D passes, not one square window: 2w terms a pixel instead of w^2, 3.8x faster forward
+  // and backward at 128 px (bench_shape_view). Without the padding in the divisor the border
+  // counts factorise into rows x columns, so the result is the square window's.
   auto local_mean = [window](const torch::Tensor& t) {
     const torch::Tensor rows = torch::avg_pool2d(t, {window, 1}, 1, {window / 2, 0},
                                                  /*ceil_mode=*/false, /*count_include_pad=*/false);
