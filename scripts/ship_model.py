@@ -9,11 +9,11 @@ and the metrics fc-eval derived for it. What a new model needs that the trainer 
 With --from-job it copies DIR/NAME.pt and DIR/NAME.card.json into models/ (replacing any there);
 without it, it edits models/NAME.card.json in place. The usual order, since fc-eval judges the
 model as its card shapes it:
-  ship_model.py facecycle-utk-v56 --from-job /tmp/v56/job --shaping-from facecycle-utk-v55 \\
-      --config configs/utkface-v56.toml --warm-start models/facecycle-utk-v55.pt
-  build/bin/fc-eval --config configs/utkface-v35.toml --model models/facecycle-utk-v56.pt \\
-      --judge /tmp/judge35/judge.pt --json > /tmp/v56.json
-  ship_model.py facecycle-utk-v56 --metrics /tmp/v56.json --notes /tmp/notes56.txt
+  ship_model.py facecycle-utk-vNN --from-job /tmp/vNN/job --shaping-from facecycle-utk-v55 \\
+      --config configs/utkface-vNN.toml --warm-start models/facecycle-utk-v55.pt
+  build/bin/fc-eval --config configs/utkface-v35.toml --model models/facecycle-utk-vNN.pt \\
+      --judge /tmp/judge35/judge.pt --json > /tmp/vNN.json
+  ship_model.py facecycle-utk-vNN --metrics /tmp/vNN.json --notes /tmp/notesNN.txt
 
 A domain gate (fc-gate) is trained separately. Judge the model with the outside judges
 (scripts/outside_compare.sh) before --default points models/DEFAULT at it.
