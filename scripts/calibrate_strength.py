@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import sys
 
+from model_card import card_path as model_card_path, write_card
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIRECTIONS = {  # outside_compare's name: (task, card direction, rule)
     "age_young_to_old": ("age", "forward", "identity"),
@@ -97,7 +99,7 @@ def main():
     p.add_argument("--directions", nargs="*", default=list(DIRECTIONS))
     p.add_argument("--apply", action="store_true")
     args = p.parse_args()
-    card_path = os.path.join(ROOT, "models", args.model + ".card.json")
+    card_path = model_card_path(args.model)
     card = json.load(open(card_path))
     by_key = {(c["task"], c["direction"]): c for c in card["conditions"]}
     print("| direction | scale | judged age after (years) | target race & same | same person |")
@@ -116,8 +118,7 @@ def main():
         else:
             c["scale"] = scale
     if args.apply:
-        with open(card_path, "w") as f:
-            f.write(json.dumps(card, indent=2))
+        write_card(card_path, card)
         print(f"wrote {card_path}")
 
 

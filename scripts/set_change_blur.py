@@ -13,10 +13,10 @@ result with fc-eval (its texture columns) and the outside judges before shipping
 metrics should be re-derived, since they describe the model as it ships.
 """
 import json
-import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from model_card import card_path as model_card_path, write_card
+
 MAX_PASSES = 3  # fc::kMaxChangeBlur
 
 
@@ -31,7 +31,7 @@ def parse(arg):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    card_path = os.path.join(ROOT, "models", sys.argv[1] + ".card.json")
+    card_path = model_card_path(sys.argv[1])
     card = json.load(open(card_path))
     for arg in sys.argv[2:]:
         task, direction, passes = parse(arg)
@@ -46,8 +46,7 @@ def main():
             else:
                 c.pop("change_blur", None)
             print(f"{c['task']} {c['from']} -> {c['to']}: change blur {passes}")
-    with open(card_path, "w") as f:
-        f.write(json.dumps(card, indent=2))
+    write_card(card_path, card)
     print(f"wrote {card_path}")
 
 

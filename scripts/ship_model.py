@@ -24,8 +24,8 @@ import os
 import shutil
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODELS = os.path.join(ROOT, "models")
+from model_card import MODELS, card_path, write_card
+
 SHAPING_KEYS = ("scale", "change_blur")
 HELD_OUT_DATA = "../shared/data/utkface (the same held-out split as every model since v5)"
 
@@ -74,18 +74,18 @@ def parse_args():
 
 def main():
     args = parse_args()
-    card_path = os.path.join(MODELS, args.name + ".card.json")
+    path = card_path(args.name)
     if args.from_job:
         src_pt = os.path.join(args.from_job, args.name + ".pt")
         if not os.path.isfile(src_pt):
             sys.exit(f"ship_model: {src_pt} is missing: has the training job finished?")
         card = load(os.path.join(args.from_job, args.name + ".card.json"), "the job's card")
         shutil.copyfile(src_pt, os.path.join(MODELS, args.name + ".pt"))
-        card.setdefault("training", {})["data"] = HELD_OUT_DATA
+        card["training"]["data"] = HELD_OUT_DATA
     else:
-        card = load(card_path, "the model's card (copy it first with --from-job)")
+        card = load(path, "the model's card (copy it first with --from-job)")
     if args.shaping_from:
-        donor = load(os.path.join(MODELS, args.shaping_from + ".card.json"), "the shaping card")
+        donor = load(card_path(args.shaping_from), "the shaping card")
         copy_shaping(card, donor, args.shaping_from)
     if args.metrics:
         ev = load(args.metrics, "fc-eval's metrics")
@@ -98,10 +98,8 @@ def main():
     if args.notes:
         with open(args.notes) as f:
             card["notes"] = f.read().strip()
-    with open(card_path, "w") as f:
-        json.dump(card, f, indent=2, sort_keys=True)
-        f.write("\n")
-    print(f"wrote {card_path}" + (f" and {args.name}.pt" if args.from_job else ""))
+    write_card(path, card)
+    print(f"wrote {path}" + (f" and {args.name}.pt" if args.from_job else ""))
     if args.default:
         with open(os.path.join(MODELS, "DEFAULT"), "w") as f:
             f.write(args.name + "\n")
