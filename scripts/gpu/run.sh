@@ -40,7 +40,7 @@ if [ "$MODE" = gpu ]; then
   SMOKE_STEPS=30 LONG_S=480
   LONG_WARM=$PWD/models/facecycle-utk-v55.pt LONG_DWARMUP=300  # docs/MODEL.md: v18, v29, v35, v45, v55
   LOCAL_LAYERS=0  # v27, v35: no 16 px critic at 128 px
-  AGE_CLS_DOWNSAMPLE=2  # v34: the age classifier judges whole faces, which drew no patches
+  CLS_DOWNSAMPLE=2  # v34, v55: both classifiers judge whole faces (no patches)
 else
   PY=${PY:-/usr/bin/python3}  # Debian's, which has Pillow
   TORCH_PREFIX=${TORCH_PREFIX:-/usr/lib/x86_64-linux-gnu/cmake/Torch}
@@ -57,7 +57,7 @@ else
   SMOKE_STEPS=12 LONG_S=15
   LONG_WARM="" LONG_DWARMUP=0  # width 8: v35's weights do not fit
   LOCAL_LAYERS=1  # keeps the local critic's code path in the rehearsal
-  AGE_CLS_DOWNSAMPLE=1  # 32 px faces: pooled, the classifier would see 16 px
+  CLS_DOWNSAMPLE=1  # 32 px faces: pooled, the classifiers would see 16 px
 fi
 : >"$OUT/run.log"
 log "mode $MODE, out $OUT, torch $TORCH_PREFIX"

@@ -26,7 +26,7 @@ write_config() {
     -e "s|@DEVICE@|$TRAIN_DEVICE|; s|@PRECISION@|$TRAIN_PRECISION|" \
     -e "s|@WIDTH@|$WIDTH|; s|@BLOCKS@|$BLOCKS|; s|@DWIDTH@|$DWIDTH|" \
     -e "s|@JUDGE_STEPS@|$JUDGE_STEPS|; s|@EVAL_FACES@|$EVAL_FACES|" \
-    -e "s|@AGE_CLS_DOWNSAMPLE@|$AGE_CLS_DOWNSAMPLE|; s|@LOCAL_LAYERS@|$LOCAL_LAYERS|" \
+    -e "s|@CLS_DOWNSAMPLE@|$CLS_DOWNSAMPLE|; s|@LOCAL_LAYERS@|$LOCAL_LAYERS|" \
     scripts/gpu/train.toml.in >"$WORK/$1.toml"
 }
 
