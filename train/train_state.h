@@ -32,6 +32,9 @@ struct TaskState {
   std::unique_ptr<ImagePool> pool_fake_A, pool_fake_B;
   std::unique_ptr<BatchLoader> loader_A, loader_B;
   int d_layers = 0;  // depth of D_A, D_B and C, which follows the stage's image size
+  // Milliseconds the steps waited on loader_A and loader_B since the trainer last took it
+  // (train_step.cpp: next_real): a step that waits is bound by its data, not by its device.
+  double data_wait_ms = 0;
 };
 
 struct TrainState {

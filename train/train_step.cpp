@@ -3,6 +3,8 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <chrono>
+
 namespace fc::train {
 namespace {
 
@@ -52,11 +54,21 @@ void set_requires_grad(TaskState& t, bool on) {
       for (auto& p : m->parameters()) p.set_requires_grad(on);
 }
 
+// The loader's next batch, on the host. The copy to the device is left out of the wait: on a GPU
+// it also waits for the work queued before it.
+torch::Tensor next_real(TaskState& t, BatchLoader& loader) {
+  const auto t0 = std::chrono::steady_clock::now();
+  torch::Tensor faces = loader.next();
+  t.data_wait_ms +=
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return faces;
+}
+
 // A batch of each of the task's domains, on the networks' device.
 CycleBatch next_batch(TaskState& t, const TaskData& task, const torch::Device& device) {
   CycleBatch batch;
-  batch.real_A = t.loader_A->next().to(device);
-  batch.real_B = t.loader_B->next().to(device);
+  batch.real_A = next_real(t, *t.loader_A).to(device);
+  batch.real_B = next_real(t, *t.loader_B).to(device);
   batch.cond_AB = task.cond_AB;
   batch.cond_BA = task.cond_BA;
   return batch;
@@ -205,8 +217,8 @@ DLoss backward_D(TaskState& t, const CycleBatch& batch, const CycleImages& im,
 torch::Tensor extra_classifier_steps(TaskState& t, const StepSettings& st) {
   torch::Tensor loss;
   for (int i = 1; i < st.cls_steps; ++i) {
-    const torch::Tensor real_A = t.loader_A->next().to(st.device);
-    const torch::Tensor real_B = t.loader_B->next().to(st.device);
+    const torch::Tensor real_A = next_real(t, *t.loader_A).to(st.device);
+    const torch::Tensor real_B = next_real(t, *t.loader_B).to(st.device);
     t.optC->zero_grad();
     {
       Bf16Autocast autocast(st.bf16, st.device);

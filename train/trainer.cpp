@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <utility>
 
 #include "checkpoint_io.h"
 #include "data/domains.h"
@@ -413,6 +414,8 @@ void TrainingRun::train_step(long step) {
   if (dp_) stop_agreed_ = dp_->average_losses(l, ti, ctx_.is_cancelled());
   state_.balancer->observe(ti, l.loss_D(), l.adversarial() / std::max(cfg_.lambda_gan, 1e-12));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  double data_wait_ms = 0;  // every task's: a held task's batches come within another's step
+  for (TaskState& ts : state_.tasks) data_wait_ms += std::exchange(ts.data_wait_ms, 0.0);
 
   const long done = step + 1;
   auto emit = [this](const std::string& n, double v, long s) { metric(n, v, s); };
@@ -421,6 +424,7 @@ void TrainingRun::train_step(long step) {
     for (size_t i = 0; i < tasks_.size(); ++i)
       metric(tasks_[i].cfg.name + "/steps", double(state_.balancer->steps()[i]), done);
     metric("step_time_ms", ms, done);
+    metric("data_wait_ms", data_wait_ms, done);
     metric("lr", lr, done);
   }
 }

@@ -73,7 +73,7 @@ build() {
     -DCMAKE_CXX_STANDARD="${CXX_STD:-17}" \
     >"$WORK/configure.log" 2>&1 || { tail -40 "$WORK/configure.log" >>"$OUT/run.log"; return 1; }
   if ! ${FC_BUILD_LOCK:+flock "$FC_BUILD_LOCK"} cmake --build "$BUILD" -j"$JOBS" \
-    --target fc-train fc-gpu-bench fc-model >"$WORK/build.log" 2>&1; then
+    --target fc-train fc-gpu-bench fc-model bench_loader >"$WORK/build.log" 2>&1; then
     if [ -z "${CXX_STD:-}" ] && grep -Eiq 'c\+\+20|requires.*does not name' "$WORK/build.log"; then
       log "build: the LibTorch headers want C++20; reconfiguring"
       CXX_STD=20 build
@@ -102,6 +102,7 @@ log "built in $(elapsed)s"
 . scripts/gpu/steps.sh
 compare_step
 smoke_step
+loader_step
 if [ "$RUN_BENCH" = 1 ]; then bench_step; else log "bench skipped (RUN_BENCH=1 runs it)"; fi
 train_step
 log "done in $(elapsed)s, status $STATUS"

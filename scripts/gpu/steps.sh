@@ -72,6 +72,16 @@ smoke_on() {
   fi
 }
 
+# The data loader's rate at the long run's size and threads, first epoch and cached: a step that
+# asks for faces faster waits for them (the long run's data_wait_ms says how long it did).
+loader_step() {
+  [ -f "${DATA:-}" ] || return 0
+  log "loader: batches of $BATCH at $SIZE px, $THREADS torch threads, from $(basename "$DATA")"
+  "$BIN/bench_loader" --data "$DATA" --size "$SIZE" --batch "$BATCH" --threads "$THREADS" \
+    --workers "2,$WORKERS" --prefetch "2,$WORKERS" --limit 3000 --warm-batches 20 \
+    >>"$OUT/run.log" 2>&1 || fail "loader bench"
+}
+
 bench_step() {
   log "bench: generator faces/s on $DEVICE"
   "$BIN/fc-gpu-bench" --bench --device "$DEVICE" "${NET[@]}" "${BENCH[@]}" \
@@ -110,6 +120,8 @@ train_step() {
   $PY scripts/gpu/check_losses.py "$WORK/train/metrics.jsonl" "$steps" \
     --config "$WORK/facecycle-gpu-$SIZE.toml" >"$OUT/summary.json" \
     2>>"$OUT/run.log" || fail "long run's losses"
+  log "median ms a step: $($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["timing"])' \
+    "$OUT/summary.json" 2>&1)"
   cp "$WORK/facecycle-gpu-$SIZE.toml" "$WORK/train/" 2>/dev/null
 }
 

@@ -111,8 +111,14 @@ TEST(TrainerJob, WritesModelCardPicturesAndEvaluation) {
     EXPECT_TRUE(fs::exists(job + "/" + sheet)) << "a sheet per checkpoint: " << sheet;
   EXPECT_TRUE(fs::exists(job + "/judge.pt"));
   EXPECT_DOUBLE_EQ(run.last_progress, 1.0);
-  for (const char* m : {"age/loss_G", "race/loss_D", "step_time_ms", "age/steps", "race/steps"})
+  for (const char* m :
+       {"age/loss_G", "race/loss_D", "step_time_ms", "data_wait_ms", "age/steps", "race/steps"})
     EXPECT_TRUE(run.metrics.count(m)) << m;
+  // The wait for faces is part of the step's time, never more: what a slow loader costs a run.
+  for (const auto& [step, wait] : run.metrics["data_wait_ms"]) {
+    EXPECT_GE(wait, 0.0) << step;
+    EXPECT_LE(wait, run.metrics["step_time_ms"].at(step)) << step;
+  }
   EXPECT_TRUE(run.metrics.count("eval/age/forward/cycle_l1"));
   EXPECT_TRUE(run.metrics.count("eval/age/forward/patch_share"));
   EXPECT_TRUE(run.metrics.count("eval/race/reverse/texture/spectral_peak_ratio"))
