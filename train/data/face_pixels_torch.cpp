@@ -1,12 +1,14 @@
-// face_pixels.h without OpenCV (FACECYCLE_TORCH_ONLY): faces come from face packs only, and
-// resampling is torch's own (grid_sample, area and bilinear interpolate). Its pixels differ from
-// OpenCV's in the last bit, so a run here is not bit-identical to the same config under the
-// daemon; both are deterministic.
+// face_pixels.h without OpenCV (FACECYCLE_TORCH_ONLY): faces come from face packs only. The
+// jitter and shrinking are face_resample.h's loops, which give torch's grid_sample and area
+// interpolation without their intra-op threads; enlarging is torch's bilinear interpolate. Its
+// pixels differ from OpenCV's in the last bit, so a run here is not bit-identical to the same
+// config under the daemon; both are deterministic.
 #include <torch/torch.h>
 
 #include <stdexcept>
 
 #include "data/face_pixels.h"
+#include "data/face_resample.h"
 #include "data/packed_faces.h"
 
 namespace fc::train {
@@ -21,15 +23,23 @@ torch::Tensor to_hwc(const torch::Tensor& planes) {
   return planes.squeeze(0).round().clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
 }
 
-torch::Tensor resize_planes(const torch::Tensor& x, int side) {
-  if (x.size(2) == side && x.size(3) == side) return x;
-  if (x.size(3) > side)
-    return F::interpolate(
-        x, F::InterpolateFuncOptions().size(std::vector<int64_t>{side, side}).mode(torch::kArea));
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{side, side})
-                               .mode(torch::kBilinear)
-                               .align_corners(false));
+torch::Tensor enlarge(const torch::Tensor& hwc, int side) {
+  return to_hwc(F::interpolate(to_planes(hwc), F::InterpolateFuncOptions()
+                                                   .size(std::vector<int64_t>{side, side})
+                                                   .mode(torch::kBilinear)
+                                                   .align_corners(false)));
+}
+
+// The jitter (when given), then the area shrink to side, rounded once.
+torch::Tensor resample(const torch::Tensor& hwc, const Jitter* jitter, int side) {
+  const torch::Tensor src = hwc.contiguous();
+  LevelImage img = LevelImage::of(src.data_ptr<uint8_t>(), static_cast<int>(src.size(0)),
+                                  static_cast<int>(src.size(1)));
+  if (jitter) img = warp_jitter(img, *jitter);
+  if (img.h != side || img.w != side) img = shrink_area(img, side);
+  torch::Tensor out = torch::empty({side, side, 3}, torch::kUInt8);
+  img.to_bytes(out.data_ptr<uint8_t>());
+  return out;
 }
 
 }  // namespace
@@ -44,28 +54,12 @@ torch::Tensor load_square_face(const std::string& path, int side) {
   const torch::Tensor square =
       face.narrow(0, (face.size(0) - s) / 2, s).narrow(1, (face.size(1) - s) / 2, s);
   if (s == side) return square.contiguous();
-  return to_hwc(resize_planes(to_planes(square), side));
+  return s > side ? resample(square, nullptr, side) : enlarge(square, side);
 }
 
 torch::Tensor jitter_and_resize(const torch::Tensor& face, const Jitter* jitter, int size) {
-  torch::Tensor x = to_planes(face);
-  if (jitter) {
-    // For each output pixel the source point p = A^-1 (q - c - t) + c, in align_corners
-    // coordinates (-1 and 1 at the edge pixels' centres), where reflection mirrors about those
-    // centres as OpenCV's BORDER_REFLECT101 does.
-    const double w = static_cast<double>(face.size(1)), h = static_cast<double>(face.size(0));
-    const double sx = (jitter->flip ? -1.0 : 1.0) / jitter->scale, sy = 1.0 / jitter->scale;
-    const double ox = -2.0 * jitter->tx / (w - 1) * sx, oy = -2.0 * jitter->ty / (h - 1) * sy;
-    const torch::Tensor theta =
-        torch::tensor({sx, 0.0, ox, 0.0, sy, oy}, torch::kFloat32).view({1, 2, 3});
-    const torch::Tensor grid = F::affine_grid(theta, x.sizes().vec(), /*align_corners=*/true);
-    x = F::grid_sample(x, grid,
-                       F::GridSampleFuncOptions()
-                           .mode(torch::kBilinear)
-                           .padding_mode(torch::kReflection)
-                           .align_corners(true));
-  }
-  return to_hwc(resize_planes(x, size));
+  if (face.size(0) >= size && face.size(1) >= size) return resample(face, jitter, size);
+  return enlarge(jitter ? resample(face, jitter, static_cast<int>(face.size(0))) : face, size);
 }
 
 }  // namespace fc::train
