@@ -31,18 +31,6 @@ float source_coordinate(float grid, int size) {
   return std::clamp(std::min(extra, twice_span - extra), 0.f, max_val);
 }
 
-}  // namespace
-
-LevelImage LevelImage::of(const uint8_t* rgb, int h, int w) {
-  LevelImage img{h, w, std::vector<float>(rgb, rgb + static_cast<size_t>(h) * w * 3)};
-  return img;
-}
-
-void LevelImage::to_bytes(uint8_t* rgb) const {
-  for (size_t i = 0; i < v.size(); ++i)
-    rgb[i] = static_cast<uint8_t>(std::clamp(std::nearbyint(v[i]), 0.f, 255.f));
-}
-
 // One axis of the warp: for each output index the source pixel below the sample point, the
 // one above it (clamped: its weight is 0 there) and the weights of the two.
 struct AxisTaps {
@@ -64,10 +52,22 @@ AxisTaps axis_taps(int size, float scale, float offset) {
   return t;
 }
 
+}  // namespace
+
+LevelImage LevelImage::of(const uint8_t* rgb, int h, int w) {
+  LevelImage img{h, w, std::vector<float>(rgb, rgb + static_cast<size_t>(h) * w * 3)};
+  return img;
+}
+
+void LevelImage::to_bytes(uint8_t* rgb) const {
+  for (size_t i = 0; i < v.size(); ++i)
+    rgb[i] = static_cast<uint8_t>(std::clamp(std::nearbyint(v[i]), 0.f, 255.f));
+}
+
 LevelImage warp_jitter(const LevelImage& src, const Jitter& j) {
   const int h = src.h, w = src.w;
-  // face_pixels_torch.cpp's theta, the map from the output grid to the source grid. It has no
-  // shear, so each axis is sampled on its own.
+  // The map from output to source grid coordinates, the theta affine_grid was given before
+  // (FaceResample's test builds it the same way). It has no shear, so each axis is on its own.
   const double sx = (j.flip ? -1.0 : 1.0) / j.scale, sy = 1.0 / j.scale;
   const AxisTaps xs =
       axis_taps(w, static_cast<float>(sx), static_cast<float>(-2.0 * j.tx / (w - 1) * sx));

@@ -1,7 +1,8 @@
 // The LibTorch-only build's resampling (face_pixels_torch.cpp) in plain single-threaded loops.
 // The loader's worker threads call it for every face of every batch; torch's ops there would
-// each fan out to the intra-op thread pool from every worker at once (bench_loader, 2 cores:
-// 12 ms a batch of 32 at 128 px with 1 torch thread, 19 with 2, 30 with 8). The results are
+// each fan out to the intra-op thread pool from every worker at once (docs/BENCHMARKS.md, "The
+// data loader": one worker on 2 cores took 13-19 ms a batch of 32 at 128 px with 1 torch thread,
+// 34-46 ms with 8). The results are
 // torch's: grid_sample (bilinear, reflection, align_corners) for the jitter and
 // adaptive_avg_pool2d (interpolate's "area") for shrinking, rounded half to even as
 // torch::round does.
