@@ -15,27 +15,33 @@ namespace fc::train {
 namespace F = torch::nn::functional;
 namespace {
 
-// [H, W, 3] uint8 <-> [1, 3, H, W] float in 0..255
-torch::Tensor to_planes(const torch::Tensor& hwc) {
-  return hwc.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
-}
+// [1, 3, H, W] float in 0..255 -> [H, W, 3] uint8
 torch::Tensor to_hwc(const torch::Tensor& planes) {
   return planes.squeeze(0).round().clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
 }
 
-torch::Tensor enlarge(const torch::Tensor& hwc, int side) {
-  return to_hwc(F::interpolate(to_planes(hwc), F::InterpolateFuncOptions()
-                                                   .size(std::vector<int64_t>{side, side})
-                                                   .mode(torch::kBilinear)
-                                                   .align_corners(false)));
+torch::Tensor enlarge(const torch::Tensor& planes, int side) {
+  return to_hwc(F::interpolate(planes, F::InterpolateFuncOptions()
+                                           .size(std::vector<int64_t>{side, side})
+                                           .mode(torch::kBilinear)
+                                           .align_corners(false)));
 }
 
-// The jitter (when given), then the area shrink to side, rounded once.
-torch::Tensor resample(const torch::Tensor& hwc, const Jitter* jitter, int side) {
+LevelImage levels_of(const torch::Tensor& hwc) {
   const torch::Tensor src = hwc.contiguous();
-  LevelImage img = LevelImage::of(src.data_ptr<uint8_t>(), static_cast<int>(src.size(0)),
-                                  static_cast<int>(src.size(1)));
+  return LevelImage::of(src.data_ptr<uint8_t>(), static_cast<int>(src.size(0)),
+                        static_cast<int>(src.size(1)));
+}
+
+// The jitter (when given), then to side: shrunk by area or enlarged bilinearly, rounded once.
+torch::Tensor resample(const torch::Tensor& hwc, const Jitter* jitter, int side) {
+  LevelImage img = levels_of(hwc);
   if (jitter) img = warp_jitter(img, *jitter);
+  if (img.h < side || img.w < side) {
+    const torch::Tensor planes =
+        torch::from_blob(img.v.data(), {img.h, img.w, 3}, torch::kFloat32).permute({2, 0, 1});
+    return enlarge(planes.unsqueeze(0), side);  // from_blob's memory lives until it returns
+  }
   if (img.h != side || img.w != side) img = shrink_area(img, side);
   torch::Tensor out = torch::empty({side, side, 3}, torch::kUInt8);
   img.to_bytes(out.data_ptr<uint8_t>());
@@ -54,12 +60,11 @@ torch::Tensor load_square_face(const std::string& path, int side) {
   const torch::Tensor square =
       face.narrow(0, (face.size(0) - s) / 2, s).narrow(1, (face.size(1) - s) / 2, s);
   if (s == side) return square.contiguous();
-  return s > side ? resample(square, nullptr, side) : enlarge(square, side);
+  return resample(square, nullptr, side);
 }
 
 torch::Tensor jitter_and_resize(const torch::Tensor& face, const Jitter* jitter, int size) {
-  if (face.size(0) >= size && face.size(1) >= size) return resample(face, jitter, size);
-  return enlarge(jitter ? resample(face, jitter, static_cast<int>(face.size(0))) : face, size);
+  return resample(face, jitter, size);
 }
 
 }  // namespace fc::train
